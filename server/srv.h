@@ -1,0 +1,198 @@
+/*
+ * server internals shared by the server's own files: workers, connections,
+ * the command table and reply helpers. Only server/ includes <uv.h>.
+ *
+ * Threads (docs/architecture.md): one acceptor (main thread, its own loop,
+ * signals, the timer that samples ops/sec), `threads` workers (each owns a
+ * loop and its connections end to end).
+ */
+#ifndef MMCACHE_SRV_H
+#define MMCACHE_SRV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "cache.h"
+#include "config.h"
+#include "proto.h"
+
+#define SRV_VERSION "7.0.0"        /* the Redis API level we speak; redis_version */
+#define MMCACHE_VERSION "0.1.0"
+#define SRV_CACHELINE 64
+
+struct srv_ring;
+
+/* Per-worker counters. Each field has one writer, the owning worker
+ * (store of load+1, no read-modify-write needed); INFO on any worker sums
+ * them with relaxed loads. Each counter only grows, so a reader that sums
+ * them twice never sees the total go backwards (seed task 19). Padded so
+ * two workers' counters never share a cache line (seed task 10). */
+struct srv_stats {
+    _Atomic uint64_t commands;         /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t hits;             /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t misses;           /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t conns_received;   /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t net_in;           /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t net_out;          /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
+} __attribute__((aligned(SRV_CACHELINE)));
+
+/* Bump a counter of the calling worker's own stats (single writer). */
+#define SRV_STAT_ADD(st, field, n)                                           \
+    atomic_store_explicit(&(st)->field,                                      \
+        atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
+        memory_order_relaxed)
+
+/* Connection flags, owned by: the conn's worker thread. */
+#define CONN_CLOSE_AFTER_REPLY 0x01   /* QUIT, protocol error, OOM */
+#define CONN_CLOSING           0x02   /* uv_close called: never twice */
+#define CONN_PENDING           0x04   /* on the worker's flush list */
+#define CONN_READING           0x08
+#define CONN_WRITING           0x10   /* a uv_write is in flight */
+
+struct srv_worker;
+
+struct srv_conn {
+    uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
+    struct srv_worker *w;          /* immutable after accept */
+    uint64_t id;                   /* immutable after accept */
+    int fd;                        /* immutable after accept */
+    char addr[64];                 /* immutable after accept: "ip:port" */
+    int64_t ctime_ms;              /* immutable after accept */
+    _Atomic int64_t last_ms;       /* atomic: relaxed; owner writes, CLIENT LIST reads */
+    _Atomic(const char *) last_cmd;/* atomic: relaxed; owner writes a static name */
+    char *name;                    /* guarded by: w->reg_lock for writes and foreign reads */
+    unsigned flags;                /* owned by: worker */
+    struct proto_parser parser;    /* owned by: worker */
+    char *in;                      /* owned by: worker; query buffer */
+    size_t in_start, in_len, in_cap;   /* owned: unparsed bytes are in[in_start..in_len) */
+    struct proto_buf out;          /* owned: replies not yet handed to the kernel */
+    size_t out_sent;               /* owned: bytes of out already written */
+    struct proto_buf wbuf;         /* owned: bytes in flight in a uv_write */
+    uv_write_t wreq;               /* owned */
+    struct srv_conn *pending_next; /* owned: flush list link */
+    struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
+};
+
+struct srv_worker {
+    unsigned id;                   /* immutable after init */
+    pthread_t thread;              /* immutable after start */
+    uv_loop_t loop;                /* owned by: the worker thread */
+    uv_async_t wake;               /* uv_async_send from any thread */
+    uv_check_t flush;              /* owned: flushes replies once per loop pass */
+    uv_timer_t tick;               /* owned: idle timeouts, active expiry */
+    struct srv_ring *ring;         /* SPSC: acceptor produces fds, worker consumes */
+    struct srv_conn *pending;      /* owned: conns with output to flush */
+    pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
+    struct srv_conn *conns;        /* guarded by: reg_lock; list head */
+    int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
+    struct cache_val scratch;      /* owned: values copied out of the cache */
+    struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
+    _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */
+    struct srv_stats stats;        /* see struct srv_stats */
+};
+
+/* Process-wide server state. */
+struct srv {
+    struct cache *cache;           /* immutable after start; the cache is thread safe */
+    struct srv_worker *workers;    /* immutable after start */
+    unsigned nworkers;             /* immutable after start */
+    pid_t pid;                     /* immutable after start */
+    int64_t start_ms;              /* immutable after start */
+    char run_id[41];               /* immutable after start */
+    char executable[256];          /* immutable after start */
+    int port;                      /* immutable after start: the bound port */
+    _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
+    _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
+    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; acceptor writes */
+    _Atomic uint64_t ops_per_sec;  /* atomic: relaxed; acceptor's sampler writes, INFO reads */
+    uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
+};
+extern struct srv srv;
+
+/* ---- provided by worker.c / conn.c / acceptor.c -------------------------- */
+
+/* Ask the server to shut down gracefully (SHUTDOWN command, signals).
+ * Context: any thread; async-signal-unsafe (uses uv_async_send). */
+void srv_request_shutdown(void);
+/* Sum all workers' counters into *out. Context: any thread. */
+void srv_stats_sum(struct srv_stats *out);
+/* Format CLIENT LIST lines for every connection of every worker into b.
+ * Takes each worker's reg_lock in turn. Context: any worker. */
+int srv_clients_list(struct proto_buf *b, int64_t now_ms);
+/* Set a connection's name (NULL to clear) under its worker's reg_lock. */
+int srv_conn_setname(struct srv_conn *c, const char *name, size_t len);
+
+/* ---- provided by dispatch.c --------------------------------------------- */
+
+typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv);
+
+#define CMD_WRITE    0x01
+#define CMD_READONLY 0x02
+#define CMD_DENYOOM  0x04   /* refused under noeviction when over maxmemory */
+#define CMD_ADMIN    0x08
+#define CMD_FAST     0x10
+#define CMD_NOSCRIPT 0x20
+
+struct srv_command {
+    const char *name;   /* lower case */
+    int arity;          /* Redis's: n exact, -n at least n (argv[0] included) */
+    unsigned flags;
+    int first_key, last_key, key_step;   /* for COMMAND */
+    srv_cmd_fn *fn;
+};
+
+/* Build the lookup table. Context: main thread, before workers start. */
+void srv_commands_init(void);
+/* Run one parsed command: snapshot the config, look up, check arity,
+ * call the handler, bump the stats. Context: the conn's worker. */
+void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv);
+/* The table, for COMMAND. */
+extern const struct srv_command srv_command_table[];
+extern const size_t srv_command_count;
+
+/* ---- provided by reply.c: every reply goes through these ---------------- */
+/* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the
+ * stream can no longer be kept in sync) and return -ENOMEM. */
+int srv_reply_ok(struct srv_conn *c);
+int srv_reply_simple(struct srv_conn *c, const char *s);
+int srv_reply_error(struct srv_conn *c, const char *s);          /* s: "ERR ..." */
+int srv_reply_errorf(struct srv_conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int srv_reply_int(struct srv_conn *c, long long v);
+int srv_reply_bulk(struct srv_conn *c, const void *p, size_t n);
+int srv_reply_bulk_cstr(struct srv_conn *c, const char *s);
+int srv_reply_null(struct srv_conn *c);
+int srv_reply_null_array(struct srv_conn *c);
+int srv_reply_array(struct srv_conn *c, long long n);
+/* Redis's standard error strings. */
+#define SRV_ERR_NOTINT   "ERR value is not an integer or out of range"
+#define SRV_ERR_SYNTAX   "ERR syntax error"
+#define SRV_ERR_OVERFLOW "ERR increment or decrement would overflow"
+#define SRV_ERR_NOTFLOAT "ERR value is not a valid float"
+#define SRV_ERR_OOM      "OOM command not allowed when used memory > 'maxmemory'."
+#define SRV_ERR_NOMEM    "ERR out of memory"
+#define SRV_ERR_NOKEY    "ERR no such key"
+
+/* ---- provided by log.c -------------------------------------------------- */
+/* Redis-style: "pid:role dd Mon yyyy hh:mm:ss.mmm <level char> msg".
+ * Context: any thread; one write(2) per line. */
+void srv_log(enum cfg_loglevel level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- provided by glob.c ------------------------------------------------- */
+/* Redis's glob: * ? [abc] [^a-z] \x; nocase != 0 ignores ASCII case. */
+int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
+                   int nocase);
+
+/* ---- provided by info.c ------------------------------------------------- */
+/* INFO [section ...]: append the text of the requested sections to b. */
+int srv_info(struct proto_buf *b, size_t nsec, struct proto_arg *sections);
+
+/* Wall clock in ms. */
+int64_t srv_now_ms(void);
+
+#endif

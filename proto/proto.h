@@ -13,7 +13,10 @@
 
 /* Redis 7 limits, used as defaults. */
 #define PROTO_INLINE_MAX      (64 * 1024)          /* inline request without '\n' */
-#define PROTO_MBULK_MAX       (1024 * 1024)        /* arguments per command */
+/* Arguments per command. Redis 6 capped this at 1024*1024; Redis 7.0
+ * (checked against 7.0.15) accepts up to INT_MAX, and so do we. The argv
+ * array still grows only as arguments actually arrive. */
+#define PROTO_MBULK_MAX       2147483647LL         /* INT_MAX */
 #define PROTO_BULK_MAX_DEFAULT (512LL * 1024 * 1024) /* proto-max-bulk-len */
 
 /* One argument of a parsed command. Points into the caller's buffer:
@@ -62,6 +65,7 @@ struct proto_parser {
     long long mbulk_left;      /* arguments still to read */
     long long bulk_len;        /* length of the bulk being read, -1 if none */
     size_t scan;               /* offset from command start already scanned */
+    size_t pos;                /* offset from command start of the next element */
     size_t argc;               /* arguments complete so far */
     size_t argcap;
     struct { size_t off, len; } *argoff;   /* offsets from command start */
@@ -79,7 +83,7 @@ void proto_parser_reset(struct proto_parser *p);
 /*
  * Parse at most one command from buf[0..len).
  *
- * PROTO_CMD: *argc/*argv describe the command (argv owned by the parser,
+ * PROTO_CMD: argc and argv describe the command (argv owned by the parser,
  * valid until the next call), *used is the number of bytes it spanned
  * (including any empty lines before it). Inline commands are unescaped in
  * place, which is why buf is not const.
@@ -114,6 +118,8 @@ int proto_buf_append(struct proto_buf *b, const void *p, size_t n);
 /* Each returns 0 or -ENOMEM (the buffer is unchanged on failure). */
 int proto_add_simple(struct proto_buf *b, const char *s);            /* +s\r\n */
 int proto_add_error(struct proto_buf *b, const char *s);             /* -s\r\n (s includes the ERR/OOM prefix) */
+/* As Redis: \r and \n at the ends of the text are cut, inside it they
+ * become spaces. Also -EINVAL if vsnprintf fails on fmt. */
 int proto_add_errorf(struct proto_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int proto_add_int(struct proto_buf *b, long long v);                 /* :v\r\n */
@@ -129,8 +135,13 @@ int proto_add_raw(struct proto_buf *b, const void *p, size_t n);     /* pre-enco
  * no leading '+', no spaces, no leading zeros except "0", fits in 64 bits). */
 int proto_str2ll(const char *s, size_t n, long long *out);  /* 0 ok, -1 not an integer */
 int proto_str2ld(const char *s, size_t n, long double *out); /* 0 ok, -1 not a float/NaN */
-/* Format a long double as Redis does for INCRBYFLOAT (%.17Lg, no trailing zeros). */
+/* Format a long double as Redis does for INCRBYFLOAT (ld2string's human
+ * mode: "%.17Lf", then trailing zeros and '.' cut, "-0" -> "0"). Returns
+ * the length, 0 if cap is too small; cap >= PROTO_LD_STR_MAX always fits. */
+#define PROTO_LD_STR_MAX 5120   /* Redis's MAX_LONG_DOUBLE_CHARS */
 size_t proto_ld2str(char *buf, size_t cap, long double v);
+/* Decimal text of v, NUL-terminated; returns the length, 0 if it does not
+ * fit (cap >= 21 always does). */
 size_t proto_ll2str(char *buf, size_t cap, long long v);
 
 #endif

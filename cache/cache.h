@@ -102,7 +102,11 @@ int cache_getex(struct cache *c, const char *key, size_t klen, int mode,
 /* INCRBY/DECRBY: a missing key counts as 0; the TTL is kept. */
 int cache_incr(struct cache *c, const char *key, size_t klen, long long delta,
                int64_t now, long long *result);
-/* INCRBYFLOAT: result formatted as Redis does into buf (cap >= 64). */
+/* INCRBYFLOAT: result formatted as Redis does into buf. "%.17Lf" of a
+ * large long double is long (1e400 has 401 digits), so pass
+ * cap >= CACHE_LD_MAX_CHARS; a smaller buffer that cannot hold the result
+ * gets CACHE_E_TOOBIG with nothing changed. */
+#define CACHE_LD_MAX_CHARS 5120   /* Redis's MAX_LONG_DOUBLE_CHARS */
 int cache_incrbyfloat(struct cache *c, const char *key, size_t klen,
                       long double delta, int64_t now, char *buf, size_t cap,
                       size_t *reslen);

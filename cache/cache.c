@@ -1,0 +1,181 @@
+/*
+ * cache.c: creation, limits, stats and whole-keyspace operations.
+ *
+ * The operation files: strops.c (single-key string semantics), expire.c
+ * (TTLs, active expiry), multikey.c (RENAME, COPY, MSET), scan.c (SCAN,
+ * KEYS, RANDOMKEY). Internals: shard.c, table.c, lru.c, evict.c.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cache_int.h"
+
+#define MEM_BATCH_MAX (64 * 1024)
+
+static int64_t mem_batch_for(uint64_t maxmemory, unsigned nshards)
+{
+    if (maxmemory == 0)
+        return MEM_BATCH_MAX;
+    uint64_t b = maxmemory / ((uint64_t)nshards * 64);
+    return b > MEM_BATCH_MAX ? MEM_BATCH_MAX : (int64_t)b;
+}
+
+static uint64_t random_seed(void)
+{
+    uint64_t seed = 0;
+    size_t got = 0;
+
+    while (got < sizeof(seed)) {
+        ssize_t r = getrandom((char *)&seed + got, sizeof(seed) - got, 0);
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        got += (size_t)r;
+    }
+    return seed ? seed : 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)&seed;
+}
+
+struct cache *cache_create(const struct cache_opts *o)
+{
+    struct cache *c;
+    unsigned bits = 0;
+
+    if (!o || o->nshards == 0 || o->nshards > 65536 ||
+        (o->nshards & (o->nshards - 1)) != 0 || o->policy > CACHE_NOEVICTION) {
+        errno = EINVAL;
+        return NULL;
+    }
+    while ((1u << bits) < o->nshards)
+        bits++;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return NULL;
+    if (posix_memalign((void **)&c->shards, 64,
+                       sizeof(struct shard) * o->nshards) != 0) {
+        free(c);
+        errno = ENOMEM;
+        return NULL;
+    }
+    memset(c->shards, 0, sizeof(struct shard) * o->nshards);
+    c->nshards = o->nshards;
+    c->shard_bits = bits;
+    c->seed = o->seed ? o->seed : random_seed();
+    atomic_init(&c->maxmemory, o->maxmemory);
+    atomic_init(&c->policy, (int)o->policy);
+    atomic_init(&c->mem_batch, mem_batch_for(o->maxmemory, o->nshards));
+    atomic_init(&c->mem_global, 0);
+    for (unsigned i = 0; i < c->nshards; i++) {
+        struct shard *s = &c->shards[i];
+        pthread_mutex_init(&s->lock, NULL);
+        s->c = c;
+        s->id = i;
+        s->rehashidx = -1;
+        cache__shard_lock(s);
+        int rc = cache__table_init_locked(s);
+        cache__shard_unlock(s);
+        if (rc != 0) {
+            c->nshards = i + 1;
+            cache_destroy(c);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void cache_destroy(struct cache *c)
+{
+    if (!c)
+        return;
+    for (unsigned i = 0; i < c->nshards; i++) {
+        struct shard *s = &c->shards[i];
+        cache__shard_lock(s);
+        cache__shard_clear_locked(s);
+        cache__table_free_locked(s);
+        cache__shard_unlock(s);
+        pthread_mutex_destroy(&s->lock);
+    }
+    free(c->shards);
+    free(c);
+}
+
+unsigned cache_nshards(const struct cache *c)
+{
+    return c->nshards;
+}
+
+/* Context: any thread (config reload); takes each shard lock in turn. */
+void cache_set_limits(struct cache *c, uint64_t maxmemory,
+                      enum cache_policy policy)
+{
+    atomic_store_explicit(&c->policy, (int)policy, memory_order_relaxed);
+    atomic_store_explicit(&c->mem_batch, mem_batch_for(maxmemory, c->nshards),
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->maxmemory, maxmemory, memory_order_relaxed);
+    /* Make the global estimate exact under the new, smaller batch. */
+    for (unsigned i = 0; i < c->nshards; i++) {
+        cache__shard_lock(&c->shards[i]);
+        cache__mem_flush_locked(&c->shards[i]);
+        cache__shard_unlock(&c->shards[i]);
+    }
+    if (maxmemory)
+        (void)cache__evict_others(c, NULL, 0, 0);
+}
+
+uint64_t cache_dbsize(struct cache *c)
+{
+    uint64_t n = 0;
+    for (unsigned i = 0; i < c->nshards; i++)
+        n += RLX_LOAD(c->shards[i].count);
+    return n;
+}
+
+void cache_flush(struct cache *c)
+{
+    for (unsigned i = 0; i < c->nshards; i++) {
+        struct shard *s = &c->shards[i];
+        cache__shard_lock(s);
+        cache__shard_clear_locked(s);
+        cache__mem_flush_locked(s);
+        cache__shard_unlock(s);
+    }
+}
+
+void cache_stats(struct cache *c, struct cache_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    for (unsigned i = 0; i < c->nshards; i++) {
+        const struct shard *s = &c->shards[i];
+        st->keys += RLX_LOAD(s->count);
+        st->expires += RLX_LOAD(s->nttl);
+        st->used_memory += RLX_LOAD(s->mem);
+        st->evicted_keys += RLX_LOAD(s->evicted);
+        st->expired_keys += RLX_LOAD(s->expired);
+        st->lock_waits += RLX_LOAD(s->lock_waits);
+    }
+    st->maxmemory = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+}
+
+const char *cache_keys_next(const struct cache_keys *k, size_t *pos,
+                            size_t *klen)
+{
+    uint32_t l32;
+
+    if (*pos + sizeof(l32) > k->len)
+        return NULL;
+    memcpy(&l32, k->buf + *pos, sizeof(l32));
+    const char *key = k->buf + *pos + sizeof(l32);
+    *pos += sizeof(l32) + l32;
+    *klen = l32;
+    return key;
+}
+
+void cache_keys_free(struct cache_keys *k)
+{
+    free(k->buf);
+    memset(k, 0, sizeof(*k));
+}

@@ -1,0 +1,111 @@
+/*
+ * debug.c: cache__check_invariants(), the structural check that the tests
+ * (property, stress) run after operations.
+ */
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cache_int.h"
+
+#define FAIL(...) do { fprintf(stderr, "cache invariant: " __VA_ARGS__); \
+                       fputc('\n', stderr); return -1; } while (0)
+
+static int check_shard_locked(struct cache *c, struct shard *s)
+{
+    uint64_t in_tables = 0, in_lru = 0, with_ttl = 0, mem = 0;
+    uint64_t count = RLX_LOAD(s->count), nttl = RLX_LOAD(s->nttl);
+
+    /* Tables: every item hashes to this shard and to its bucket. */
+    for (int t = 0; t < 2; t++) {
+        struct table *tb = &s->ht[t];
+        uint64_t used = 0;
+        if (t == 1 && s->rehashidx < 0) {
+            if (tb->b || tb->used)
+                FAIL("shard %u: ht[1] set while not rehashing", s->id);
+            continue;
+        }
+        if (!tb->b)
+            continue;
+        mem += malloc_usable_size(tb->b);
+        for (uint64_t i = 0; i <= tb->mask; i++) {
+            if (t == 0 && s->rehashidx >= 0 && (int64_t)i < s->rehashidx &&
+                tb->b[i])
+                FAIL("shard %u: rehashed bucket %lu not empty", s->id,
+                     (unsigned long)i);
+            for (struct item *it = tb->b[i]; it; it = it->hnext) {
+                if ((it->hash & tb->mask) != i)
+                    FAIL("shard %u: item in wrong bucket", s->id);
+                if (cache__shard_of(c, it->hash) != s)
+                    FAIL("shard %u: item of another shard", s->id);
+                if (cache__hash(c, item_key(it), it->klen) != it->hash)
+                    FAIL("shard %u: stale hash", s->id);
+                if (cache__table_find_locked(s, it->hash, item_key(it),
+                                             it->klen) != it)
+                    FAIL("shard %u: duplicate key", s->id);
+                used++;
+                mem += malloc_usable_size(it);
+                if (it->expire_at) {
+                    with_ttl++;
+                    if (it->ttl_idx >= nttl || s->ttl[it->ttl_idx] != it)
+                        FAIL("shard %u: TTL index broken", s->id);
+                } else if (it->ttl_idx != ITEM_NO_TTL) {
+                    FAIL("shard %u: TTL slot without TTL", s->id);
+                }
+                if (it->vlen > cache__item_vcap(it))
+                    FAIL("shard %u: value past its allocation", s->id);
+            }
+        }
+        if (used != tb->used)
+            FAIL("shard %u: ht[%d].used %lu, counted %lu", s->id, t,
+                 (unsigned long)tb->used, (unsigned long)used);
+        in_tables += used;
+    }
+    /* LRU: a proper doubly linked list holding exactly the table's items
+     * (each found by its key, so each table item is in it exactly once). */
+    struct item *prev = NULL;
+    for (struct item *it = s->lru_head; it; prev = it, it = it->next) {
+        if (it->prev != prev)
+            FAIL("shard %u: LRU prev link broken", s->id);
+        if (cache__table_find_locked(s, it->hash, item_key(it), it->klen) != it)
+            FAIL("shard %u: LRU item not in table", s->id);
+        if (++in_lru > in_tables)
+            FAIL("shard %u: LRU longer than table (cycle?)", s->id);
+    }
+    if (s->lru_tail != prev)
+        FAIL("shard %u: LRU tail wrong", s->id);
+    if (in_lru != in_tables || count != in_tables)
+        FAIL("shard %u: count %lu, table %lu, lru %lu", s->id,
+             (unsigned long)count, (unsigned long)in_tables,
+             (unsigned long)in_lru);
+    if (with_ttl != nttl || nttl > s->ttl_cap)
+        FAIL("shard %u: nttl %lu, counted %lu", s->id, (unsigned long)nttl,
+             (unsigned long)with_ttl);
+    if (s->ttl)
+        mem += malloc_usable_size(s->ttl);
+    if (mem != RLX_LOAD(s->mem))
+        FAIL("shard %u: mem %lu, counted %lu", s->id,
+             (unsigned long)RLX_LOAD(s->mem), (unsigned long)mem);
+    return 0;
+}
+
+int cache__check_invariants(struct cache *c)
+{
+    int64_t flushed = 0;
+
+    for (unsigned i = 0; i < c->nshards; i++) {
+        struct shard *s = &c->shards[i];
+        cache__shard_lock(s);
+        int rc = check_shard_locked(c, s);
+        flushed += s->mem_flushed;
+        cache__shard_unlock(s);
+        if (rc)
+            return rc;
+    }
+    /* Only exact when no writer runs concurrently (tests call it so). */
+    if (flushed != atomic_load_explicit(&c->mem_global, memory_order_relaxed))
+        FAIL("mem_global %ld != sum of flushed %ld",
+             (long)atomic_load_explicit(&c->mem_global, memory_order_relaxed),
+             (long)flushed);
+    return 0;
+}

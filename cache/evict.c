@@ -1,0 +1,205 @@
+/*
+ * evict.c: memory accounting against maxmemory, and eviction.
+ *
+ * Accounting. Each shard keeps its exact usage (mem: usable sizes of its
+ * items, bucket arrays and TTL index) under its lock. A global estimate,
+ * cache->mem_global, receives each shard's delta in one relaxed fetch_add
+ * once the delta reaches mem_batch bytes, so a write does no global
+ * read-modify-write in the common case. A writer holding shard s estimates
+ *     used = mem_global - s.mem_flushed + s.mem + (nshards-1) * mem_batch
+ * counting every other shard's unflushed delta as at its worst, so with
+ * one thread writing the exact sum never exceeds maxmemory. mem_batch is
+ * maxmemory / (nshards * 64) capped to 64 KiB, so the reserve costs under
+ * 1/64 of maxmemory. Concurrent writers in different shards can each pass
+ * the check at once; the overshoot is bounded by their in-flight items.
+ *
+ * Eviction. A write that adds `need` bytes first evicts from its own shard
+ * (under the lock it already holds: no second lock). If that shard has no
+ * candidate left, the caller unlocks and cache__evict_others() visits the
+ * other shards one lock at a time, then the write retries from scratch.
+ * Policies: allkeys-lru takes the LRU tail; volatile-lru the oldest TTL'd
+ * item among the 64 nearest the tail, else the oldest of 16 sampled from
+ * the TTL index (approximate, like Redis); allkeys-random a random item.
+ */
+#include "cache_int.h"
+
+#define EVICT_BATCH 64u          /* evictions per lock hold in other shards */
+#define VOLATILE_TAIL_WALK 64
+#define VOLATILE_SAMPLES 16
+
+/* Context: shard lock held. Moves the pending delta into the global. */
+void cache__mem_flush_locked(struct shard *s)
+{
+    int64_t mem = (int64_t)RLX_LOAD(s->mem);
+    int64_t pending = mem - s->mem_flushed;
+
+    ASSERT_LOCKED(s);
+    if (pending) {
+        atomic_fetch_add_explicit(&s->c->mem_global, pending,
+                                  memory_order_relaxed);
+        s->mem_flushed = mem;
+    }
+}
+
+/* Context: shard lock held. Would `need` more bytes exceed maxmemory? */
+bool cache__over_locked(struct shard *s, int64_t need)
+{
+    struct cache *c = s->c;
+    uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+
+    ASSERT_LOCKED(s);
+    if (max == 0)
+        return false;
+    int64_t batch = atomic_load_explicit(&c->mem_batch, memory_order_relaxed);
+    int64_t used = atomic_load_explicit(&c->mem_global, memory_order_relaxed)
+                   - s->mem_flushed + (int64_t)RLX_LOAD(s->mem)
+                   + (int64_t)(c->nshards - 1) * batch;
+    return used + need > (int64_t)max;
+}
+
+static int policy_of(const struct cache *c)
+{
+    return atomic_load_explicit(&c->policy, memory_order_relaxed);
+}
+
+static struct item *victim_volatile_locked(struct shard *s,
+                                           const struct item *protect,
+                                           int64_t now)
+{
+    struct item *it = s->lru_tail, *best = NULL;
+    uint32_t n;
+
+    for (int i = 0; it && i < VOLATILE_TAIL_WALK; i++, it = it->prev)
+        if (it->expire_at && it != protect)
+            return it;
+    n = (uint32_t)RLX_LOAD(s->nttl);
+    for (int i = 0; n && i < VOLATILE_SAMPLES; i++) {
+        it = s->ttl[cache__rand() % n];
+        if (it == protect)
+            continue;
+        if (!best || (uint32_t)((uint32_t)now - it->lru_ms) >
+                     (uint32_t)((uint32_t)now - best->lru_ms))
+            best = it;
+    }
+    return best;
+}
+
+/* Context: shard lock held. Picks a victim per policy, never `protect`. */
+static struct item *victim_locked(struct shard *s, const struct item *protect,
+                                  int64_t now)
+{
+    struct item *it;
+
+    switch (policy_of(s->c)) {
+    case CACHE_ALLKEYS_LRU:
+        it = s->lru_tail;
+        if (it && it == protect)
+            it = it->prev;
+        return it;
+    case CACHE_VOLATILE_LRU:
+        return victim_volatile_locked(s, protect, now);
+    case CACHE_ALLKEYS_RANDOM:
+        for (int i = 0; i < 4; i++) {
+            it = cache__table_random_locked(s);
+            if (it != protect)
+                return it;
+        }
+        it = s->lru_tail;
+        if (it && it == protect)
+            it = it->prev;
+        return it;
+    default:
+        return NULL;
+    }
+}
+
+/* Context: shard lock held. Evicts one item; false if none can go. */
+static bool evict_one_locked(struct shard *s, const struct item *protect,
+                             int64_t now)
+{
+    struct item *it = victim_locked(s, protect, now);
+
+    if (!it)
+        return false;
+    cache__delete_locked(s, it);
+    CTR_ADD_LOCKED(s->evicted, 1);
+    return true;
+}
+
+int cache__reserve_locked(struct shard *s, int64_t need,
+                          const struct item *protect, int64_t now)
+{
+    uint64_t max = atomic_load_explicit(&s->c->maxmemory, memory_order_relaxed);
+
+    ASSERT_LOCKED(s);
+    if (need <= 0 || max == 0 || !cache__over_locked(s, need))
+        return CACHE_OK;
+    /* Cannot fit even in an empty cache: fail before evicting anything. */
+    if ((uint64_t)need > max || policy_of(s->c) == CACHE_NOEVICTION)
+        return CACHE_E_OOM;
+    while (cache__over_locked(s, need)) {
+        if (!evict_one_locked(s, protect, now))
+            return CACHE__AGAIN;
+    }
+    return CACHE_OK;
+}
+
+static bool has_candidates(const struct shard *s, int policy)
+{
+    if (policy == CACHE_VOLATILE_LRU)
+        return RLX_LOAD(s->nttl) != 0;
+    return RLX_LOAD(s->count) != 0;
+}
+
+/* Context: no shard lock held; takes one shard lock at a time (the bug-17
+ * site: calling this while holding a shard lock would re-lock it). */
+int cache__evict_others(struct cache *c, const struct shard *skip,
+                        int64_t need, int64_t now)
+{
+    unsigned start = skip ? skip->id + 1 : (unsigned)cache__rand();
+    int policy = policy_of(c);
+
+    if (policy == CACHE_NOEVICTION)
+        return CACHE_E_OOM;
+    for (unsigned j = 0; j < c->nshards; j++) {
+        struct shard *s = &c->shards[(start + j) & (c->nshards - 1)];
+        if (s == skip || !has_candidates(s, policy))
+            continue;
+        for (;;) {
+            bool over, more = true;
+            unsigned n = 0;
+            cache__shard_lock(s);
+            while ((over = cache__over_locked(s, need)) && n < EVICT_BATCH &&
+                   (more = evict_one_locked(s, NULL, now)))
+                n++;
+            cache__mem_flush_locked(s);   /* make our progress visible */
+            cache__shard_unlock(s);
+            if (!over)
+                return CACHE_OK;
+            if (!more)
+                break;   /* this shard is out of candidates */
+        }
+    }
+    return CACHE_E_OOM;
+}
+
+/* Context: shard lock held; may drop and retake it. The single-key write
+ * path: reserve in the own shard, and if that shard has nothing left to
+ * give, unlock, evict from the others, relock and answer CACHE__AGAIN so
+ * the caller redoes its lookup (the shard may have changed meanwhile).
+ * After CACHE_EVICT_TRIES rounds, CACHE_E_OOM. */
+int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
+                                   const struct item *protect, int64_t now,
+                                   int *tries)
+{
+    int rc = cache__reserve_locked(s, need, protect, now);
+
+    if (rc != CACHE__AGAIN)
+        return rc;
+    if ((*tries)++ >= CACHE_EVICT_TRIES)
+        return CACHE_E_OOM;
+    cache__shard_unlock(s);
+    rc = cache__evict_others(s->c, s, need, now);
+    cache__shard_lock(s);
+    return rc == CACHE_OK ? CACHE__AGAIN : CACHE_E_OOM;
+}

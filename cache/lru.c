@@ -1,0 +1,64 @@
+/*
+ * lru.c: the per-shard intrusive LRU list (head = most recent).
+ *
+ * Bump window: a read moves its item to the head at most once per
+ * CACHE_LRU_BUMP_MS (1 s) of the caller's clock. The item keeps the low 32
+ * bits of the `now` of its last bump (lru_ms); a read compares with
+ * modular arithmetic, so the 49-day wrap of 32 bits only makes a key that
+ * was untouched for exactly a multiple of 49 days look fresh (harmless).
+ * Why: a hot key read by every request would otherwise rewrite four
+ * pointers (and their cache lines) per GET; with the window it costs one
+ * compare. The price is 1 s of resolution in the eviction order, the same
+ * trade Redis makes with its coarse LRU clock. Writes (which relink the
+ * item anyway) and TOUCH always move it to the head.
+ *
+ * Context: every function here expects the shard lock held.
+ */
+#include "cache_int.h"
+
+void cache__lru_push_locked(struct shard *s, struct item *it, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    it->prev = NULL;
+    it->next = s->lru_head;
+    if (s->lru_head)
+        s->lru_head->prev = it;
+    else
+        s->lru_tail = it;
+    s->lru_head = it;
+    it->lru_ms = (uint32_t)now;
+}
+
+void cache__lru_unlink_locked(struct shard *s, struct item *it)
+{
+    ASSERT_LOCKED(s);
+    if (it->prev)
+        it->prev->next = it->next;
+    else
+        s->lru_head = it->next;
+    if (it->next)
+        it->next->prev = it->prev;
+    else
+        s->lru_tail = it->prev;
+    it->prev = it->next = NULL;
+}
+
+/* Unconditional move to the head (TOUCH, writes in place). */
+void cache__lru_bump_locked(struct shard *s, struct item *it, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    if (s->lru_head != it) {
+        cache__lru_unlink_locked(s, it);
+        cache__lru_push_locked(s, it, now);
+    } else {
+        it->lru_ms = (uint32_t)now;
+    }
+}
+
+/* A read: move to the head only if the last bump is a window old. */
+void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    if ((uint32_t)((uint32_t)now - it->lru_ms) >= CACHE_LRU_BUMP_MS)
+        cache__lru_bump_locked(s, it, now);
+}

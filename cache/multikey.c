@@ -1,0 +1,280 @@
+/*
+ * multikey.c: RENAME, COPY, MSET: atomic across shards.
+ *
+ * Lock order (docs/locking.md): the shards involved are locked in
+ * ascending index order, each once. No eviction happens while more than
+ * one shard lock is held: a write that needs room unlocks everything,
+ * evicts one shard lock at a time (cache__evict_others) and retries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_int.h"
+
+static void lock_pair(struct shard *a, struct shard *b)
+{
+    if (a == b) {
+        cache__shard_lock(a);
+    } else if (a->id < b->id) {
+        cache__shard_lock(a);
+        cache__shard_lock(b);
+    } else {
+        cache__shard_lock(b);
+        cache__shard_lock(a);
+    }
+}
+
+static void unlock_pair(struct shard *a, struct shard *b)
+{
+    if (a != b)
+        cache__shard_unlock(b);
+    cache__shard_unlock(a);
+}
+
+static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* RENAME moves the allocation itself (realloc for the new key length), so
+ * a large value is not copied under the locks. Like Redis, RENAME is not
+ * refused for memory: it adds at most the key length difference. */
+int cache_rename(struct cache *c, const char *src, size_t slen,
+                 const char *dst, size_t dlen, int nx, int64_t now)
+{
+    uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
+    struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
+    int rc = CACHE_OK;
+
+    if (dlen > CACHE_MAX_STRING)
+        return CACHE_E_TOOBIG;
+    lock_pair(ss, sd);
+    struct item *it = cache__lookup_locked(ss, hs, src, slen, now);
+    if (!it) {
+        rc = CACHE_NOTFOUND;
+        goto out_unlock;
+    }
+    if (same_key(src, slen, dst, dlen)) {
+        rc = nx ? CACHE_NOTSET : CACHE_OK;
+        goto out_unlock;
+    }
+    struct item *dit = cache__lookup_locked(sd, hd, dst, dlen, now);
+    if (dit && nx) {
+        rc = CACHE_NOTSET;
+        goto out_unlock;
+    }
+    if (it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL) &&
+        (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
+        goto out_unlock;
+    size_t vlen = it->vlen;
+    size_t newsize = sizeof(struct item) + dlen + vlen;
+    struct item *moved = it;
+    cache__detach_locked(ss, it);
+    if (dlen <= slen) {
+        memmove(it->data + dlen, it->data + slen, vlen);
+        if (dlen < slen) {
+            struct item *r = realloc(it, newsize);
+            if (r)
+                moved = r;   /* a failed shrink keeps the bigger block */
+        }
+    } else {
+        struct item *r = realloc(it, newsize);
+        if (!r) {
+            /* Could not grow: put src back; dst is untouched. */
+            cache__link_locked(ss, it, now);
+            rc = CACHE_E_NOMEM;
+            goto out_unlock;
+        }
+        moved = r;
+        memmove(moved->data + dlen, moved->data + slen, vlen);
+    }
+    if (dit)
+        cache__delete_locked(sd, dit);
+    memcpy(moved->data, dst, dlen);
+    moved->klen = (uint32_t)dlen;
+    moved->hash = hd;
+    cache__link_locked(sd, moved, now);
+    cache__shard_tidy_locked(ss);
+    cache__shard_tidy_locked(sd);
+out_unlock:
+    unlock_pair(ss, sd);
+    return rc;
+}
+
+/* COPY: src == dst is an error in Redis ("source and destination objects
+ * are the same"), which the server reports before calling; here it is
+ * NOTFOUND if missing, NOTSET without replace, a no-op OK with replace. */
+int cache_copy(struct cache *c, const char *src, size_t slen,
+               const char *dst, size_t dlen, int replace, int64_t now)
+{
+    uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
+    struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
+    struct item *nw = NULL;
+    int rc, tries = 0;
+
+    if (dlen > CACHE_MAX_STRING)
+        return CACHE_E_TOOBIG;
+retry:
+    rc = CACHE_OK;
+    lock_pair(ss, sd);
+    struct item *it = cache__lookup_locked(ss, hs, src, slen, now);
+    if (!it) {
+        rc = CACHE_NOTFOUND;
+        goto out_unlock;
+    }
+    if (same_key(src, slen, dst, dlen)) {
+        rc = replace ? CACHE_OK : CACHE_NOTSET;
+        goto out_unlock;
+    }
+    struct item *dit = cache__lookup_locked(sd, hd, dst, dlen, now);
+    if (dit && !replace) {
+        rc = CACHE_NOTSET;
+        goto out_unlock;
+    }
+    if (!nw || nw->vlen != it->vlen) {
+        free(nw);
+        nw = cache__item_new(hd, dst, dlen, item_val(it), it->vlen, it->vlen);
+        if (!nw) {
+            rc = CACHE_E_NOMEM;
+            goto out_unlock;
+        }
+    } else {
+        memcpy(item_val(nw), item_val(it), it->vlen);
+    }
+    bool need_slot = it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL);
+    int64_t need = (int64_t)cache__item_size(nw) +
+                   (dit ? -(int64_t)cache__item_size(dit)
+                        : (int64_t)cache__table_grow_cost_locked(sd)) +
+                   (need_slot ? (int64_t)cache__ttl_grow_cost_locked(sd) : 0);
+    if (need > 0 && cache__over_locked(sd, need)) {
+        uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+        unlock_pair(ss, sd);
+        if ((uint64_t)need > max || tries++ >= CACHE_EVICT_TRIES ||
+            cache__evict_others(c, NULL, need, now) != CACHE_OK) {
+            free(nw);
+            return CACHE_E_OOM;
+        }
+        goto retry;
+    }
+    if (need_slot && (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
+        goto out_unlock;
+    nw->expire_at = it->expire_at;
+    if (dit)
+        cache__replace_locked(sd, dit, nw, now);
+    else
+        cache__link_locked(sd, nw, now);
+    nw = NULL;
+out_unlock:
+    unlock_pair(ss, sd);
+    free(nw);
+    return rc;
+}
+
+static int cmp_uint(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+struct mset_ctx {
+    uint64_t *hash;
+    struct item **items;
+    unsigned *ids;      /* sorted, unique shard ids */
+    size_t nids;
+};
+
+static void lock_ids(struct cache *c, const struct mset_ctx *m)
+{
+    for (size_t i = 0; i < m->nids; i++)   /* ascending: lock order */
+        cache__shard_lock(&c->shards[m->ids[i]]);
+}
+
+static void unlock_ids(struct cache *c, const struct mset_ctx *m)
+{
+    for (size_t i = m->nids; i-- > 0;)
+        cache__shard_unlock(&c->shards[m->ids[i]]);
+}
+
+int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
+               int64_t now)
+{
+    struct mset_ctx m = {0};
+    int rc = CACHE_OK, tries = 0;
+    size_t i;
+
+    if (n == 0)
+        return CACHE_OK;
+    for (i = 0; i < n; i++)
+        if (kv[i].klen > CACHE_MAX_STRING || kv[i].vlen > CACHE_MAX_STRING)
+            return CACHE_E_TOOBIG;
+    m.hash = malloc(n * sizeof(*m.hash));
+    m.items = calloc(n, sizeof(*m.items));
+    m.ids = malloc(n * sizeof(*m.ids));
+    if (!m.hash || !m.items || !m.ids) {
+        rc = CACHE_E_NOMEM;
+        goto out_free;
+    }
+    /* Hash and build every item before taking any lock. */
+    for (i = 0; i < n; i++) {
+        m.hash[i] = cache__hash(c, kv[i].key, kv[i].klen);
+        m.items[i] = cache__item_new(m.hash[i], kv[i].key, kv[i].klen,
+                                     kv[i].val, kv[i].vlen, kv[i].vlen);
+        if (!m.items[i]) {
+            rc = CACHE_E_NOMEM;
+            goto out_free;
+        }
+        m.ids[i] = cache__shard_of(c, m.hash[i])->id;
+    }
+    qsort(m.ids, n, sizeof(*m.ids), cmp_uint);
+    for (i = 0; i < n; i++)
+        if (m.nids == 0 || m.ids[m.nids - 1] != m.ids[i])
+            m.ids[m.nids++] = m.ids[i];
+
+retry:
+    lock_ids(c, &m);
+    int64_t need = 0;
+    for (i = 0; i < n; i++) {
+        struct shard *s = cache__shard_of(c, m.hash[i]);
+        struct item *old = cache__lookup_locked(s, m.hash[i], kv[i].key,
+                                                kv[i].klen, now);
+        if (old && nx) {
+            rc = CACHE_NOTSET;
+            goto out_unlock;
+        }
+        need += (int64_t)cache__item_size(m.items[i]) -
+                (old ? (int64_t)cache__item_size(old) : 0);
+    }
+    struct shard *first = &c->shards[m.ids[0]];
+    if (need > 0 && cache__over_locked(first, need)) {
+        uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+        unlock_ids(c, &m);
+        if ((uint64_t)need > max || tries++ >= CACHE_EVICT_TRIES ||
+            cache__evict_others(c, NULL, need, now) != CACHE_OK) {
+            rc = CACHE_E_OOM;
+            goto out_free;
+        }
+        goto retry;
+    }
+    /* In argument order, so a repeated key ends with its last value. MSET
+     * clears TTLs, so no TTL slot is needed. */
+    for (i = 0; i < n; i++) {
+        struct shard *s = cache__shard_of(c, m.hash[i]);
+        struct item *old = cache__table_find_locked(s, m.hash[i], kv[i].key,
+                                                    kv[i].klen);
+        if (old)
+            cache__replace_locked(s, old, m.items[i], now);
+        else
+            cache__link_locked(s, m.items[i], now);
+        m.items[i] = NULL;
+    }
+out_unlock:
+    unlock_ids(c, &m);
+out_free:
+    if (m.items)
+        for (i = 0; i < n; i++)
+            free(m.items[i]);
+    free(m.hash);
+    free(m.items);
+    free(m.ids);
+    return rc;
+}

@@ -1,0 +1,123 @@
+/*
+ * scan.c: whole-keyspace iteration: SCAN, KEYS, RANDOMKEY.
+ *
+ * Every iteration here holds the lock of the shard it walks, and only that
+ * one (shard by shard), and copies keys out before unlocking. Expired keys
+ * are skipped, not deleted (deleting would resize under the cursor).
+ *
+ * SCAN cursor layout: low shard_bits bits = shard index, the rest = that
+ * shard's reverse-binary table cursor (table.c). Shards are visited in
+ * index order; a shard's cursor coming back to 0 moves to the next shard,
+ * and 0 after the last shard ends the scan.
+ */
+#include "cache_int.h"
+
+struct emit_ctx {
+    struct cache_keys *out;
+    int64_t now;
+    int err;
+};
+
+static int emit_key(void *arg, struct item *it)
+{
+    struct emit_ctx *e = arg;
+
+    if (item_expired(it, e->now))
+        return 0;
+    if (cache__keys_push(e->out, item_key(it), it->klen) != CACHE_OK) {
+        e->err = CACHE_E_NOMEM;
+        return 1;
+    }
+    return 0;
+}
+
+uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count,
+                    int64_t now, struct cache_keys *out, int *err)
+{
+    unsigned bits = c->shard_bits;
+    unsigned si = (unsigned)(cursor & (c->nshards - 1));
+    uint64_t v = bits ? cursor >> bits : cursor;
+    size_t start = out->count, visits = 0;
+    struct emit_ctx e = {out, now, 0};
+
+    if (count == 0)
+        count = 1;
+    *err = 0;
+    for (;;) {
+        struct shard *s = &c->shards[si];
+        int stop = 0;
+        cache__shard_lock(s);
+        do {
+            v = cache__table_scan_locked(s, v, emit_key, &e, &stop);
+            visits++;
+        } while (v != 0 && !stop && out->count - start < count &&
+                 visits < count * 10);
+        cache__shard_unlock(s);
+        if (e.err) {
+            *err = e.err;
+            return cursor;   /* retry from where this call began */
+        }
+        if (v == 0) {
+            if (++si == c->nshards)
+                return 0;
+        }
+        if (out->count - start >= count || visits >= count * 10)
+            break;
+    }
+    return (v << bits) | si;
+}
+
+/* Copies the live keys of one shard, under its lock. */
+static int keys_of_shard(struct shard *s, int64_t now, struct cache_keys *out)
+{
+    int rc = CACHE_OK;
+
+    cache__shard_lock(s);
+    for (struct item *it = s->lru_head; it; it = it->next) {
+        if (item_expired(it, now))
+            continue;
+        if ((rc = cache__keys_push(out, item_key(it), it->klen)) != CACHE_OK)
+            break;
+    }
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_keys(struct cache *c, int64_t now, struct cache_keys *out)
+{
+    for (unsigned i = 0; i < c->nshards; i++) {
+        int rc = keys_of_shard(&c->shards[i], now, out);
+        if (rc != CACHE_OK)
+            return rc;
+    }
+    return CACHE_OK;
+}
+
+int cache_randomkey(struct cache *c, int64_t now, struct cache_val *out)
+{
+    unsigned start = (unsigned)cache__rand();
+
+    for (unsigned j = 0; j < c->nshards; j++) {
+        struct shard *s = &c->shards[(start + j) & (c->nshards - 1)];
+        if (RLX_LOAD(s->count) == 0)
+            continue;
+        cache__shard_lock(s);
+        /* Like Redis: an expired pick is reaped and another one drawn. */
+        for (int tries = 0; tries < 100; tries++) {
+            struct item *it = cache__table_random_locked(s);
+            if (!it)
+                break;
+            if (item_expired(it, now)) {
+                cache__delete_locked(s, it);
+                CTR_ADD_LOCKED(s->expired, 1);
+                continue;
+            }
+            int rc = cache__val_copy(out, item_key(it), it->klen);
+            cache__shard_unlock(s);
+            return rc;
+        }
+        cache__shard_tidy_locked(s);
+        cache__shard_unlock(s);
+    }
+    return CACHE_NOTFOUND;
+}

@@ -1,0 +1,248 @@
+/*
+ * shard.c: shard locking, hashing, item lifetime and memory accounting.
+ *
+ * An item is reachable from exactly three places of its shard: one bucket
+ * chain, the LRU list, and (if it has a TTL) the TTL index. The helpers
+ * here keep the three, the counters and the memory accounting in step; no
+ * other file links or frees an item.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <xxhash.h>
+
+#include "cache_int.h"
+
+/* Context: any thread; blocks. Counts an acquisition that had to wait
+ * (trylock failed) for the mutex profile. */
+void cache__shard_lock(struct shard *s)
+{
+    bool waited = false;
+
+    if (pthread_mutex_trylock(&s->lock) != 0) {
+        pthread_mutex_lock(&s->lock);
+        waited = true;
+    }
+#ifndef NDEBUG
+    s->owner = pthread_self();
+    s->owned = true;
+#endif
+    if (waited)
+        CTR_ADD_LOCKED(s->lock_waits, 1);
+}
+
+void cache__shard_unlock(struct shard *s)
+{
+#ifndef NDEBUG
+    assert(cache__shard_held(s));
+    s->owned = false;
+#endif
+    pthread_mutex_unlock(&s->lock);
+}
+
+#ifndef NDEBUG
+/* Only meaningful for the calling thread's own locks: a thread that holds
+ * the lock reads fields it wrote itself. */
+bool cache__shard_held(const struct shard *s)
+{
+    return s->owned && pthread_equal(s->owner, pthread_self());
+}
+#endif
+
+uint64_t cache__hash(const struct cache *c, const char *key, size_t klen)
+{
+    return XXH3_64bits_withSeed(key, klen, c->seed);
+}
+
+/* vcap >= vlen: room to allocate for the value (APPEND/SETRANGE slack). */
+struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
+                             const char *val, size_t vlen, size_t vcap)
+{
+    struct item *it;
+
+    if (vcap < vlen)
+        vcap = vlen;
+    it = malloc(sizeof(*it) + klen + vcap);
+    if (!it)
+        return NULL;
+    it->hnext = it->prev = it->next = NULL;
+    it->hash = h;
+    it->expire_at = 0;
+    it->klen = (uint32_t)klen;
+    it->vlen = (uint32_t)vlen;
+    it->ttl_idx = ITEM_NO_TTL;
+    it->lru_ms = 0;
+    memcpy(it->data, key, klen);
+    if (vlen)
+        memcpy(it->data + klen, val, vlen);
+    return it;
+}
+
+size_t cache__item_size(const struct item *it)
+{
+    return malloc_usable_size((void *)it);
+}
+
+size_t cache__item_vcap(const struct item *it)
+{
+    return cache__item_size(it) - sizeof(*it) - it->klen;
+}
+
+/* Context: shard lock held. */
+void cache__mem_add_locked(struct shard *s, int64_t delta)
+{
+    ASSERT_LOCKED(s);
+    CTR_ADD_LOCKED(s->mem, delta);
+    int64_t pending = (int64_t)RLX_LOAD(s->mem) - s->mem_flushed;
+    int64_t batch = atomic_load_explicit(&s->c->mem_batch, memory_order_relaxed);
+    if (pending >= batch || pending <= -batch)
+        cache__mem_flush_locked(s);
+}
+
+void cache__link_locked(struct shard *s, struct item *it, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    cache__table_add_locked(s, it);
+    cache__lru_push_locked(s, it, now);
+    if (it->expire_at)
+        cache__ttl_add_locked(s, it);
+    CTR_ADD_LOCKED(s->count, 1);
+    cache__mem_add_locked(s, (int64_t)cache__item_size(it));
+}
+
+static void unlink_locked(struct shard *s, struct item *it)
+{
+    cache__table_remove_locked(s, it);
+    cache__lru_unlink_locked(s, it);
+    if (it->ttl_idx != ITEM_NO_TTL)
+        cache__ttl_remove_locked(s, it);
+    CTR_ADD_LOCKED(s->count, -1);
+    cache__mem_add_locked(s, -(int64_t)cache__item_size(it));
+}
+
+void cache__detach_locked(struct shard *s, struct item *it)
+{
+    ASSERT_LOCKED(s);
+    unlink_locked(s, it);
+}
+
+void cache__delete_locked(struct shard *s, struct item *it)
+{
+    ASSERT_LOCKED(s);
+    unlink_locked(s, it);
+    free(it);
+}
+
+/* The TTL slot, if nw needs one, must be reserved (old's slot is freed
+ * first, so a replace that keeps a TTL never needs to grow). */
+void cache__replace_locked(struct shard *s, struct item *old,
+                           struct item *nw, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    assert(old->hash == nw->hash);
+    unlink_locked(s, old);
+    free(old);
+    cache__link_locked(s, nw, now);
+}
+
+struct item *cache__lookup_locked(struct shard *s, uint64_t h,
+                                  const char *key, size_t klen, int64_t now)
+{
+    struct item *it;
+
+    ASSERT_LOCKED(s);
+    if (s->rehashidx >= 0)
+        cache__table_rehash_locked(s, 1);
+    it = cache__table_find_locked(s, h, key, klen);
+    if (it && item_expired(it, now)) {
+        /* Lazy expiry: an expired key behaves as missing. */
+        cache__delete_locked(s, it);
+        CTR_ADD_LOCKED(s->expired, 1);
+        cache__shard_tidy_locked(s);
+        return NULL;
+    }
+    return it;
+}
+
+void cache__shard_tidy_locked(struct shard *s)
+{
+    ASSERT_LOCKED(s);
+    cache__table_maybe_shrink_locked(s);
+}
+
+/* Frees every item and the tables, then starts over empty. */
+void cache__shard_clear_locked(struct shard *s)
+{
+    struct item *it, *next;
+
+    ASSERT_LOCKED(s);
+    for (it = s->lru_head; it; it = next) {
+        next = it->next;
+        cache__mem_add_locked(s, -(int64_t)cache__item_size(it));
+        free(it);
+    }
+    s->lru_head = s->lru_tail = NULL;
+    RLX_STORE(s->count, 0);
+    cache__ttl_free_locked(s);
+    cache__table_free_locked(s);
+    (void)cache__table_init_locked(s);   /* ENOMEM: stays size 0, grows on add */
+}
+
+int cache__val_copy(struct cache_val *out, const char *p, size_t n)
+{
+    if (out->cap < n || !out->data) {
+        size_t cap = n < 64 ? 64 : n;
+        char *d = realloc(out->data, cap);
+        if (!d)
+            return CACHE_E_NOMEM;
+        out->data = d;
+        out->cap = cap;
+    }
+    if (n)
+        memcpy(out->data, p, n);
+    out->len = n;
+    return CACHE_OK;
+}
+
+int cache__keys_push(struct cache_keys *k, const char *key, size_t klen)
+{
+    size_t need = k->len + sizeof(uint32_t) + klen;
+    uint32_t l32 = (uint32_t)klen;
+
+    if (need > k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 256;
+        while (cap < need)
+            cap *= 2;
+        char *b = realloc(k->buf, cap);
+        if (!b)
+            return CACHE_E_NOMEM;
+        k->buf = b;
+        k->cap = cap;
+    }
+    memcpy(k->buf + k->len, &l32, sizeof(l32));
+    memcpy(k->buf + k->len + sizeof(l32), key, klen);
+    k->len = need;
+    k->count++;
+    return CACHE_OK;
+}
+
+/* Per-thread xorshift64*: random victims and RANDOMKEY. Not for security;
+ * the hash seed comes from getrandom(). */
+static _Thread_local uint64_t rng_state;   /* owned by: its thread */
+
+uint64_t cache__rand(void)
+{
+    uint64_t x = rng_state;
+
+    if (x == 0) {
+        if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x) || x == 0)
+            x = (uint64_t)(uintptr_t)&rng_state ^ 0x9E3779B97F4A7C15ull;
+    }
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    rng_state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}

@@ -1,0 +1,456 @@
+/*
+ * strops.c: single-key operations with Redis 7 string semantics.
+ *
+ * Every function: hash the key once, lock its shard, look it up (one
+ * incremental rehash step, lazy expiry), do the operation, copy out what
+ * the caller needs, unlock. A write that adds memory reserves it first
+ * (evict.c) and may loop back to `retry:` when it had to drop the lock to
+ * evict from other shards.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cache_int.h"
+
+#define GREEDY_MAX (1024 * 1024)   /* APPEND/SETRANGE slack cap, as sds */
+
+static inline int64_t insert_cost(const struct shard *s, const struct item *old)
+{
+    return old ? -(int64_t)cache__item_size(old)
+               : (int64_t)cache__table_grow_cost_locked(s);
+}
+
+/*
+ * Context: shard lock held; may drop and retake it (CACHE__AGAIN: redo the
+ * lookup). Makes *itp an item for key whose value is `newlen` bytes, the
+ * first min(old->vlen, newlen) of them old's value, the rest for the
+ * caller to fill; keeps old's TTL. Reuses old in place when it has room
+ * (no memory change), otherwise allocates with `slack` extra room.
+ */
+static int resize_value_locked(struct shard *s, uint64_t h, const char *key,
+                               size_t klen, struct item *old, size_t newlen,
+                               size_t slack, int64_t now, int *tries,
+                               struct item **itp)
+{
+    struct item *nw;
+    int rc;
+
+    if (old && newlen <= cache__item_vcap(old)) {
+        old->vlen = (uint32_t)newlen;
+        cache__lru_bump_locked(s, old, now);
+        *itp = old;
+        return CACHE_OK;
+    }
+    size_t keep = old ? (old->vlen < newlen ? old->vlen : newlen) : 0;
+    nw = cache__item_new(h, key, klen, old ? item_val(old) : NULL, keep,
+                         newlen + slack);
+    if (!nw)
+        return CACHE_E_NOMEM;
+    nw->vlen = (uint32_t)newlen;
+    int64_t need = (int64_t)cache__item_size(nw) + insert_cost(s, old);
+    rc = cache__reserve_or_evict_locked(s, need, old, now, tries);
+    if (rc != CACHE_OK) {
+        free(nw);
+        return rc;
+    }
+    if (old) {
+        nw->expire_at = old->expire_at;   /* its TTL slot is freed first */
+        cache__replace_locked(s, old, nw, now);
+    } else {
+        cache__link_locked(s, nw, now);
+    }
+    *itp = nw;
+    return CACHE_OK;
+}
+
+static size_t greedy_slack(size_t newlen)
+{
+    return newlen < GREEDY_MAX ? newlen : GREEDY_MAX;
+}
+
+int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,
+              struct cache_val *out)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc = CACHE_NOTFOUND;
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (it) {
+        cache__lru_touch_locked(s, it, now);
+        rc = cache__val_copy(out, item_val(it), it->vlen);
+    }
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_set(struct cache *c, const char *key, size_t klen,
+              const char *val, size_t vlen, int flags, int64_t expire_at,
+              int64_t now, struct cache_val *old, int *old_found)
+{
+    uint64_t h;
+    struct shard *s;
+    struct item *nw, *cur;
+    int rc, tries = 0;
+
+    if (vlen > CACHE_MAX_STRING || klen > CACHE_MAX_STRING)
+        return CACHE_E_TOOBIG;
+    h = cache__hash(c, key, klen);
+    s = cache__shard_of(c, h);
+    /* Built before locking: the copy of a large value runs unlocked. */
+    nw = cache__item_new(h, key, klen, val, vlen, vlen);
+    if (!nw)
+        return CACHE_E_NOMEM;
+    if (old_found)
+        *old_found = 0;
+
+    cache__shard_lock(s);
+retry:
+    cur = cache__lookup_locked(s, h, key, klen, now);
+    if (flags & CACHE_SET_GET) {
+        if (old_found)
+            *old_found = cur != NULL;
+        if (cur && old &&
+            (rc = cache__val_copy(old, item_val(cur), cur->vlen)) != CACHE_OK)
+            goto out_unlock;
+    }
+    if (((flags & CACHE_SET_NX) && cur) || ((flags & CACHE_SET_XX) && !cur)) {
+        rc = CACHE_NOTSET;
+        goto out_unlock;
+    }
+    int64_t exp = expire_at;
+    if (flags & CACHE_SET_KEEPTTL) {
+        exp = cur ? cur->expire_at : 0;
+    } else if (expire_at != 0 && expire_at <= now) {
+        /* A past EXAT/PXAT: the key ends up deleted, nothing is stored. */
+        if (cur) {
+            cache__delete_locked(s, cur);
+            cache__shard_tidy_locked(s);
+        }
+        rc = CACHE_OK;
+        goto out_unlock;
+    }
+    bool need_slot = exp && !(cur && cur->ttl_idx != ITEM_NO_TTL);
+    int64_t need = (int64_t)cache__item_size(nw) + insert_cost(s, cur) +
+                   (need_slot ? (int64_t)cache__ttl_grow_cost_locked(s) : 0);
+    rc = cache__reserve_or_evict_locked(s, need, cur, now, &tries);
+    if (rc == CACHE__AGAIN)
+        goto retry;
+    if (rc != CACHE_OK)
+        goto out_unlock;
+    if (need_slot && (rc = cache__ttl_reserve_locked(s)) != CACHE_OK)
+        goto out_unlock;
+    nw->expire_at = exp;
+    if (cur)
+        cache__replace_locked(s, cur, nw, now);
+    else
+        cache__link_locked(s, nw, now);
+    nw = NULL;
+out_unlock:
+    cache__shard_unlock(s);
+    free(nw);
+    return rc;
+}
+
+int cache_getdel(struct cache *c, const char *key, size_t klen, int64_t now,
+                 struct cache_val *out)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc = CACHE_NOTFOUND;
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (it && (rc = cache__val_copy(out, item_val(it), it->vlen)) == CACHE_OK) {
+        cache__delete_locked(s, it);
+        cache__shard_tidy_locked(s);
+    }
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_getex(struct cache *c, const char *key, size_t klen, int mode,
+                int64_t expire_at, int64_t now, struct cache_val *out)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc = CACHE_NOTFOUND;
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (!it)
+        goto out_unlock;
+    if ((rc = cache__val_copy(out, item_val(it), it->vlen)) != CACHE_OK)
+        goto out_unlock;
+    if (mode == CACHE_GETEX_EXPIRE) {
+        if (expire_at <= now) {
+            cache__delete_locked(s, it);
+            cache__shard_tidy_locked(s);
+            goto out_unlock;
+        }
+        if (it->ttl_idx == ITEM_NO_TTL &&
+            (rc = cache__ttl_reserve_locked(s)) != CACHE_OK)
+            goto out_unlock;
+        cache__set_expire_locked(s, it, expire_at);
+    } else if (mode == CACHE_GETEX_PERSIST) {
+        cache__set_expire_locked(s, it, 0);
+    }
+    cache__lru_touch_locked(s, it, now);
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_incr(struct cache *c, const char *key, size_t klen, long long delta,
+               int64_t now, long long *result)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    char buf[CACHE__LONG_STR_SIZE];
+    struct item *it;
+    int rc, tries = 0;
+
+    cache__shard_lock(s);
+retry:
+    it = cache__lookup_locked(s, h, key, klen, now);
+    long long v = 0;
+    if (it && !cache__string2ll(item_val(it), it->vlen, &v)) {
+        rc = CACHE_E_NOTINT;
+        goto out_unlock;
+    }
+    if ((delta < 0 && v < 0 && delta < LLONG_MIN - v) ||
+        (delta > 0 && v > 0 && delta > LLONG_MAX - v)) {
+        rc = CACHE_E_OVERFLOW;
+        goto out_unlock;
+    }
+    v += delta;
+    size_t len = (size_t)cache__ll2string(buf, sizeof(buf), v);
+    rc = resize_value_locked(s, h, key, klen, it, len, 0, now, &tries, &it);
+    if (rc == CACHE__AGAIN)
+        goto retry;
+    if (rc != CACHE_OK)
+        goto out_unlock;
+    memcpy(item_val(it), buf, len);
+    *result = v;
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_incrbyfloat(struct cache *c, const char *key, size_t klen,
+                      long double delta, int64_t now, char *buf, size_t cap,
+                      size_t *reslen)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    char tmp[CACHE_LD_MAX_CHARS];
+    struct item *it;
+    int rc, tries = 0;
+
+    cache__shard_lock(s);
+retry:
+    it = cache__lookup_locked(s, h, key, klen, now);
+    long double v = 0;
+    if (it && !cache__string2ld(item_val(it), it->vlen, &v)) {
+        rc = CACHE_E_NOTFLOAT;
+        goto out_unlock;
+    }
+    v += delta;
+    if (isnan(v) || isinf(v)) {
+        rc = CACHE_E_NANINF;
+        goto out_unlock;
+    }
+    int len = cache__ld2string(tmp, sizeof(tmp), v);
+    if (len <= 0 || (size_t)len + 1 > cap) {
+        rc = CACHE_E_TOOBIG;   /* caller's buffer under CACHE_LD_MAX_CHARS */
+        goto out_unlock;
+    }
+    rc = resize_value_locked(s, h, key, klen, it, (size_t)len, 0, now, &tries, &it);
+    if (rc == CACHE__AGAIN)
+        goto retry;
+    if (rc != CACHE_OK)
+        goto out_unlock;
+    memcpy(item_val(it), tmp, (size_t)len);
+    memcpy(buf, tmp, (size_t)len);
+    buf[len] = '\0';
+    *reslen = (size_t)len;
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_append(struct cache *c, const char *key, size_t klen,
+                 const char *val, size_t vlen, int64_t now, size_t *newlen)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    struct item *it;
+    int rc, tries = 0;
+
+    cache__shard_lock(s);
+retry:
+    it = cache__lookup_locked(s, h, key, klen, now);
+    size_t oldlen = it ? it->vlen : 0;
+    if (vlen > CACHE_MAX_STRING || oldlen + vlen > CACHE_MAX_STRING) {
+        rc = CACHE_E_TOOBIG;
+        goto out_unlock;
+    }
+    size_t len = oldlen + vlen;
+    rc = resize_value_locked(s, h, key, klen, it, len,
+                             it ? greedy_slack(len) : 0, now, &tries, &it);
+    if (rc == CACHE__AGAIN)
+        goto retry;
+    if (rc != CACHE_OK)
+        goto out_unlock;
+    if (vlen)
+        memcpy(item_val(it) + oldlen, val, vlen);
+    *newlen = len;
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_strlen(struct cache *c, const char *key, size_t klen, int64_t now,
+                 size_t *len)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    *len = it ? it->vlen : 0;
+    cache__shard_unlock(s);
+    return CACHE_OK;
+}
+
+int cache_getrange(struct cache *c, const char *key, size_t klen,
+                   long long start, long long end, int64_t now,
+                   struct cache_val *out)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc = CACHE_OK;
+
+    out->len = 0;
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (!it)
+        goto out_unlock;
+    long long len = it->vlen;
+    /* Redis 7.0 getrangeCommand, rule for rule. */
+    if (start < 0 && end < 0 && start > end)
+        goto out_unlock;
+    if (start < 0)
+        start = len + start;
+    if (end < 0)
+        end = len + end;
+    if (start < 0)
+        start = 0;
+    if (end < 0)
+        end = 0;
+    if (end >= len)
+        end = len - 1;
+    if (start > end || len == 0)
+        goto out_unlock;
+    cache__lru_touch_locked(s, it, now);
+    rc = cache__val_copy(out, item_val(it) + start, (size_t)(end - start + 1));
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_setrange(struct cache *c, const char *key, size_t klen,
+                   size_t offset, const char *val, size_t vlen, int64_t now,
+                   size_t *newlen)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    struct item *it;
+    int rc = CACHE_OK, tries = 0;
+
+    cache__shard_lock(s);
+retry:
+    it = cache__lookup_locked(s, h, key, klen, now);
+    size_t oldlen = it ? it->vlen : 0;
+    if (vlen == 0) {   /* nothing to write: no key is created */
+        *newlen = oldlen;
+        goto out_unlock;
+    }
+    if (offset > CACHE_MAX_STRING || vlen > CACHE_MAX_STRING - offset) {
+        rc = CACHE_E_TOOBIG;
+        goto out_unlock;
+    }
+    size_t len = offset + vlen > oldlen ? offset + vlen : oldlen;
+    rc = resize_value_locked(s, h, key, klen, it, len,
+                             it && len > oldlen ? greedy_slack(len) : 0, now,
+                             &tries, &it);
+    if (rc == CACHE__AGAIN)
+        goto retry;
+    if (rc != CACHE_OK)
+        goto out_unlock;
+    if (offset > oldlen)
+        memset(item_val(it) + oldlen, 0, offset - oldlen);
+    memcpy(item_val(it) + offset, val, vlen);
+    *newlen = len;
+out_unlock:
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_del(struct cache *c, const char *key, size_t klen, int64_t now)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc = CACHE_NOTFOUND;
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (it) {
+        cache__delete_locked(s, it);
+        cache__shard_tidy_locked(s);
+        rc = CACHE_OK;
+    }
+    cache__shard_unlock(s);
+    return rc;
+}
+
+int cache_exists(struct cache *c, const char *key, size_t klen, int64_t now)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    cache__shard_unlock(s);
+    return it ? CACHE_OK : CACHE_NOTFOUND;
+}
+
+int cache_touch(struct cache *c, const char *key, size_t klen, int64_t now)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (it)
+        cache__lru_bump_locked(s, it, now);
+    cache__shard_unlock(s);
+    return it ? CACHE_OK : CACHE_NOTFOUND;
+}
+
+int cache_memory_usage(struct cache *c, const char *key, size_t klen,
+                       int64_t now, size_t *bytes)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (it)
+        *bytes = cache__item_size(it);
+    cache__shard_unlock(s);
+    return it ? CACHE_OK : CACHE_NOTFOUND;
+}

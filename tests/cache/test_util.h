@@ -1,0 +1,57 @@
+/* Shared helpers for the cache tests. */
+#ifndef MMCACHE_TEST_CACHE_UTIL_H
+#define MMCACHE_TEST_CACHE_UTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cache.h"
+#include "cache_int.h"
+
+static inline struct cache *mk(unsigned nshards, uint64_t maxmem,
+                               enum cache_policy p)
+{
+    struct cache_opts o = {.nshards = nshards, .maxmemory = maxmem,
+                           .policy = p, .seed = 12345};
+    struct cache *c = cache_create(&o);
+    assert_non_null(c);
+    return c;
+}
+
+#define S(x) x, strlen(x)
+
+static inline int set(struct cache *c, const char *k, const char *v, int64_t now)
+{
+    return cache_set(c, S(k), S(v), 0, 0, now, NULL, NULL);
+}
+
+static inline int set_ex(struct cache *c, const char *k, const char *v,
+                         int64_t exp, int64_t now)
+{
+    return cache_set(c, S(k), S(v), 0, exp, now, NULL, NULL);
+}
+
+/* Returns a static copy of the value or NULL if missing. */
+static inline const char *get(struct cache *c, const char *k, int64_t now)
+{
+    static struct cache_val v;
+    static char buf[65536];
+    int rc = cache_get(c, S(k), now, &v);
+    if (rc == CACHE_NOTFOUND)
+        return NULL;
+    assert_int_equal(rc, CACHE_OK);
+    assert_true(v.len < sizeof(buf));
+    memcpy(buf, v.data, v.len);
+    buf[v.len] = 0;
+    return buf;
+}
+
+#define ASSERT_INV(c) assert_int_equal(cache__check_invariants(c), 0)
+
+#endif

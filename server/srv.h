@@ -60,7 +60,10 @@ struct srv_conn {
     struct srv_worker *w;          /* immutable after accept */
     uint64_t id;                   /* immutable after accept */
     int fd;                        /* immutable after accept */
-    char addr[64];                 /* immutable after accept: "ip:port" */
+    char addr[64];                 /* immutable after accept: peer "ip:port" */
+    char laddr[64];                /* immutable after accept: local "ip:port" */
+    const struct cfg *cfg;         /* owned by: worker; the snapshot of the request
+                                      being run, taken once by srv_dispatch */
     int64_t ctime_ms;              /* immutable after accept */
     _Atomic int64_t last_ms;       /* atomic: relaxed; owner writes, CLIENT LIST reads */
     _Atomic(const char *) last_cmd;/* atomic: relaxed; owner writes a static name */
@@ -92,6 +95,7 @@ struct srv_worker {
     struct cache_val scratch;      /* owned: values copied out of the cache */
     struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
     _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */
+    int64_t stop_ms;               /* owned: when the worker began draining */
     struct srv_stats stats;        /* see struct srv_stats */
 };
 
@@ -123,6 +127,10 @@ void srv_stats_sum(struct srv_stats *out);
 /* Format CLIENT LIST lines for every connection of every worker into b.
  * Takes each worker's reg_lock in turn. Context: any worker. */
 int srv_clients_list(struct proto_buf *b, int64_t now_ms);
+/* One CLIENT LIST line for c. self: c is the caller's own connection, so
+ * its buffer sizes may be read (another worker's may not).
+ * Context: any worker; a foreign c only under its worker's reg_lock. */
+int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now_ms, int self);
 /* Set a connection's name (NULL to clear) under its worker's reg_lock. */
 int srv_conn_setname(struct srv_conn *c, const char *name, size_t len);
 
@@ -190,7 +198,7 @@ int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 
 /* ---- provided by info.c ------------------------------------------------- */
 /* INFO [section ...]: append the text of the requested sections to b. */
-int srv_info(struct proto_buf *b, size_t nsec, struct proto_arg *sections);
+int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec, struct proto_arg *sections);
 
 /* Wall clock in ms. */
 int64_t srv_now_ms(void);

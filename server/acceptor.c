@@ -1,0 +1,230 @@
+/*
+ * The acceptor: the main thread's libuv loop owns the listening socket, the
+ * signal watchers and the ops/sec sampler. Accepted sockets go to a worker
+ * through that worker's SPSC ring (this thread is every ring's only
+ * producer) plus uv_async_send.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "acceptor.h"
+#include "srv.h"
+#include "worker.h"
+
+#define OPS_SAMPLES 16
+#define SAMPLE_MS 100
+
+/* All owned by: the acceptor (main) thread. */
+static uv_loop_t *loop;
+static int listen_fd = -1;
+static int reserve_fd = -1;        /* spare fd, given up to shed a connection on EMFILE */
+static uv_poll_t listen_poll;
+static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_timer_t sampler;
+static unsigned next_worker;
+static int stopping;
+static struct {
+    uint64_t last_cmds;
+    int64_t last_ms;
+    uint64_t samples[OPS_SAMPLES];
+    unsigned idx;
+} ops;
+
+static int open_listener(const char *bind_addr, int port, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
+    struct addrinfo *res;
+    char portstr[16];
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    int rc = getaddrinfo(bind_addr, portstr, &hints, &res);
+    if (rc) {
+        snprintf(err, errlen, "bad bind address '%s': %s", bind_addr, gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        snprintf(err, errlen, "socket: %s", strerror(errno));
+        freeaddrinfo(res);
+        return -1;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (res->ai_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 511) < 0) {
+        snprintf(err, errlen, "%s:%d: %s", bind_addr, port, strerror(errno));
+        close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void reject(int fd, const char *msg)
+{
+    /* Best effort, like Redis: the socket is new, so its buffer has room. */
+    ssize_t n = send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)n;
+    close(fd);
+    atomic_fetch_add_explicit(&srv.rejected_conns, 1, memory_order_relaxed);
+}
+
+static void handoff(int fd)
+{
+    const struct cfg *cfg = cfg_current();
+    unsigned n = atomic_fetch_add_explicit(&srv.nclients, 1, memory_order_relaxed);
+    if (n >= cfg->maxclients) {
+        atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
+        reject(fd, "-ERR max number of clients reached\r\n");
+        return;
+    }
+    /* Round robin; a full ring (a worker far behind) passes to the next. */
+    for (unsigned tries = 0; tries < srv.nworkers; tries++) {
+        struct srv_worker *w = &srv.workers[next_worker++ % srv.nworkers];
+        if (srv_worker_handoff(w, fd))
+            return;
+    }
+    atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
+    srv_log(CFG_LOG_WARNING, "All worker queues are full: dropping a connection");
+    reject(fd, "-ERR server busy\r\n");
+}
+
+static void on_listen_readable(uv_poll_t *h, int status, int events)
+{
+    (void)h; (void)events;
+    if (status < 0)
+        return;
+    for (int i = 0; i < 256; i++) {   /* bounded: keep the loop responsive */
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            handoff(fd);
+            continue;
+        }
+        if (errno == EINTR || errno == ECONNABORTED)
+            continue;
+        if ((errno == EMFILE || errno == ENFILE) && reserve_fd >= 0) {
+            /* Out of descriptors: the pending connection would keep the
+             * (level-triggered) listener readable forever and spin us.
+             * Free the reserve, accept and drop it, take the reserve back. */
+            close(reserve_fd);
+            fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+            if (fd >= 0)
+                reject(fd, "-ERR max number of clients reached\r\n");
+            reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s "
+                    "(out of file descriptors: raise ulimit -n)", strerror(EMFILE));
+            continue;
+        }
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s", strerror(errno));
+        return;
+    }
+}
+
+static void begin_shutdown(const char *why)
+{
+    if (stopping)
+        return;
+    stopping = 1;
+    srv_log(CFG_LOG_WARNING, "%s, shutting down: answering requests already received...", why);
+    uv_poll_stop(&listen_poll);
+    uv_close((uv_handle_t *)&listen_poll, NULL);
+    close(listen_fd);
+    listen_fd = -1;
+    uv_close((uv_handle_t *)&sig_term, NULL);
+    uv_close((uv_handle_t *)&sig_int, NULL);
+    uv_close((uv_handle_t *)&sig_hup, NULL);
+    uv_close((uv_handle_t *)&sampler, NULL);
+    uv_close((uv_handle_t *)&srv.shutdown_async, NULL);
+    for (unsigned i = 0; i < srv.nworkers; i++)
+        srv_worker_stop(&srv.workers[i]);
+    /* The loop now has no handles left and uv_run returns to main(). */
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    (void)h;
+    if (signum == SIGHUP) {
+        srv_log(CFG_LOG_WARNING, "Received SIGHUP: config reload is not implemented yet, "
+                "keeping the running settings");
+        return;
+    }
+    begin_shutdown(signum == SIGINT ? "Received SIGINT" : "Received SIGTERM");
+}
+
+static void on_shutdown_async(uv_async_t *h)
+{
+    (void)h;
+    begin_shutdown("User requested shutdown");
+}
+
+void srv_request_shutdown(void)
+{
+    uv_async_send(&srv.shutdown_async);
+}
+
+/* instantaneous_ops_per_sec as Redis computes it: the mean of the last 16
+ * rates sampled every 100 ms. */
+static void on_sample(uv_timer_t *h)
+{
+    (void)h;
+    struct srv_stats st;
+    srv_stats_sum(&st);
+    int64_t now = (int64_t)uv_now(loop);
+    int64_t dt = now - ops.last_ms;
+    if (dt <= 0)
+        return;
+    ops.samples[ops.idx++ % OPS_SAMPLES] = (st.commands - ops.last_cmds) * 1000 / (uint64_t)dt;
+    ops.last_cmds = st.commands;
+    ops.last_ms = now;
+    uint64_t sum = 0;
+    for (int i = 0; i < OPS_SAMPLES; i++)
+        sum += ops.samples[i];
+    atomic_store_explicit(&srv.ops_per_sec, sum / OPS_SAMPLES, memory_order_relaxed);
+}
+
+int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t errlen)
+{
+    loop = l;
+    listen_fd = open_listener(cfg->bind, cfg->port, err, errlen);
+    if (listen_fd < 0)
+        return -1;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    getsockname(listen_fd, (struct sockaddr *)&ss, &sl);
+    srv.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                              : ((struct sockaddr_in *)&ss)->sin_port);
+    reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    uv_poll_init_socket(loop, &listen_poll, listen_fd);
+    uv_async_init(loop, &srv.shutdown_async, on_shutdown_async);
+    uv_signal_init(loop, &sig_term);
+    uv_signal_init(loop, &sig_int);
+    uv_signal_init(loop, &sig_hup);
+    uv_timer_init(loop, &sampler);
+    ops.last_ms = (int64_t)uv_now(loop);
+    return 0;
+}
+
+void srv_acceptor_start(void)
+{
+    uv_poll_start(&listen_poll, UV_READABLE, on_listen_readable);
+    uv_signal_start(&sig_term, on_signal, SIGTERM);
+    uv_signal_start(&sig_int, on_signal, SIGINT);
+    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    uv_timer_start(&sampler, on_sample, SAMPLE_MS, SAMPLE_MS);
+}
+
+void srv_acceptor_cleanup(void)
+{
+    if (reserve_fd >= 0)
+        close(reserve_fd);
+    reserve_fd = -1;
+}

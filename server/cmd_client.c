@@ -1,0 +1,259 @@
+/*
+ * Connection commands: CLIENT, HELLO, QUIT, RESET.
+ *
+ * A connection's name is written only by its own worker (here, through
+ * srv_conn_setname(), which takes the worker's reg_lock so that CLIENT LIST
+ * on another worker can read it); the owner may read it without the lock.
+ *
+ * Context: the conn's worker thread, inside srv_dispatch().
+ */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "srv.h"
+
+#define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* Redis allows only '!'..'~' in a client name; "" clears the name. */
+static int set_name(struct srv_conn *c, const struct proto_arg *name)
+{
+    for (size_t i = 0; i < name->len; i++) {
+        if (name->ptr[i] < '!' || name->ptr[i] > '~') {
+            srv_reply_error(c, "ERR Client names cannot contain spaces, newlines "
+                               "or special characters.");
+            return -1;
+        }
+    }
+    if (srv_conn_setname(c, name->len ? name->ptr : NULL, name->len) < 0) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return -1;
+    }
+    return 0;
+}
+
+static SRV_HANDLER(client_id)
+{
+    srv_reply_int(c, (long long)c->id);
+}
+
+static SRV_HANDLER(client_getname)
+{
+    /* The owner is the only writer of c->name: no lock to read it here. */
+    if (c->name == NULL)
+        srv_reply_null(c);
+    else
+        srv_reply_bulk_cstr(c, c->name);
+}
+
+static SRV_HANDLER(client_setname)
+{
+    if (set_name(c, &argv[2]) == 0)
+        srv_reply_ok(c);
+}
+
+/* CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; clients send it). */
+static SRV_HANDLER(client_setinfo)
+{
+    if (srv__arg_is(&argv[2], "lib-name") || srv__arg_is(&argv[2], "lib-ver"))
+        srv_reply_ok(c);
+    else
+        srv_reply_errorf(c, "ERR Unrecognized option '%.*s'",
+                         (int)(argv[2].len < 128 ? argv[2].len : 128), argv[2].ptr);
+}
+
+/* Does a CLIENT LIST line "id=N ..." name one of the ids? */
+static bool line_has_id(const char *line, const long long *ids, size_t n)
+{
+    long long id = strtoll(line + 3, NULL, 10);
+
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/* CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
+static SRV_HANDLER(client_list)
+{
+    struct proto_buf b;
+    long long *ids = NULL;
+    size_t nids = 0;
+    bool none = false;
+
+    if (argc == 4 && srv__arg_is(&argv[2], "type")) {
+        if (srv__arg_is(&argv[3], "master") || srv__arg_is(&argv[3], "replica") ||
+            srv__arg_is(&argv[3], "slave") || srv__arg_is(&argv[3], "pubsub")) {
+            none = true;
+        } else if (!srv__arg_is(&argv[3], "normal")) {
+            srv_reply_errorf(c, "ERR Unknown client type '%.*s'",
+                             (int)(argv[3].len < 128 ? argv[3].len : 128), argv[3].ptr);
+            return;
+        }
+    } else if (argc > 3 && srv__arg_is(&argv[2], "id")) {
+        ids = malloc((argc - 3) * sizeof(*ids));
+        if (ids == NULL) {
+            srv_reply_error(c, SRV_ERR_NOMEM);
+            return;
+        }
+        for (size_t i = 3; i < argc; i++, nids++) {
+            if (proto_str2ll(argv[i].ptr, argv[i].len, &ids[nids]) < 0 || ids[nids] <= 0) {
+                srv_reply_error(c, "ERR Invalid client ID");
+                free(ids);
+                return;
+            }
+        }
+    } else if (argc != 2) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return;
+    }
+
+    proto_buf_init(&b);
+    if (!none && srv_clients_list(&b, c->w->now_ms) < 0) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        goto out_free;
+    }
+    if (ids != NULL) {      /* keep only the lines of the ids asked for */
+        size_t keep = 0;
+
+        for (size_t pos = 0; pos < b.len;) {
+            char *nl = memchr(b.data + pos, '\n', b.len - pos);
+            size_t end = nl ? (size_t)(nl - b.data) + 1 : b.len;
+
+            if (line_has_id(b.data + pos, ids, nids)) {
+                memmove(b.data + keep, b.data + pos, end - pos);
+                keep += end - pos;
+            }
+            pos = end;
+        }
+        b.len = keep;
+    }
+    srv_reply_bulk(c, b.data, b.len);
+out_free:
+    proto_buf_free(&b);
+    free(ids);
+}
+
+/* CLIENT INFO: this connection's CLIENT LIST line. */
+static SRV_HANDLER(client_info)
+{
+    struct proto_buf b;
+
+    proto_buf_init(&b);
+    if (srv_client_format(&b, c, c->w->now_ms, 1) < 0)
+        srv_reply_error(c, SRV_ERR_NOMEM);
+    else
+        srv_reply_bulk(c, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+static SRV_HANDLER(client_help)
+{
+    static const char *const lines[] = {
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "    * ID <client-id> [<client-id> ...]",
+        "      Return clients of specified IDs only.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        NULL,
+    };
+    srv__reply_help(c, "CLIENT", lines);
+}
+
+static const struct srv_subcommand client_subs[] = {
+    { "id",      "client|id",       2, client_id },
+    { "getname", "client|getname",  2, client_getname },
+    { "setname", "client|setname",  3, client_setname },
+    { "setinfo", "client|setinfo",  4, client_setinfo },
+    { "list",    "client|list",    -2, client_list },
+    { "info",    "client|info",     2, client_info },
+    { "help",    "client|help",     2, client_help },
+};
+
+SRV_HANDLER(srv_cmd_client)
+{
+    srv__subcommand(c, argc, argv, client_subs, NSUBS(client_subs), "CLIENT");
+}
+
+/* HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only, so
+ * the reply map is a flat array. There are no users: AUTH accepts the
+ * "default" user with any password, as Redis does with no password set. */
+SRV_HANDLER(srv_cmd_hello)
+{
+    const struct proto_arg *name = NULL;
+    long long ver = 2;
+    size_t j = 1;
+
+    if (argc >= 2) {
+        if (srv__arg_ll(c, &argv[1], &ver,
+                        "ERR Protocol version is not an integer or out of range") < 0)
+            return;
+        if (ver != 2) {     /* 3 is valid Redis, but we only speak RESP2 */
+            srv_reply_error(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+        j = 2;
+    }
+    for (; j < argc; j++) {
+        size_t more = argc - 1 - j;
+
+        if (srv__arg_is(&argv[j], "auth") && more >= 2) {
+            if (!(argv[j + 1].len == 7 && memcmp(argv[j + 1].ptr, "default", 7) == 0)) {
+                srv_reply_error(c, "WRONGPASS invalid username-password pair "
+                                   "or user is disabled.");
+                return;
+            }
+            j += 2;
+        } else if (srv__arg_is(&argv[j], "setname") && more >= 1) {
+            name = &argv[++j];
+        } else {
+            srv_reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'",
+                             (int)(argv[j].len < 128 ? argv[j].len : 128), argv[j].ptr);
+            return;
+        }
+    }
+    if (name != NULL && set_name(c, name) < 0)
+        return;
+    srv_reply_array(c, 14);
+    srv_reply_bulk_cstr(c, "server");
+    srv_reply_bulk_cstr(c, "redis");
+    srv_reply_bulk_cstr(c, "version");
+    srv_reply_bulk_cstr(c, SRV_VERSION);
+    srv_reply_bulk_cstr(c, "proto");
+    srv_reply_int(c, 2);
+    srv_reply_bulk_cstr(c, "id");
+    srv_reply_int(c, (long long)c->id);
+    srv_reply_bulk_cstr(c, "mode");
+    srv_reply_bulk_cstr(c, "standalone");
+    srv_reply_bulk_cstr(c, "role");
+    srv_reply_bulk_cstr(c, "master");
+    srv_reply_bulk_cstr(c, "modules");
+    srv_reply_array(c, 0);
+}
+
+SRV_HANDLER(srv_cmd_quit)
+{
+    srv_reply_ok(c);
+    c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
+/* RESET: back to a fresh connection's state; for us, that is the name. */
+SRV_HANDLER(srv_cmd_reset)
+{
+    if (c->name != NULL)
+        srv_conn_setname(c, NULL, 0);
+    srv_reply_simple(c, "RESET");
+}

@@ -1,0 +1,491 @@
+/*
+ * Server and connection commands: PING, ECHO, INFO, CONFIG, COMMAND,
+ * CLIENT, HELLO, QUIT, RESET, SHUTDOWN, TIME, DEBUG, and the persistence
+ * and scripting commands a cache answers trivially so that Redis tools
+ * (redis-cli, redis-benchmark) work unchanged.
+ *
+ * Context: the conn's worker thread, inside srv_dispatch().
+ */
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "commands.h"
+#include "srv.h"
+
+#define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
+
+SRV_HANDLER(srv_cmd_ping)
+{
+    if (argc > 2)
+        srv_reply_error(c, "ERR wrong number of arguments for 'ping' command");
+    else if (argc == 2)
+        srv_reply_bulk(c, argv[1].ptr, argv[1].len);
+    else
+        srv_reply_simple(c, "PONG");
+}
+
+SRV_HANDLER(srv_cmd_echo)
+{
+    srv_reply_bulk(c, argv[1].ptr, argv[1].len);
+}
+
+/* INFO [section ...]: the text is built apart, then sent as one bulk. */
+SRV_HANDLER(srv_cmd_info)
+{
+    struct proto_buf b;
+
+    proto_buf_init(&b);
+    if (srv_info(c->cfg, &b, argc - 1, argv + 1) < 0)
+        srv_reply_error(c, SRV_ERR_NOMEM);
+    else
+        srv_reply_bulk(c, b.data, b.len);
+    proto_buf_free(&b);
+}
+
+/* ---- CONFIG ------------------------------------------------------------------ */
+
+/* Settings mmcache does not have, answered as Redis tools expect: no
+ * persistence, and a single database. */
+static const struct { const char *name, *value; } config_extras[] = {
+    { "save", "" }, { "appendonly", "no" }, { "databases", "1" },
+};
+#define CONFIG_MAX_NAMES 64
+
+static size_t config_names(const char **names)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; cfg_names[i] != NULL && n < CONFIG_MAX_NAMES; i++)
+        names[n++] = cfg_names[i];
+    for (size_t i = 0; i < NSUBS(config_extras) && n < CONFIG_MAX_NAMES; i++)
+        names[n++] = config_extras[i].name;
+    return n;
+}
+
+static void config_value(const struct cfg *cfg, const char *name, char *buf,
+                         size_t cap)
+{
+    for (size_t i = 0; i < NSUBS(config_extras); i++)
+        if (strcmp(name, config_extras[i].name) == 0) {
+            snprintf(buf, cap, "%s", config_extras[i].value);
+            return;
+        }
+    if (cfg_get(cfg, name, buf, cap) < 0)
+        buf[0] = '\0';
+}
+
+static bool has_glob(const struct proto_arg *a)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (strchr("*?[\\", a->ptr[i]) != NULL && a->ptr[i] != '\0')
+            return true;
+    return false;
+}
+
+/* CONFIG GET pattern [pattern ...]: each setting once. A pattern without
+ * glob characters is echoed back as typed, like Redis does. */
+static SRV_HANDLER(config_get)
+{
+    const struct cfg *cfg = c->cfg;
+    const char *names[CONFIG_MAX_NAMES];
+    const struct proto_arg *shown_as[CONFIG_MAX_NAMES] = { 0 };
+    bool hit[CONFIG_MAX_NAMES] = { false };
+    size_t n = config_names(names), found = 0;
+    char value[128];
+
+    for (size_t p = 2; p < argc; p++) {
+        bool exact = !has_glob(&argv[p]);
+
+        for (size_t i = 0; i < n; i++) {
+            if (hit[i] || !srv_glob_match(argv[p].ptr, argv[p].len, names[i],
+                                          strlen(names[i]), 1))
+                continue;
+            hit[i] = true;
+            shown_as[i] = exact ? &argv[p] : NULL;
+            found++;
+        }
+    }
+    srv_reply_array(c, (long long)found * 2);
+    for (size_t i = 0; i < n; i++) {
+        if (!hit[i])
+            continue;
+        if (shown_as[i] != NULL)
+            srv_reply_bulk(c, shown_as[i]->ptr, shown_as[i]->len);
+        else
+            srv_reply_bulk_cstr(c, names[i]);
+        config_value(cfg, names[i], value, sizeof(value));
+        srv_reply_bulk_cstr(c, value);
+    }
+}
+
+/* Live reconfiguration arrives with the RCU reload; until then, refuse. */
+static SRV_HANDLER(config_set)
+{
+    srv_reply_error(c, "ERR CONFIG SET is not supported yet");
+}
+
+static SRV_HANDLER(config_rewrite)
+{
+    srv_reply_error(c, "ERR The server is running without a config file");
+}
+
+/* Per-worker counters have one writer each (their worker), so another
+ * worker must not zero them; resetting is left to the reload work. */
+static SRV_HANDLER(config_resetstat)
+{
+    srv_reply_ok(c);
+}
+
+static SRV_HANDLER(config_help)
+{
+    static const char *const lines[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL,
+    };
+    srv__reply_help(c, "CONFIG", lines);
+}
+
+static const struct srv_subcommand config_subs[] = {
+    { "get",       "config|get",       -3, config_get },
+    { "set",       "config|set",       -4, config_set },
+    { "rewrite",   "config|rewrite",    2, config_rewrite },
+    { "resetstat", "config|resetstat",  2, config_resetstat },
+    { "help",      "config|help",       2, config_help },
+};
+
+SRV_HANDLER(srv_cmd_config)
+{
+    srv__subcommand(c, argc, argv, config_subs, NSUBS(config_subs), "CONFIG");
+}
+
+/* ---- COMMAND -------------------------------------------------------------------- */
+
+static const struct srv_command *command_find(const struct proto_arg *name)
+{
+    for (size_t i = 0; i < srv_command_count; i++)
+        if (srv__arg_is(name, srv_command_table[i].name))
+            return &srv_command_table[i];
+    return NULL;
+}
+
+/* One entry of COMMAND / COMMAND INFO, Redis 7's ten fields. ACL
+ * categories, tips, key specs and subcommands are left empty. */
+static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd)
+{
+    static const struct { unsigned flag; const char *name; } flags[] = {
+        { CMD_WRITE, "write" }, { CMD_READONLY, "readonly" },
+        { CMD_DENYOOM, "denyoom" }, { CMD_ADMIN, "admin" },
+        { CMD_NOSCRIPT, "noscript" }, { CMD_FAST, "fast" },
+    };
+    long long nflags = 0;
+
+    for (size_t i = 0; i < NSUBS(flags); i++)
+        nflags += (cmd->flags & flags[i].flag) != 0;
+    srv_reply_array(c, 10);
+    srv_reply_bulk_cstr(c, cmd->name);
+    srv_reply_int(c, cmd->arity);
+    srv_reply_array(c, nflags);
+    for (size_t i = 0; i < NSUBS(flags); i++)
+        if (cmd->flags & flags[i].flag)
+            srv_reply_simple(c, flags[i].name);
+    srv_reply_int(c, cmd->first_key);
+    srv_reply_int(c, cmd->last_key);
+    srv_reply_int(c, cmd->key_step);
+    for (int i = 0; i < 4; i++)
+        srv_reply_array(c, 0);
+}
+
+static SRV_HANDLER(command_count)
+{
+    srv_reply_int(c, (long long)srv_command_count);
+}
+
+/* COMMAND INFO [name ...]: nil for names we do not have. */
+static SRV_HANDLER(command_info)
+{
+    if (argc == 2) {
+        srv_reply_array(c, (long long)srv_command_count);
+        for (size_t i = 0; i < srv_command_count; i++)
+            command_reply_info(c, &srv_command_table[i]);
+        return;
+    }
+    srv_reply_array(c, (long long)(argc - 2));
+    for (size_t i = 2; i < argc; i++) {
+        const struct srv_command *cmd = command_find(&argv[i]);
+
+        if (cmd != NULL)
+            command_reply_info(c, cmd);
+        else
+            srv_reply_null(c);
+    }
+}
+
+/* COMMAND DOCS [name ...]: a map name -> docs (an empty map each), which
+ * is all redis-cli needs at start-up. Unknown names are left out. */
+static SRV_HANDLER(command_docs)
+{
+    long long n = 0;
+
+    if (argc == 2) {
+        srv_reply_array(c, (long long)srv_command_count * 2);
+        for (size_t i = 0; i < srv_command_count; i++) {
+            srv_reply_bulk_cstr(c, srv_command_table[i].name);
+            srv_reply_array(c, 0);
+        }
+        return;
+    }
+    for (size_t i = 2; i < argc; i++)
+        n += command_find(&argv[i]) != NULL;
+    srv_reply_array(c, n * 2);
+    for (size_t i = 2; i < argc; i++) {
+        const struct srv_command *cmd = command_find(&argv[i]);
+
+        if (cmd != NULL) {
+            srv_reply_bulk_cstr(c, cmd->name);
+            srv_reply_array(c, 0);
+        }
+    }
+}
+
+/* COMMAND LIST [FILTERBY PATTERN p]: other filters (ACLCAT, MODULE) match
+ * nothing here. */
+static SRV_HANDLER(command_list)
+{
+    const struct proto_arg *pat = NULL;
+    long long n = 0;
+
+    if (argc == 5 && srv__arg_is(&argv[2], "filterby")) {
+        if (!srv__arg_is(&argv[3], "pattern")) {
+            if (!srv__arg_is(&argv[3], "aclcat") && !srv__arg_is(&argv[3], "module")) {
+                srv_reply_error(c, SRV_ERR_SYNTAX);
+                return;
+            }
+            srv_reply_array(c, 0);
+            return;
+        }
+        pat = &argv[4];
+    } else if (argc != 2) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            srv_reply_array(c, n);
+        for (size_t i = 0; i < srv_command_count; i++) {
+            const char *name = srv_command_table[i].name;
+
+            if (pat != NULL && !srv_glob_match(pat->ptr, pat->len, name, strlen(name), 1))
+                continue;
+            if (pass == 0)
+                n++;
+            else
+                srv_reply_bulk_cstr(c, name);
+        }
+    }
+}
+
+static SRV_HANDLER(command_help)
+{
+    static const char *const lines[] = {
+        "(no subcommand)",
+        "    Return details about all Redis commands.",
+        "COUNT",
+        "    Return the total number of commands in this Redis server.",
+        "LIST",
+        "    Return a list of all commands in this Redis server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple Redis commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        NULL,
+    };
+    srv__reply_help(c, "COMMAND", lines);
+}
+
+static const struct srv_subcommand command_subs[] = {
+    { "count", "command|count",  2, command_count },
+    { "info",  "command|info",  -2, command_info },
+    { "docs",  "command|docs",  -2, command_docs },
+    { "list",  "command|list",  -2, command_list },
+    { "help",  "command|help",   2, command_help },
+};
+
+SRV_HANDLER(srv_cmd_command)
+{
+    if (argc == 1) {
+        srv_reply_array(c, (long long)srv_command_count);
+        for (size_t i = 0; i < srv_command_count; i++)
+            command_reply_info(c, &srv_command_table[i]);
+        return;
+    }
+    srv__subcommand(c, argc, argv, command_subs, NSUBS(command_subs), "COMMAND");
+}
+
+/* ---- SHUTDOWN, TIME, DEBUG, persistence, scripting, WAIT ---------------------- */
+
+/* SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: nothing to save, so every
+ * form shuts down gracefully. Like Redis, no reply: the server goes away. */
+SRV_HANDLER(srv_cmd_shutdown)
+{
+    bool nosave = false, save = false, abort = false, other = false;
+
+    for (size_t i = 1; i < argc; i++) {
+        if (srv__arg_is(&argv[i], "nosave"))
+            nosave = true;
+        else if (srv__arg_is(&argv[i], "save"))
+            save = true;
+        else if (srv__arg_is(&argv[i], "now") || srv__arg_is(&argv[i], "force"))
+            other = true;
+        else if (srv__arg_is(&argv[i], "abort"))
+            abort = true;
+        else {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
+        }
+    }
+    if ((abort && (nosave || save || other)) || (nosave && save)) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return;
+    }
+    if (abort) {
+        srv_reply_error(c, "ERR No shutdown in progress.");
+        return;
+    }
+    srv_log(CFG_LOG_WARNING, "User requested shutdown...");
+    srv_request_shutdown();
+}
+
+SRV_HANDLER(srv_cmd_time)
+{
+    struct timeval tv;
+    char sec[24], usec[24];
+
+    gettimeofday(&tv, NULL);
+    snprintf(sec, sizeof(sec), "%lld", (long long)tv.tv_sec);
+    snprintf(usec, sizeof(usec), "%ld", (long)tv.tv_usec);
+    srv_reply_array(c, 2);
+    srv_reply_bulk_cstr(c, sec);
+    srv_reply_bulk_cstr(c, usec);
+}
+
+/* DEBUG SLEEP <seconds>: blocks this worker, as Redis blocks its only
+ * thread; the other workers keep serving. Anything else is unknown. */
+SRV_HANDLER(srv_cmd_debug)
+{
+    if (srv__arg_is(&argv[1], "sleep") && argc == 3) {
+        char buf[64];
+        double secs;
+        struct timespec ts;
+
+        srv__arg_cstr(&argv[2], buf, sizeof(buf));
+        secs = strtod(buf, NULL);       /* Redis's parse: junk means 0 */
+        if (secs > 0) {
+            ts.tv_sec = (time_t)secs;
+            ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+            while (nanosleep(&ts, &ts) != 0)
+                ;
+        }
+        srv_reply_ok(c);
+        return;
+    }
+    if (srv__arg_is(&argv[1], "help") && argc == 2) {
+        static const char *const lines[] = {
+            "SLEEP <seconds>",
+            "    Stop the server for <seconds>. Decimals allowed.",
+            NULL,
+        };
+        srv__reply_help(c, "DEBUG", lines);
+        return;
+    }
+    srv_reply_errorf(c, "ERR unknown subcommand or wrong number of arguments for "
+                        "'%.*s'. Try DEBUG HELP.",
+                     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr);
+}
+
+/* No persistence: the last "save" is the start of the process. */
+SRV_HANDLER(srv_cmd_lastsave)
+{
+    srv_reply_int(c, srv.start_ms / 1000);
+}
+
+SRV_HANDLER(srv_cmd_save)
+{
+    srv_reply_ok(c);
+}
+
+SRV_HANDLER(srv_cmd_bgsave)
+{
+    if (argc > 2 || (argc == 2 && !srv__arg_is(&argv[1], "schedule")))
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+    else
+        srv_reply_ok(c);
+}
+
+/* FUNCTION FLUSH / SCRIPT FLUSH [ASYNC|SYNC]: there are no scripts. */
+static void flush_scripts(struct srv_conn *c, size_t argc,
+                          struct proto_arg *argv, const char *err)
+{
+    if (argc > 3 || (argc == 3 && !srv__arg_is(&argv[2], "sync") &&
+                     !srv__arg_is(&argv[2], "async")))
+        srv_reply_error(c, err);
+    else
+        srv_reply_ok(c);
+}
+
+static SRV_HANDLER(function_flush)
+{
+    flush_scripts(c, argc, argv, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+}
+
+static SRV_HANDLER(script_flush)
+{
+    flush_scripts(c, argc, argv, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+}
+
+static const struct srv_subcommand function_subs[] = {
+    { "flush", "function|flush", -2, function_flush },
+};
+static const struct srv_subcommand script_subs[] = {
+    { "flush", "script|flush", -2, script_flush },
+};
+
+SRV_HANDLER(srv_cmd_function)
+{
+    srv__subcommand(c, argc, argv, function_subs, NSUBS(function_subs), "FUNCTION");
+}
+
+SRV_HANDLER(srv_cmd_script)
+{
+    srv__subcommand(c, argc, argv, script_subs, NSUBS(script_subs), "SCRIPT");
+}
+
+/* WAIT numreplicas timeout: no replicas, so 0 at once. */
+SRV_HANDLER(srv_cmd_wait)
+{
+    long long timeout, n;
+
+    if (srv__arg_ll(c, &argv[1], &n, NULL) < 0 ||
+        srv__arg_ll(c, &argv[2], &timeout,
+                    "ERR timeout is not an integer or out of range") < 0)
+        return;
+    if (timeout < 0)
+        srv_reply_error(c, "ERR timeout is negative");
+    else
+        srv_reply_int(c, 0);
+}

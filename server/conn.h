@@ -1,0 +1,18 @@
+/* Connection lifecycle (conn.c). Context: the owning worker thread only. */
+#ifndef MMCACHE_CONN_H
+#define MMCACHE_CONN_H
+
+#include "srv.h"
+
+/* Take ownership of an accepted socket: 0 or a negative errno (the caller
+ * then still owns fd). */
+int conn_accept(struct srv_worker *w, int fd);
+/* Write pending replies (try-write first; libuv waits only if the kernel
+ * is full). Closes the conn when it was asked to close after its replies. */
+void conn_flush(struct srv_conn *c);
+/* Idempotent: the only way a connection is closed. */
+void conn_close(struct srv_conn *c);
+/* Shutdown: answer what was already received, then close. */
+void conn_drain(struct srv_conn *c);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * Command dispatch: the static command table, a case-insensitive lookup
+ * that neither allocates nor scans the table, Redis's arity and
+ * unknown-command errors, and the per-request bookkeeping (config snapshot,
+ * last command, the commands counter).
+ *
+ * Context: srv_commands_init() on the main thread before workers start;
+ * everything else on the worker that owns the connection.
+ */
+#include <assert.h>
+#include <ctype.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "commands.h"
+#include "srv.h"
+
+#define W   CMD_WRITE
+#define R   CMD_READONLY
+#define M   CMD_DENYOOM
+#define A   CMD_ADMIN
+#define F   CMD_FAST
+#define NS  CMD_NOSCRIPT
+
+/* name, arity, flags, first key, last key, key step (as Redis 7's COMMAND
+ * reports them), handler. Names are lower case. */
+const struct srv_command srv_command_table[] = {
+    /* strings */
+    { "get",         2,  R | F,     1,  1, 1, srv_cmd_get },
+    { "set",        -3,  W | M,     1,  1, 1, srv_cmd_set },
+    { "setnx",       3,  W | M | F, 1,  1, 1, srv_cmd_setnx },
+    { "setex",       4,  W | M,     1,  1, 1, srv_cmd_setex },
+    { "psetex",      4,  W | M,     1,  1, 1, srv_cmd_psetex },
+    { "getset",      3,  W | M | F, 1,  1, 1, srv_cmd_getset },
+    { "getdel",      2,  W | F,     1,  1, 1, srv_cmd_getdel },
+    { "getex",      -2,  W | F,     1,  1, 1, srv_cmd_getex },
+    { "mget",       -2,  R | F,     1, -1, 1, srv_cmd_mget },
+    { "mset",       -3,  W | M,     1, -1, 2, srv_cmd_mset },
+    { "msetnx",     -3,  W | M,     1, -1, 2, srv_cmd_msetnx },
+    { "incr",        2,  W | M | F, 1,  1, 1, srv_cmd_incr },
+    { "decr",        2,  W | M | F, 1,  1, 1, srv_cmd_decr },
+    { "incrby",      3,  W | M | F, 1,  1, 1, srv_cmd_incrby },
+    { "decrby",      3,  W | M | F, 1,  1, 1, srv_cmd_decrby },
+    { "incrbyfloat", 3,  W | M | F, 1,  1, 1, srv_cmd_incrbyfloat },
+    { "append",      3,  W | M,     1,  1, 1, srv_cmd_append },
+    { "strlen",      2,  R | F,     1,  1, 1, srv_cmd_strlen },
+    { "getrange",    4,  R,         1,  1, 1, srv_cmd_getrange },
+    { "substr",      4,  R,         1,  1, 1, srv_cmd_getrange },
+    { "setrange",    4,  W | M,     1,  1, 1, srv_cmd_setrange },
+    /* keys */
+    { "del",        -2,  W,         1, -1, 1, srv_cmd_del },
+    { "unlink",     -2,  W | F,     1, -1, 1, srv_cmd_del },
+    { "exists",     -2,  R | F,     1, -1, 1, srv_cmd_exists },
+    { "touch",      -2,  R | F,     1, -1, 1, srv_cmd_touch },
+    { "expire",     -3,  W | F,     1,  1, 1, srv_cmd_expire },
+    { "pexpire",    -3,  W | F,     1,  1, 1, srv_cmd_pexpire },
+    { "expireat",   -3,  W | F,     1,  1, 1, srv_cmd_expireat },
+    { "pexpireat",  -3,  W | F,     1,  1, 1, srv_cmd_pexpireat },
+    { "ttl",         2,  R | F,     1,  1, 1, srv_cmd_ttl },
+    { "pttl",        2,  R | F,     1,  1, 1, srv_cmd_pttl },
+    { "expiretime",  2,  R | F,     1,  1, 1, srv_cmd_expiretime },
+    { "pexpiretime", 2,  R | F,     1,  1, 1, srv_cmd_pexpiretime },
+    { "persist",     2,  W | F,     1,  1, 1, srv_cmd_persist },
+    { "type",        2,  R | F,     1,  1, 1, srv_cmd_type },
+    { "rename",      3,  W,         1,  2, 1, srv_cmd_rename },
+    { "renamenx",    3,  W | F,     1,  2, 1, srv_cmd_renamenx },
+    { "copy",       -3,  W | M,     1,  2, 1, srv_cmd_copy },
+    { "keys",        2,  R,         0,  0, 0, srv_cmd_keys },
+    { "scan",       -2,  R,         0,  0, 0, srv_cmd_scan },
+    { "randomkey",   1,  R,         0,  0, 0, srv_cmd_randomkey },
+    { "dbsize",      1,  R | F,     0,  0, 0, srv_cmd_dbsize },
+    { "flushall",   -1,  W,         0,  0, 0, srv_cmd_flushall },
+    { "flushdb",    -1,  W,         0,  0, 0, srv_cmd_flushall },
+    { "select",      2,  F,         0,  0, 0, srv_cmd_select },
+    { "memory",     -2,  0,         0,  0, 0, srv_cmd_memory },
+    /* server */
+    { "ping",       -1,  F,         0,  0, 0, srv_cmd_ping },
+    { "echo",        2,  F,         0,  0, 0, srv_cmd_echo },
+    { "info",       -1,  0,         0,  0, 0, srv_cmd_info },
+    { "config",     -2,  0,         0,  0, 0, srv_cmd_config },
+    { "command",    -1,  0,         0,  0, 0, srv_cmd_command },
+    { "shutdown",   -1,  A | NS,    0,  0, 0, srv_cmd_shutdown },
+    { "time",        1,  F,         0,  0, 0, srv_cmd_time },
+    { "debug",      -2,  A | NS,    0,  0, 0, srv_cmd_debug },
+    { "lastsave",    1,  F,         0,  0, 0, srv_cmd_lastsave },
+    { "save",        1,  A | NS,    0,  0, 0, srv_cmd_save },
+    { "bgsave",     -1,  A | NS,    0,  0, 0, srv_cmd_bgsave },
+    { "function",   -2,  0,         0,  0, 0, srv_cmd_function },
+    { "script",     -2,  0,         0,  0, 0, srv_cmd_script },
+    { "wait",        3,  NS,        0,  0, 0, srv_cmd_wait },
+    /* connection */
+    { "client",     -2,  0,         0,  0, 0, srv_cmd_client },
+    { "hello",      -1,  NS | F,    0,  0, 0, srv_cmd_hello },
+    { "quit",       -1,  NS | F,    0,  0, 0, srv_cmd_quit },
+    { "reset",       1,  NS | F,    0,  0, 0, srv_cmd_reset },
+};
+const size_t srv_command_count =
+    sizeof(srv_command_table) / sizeof(srv_command_table[0]);
+
+#undef W
+#undef R
+#undef M
+#undef A
+#undef F
+#undef NS
+
+/* ---- lookup ----------------------------------------------------------------
+ * An open-addressing table of indexes into srv_command_table, keyed by the
+ * lower-cased name. Built once before the workers start and read-only
+ * afterwards (thread creation orders the writes before every reader). */
+
+#define CMD_NAME_MAX 32         /* longer names are never commands */
+#define CMD_SLOTS    256        /* power of two, > 2 * srv_command_count */
+
+static struct {
+    int16_t idx;                /* -1: empty */
+    uint8_t len;
+} cmd_slots[CMD_SLOTS];         /* immutable after srv_commands_init() */
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;   /* FNV-1a */
+
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+void srv_commands_init(void)
+{
+    static_assert(CMD_SLOTS >= 2 * (sizeof(srv_command_table) /
+                                    sizeof(srv_command_table[0])),
+                  "grow CMD_SLOTS");
+    for (size_t i = 0; i < CMD_SLOTS; i++)
+        cmd_slots[i].idx = -1;
+    for (size_t i = 0; i < srv_command_count; i++) {
+        const char *name = srv_command_table[i].name;
+        size_t len = strlen(name);
+        uint32_t h = name_hash(name, len) & (CMD_SLOTS - 1);
+
+        assert(len < CMD_NAME_MAX);
+        while (cmd_slots[h].idx >= 0)
+            h = (h + 1) & (CMD_SLOTS - 1);
+        cmd_slots[h].idx = (int16_t)i;
+        cmd_slots[h].len = (uint8_t)len;
+    }
+}
+
+/* Find a command by name in any case; NULL if there is none. */
+static const struct srv_command *lookup(const char *name, size_t len)
+{
+    char low[CMD_NAME_MAX];
+    uint32_t h;
+
+    if (len == 0 || len >= CMD_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        low[i] = (char)tolower((unsigned char)name[i]);
+    h = name_hash(low, len) & (CMD_SLOTS - 1);
+    while (cmd_slots[h].idx >= 0) {
+        const struct srv_command *cmd = &srv_command_table[cmd_slots[h].idx];
+
+        if (cmd_slots[h].len == len && memcmp(cmd->name, low, len) == 0)
+            return cmd;
+        h = (h + 1) & (CMD_SLOTS - 1);
+    }
+    return NULL;
+}
+
+static int arity_ok(int arity, size_t argc)
+{
+    return arity > 0 ? argc == (size_t)arity : argc >= (size_t)-arity;
+}
+
+/* Redis 7: -ERR unknown command 'foo', with args beginning with: 'a' 'b'
+ * The name is cut at 128 bytes, and the quoted arguments stop once the
+ * list reaches 128 bytes (each one cut to what is left of that). */
+static void reply_unknown(struct srv_conn *c, size_t argc,
+                          const struct proto_arg *argv)
+{
+    char args[128 + 2 * 128 + 8];
+    size_t len = 0;
+
+    for (size_t i = 1; i < argc && len < 128; i++) {
+        size_t n = argv[i].len < 128 - len ? argv[i].len : 128 - len;
+
+        args[len++] = '\'';
+        memcpy(args + len, argv[i].ptr, n);
+        len += n;
+        args[len++] = '\'';
+        args[len++] = ' ';
+    }
+    /* Arguments are binary: stop at a NUL like Redis's %s does. */
+    srv_reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %.*s",
+                     (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr,
+                     (int)len, args);
+}
+
+/* ---- the request context ------------------------------------------------- */
+
+void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
+{
+    const struct srv_command *cmd;
+
+    if (argc == 0)
+        return;
+    cmd = lookup(argv[0].ptr, argv[0].len);
+    if (cmd == NULL) {
+        reply_unknown(c, argc, argv);
+        return;
+    }
+    if (!arity_ok(cmd->arity, argc)) {
+        srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
+                         cmd->name);
+        return;
+    }
+    /* Stored before the handler, as Redis does, so CLIENT INFO shows
+     * itself; a container command overwrites it with "client|info". */
+    atomic_store_explicit(&c->last_cmd, cmd->name, memory_order_relaxed);
+    c->cfg = cfg_current();   /* the one snapshot this request sees */
+    cmd->fn(c, argc, argv);
+    SRV_STAT_ADD(&c->w->stats, commands, 1);
+}
+
+/* ---- helpers shared by the handlers ---------------------------------------- */
+
+int srv__arg_is(const struct proto_arg *a, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if (a->len != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)a->ptr[i]) != lit[i])
+            return 0;
+    return 1;
+}
+
+int srv__arg_ll(struct srv_conn *c, const struct proto_arg *a, long long *out,
+                const char *err)
+{
+    if (proto_str2ll(a->ptr, a->len, out) == 0)
+        return 0;
+    srv_reply_error(c, err != NULL ? err : SRV_ERR_NOTINT);
+    return -1;
+}
+
+int srv__arg_int(struct srv_conn *c, const struct proto_arg *a, int *out)
+{
+    long long v;
+
+    if (srv__arg_ll(c, a, &v, NULL) < 0)
+        return -1;
+    if (v < INT32_MIN || v > INT32_MAX) {
+        srv_reply_error(c, "ERR value is out of range, value must between "
+                           "-2147483648 and 2147483647");
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap)
+{
+    size_t n = a->len < cap - 1 ? a->len : cap - 1;
+
+    memcpy(buf, a->ptr, n);
+    buf[n] = '\0';
+}
+
+void srv__stat_lookup(struct srv_conn *c, int found)
+{
+    if (found)
+        SRV_STAT_ADD(&c->w->stats, hits, 1);
+    else
+        SRV_STAT_ADD(&c->w->stats, misses, 1);
+}
+
+void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                     const struct srv_subcommand *subs, size_t n,
+                     const char *upper)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!srv__arg_is(&argv[1], subs[i].name))
+            continue;
+        if (!arity_ok(subs[i].arity, argc)) {
+            srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
+                             subs[i].fullname);
+            return;
+        }
+        atomic_store_explicit(&c->last_cmd, subs[i].fullname,
+                              memory_order_relaxed);
+        subs[i].fn(c, argc, argv);
+        return;
+    }
+    srv_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr,
+                     upper);
+}

@@ -1,0 +1,237 @@
+/*
+ * INFO: Redis's text format ("# Section\r\nfield:value\r\n", sections
+ * separated by a blank line), for the sections a cache has: server,
+ * clients, memory, stats, keyspace.
+ *
+ * Every number is read at the moment INFO runs: per-worker counters are
+ * summed with relaxed loads (srv_stats_sum), cache figures come from
+ * cache_stats(); each only grows between two INFOs, so a client polling
+ * INFO never sees a total go backwards. The text is built into the
+ * caller's buffer, never a shared one.
+ *
+ * Context: any worker, inside srv_dispatch() (settings come from the
+ * request's config snapshot).
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#ifdef MMCACHE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+#include "commands.h"
+#include "srv.h"
+
+enum {
+    SEC_SERVER = 1 << 0, SEC_CLIENTS = 1 << 1, SEC_MEMORY = 1 << 2,
+    SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4,
+    SEC_ALL = (1 << 5) - 1,
+};
+
+/* Append one formatted line; stops appending after the first failure. */
+static int __attribute__((format(printf, 3, 4)))
+addf(struct proto_buf *b, int *rc, const char *fmt, ...)
+{
+    char line[512];
+    va_list ap;
+    int n;
+
+    if (*rc < 0)
+        return *rc;
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return 0;
+    *rc = proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    return *rc;
+}
+
+/* Redis's bytesToHuman: 1023B, 1.50K, 2.29M, ... */
+static void human(char *buf, size_t cap, uint64_t n)
+{
+    static const char units[] = "KMGTP";
+    double d = (double)n;
+    int u = -1;
+
+    if (n < 1024) {
+        snprintf(buf, cap, "%lluB", (unsigned long long)n);
+        return;
+    }
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    snprintf(buf, cap, "%.2f%c", d, units[u]);
+}
+
+static void info_server(struct proto_buf *b, int *rc, const struct cfg *cfg)
+{
+    struct utsname un;
+    int64_t uptime = (srv_now_ms() - srv.start_ms) / 1000;
+
+    if (uname(&un) != 0)
+        memset(&un, 0, sizeof(un));
+    addf(b, rc, "# Server\r\n");
+    addf(b, rc, "redis_version:%s\r\n", SRV_VERSION);
+    addf(b, rc, "mmcache_version:%s\r\n", MMCACHE_VERSION);
+    addf(b, rc, "redis_mode:standalone\r\n");
+    addf(b, rc, "os:%s %s %s\r\n", un.sysname, un.release, un.machine);
+    addf(b, rc, "arch_bits:%d\r\n", (int)sizeof(void *) * 8);
+    addf(b, rc, "multiplexing_api:epoll\r\n");
+    addf(b, rc, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__,
+         __GNUC_PATCHLEVEL__);
+    addf(b, rc, "process_id:%ld\r\n", (long)srv.pid);
+    addf(b, rc, "run_id:%s\r\n", srv.run_id);
+    addf(b, rc, "tcp_port:%d\r\n", srv.port);
+    addf(b, rc, "uptime_in_seconds:%lld\r\n", (long long)uptime);
+    addf(b, rc, "uptime_in_days:%lld\r\n", (long long)uptime / 86400);
+    addf(b, rc, "hz:%u\r\n", cfg->hz);
+    addf(b, rc, "executable:%s\r\n", srv.executable);
+    addf(b, rc, "io_threads_active:0\r\n");
+    addf(b, rc, "mmcache_threads:%u\r\n", srv.nworkers);
+}
+
+static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
+{
+    addf(b, rc, "# Clients\r\n");
+    addf(b, rc, "connected_clients:%u\r\n",
+         atomic_load_explicit(&srv.nclients, memory_order_relaxed));
+    addf(b, rc, "maxclients:%u\r\n", cfg->maxclients);
+    addf(b, rc, "blocked_clients:0\r\n");
+}
+
+/* Resident set size from /proc/self/statm (pages). 0 if unreadable. */
+static uint64_t rss_bytes(void)
+{
+    unsigned long size, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f == NULL)
+        return 0;
+    if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+        resident = 0;
+    fclose(f);
+    return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
+                        const struct cache_stats *st)
+{
+    char h[32];
+    uint64_t rss = rss_bytes();
+
+    addf(b, rc, "# Memory\r\n");
+    human(h, sizeof(h), st->used_memory);
+    addf(b, rc, "used_memory:%llu\r\n", (unsigned long long)st->used_memory);
+    addf(b, rc, "used_memory_human:%s\r\n", h);
+    human(h, sizeof(h), rss);
+    addf(b, rc, "used_memory_rss:%llu\r\n", (unsigned long long)rss);
+    addf(b, rc, "used_memory_rss_human:%s\r\n", h);
+    human(h, sizeof(h), cfg->maxmemory);
+    addf(b, rc, "maxmemory:%llu\r\n", (unsigned long long)cfg->maxmemory);
+    addf(b, rc, "maxmemory_human:%s\r\n", h);
+    addf(b, rc, "maxmemory_policy:%s\r\n", cfg_policy_name(cfg->policy));
+#ifdef MMCACHE_JEMALLOC
+    {
+        /* jemalloc's stats are a snapshot refreshed by writing "epoch". */
+        uint64_t epoch = 1;
+        size_t allocated = 0, resident = 0, sz = sizeof(epoch);
+
+        mallctl("epoch", &epoch, &sz, &epoch, sz);
+        sz = sizeof(size_t);
+        mallctl("stats.allocated", &allocated, &sz, NULL, 0);
+        sz = sizeof(size_t);
+        mallctl("stats.resident", &resident, &sz, NULL, 0);
+        addf(b, rc, "allocator_allocated:%zu\r\n", allocated);
+        addf(b, rc, "allocator_resident:%zu\r\n", resident);
+        addf(b, rc, "mem_allocator:jemalloc-5.3.0\r\n");
+    }
+#else
+    addf(b, rc, "mem_allocator:libc\r\n");
+#endif
+}
+
+static void info_stats(struct proto_buf *b, int *rc, const struct srv_stats *sum,
+                       const struct cache_stats *st)
+{
+#define U(x) ((unsigned long long)(x))
+    addf(b, rc, "# Stats\r\n");
+    addf(b, rc, "total_connections_received:%llu\r\n", U(sum->conns_received));
+    addf(b, rc, "total_commands_processed:%llu\r\n", U(sum->commands));
+    addf(b, rc, "instantaneous_ops_per_sec:%llu\r\n",
+         U(atomic_load_explicit(&srv.ops_per_sec, memory_order_relaxed)));
+    addf(b, rc, "total_net_input_bytes:%llu\r\n", U(sum->net_in));
+    addf(b, rc, "total_net_output_bytes:%llu\r\n", U(sum->net_out));
+    addf(b, rc, "rejected_connections:%llu\r\n",
+         U(atomic_load_explicit(&srv.rejected_conns, memory_order_relaxed)));
+    addf(b, rc, "expired_keys:%llu\r\n", U(st->expired_keys));
+    addf(b, rc, "evicted_keys:%llu\r\n", U(st->evicted_keys));
+    addf(b, rc, "keyspace_hits:%llu\r\n", U(sum->hits));
+    addf(b, rc, "keyspace_misses:%llu\r\n", U(sum->misses));
+    addf(b, rc, "shard_lock_waits:%llu\r\n", U(st->lock_waits));
+#undef U
+}
+
+static void info_keyspace(struct proto_buf *b, int *rc, const struct cache_stats *st)
+{
+    addf(b, rc, "# Keyspace\r\n");
+    if (st->keys > 0)
+        addf(b, rc, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
+             (unsigned long long)st->keys, (unsigned long long)st->expires);
+}
+
+/* Which sections the arguments ask for; none means "default". */
+static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
+{
+    static const struct { const char *name; unsigned bits; } names[] = {
+        { "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
+        { "memory", SEC_MEMORY }, { "stats", SEC_STATS },
+        { "keyspace", SEC_KEYSPACE }, { "default", SEC_ALL },
+        { "all", SEC_ALL }, { "everything", SEC_ALL },
+    };
+    unsigned want = 0;
+
+    if (nsec == 0)
+        return SEC_ALL;
+    for (size_t i = 0; i < nsec; i++)
+        for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+            if (srv__arg_is(&sections[i], names[k].name))
+                want |= names[k].bits;
+    return want;
+}
+
+int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
+             struct proto_arg *sections)
+{
+    unsigned want = parse_sections(nsec, sections);
+    struct cache_stats st;
+    struct srv_stats sum;
+    int rc = 0;
+    bool first = true;
+
+    if (want & (SEC_MEMORY | SEC_STATS | SEC_KEYSPACE))
+        cache_stats(srv.cache, &st);
+    if (want & SEC_STATS)
+        srv_stats_sum(&sum);
+    /* Fixed order, whatever order they were asked in (as Redis). */
+#define SECTION(bit, call)                                  \
+    if (want & (bit)) {                                     \
+        if (!first)                                         \
+            addf(b, &rc, "\r\n");                           \
+        first = false;                                      \
+        call;                                               \
+    }
+    SECTION(SEC_SERVER, info_server(b, &rc, cfg));
+    SECTION(SEC_CLIENTS, info_clients(b, &rc, cfg));
+    SECTION(SEC_MEMORY, info_memory(b, &rc, cfg, &st));
+    SECTION(SEC_STATS, info_stats(b, &rc, &sum, &st));
+    SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
+#undef SECTION
+    return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * Redis-style log lines on stderr:
+ *   "12345:M 23 Nov 2026 10:00:00.123 * Ready to accept connections"
+ * Level marks as Redis: '.' debug, '-' verbose, '*' notice, '#' warning.
+ * Role letter: M for the main (acceptor) thread, W for workers.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "srv.h"
+
+/* owned by: each thread (thread-local): 'M' unless a worker sets 'W' */
+_Thread_local char srv_log_role = 'M';
+
+void srv_log(enum cfg_loglevel level, const char *fmt, ...)
+{
+    const struct cfg *cfg = cfg_current();
+    if (cfg && level < cfg->loglevel)
+        return;
+    static const char marks[] = ".-*#";
+    char line[1024];
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    int n = snprintf(line, sizeof(line), "%d:%c ", (int)getpid(), srv_log_role);
+    n += (int)strftime(line + n, sizeof(line) - (size_t)n, "%d %b %Y %H:%M:%S", &tm);
+    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03d %c ", (int)(tv.tv_usec / 1000),
+                  marks[level]);
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    va_end(ap);
+    n = (m < 0) ? n : (n + m >= (int)sizeof(line) - 1 ? (int)sizeof(line) - 2 : n + m);
+    line[n++] = '\n';
+    /* one write per line so lines from several threads never interleave */
+    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    (void)w;
+}
+
+int64_t srv_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,146 @@
+/*
+ * mmcache: main() wires the modules together: settings, the cache, the
+ * worker threads, and the acceptor loop on the main thread.
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "acceptor.h"
+#include "srv.h"
+#include "worker.h"
+
+#define SHUTDOWN_JOIN_S 10   /* last-resort bound on waiting for workers */
+
+struct srv srv;   /* fields documented in srv.h */
+
+static enum cache_policy to_cache_policy(enum cfg_policy p)
+{
+    switch (p) {
+    case CFG_VOLATILE_LRU: return CACHE_VOLATILE_LRU;
+    case CFG_ALLKEYS_RANDOM: return CACHE_ALLKEYS_RANDOM;
+    case CFG_NOEVICTION: return CACHE_NOEVICTION;
+    default: return CACHE_ALLKEYS_LRU;
+    }
+}
+
+static void make_run_id(void)
+{
+    unsigned char r[20];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+        for (size_t i = 0; i < sizeof(r); i++)
+            r[i] = (unsigned char)(rand() ^ (int)time(NULL));
+    for (size_t i = 0; i < sizeof(r); i++)
+        sprintf(srv.run_id + 2 * i, "%02x", r[i]);
+}
+
+static int join_workers(void)
+{
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += SHUTDOWN_JOIN_S;
+    int stuck = 0;
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        if (pthread_timedjoin_np(srv.workers[i].thread, NULL, &deadline) != 0) {
+            srv_log(CFG_LOG_WARNING, "Worker %u did not stop within %d s", i, SHUTDOWN_JOIN_S);
+            stuck = 1;
+        }
+    }
+    return stuck;
+}
+
+int main(int argc, char **argv)
+{
+    struct cfg cfg;
+    char err[512];
+    int exit_now;
+
+    cfg_defaults(&cfg);
+    if (cfg_parse_args(&cfg, argc, argv, err, sizeof(err), &exit_now)) {
+        fprintf(stderr, "mmcache: %s\nTry 'mmcache --help'.\n", err);
+        return 1;
+    }
+    if (exit_now == 2)
+        printf("mmcache v=%s redis_version=%s\n", MMCACHE_VERSION, SRV_VERSION);
+    if (exit_now)
+        return 0;
+    if (cfg_publish(&cfg)) {
+        fprintf(stderr, "mmcache: out of memory\n");
+        return 1;
+    }
+
+    signal(SIGPIPE, SIG_IGN);   /* a peer that went away is an error return, not a signal */
+    srv.pid = getpid();
+    srv.start_ms = srv_now_ms();
+    atomic_init(&srv.next_client_id, 1);
+    make_run_id();
+    ssize_t n = readlink("/proc/self/exe", srv.executable, sizeof(srv.executable) - 1);
+    srv.executable[n > 0 ? n : 0] = 0;
+
+    srv_log(CFG_LOG_NOTICE, "oO0OoO0OoO0Oo mmcache is starting oO0OoO0OoO0Oo");
+    srv_log(CFG_LOG_NOTICE, "mmcache version=%s (Redis protocol %s), pid=%d, just started",
+            MMCACHE_VERSION, SRV_VERSION, (int)srv.pid);
+
+    struct cache_opts co = {.nshards = cfg.shards, .maxmemory = cfg.maxmemory,
+                            .policy = to_cache_policy(cfg.policy), .seed = 0};
+    srv.cache = cache_create(&co);
+    if (!srv.cache) {
+        srv_log(CFG_LOG_WARNING, "Could not create the cache (out of memory?)");
+        return 1;
+    }
+    srv_commands_init();
+
+    uv_loop_t *loop = uv_default_loop();
+    if (srv_acceptor_init(loop, &cfg, err, sizeof(err))) {
+        srv_log(CFG_LOG_WARNING, "Failed listening on %s:%d (tcp): %s. Aborting.",
+                cfg.bind, cfg.port, err);
+        return 1;
+    }
+
+    srv.nworkers = cfg.threads;
+    srv.workers = aligned_alloc(SRV_CACHELINE, sizeof(struct srv_worker) * cfg.threads);
+    if (!srv.workers) {
+        srv_log(CFG_LOG_WARNING, "Out of memory creating workers");
+        return 1;
+    }
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        int rc = srv_worker_init(&srv.workers[i], i);
+        if (rc) {
+            srv_log(CFG_LOG_WARNING, "Could not set up worker %u: %s", i, uv_strerror(rc));
+            return 1;
+        }
+    }
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        int rc = srv_worker_start(&srv.workers[i]);
+        if (rc) {
+            srv_log(CFG_LOG_WARNING, "Could not start worker %u: %s", i, strerror(-rc));
+            return 1;
+        }
+    }
+    srv_acceptor_start();
+    srv_log(CFG_LOG_NOTICE, "Server initialized: %u worker threads, %u shards, maxmemory %llu (%s)",
+            cfg.threads, cfg.shards, (unsigned long long)cfg.maxmemory, cfg_policy_name(cfg.policy));
+    srv_log(CFG_LOG_NOTICE, "Ready to accept connections tcp %s:%d", cfg.bind, srv.port);
+
+    uv_run(loop, UV_RUN_DEFAULT);   /* returns once shutdown has begun */
+
+    int stuck = join_workers();
+    srv_acceptor_cleanup();
+    if (stuck) {
+        srv_log(CFG_LOG_WARNING, "Exiting with workers still running");
+        return 1;
+    }
+    uv_loop_close(loop);
+    for (unsigned i = 0; i < srv.nworkers; i++)
+        srv_worker_destroy(&srv.workers[i]);
+    free(srv.workers);
+    cache_destroy(srv.cache);
+    srv_log(CFG_LOG_WARNING, "mmcache is now ready to exit, bye bye...");
+    return 0;
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The whole test suite: unit, integration and stress tests in a normal
+# build, again under ASan+UBSan and under TSan, then the parser fuzzer for a
+# bounded time. Installs the Debian packages it needs first.
+# Env: FUZZ_SECONDS (default 60), JOBS (default nproc).
+set -uo pipefail
+cd "$(dirname "$0")"
+scripts/install-deps.sh test || exit 1
+jobs=${JOBS:-$(nproc)}
+fuzz_seconds=${FUZZ_SECONDS:-60}
+passed=0 failed=0
+failures=()
+
+step() {   # step NAME COMMAND...: run, count, remember failures
+  local name=$1; shift
+  echo "=== $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+build() {  # build DIR CMAKE-ARGS...
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DMMCACHE_WERROR=ON "$@" >/dev/null && cmake --build "$dir" -j"$jobs" 2>&1 | grep -Ev '^\[ *[0-9]+%\]' ; return "${PIPESTATUS[0]}"
+}
+
+# TSan needs a fixed address-space layout on kernels with high ASLR entropy.
+norand=()
+setarch "$(uname -m)" -R true 2>/dev/null && norand=(setarch "$(uname -m)" -R)
+
+step "build (release, -Werror)" build build -DCMAKE_BUILD_TYPE=Release
+step "tests (release)" ctest --test-dir build --output-on-failure -j"$jobs" --timeout 300
+
+step "build (ASan+UBSan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DMMCACHE_SANITIZE=address
+step "tests (ASan+UBSan)" env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 600
+
+step "build (TSan)" build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMCACHE_SANITIZE=thread
+step "tests (TSan)" env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  "${norand[@]}" ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900
+
+step "build (fuzzer, clang)" env CC=clang bash -c "$(declare -f build); build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMMCACHE_FUZZ=ON -DMMCACHE_SANITIZE=address"
+# libFuzzer adds what it finds to the corpus dir: give it a scratch copy.
+rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
+step "fuzz RESP parser (${fuzz_seconds}s)" build-fuzz/tests/fuzz/fuzz_resp \
+  -max_total_time="$fuzz_seconds" -print_final_stats=1 build-fuzz/corpus
+
+echo
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+echo "test.sh: $passed passed, $failed failed"
+((failed == 0))

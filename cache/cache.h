@@ -75,6 +75,12 @@ void cache_destroy(struct cache *c);   /* Context: no other thread uses c */
  * use, evicts down to it (per policy) before returning. */
 void cache_set_limits(struct cache *c, uint64_t maxmemory, enum cache_policy policy);
 
+/* True when a maxmemory is set and memory use is over it, by the same
+ * conservative estimate the write path uses (it may say "over" up to about
+ * 1/64 of maxmemory early, never late). One relaxed load: cheap enough to
+ * ask before every write command (Redis's denyoom rule under noeviction). */
+int cache_over_maxmemory(struct cache *c);
+
 /* ---- Single-key operations ---------------------------------------------- */
 
 int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,

@@ -210,6 +210,11 @@ int cache__evict_others(struct cache *c, const struct shard *skip,
                         int64_t need, int64_t now);
 void cache__mem_flush_locked(struct shard *s);
 bool cache__over_locked(struct shard *s, int64_t need);
+/* The one place that decides, for a write adding `need` bytes to s, whether
+ * it fits, must be refused (noeviction over the limit, or larger than
+ * maxmemory itself), or may go ahead after evicting. */
+enum cache__admit { CACHE__FITS, CACHE__REFUSE, CACHE__EVICT };
+enum cache__admit cache__admit_locked(struct shard *s, int64_t need);
 #define CACHE_EVICT_TRIES 3
 int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
                                    const struct item *protect, int64_t now,

@@ -126,17 +126,35 @@ static bool evict_one_locked(struct shard *s, const struct item *protect,
     return true;
 }
 
-int cache__reserve_locked(struct shard *s, int64_t need,
-                          const struct item *protect, int64_t now)
+enum cache__admit cache__admit_locked(struct shard *s, int64_t need)
 {
     uint64_t max = atomic_load_explicit(&s->c->maxmemory, memory_order_relaxed);
 
     ASSERT_LOCKED(s);
-    if (need <= 0 || max == 0 || !cache__over_locked(s, need))
-        return CACHE_OK;
+    if (need <= 0 || max == 0)
+        return CACHE__FITS;
+    /* noeviction follows Redis's rule: writes are refused once memory is
+     * already over the limit, and the write that crosses it is allowed,
+     * so after the first refusal every write that adds memory is refused
+     * until something is deleted. */
+    if (policy_of(s->c) == CACHE_NOEVICTION)
+        return cache__over_locked(s, 0) ? CACHE__REFUSE : CACHE__FITS;
+    if (!cache__over_locked(s, need))
+        return CACHE__FITS;
     /* Cannot fit even in an empty cache: fail before evicting anything. */
-    if ((uint64_t)need > max || policy_of(s->c) == CACHE_NOEVICTION)
-        return CACHE_E_OOM;
+    if ((uint64_t)need > max)
+        return CACHE__REFUSE;
+    return CACHE__EVICT;
+}
+
+int cache__reserve_locked(struct shard *s, int64_t need,
+                          const struct item *protect, int64_t now)
+{
+    switch (cache__admit_locked(s, need)) {
+    case CACHE__FITS: return CACHE_OK;
+    case CACHE__REFUSE: return CACHE_E_OOM;
+    case CACHE__EVICT: break;
+    }
     while (cache__over_locked(s, need)) {
         if (!evict_one_locked(s, protect, now))
             return CACHE__AGAIN;
@@ -202,4 +220,17 @@ int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
     rc = cache__evict_others(s->c, s, need, now);
     cache__shard_lock(s);
     return rc == CACHE_OK ? CACHE__AGAIN : CACHE_E_OOM;
+}
+
+int cache_over_maxmemory(struct cache *c)
+{
+    uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+    if (max == 0)
+        return 0;
+    /* Each shard's unreported delta is below mem_batch, so this bounds
+     * every shard's own estimate in cache__over_locked() from above. */
+    int64_t batch = atomic_load_explicit(&c->mem_batch, memory_order_relaxed);
+    int64_t used = atomic_load_explicit(&c->mem_global, memory_order_relaxed)
+                   + (int64_t)c->nshards * batch;
+    return used > (int64_t)max;
 }

@@ -146,10 +146,10 @@ retry:
                    (dit ? -(int64_t)cache__item_size(dit)
                         : (int64_t)cache__table_grow_cost_locked(sd)) +
                    (need_slot ? (int64_t)cache__ttl_grow_cost_locked(sd) : 0);
-    if (need > 0 && cache__over_locked(sd, need)) {
-        uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+    enum cache__admit adm = cache__admit_locked(sd, need);
+    if (adm != CACHE__FITS) {
         unlock_pair(ss, sd);
-        if ((uint64_t)need > max || tries++ >= CACHE_EVICT_TRIES ||
+        if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
             cache__evict_others(c, NULL, need, now) != CACHE_OK) {
             free(nw);
             return CACHE_E_OOM;
@@ -245,10 +245,10 @@ retry:
                 (old ? (int64_t)cache__item_size(old) : 0);
     }
     struct shard *first = &c->shards[m.ids[0]];
-    if (need > 0 && cache__over_locked(first, need)) {
-        uint64_t max = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+    enum cache__admit adm = cache__admit_locked(first, need);
+    if (adm != CACHE__FITS) {
         unlock_ids(c, &m);
-        if ((uint64_t)need > max || tries++ >= CACHE_EVICT_TRIES ||
+        if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
             cache__evict_others(c, NULL, need, now) != CACHE_OK) {
             rc = CACHE_E_OOM;
             goto out_free;

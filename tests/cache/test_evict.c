@@ -1,13 +1,6 @@
 /* evict.c: maxmemory, policies, accounting. */
 #include "test_util.h"
 
-static uint64_t used(struct cache *c)
-{
-    struct cache_stats st;
-    cache_stats(c, &st);
-    return st.used_memory;
-}
-
 static uint64_t evicted(struct cache *c)
 {
     struct cache_stats st;
@@ -104,7 +97,11 @@ static void test_noeviction(void **state)
     assert_int_equal(keys, (uint64_t)(i - 1));
     /* The failed key is absent; nothing else changed. */
     assert_null(get(c, k, 1));
-    assert_int_equal(set(c, "k0", V100 + 50, 1), CACHE_OK);   /* shrinks */
+    /* At the limit now (the conservative estimate says over): every write
+     * that adds memory is refused, as Redis does once over maxmemory. */
+    assert_true(mem > 32 * 1024 * 9 / 10);
+    assert_true(cache_over_maxmemory(c));
+    assert_int_equal(set(c, "new", "v", 1), CACHE_E_OOM);
     assert_int_equal(cache_append(c, S("k1"), S(V100), 1, &(size_t){0}),
                      CACHE_E_OOM);
     assert_string_equal(get(c, "k1", 1), V100);
@@ -113,6 +110,12 @@ static void test_noeviction(void **state)
     assert_true(used(c) <= mem);
     /* Deletes never fail. */
     assert_int_equal(cache_del(c, S("k1"), 1), CACHE_OK);
+    for (int j = 0; j < i; j++) {   /* emptied: under the limit again */
+        snprintf(k, sizeof(k), "k%d", j);
+        cache_del(c, k, strlen(k), 1);
+    }
+    assert_false(cache_over_maxmemory(c));
+    assert_int_equal(set(c, "new", "v", 1), CACHE_OK);
     ASSERT_INV(c);
     cache_destroy(c);
 }

@@ -54,4 +54,11 @@ static inline const char *get(struct cache *c, const char *k, int64_t now)
 
 #define ASSERT_INV(c) assert_int_equal(cache__check_invariants(c), 0)
 
+static inline uint64_t used(struct cache *c)
+{
+    struct cache_stats st;
+    cache_stats(c, &st);
+    return st.used_memory;
+}
+
 #endif

@@ -135,6 +135,10 @@ static void begin_shutdown(const char *why)
         return;
     stopping = 1;
     srv_log(CFG_LOG_WARNING, "%s, shutting down: answering requests already received...", why);
+    /* Connections the kernel already completed are waiting in the listen
+     * backlog: their clients count them as in flight, so take them too;
+     * the workers answer what they sent before closing them. */
+    on_listen_readable(&listen_poll, 0, UV_READABLE);
     uv_poll_stop(&listen_poll);
     uv_close((uv_handle_t *)&listen_poll, NULL);
     close(listen_fd);

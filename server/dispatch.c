@@ -218,6 +218,15 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
      * itself; a container command overwrites it with "client|info". */
     atomic_store_explicit(&c->last_cmd, cmd->name, memory_order_relaxed);
     c->cfg = cfg_current();   /* the one snapshot this request sees */
+    /* Redis's denyoom rule: under noeviction, once memory is over the
+     * limit every write command is refused, even one that would not grow
+     * (the cache itself refuses the writes that would). */
+    if ((cmd->flags & CMD_DENYOOM) && c->cfg->maxmemory &&
+        c->cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache)) {
+        srv_reply_error(c, SRV_ERR_OOM);
+        SRV_STAT_ADD(&c->w->stats, commands, 1);
+        return;
+    }
     cmd->fn(c, argc, argv);
     SRV_STAT_ADD(&c->w->stats, commands, 1);
 }

@@ -43,13 +43,24 @@ static void worker_close_handles(struct srv_worker *w)
     uv_close((uv_handle_t *)&w->tick, NULL);
 }
 
-static void worker_begin_drain(struct srv_worker *w)
+/* Take every socket waiting in the ring. */
+static void worker_adopt(struct srv_worker *w)
 {
     int fd;
-    while (srv_ring_pop(w->ring, &fd)) {   /* handed over but never served */
-        close(fd);
-        atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
+    while (srv_ring_pop(w->ring, &fd)) {
+        if (conn_accept(w, fd) < 0) {
+            srv_log(CFG_LOG_WARNING, "Error registering fd %d on worker %u", fd, w->id);
+            close(fd);
+            atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
+        }
     }
+}
+
+static void worker_begin_drain(struct srv_worker *w)
+{
+    /* Sockets handed over just before the stop are clients too: adopt
+     * them so that what they already sent is answered. */
+    worker_adopt(w);
     /* conn_drain may close (and on_close unlink) only later, in the close
      * phase, so walking the list here is safe. */
     for (struct srv_conn *c = w->conns; c; c = c->next)
@@ -67,14 +78,7 @@ static void on_wake(uv_async_t *h)
         }
         return;
     }
-    int fd;
-    while (srv_ring_pop(w->ring, &fd)) {
-        if (conn_accept(w, fd) < 0) {
-            srv_log(CFG_LOG_WARNING, "Error registering fd %d on worker %u", fd, w->id);
-            close(fd);
-            atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
-        }
-    }
+    worker_adopt(w);
 }
 
 static void on_tick(uv_timer_t *h)

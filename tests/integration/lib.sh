@@ -1,0 +1,116 @@
+# shellcheck shell=bash
+# lib.sh: start a RESP server on a free loopback port and stop it by PID.
+# Sourced by tests/integration/test_redis_cli.sh and loadtest/bench-vs-redis.
+#
+#   it_start KIND BIN [server args...]
+#       KIND is mmcache or redis. Starts BIN on 127.0.0.1 on a free port,
+#       prefixed by the array IT_PREFIX when set (e.g. IT_PREFIX=(taskset -c 0)),
+#       waits (bounded, IT_START_BOUND_S, default 10) until PING answers.
+#       Retries with a new port when it does not come up. Sets IT_PID,
+#       IT_PORT, IT_LOG; returns non-zero (log printed) on failure.
+#   it_stop PID [BOUND_S]
+#       SIGTERM that PID, wait up to BOUND_S (default 10) then SIGKILL;
+#       sets IT_STATUS to the exit status (128+N for signal N). Call it in
+#       the shell that started the server, not in $(...): only the parent
+#       can collect the status.
+#   it_stop_all
+#       Stop every server this shell started (for a trap). Never by name.
+#
+# Only 127.0.0.1 is ever used.
+
+IT_PIDS=()
+IT_LOGS=()
+
+it_free_port() {
+    if command -v python3 >/dev/null 2>&1; then
+        python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+        return
+    fi
+    # fallback: a random high port not currently listening
+    local p
+    for _ in $(seq 1 50); do
+        p=$(( 20000 + RANDOM % 40000 ))
+        if ! ss -Htln "sport = :$p" 2>/dev/null | grep -q .; then
+            echo "$p"
+            return
+        fi
+    done
+    return 1
+}
+
+it_ping() { # PORT -> 0 when the server answers PONG
+    [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]
+}
+
+it_start() {
+    local kind=$1 bin=$2
+    shift 2
+    local bound=${IT_START_BOUND_S:-10}
+    local log attempt port pid deadline
+    log=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX")
+    IT_LOGS+=("$log")
+    for attempt in 1 2 3 4 5; do
+        port=$(it_free_port) || continue
+        echo "=== lib.sh: starting $kind $bin on port $port (attempt $attempt)" >>"$log"
+        if [ "$kind" = redis ]; then
+            "${IT_PREFIX[@]}" "$bin" --port "$port" --bind 127.0.0.1 --save '' \
+                --appendonly no --daemonize no "$@" >>"$log" 2>&1 </dev/null &
+        else
+            "${IT_PREFIX[@]}" "$bin" --port "$port" --bind 127.0.0.1 "$@" \
+                >>"$log" 2>&1 </dev/null &
+        fi
+        pid=$!
+        IT_PIDS+=("$pid")
+        deadline=$(( $(date +%s) + bound ))
+        while [ "$(date +%s)" -le "$deadline" ]; do
+            if ! kill -0 "$pid" 2>/dev/null; then
+                wait "$pid" 2>/dev/null
+                pid=
+                break
+            fi
+            if it_ping "$port"; then
+                IT_PID=$pid IT_PORT=$port IT_LOG=$log
+                return 0
+            fi
+            sleep 0.05
+        done
+        if [ -n "$pid" ]; then
+            kill -KILL "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+        fi
+    done
+    echo "lib.sh: $kind $bin did not come up; log:" >&2
+    cat "$log" >&2
+    return 1
+}
+
+it_stop() {
+    local pid=$1 bound=${2:-10} i
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid" 2>/dev/null
+        for (( i = 0; i < bound * 20; i++ )); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.05
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "lib.sh: pid $pid still running after ${bound}s: SIGKILL" >&2
+            kill -KILL "$pid" 2>/dev/null
+        fi
+    fi
+    wait "$pid" 2>/dev/null
+    IT_STATUS=$?
+}
+
+it_stop_all() {
+    local pid
+    for pid in "${IT_PIDS[@]}"; do
+        if kill -0 "$pid" 2>/dev/null; then
+            it_stop "$pid" 5
+        fi
+    done
+}
+
+it_remove_logs() {
+    [ -n "${MMCACHE_KEEP_LOGS:-}" ] || rm -f "${IT_LOGS[@]}"
+}

@@ -1,0 +1,62 @@
+/*
+ * cmd_fixture: the fixture shared by the command tests (test_strings.c,
+ * test_keyspace.c, test_server_cmds.c): one server per cmocka group,
+ * started with --maxmemory 100mb (INFO and CONFIG GET expect that value),
+ * one hiredis connection `c` to it, and a per-test setup that returns to
+ * db 0 and empties the keyspace.
+ *
+ * This header defines (not just declares) the group's state and its
+ * setup/teardown functions, all static: include it from exactly one .c
+ * file per test executable.
+ *
+ * Context: the cmocka thread; `srv` and `c` are written only by the group
+ * setup/teardown, other threads may read `srv` (harness_connect()).
+ */
+#ifndef MMCACHE_CMD_FIXTURE_H
+#define MMCACHE_CMD_FIXTURE_H
+
+#include <stdio.h>
+
+#include <hiredis/hiredis.h>
+
+#include "harness.h"
+
+static struct harness_server srv;
+static redisContext *c;
+
+static int group_setup(void **state)
+{
+    static const char *const args[] = {"--maxmemory", "100mb", NULL};
+    if (harness_start(&srv, args, NULL, NULL) != 0)
+        return -1;
+    c = harness_connect(&srv);
+    return c ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    if (c)
+        redisFree(c);
+    c = NULL;
+    int st = harness_stop(&srv, 10000);
+    if (st != 0) {
+        fprintf(stderr, "server exit status %d after SIGTERM (want 0)\n", st);
+        return -1;
+    }
+    return 0;
+}
+
+static int test_setup(void **state)
+{
+    /* back to db 0 even if a broken SELECT 1 succeeded in an earlier test */
+    redisReply *r = redisCommand(c, "SELECT 0");
+    if (r)
+        freeReplyObject(r);
+    r = redisCommand(c, "FLUSHALL");
+    int ok = r && r->type == REDIS_REPLY_STATUS;
+    if (r)
+        freeReplyObject(r);
+    return ok ? 0 : -1;
+}
+
+#endif

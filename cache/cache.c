@@ -68,9 +68,16 @@ struct cache *cache_create(const struct cache_opts *o)
     atomic_init(&c->policy, (int)o->policy);
     atomic_init(&c->mem_batch, mem_batch_for(o->maxmemory, o->nshards));
     atomic_init(&c->mem_global, 0);
+    /* Adaptive: a contended shard lock spins briefly before sleeping.
+     * Critical sections are a lookup and a copy, so the holder is usually
+     * done within the spin, and the waiter saves two futex calls (measured:
+     * MSET from two workers made one futex call per 6 requests). */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
     for (unsigned i = 0; i < c->nshards; i++) {
         struct shard *s = &c->shards[i];
-        pthread_mutex_init(&s->lock, NULL);
+        pthread_mutex_init(&s->lock, &attr);
         s->c = c;
         s->id = i;
         s->rehashidx = -1;
@@ -78,12 +85,14 @@ struct cache *cache_create(const struct cache_opts *o)
         int rc = cache__table_init_locked(s);
         cache__shard_unlock(s);
         if (rc != 0) {
+            pthread_mutexattr_destroy(&attr);
             c->nshards = i + 1;
             cache_destroy(c);
             errno = ENOMEM;
             return NULL;
         }
     }
+    pthread_mutexattr_destroy(&attr);
     return c;
 }
 

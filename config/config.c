@@ -63,7 +63,10 @@ void cfg_defaults(struct cfg *c)
     c->port = 6379;
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->threads = n > 0 ? (unsigned)n : 1;
-    c->shards = 64;
+    /* Many small shards: two workers running 10-key MSETs collide on a
+     * shard lock far less often (64 shards: ~125k MSET/s from 2 workers,
+     * 1024: ~225k), for ~170 KB more at idle. */
+    c->shards = 1024;
     c->maxmemory = 0;
     c->policy = CFG_ALLKEYS_LRU;
     c->maxclients = 10000;

@@ -30,7 +30,7 @@ static void test_defaults(void **s)
     assert_string_equal(c.bind, "127.0.0.1");
     assert_int_equal(c.port, 6379);
     assert_true(c.threads >= 1);
-    assert_int_equal(c.shards, 64);
+    assert_int_equal(c.shards, 1024);
     assert_int_equal(c.maxmemory, 0);
     assert_int_equal(c.policy, CFG_ALLKEYS_LRU);
     assert_int_equal(c.maxclients, 10000);

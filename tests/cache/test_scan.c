@@ -96,6 +96,28 @@ static void test_scan_skips_expired_and_keys(void **state)
     cache_destroy(c);
 }
 
+/* Empty shards cost one visit each, so a scan over many mostly empty
+ * shards ends in a handful of calls, and still returns every key. */
+static void test_scan_many_empty_shards(void **state)
+{
+    struct cache *c = mk(1024, 0, CACHE_ALLKEYS_LRU);
+    assert_int_equal(set(c, "a", "1", 1), CACHE_OK);
+    assert_int_equal(set(c, "b", "2", 1), CACHE_OK);
+    assert_int_equal(set(c, "c", "3", 1), CACHE_OK);
+    struct cache_keys k = {0};
+    uint64_t cur = 0;
+    int calls = 0, err;
+    do {
+        cur = cache_scan(c, cur, 10, 1, &k, &err);
+        assert_int_equal(err, 0);
+        calls++;
+    } while (cur != 0);
+    assert_int_equal(k.count, 3);
+    assert_true(calls <= 11);   /* 1024 shards / 100 visits per call */
+    cache_keys_free(&k);
+    cache_destroy(c);
+}
+
 static void test_randomkey(void **state)
 {
     struct cache *c = mk(1, 0, CACHE_ALLKEYS_LRU);
@@ -124,6 +146,7 @@ int main(void)
         cmocka_unit_test(test_scan_grow_4),
         cmocka_unit_test(test_scan_shrink_1),
         cmocka_unit_test(test_scan_shrink_8),
+        cmocka_unit_test(test_scan_many_empty_shards),
         cmocka_unit_test(test_scan_skips_expired_and_keys),
         cmocka_unit_test(test_randomkey),
     };

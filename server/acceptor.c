@@ -17,6 +17,7 @@
 #include "srv.h"
 #include "worker.h"
 
+#define ACCEPT_BACKOFF_MS 100
 #define OPS_SAMPLES 16
 #define SAMPLE_MS 100
 
@@ -27,6 +28,7 @@ static int reserve_fd = -1;        /* spare fd, given up to shed a connection on
 static uv_poll_t listen_poll;
 static uv_signal_t sig_term, sig_int, sig_hup;
 static uv_timer_t sampler;
+static uv_timer_t backoff;         /* restarts accepting after a pause */
 static unsigned next_worker;
 static int stopping;
 static struct {
@@ -97,6 +99,28 @@ static void handoff(int fd)
     reject(fd, "-ERR server busy\r\n");
 }
 
+static void on_listen_readable(uv_poll_t *h, int status, int events);
+
+static void on_backoff(uv_timer_t *t)
+{
+    (void)t;
+    if (reserve_fd < 0)
+        reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (!stopping)
+        uv_poll_start(&listen_poll, UV_READABLE, on_listen_readable);
+}
+
+/* accept() cannot make progress right now (no descriptor to spare, no
+ * memory): the listener stays readable, so polling it again at once would
+ * spin. Stop watching it for a moment instead. */
+static void pause_accepting(const char *why)
+{
+    srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s; "
+            "pausing accepts for %d ms", why, ACCEPT_BACKOFF_MS);
+    uv_poll_stop(&listen_poll);
+    uv_timer_start(&backoff, on_backoff, ACCEPT_BACKOFF_MS, 0);
+}
+
 static void on_listen_readable(uv_poll_t *h, int status, int events)
 {
     (void)h; (void)events;
@@ -118,13 +142,16 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
             fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
             if (fd >= 0)
                 reject(fd, "-ERR max number of clients reached\r\n");
+            /* Another thread (a sanitizer's runtime, say) may have taken
+             * the slot meanwhile: then the next EMFILE pauses instead. */
             reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s "
                     "(out of file descriptors: raise ulimit -n)", strerror(EMFILE));
             continue;
         }
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s", strerror(errno));
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return;
+        pause_accepting(strerror(errno));   /* EMFILE with no reserve, ENOBUFS, ... */
         return;
     }
 }
@@ -147,6 +174,7 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&sig_int, NULL);
     uv_close((uv_handle_t *)&sig_hup, NULL);
     uv_close((uv_handle_t *)&sampler, NULL);
+    uv_close((uv_handle_t *)&backoff, NULL);
     uv_close((uv_handle_t *)&srv.shutdown_async, NULL);
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_stop(&srv.workers[i]);
@@ -213,6 +241,7 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
     uv_signal_init(loop, &sig_int);
     uv_signal_init(loop, &sig_hup);
     uv_timer_init(loop, &sampler);
+    uv_timer_init(loop, &backoff);
     ops.last_ms = (int64_t)uv_now(loop);
     return 0;
 }

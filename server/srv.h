@@ -87,6 +87,8 @@ struct srv_worker {
     uv_async_t wake;               /* uv_async_send from any thread */
     uv_check_t flush;              /* owned: flushes replies once per loop pass */
     uv_timer_t tick;               /* owned: idle timeouts, active expiry */
+    uv_tcp_t prime;                /* owned: created and closed at start-up, see
+                                      srv_worker_init */
     struct srv_ring *ring;         /* SPSC: acceptor produces fds, worker consumes */
     struct srv_conn *pending;      /* owned: conns with output to flush */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */

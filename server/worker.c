@@ -155,6 +155,13 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, WORKER_TICK_MS, WORKER_TICK_MS);
+    /* libuv opens a spare descriptor (/dev/null) for each loop the first
+     * time a stream is created on it. Left to a worker's first connection,
+     * that open can take the slot the acceptor frees to shed a connection
+     * on EMFILE, and the acceptor's own spare is then lost. Make libuv
+     * take it now, before any connection. */
+    uv_tcp_init(&w->loop, &w->prime);
+    uv_close((uv_handle_t *)&w->prime, NULL);
     return 0;
 }
 

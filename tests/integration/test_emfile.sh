@@ -50,5 +50,9 @@ check "serves again once clients left" '[ "$(redis-cli -p "$IT_PORT" ping)" = PO
 
 it_stop "$IT_PID"
 check "exit 0 on SIGTERM (status $IT_STATUS)" '[ "$IT_STATUS" -eq 0 ]'
+if [ $fails -ne 0 ]; then
+    echo "----- server log $IT_LOG -----"
+    tail -n 40 "$IT_LOG"
+fi
 echo "test_emfile: $((5 - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

@@ -222,12 +222,10 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
      * limit every write command is refused, even one that would not grow
      * (the cache itself refuses the writes that would). */
     if ((cmd->flags & CMD_DENYOOM) && c->cfg->maxmemory &&
-        c->cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache)) {
+        c->cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
         srv_reply_error(c, SRV_ERR_OOM);
-        SRV_STAT_ADD(&c->w->stats, commands, 1);
-        return;
-    }
-    cmd->fn(c, argc, argv);
+    else
+        cmd->fn(c, argc, argv);
     SRV_STAT_ADD(&c->w->stats, commands, 1);
 }
 

@@ -1,45 +1,48 @@
 /*
- * Settings: defaults, validation, command-line flags, and the published
- * snapshot. One table describes every directive so that flags, CONFIG GET
- * and (later) the config file share one parser and one set of messages.
+ * Settings: their defaults, validation, and the command line. One table
+ * describes every setting so that flags, the config file, CONFIG GET and
+ * CONFIG SET share one parser and one set of messages.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
-enum cfg_kind { K_STR, K_INT, K_MEM, K_POLICY, K_LOGLEVEL };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL };
 
 struct cfg_desc {
     const char *name;
     enum cfg_kind kind;
     size_t off;            /* offsetof(struct cfg, field) */
-    long long min, max;    /* K_INT / K_MEM bounds */
+    long long min, max;    /* K_INT / K_UINT / K_MEM bounds */
+    bool live;             /* a running server can change it */
     const char *help;
 };
 
 #define F(field) offsetof(struct cfg, field)
 static const struct cfg_desc descs[] = {
-    {"bind", K_STR, F(bind), 0, 0, "address to listen on (IPv4 or IPv6)"},
-    {"port", K_INT, F(port), 1, 65535, "TCP port"},
-    {"threads", K_INT, F(threads), 1, 256, "worker threads (default: number of cores)"},
-    {"shards", K_INT, F(shards), 1, 65536, "cache shards, a power of two"},
-    {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, "memory limit for data (0 = none); k/kb/m/mb/g/gb"},
-    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, "allkeys-lru | volatile-lru | allkeys-random | noeviction"},
-    {"maxclients", K_INT, F(maxclients), 1, 1000000, "maximum connected clients"},
-    {"timeout", K_INT, F(timeout), 0, INT32_MAX, "close clients idle this many seconds (0 = never)"},
-    {"loglevel", K_LOGLEVEL, F(loglevel), 0, 0, "debug | verbose | notice | warning"},
-    {"client-query-buffer-limit", K_MEM, F(client_query_buffer_limit), 1024 * 1024, INT64_MAX, "max unparsed input per client"},
-    {"client-output-buffer-limit", K_MEM, F(client_output_buffer_limit), 0, INT64_MAX, "max pending output per client (0 = none)"},
-    {"proto-max-bulk-len", K_MEM, F(proto_max_bulk_len), 1024 * 1024, INT64_MAX, "max bulk string length in a request"},
-    {"hz", K_INT, F(hz), 1, 500, "active expiry cycles per second"},
+    {"bind", K_ADDR, F(bind), 0, 0, false, "address to listen on (IPv4 or IPv6)"},
+    {"port", K_INT, F(port), 1, 65535, false, "TCP port"},
+    {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: number of cores)"},
+    {"shards", K_UINT, F(shards), 1, 65536, false, "cache shards, a power of two"},
+    {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, true, "memory limit for data (0 = none); k/kb/m/mb/g/gb"},
+    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction"},
+    {"maxclients", K_UINT, F(maxclients), 1, 1000000, true, "maximum connected clients"},
+    {"timeout", K_UINT, F(timeout), 0, INT32_MAX, true, "close clients idle this many seconds (0 = never)"},
+    {"loglevel", K_LOGLEVEL, F(loglevel), 0, 0, true, "debug | verbose | notice | warning"},
+    {"client-query-buffer-limit", K_MEM, F(client_query_buffer_limit), 1024 * 1024, INT64_MAX, true, "max unparsed input per client"},
+    {"client-output-buffer-limit", K_MEM, F(client_output_buffer_limit), 0, INT64_MAX, true, "max pending output per client (0 = none)"},
+    {"proto-max-bulk-len", K_MEMLL, F(proto_max_bulk_len), 1024 * 1024, INT64_MAX, true, "max bulk string length in a request"},
+    {"hz", K_UINT, F(hz), 1, 500, true, "active expiry cycles per second"},
 };
 #undef F
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
@@ -110,6 +113,18 @@ static const struct cfg_desc *find(const char *name)
     return NULL;
 }
 
+bool cfg_is_live(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d && d->live;
+}
+
+const char *cfg_canonical_name(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d ? d->name : NULL;
+}
+
 static int pick(const char *const *names, int n, const char *v)
 {
     for (int i = 0; i < n; i++)
@@ -118,72 +133,106 @@ static int pick(const char *const *names, int n, const char *v)
     return -1;
 }
 
+/* "a, b, c": the allowed words, for messages. */
+static void join(char *buf, size_t cap, const char *const *names, int n)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 0; i < n && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", names[i]);
+}
+
+static int set_int(const struct cfg_desc *d, char *field, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(value, &end, 10);
+    /* strtoll would skip leading blanks and a '+': refuse them as the
+     * memory parser and Redis do, so " 5" fails like "5 " */
+    bool digits = isdigit((unsigned char)value[0]) || value[0] == '-';
+    if (!digits || errno || end == value || *end || v < d->min || v > d->max) {
+        snprintf(err, errlen, "argument must be an integer between %lld and %lld inclusive (got '%s')",
+                 d->min, d->max, value);
+        return -1;
+    }
+    if (d->off == offsetof(struct cfg, shards) && (v & (v - 1))) {
+        snprintf(err, errlen, "argument must be a power of two (got '%s')", value);
+        return -1;
+    }
+    if (d->kind == K_INT)
+        *(int *)field = (int)v;
+    else
+        *(unsigned *)field = (unsigned)v;
+    return 0;
+}
+
+static int set_mem(const struct cfg_desc *d, char *field, const char *value, char *err, size_t errlen)
+{
+    uint64_t v;
+    if (cfg_parse_memory(value, &v) || v < (uint64_t)d->min || v > (uint64_t)d->max) {
+        if (d->min > 0)
+            snprintf(err, errlen, "argument must be a memory value like 512mb or 1gb "
+                     "(units b, k, kb, m, mb, g, gb), at least %lld bytes (got '%s')", d->min, value);
+        else
+            snprintf(err, errlen, "argument must be a memory value like 512mb or 1gb "
+                     "(units b, k, kb, m, mb, g, gb) (got '%s')", value);
+        return -1;
+    }
+    if (d->kind == K_MEMLL)
+        *(long long *)field = (long long)v;
+    else
+        *(uint64_t *)field = v;
+    return 0;
+}
+
+static int set_addr(char *field, size_t cap, const char *value, char *err, size_t errlen)
+{
+    unsigned char a[sizeof(struct in6_addr)];
+    if (strlen(value) >= cap ||
+        (inet_pton(AF_INET, value, a) != 1 && inet_pton(AF_INET6, value, a) != 1)) {
+        snprintf(err, errlen, "argument must be one IPv4 or IPv6 address, "
+                 "e.g. 127.0.0.1, 0.0.0.0 or ::1 (got '%s')", value);
+        return -1;
+    }
+    strcpy(field, value);
+    return 0;
+}
+
 int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen)
 {
     const struct cfg_desc *d = find(name);
     if (!d) {
         snprintf(err, errlen, "unknown setting '%s'", name);
-        return -1;
+        return -2;
     }
     char *field = (char *)c + d->off;
+    char words[128];
+    int i;
     switch (d->kind) {
-    case K_STR:
-        if (strlen(value) == 0 || strlen(value) >= sizeof(c->bind)) {
-            snprintf(err, errlen, "'%s': bad value '%s' (%s)", d->name, value, d->help);
+    case K_ADDR:
+        return set_addr(field, sizeof(c->bind), value, err, errlen);
+    case K_INT:
+    case K_UINT:
+        return set_int(d, field, value, err, errlen);
+    case K_MEM:
+    case K_MEMLL:
+        return set_mem(d, field, value, err, errlen);
+    case K_POLICY:
+        if ((i = pick(policy_names, 4, value)) < 0) {
+            join(words, sizeof(words), policy_names, 4);
+            snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
             return -1;
         }
-        strcpy(field, value);
+        c->policy = (enum cfg_policy)i;
         return 0;
-    case K_INT: {
-        char *end;
-        errno = 0;
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end || v < d->min || v > d->max) {
-            snprintf(err, errlen, "'%s': bad value '%s' (an integer from %lld to %lld: %s)",
-                     d->name, value, d->min, d->max, d->help);
+    case K_LOGLEVEL:
+        if ((i = pick(level_names, 4, value)) < 0) {
+            join(words, sizeof(words), level_names, 4);
+            snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
             return -1;
         }
-        if (strcmp(d->name, "shards") == 0 && (v & (v - 1))) {
-            snprintf(err, errlen, "'shards': bad value '%s' (must be a power of two)", value);
-            return -1;
-        }
-        if (strcmp(d->name, "port") == 0)
-            *(int *)field = (int)v;
-        else
-            *(unsigned *)field = (unsigned)v;
+        c->loglevel = (enum cfg_loglevel)i;
         return 0;
-    }
-    case K_MEM: {
-        uint64_t v;
-        if (cfg_parse_memory(value, &v) || v < (uint64_t)d->min || v > (uint64_t)d->max) {
-            snprintf(err, errlen, "'%s': bad value '%s' (%s, at least %lld)", d->name, value,
-                     d->help, d->min);
-            return -1;
-        }
-        if (d->off == offsetof(struct cfg, proto_max_bulk_len))
-            *(long long *)field = (long long)v;
-        else
-            *(uint64_t *)field = v;
-        return 0;
-    }
-    case K_POLICY: {
-        int p = pick(policy_names, 4, value);
-        if (p < 0) {
-            snprintf(err, errlen, "'%s': bad value '%s' (%s)", d->name, value, d->help);
-            return -1;
-        }
-        c->policy = (enum cfg_policy)p;
-        return 0;
-    }
-    case K_LOGLEVEL: {
-        int l = pick(level_names, 4, value);
-        if (l < 0) {
-            snprintf(err, errlen, "'%s': bad value '%s' (%s)", d->name, value, d->help);
-            return -1;
-        }
-        c->loglevel = (enum cfg_loglevel)l;
-        return 0;
-    }
     }
     return -1;
 }
@@ -195,19 +244,11 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
         return -1;
     const char *field = (const char *)c + d->off;
     switch (d->kind) {
-    case K_STR: snprintf(buf, cap, "%s", field); break;
-    case K_INT:
-        if (strcmp(d->name, "port") == 0)
-            snprintf(buf, cap, "%d", *(const int *)field);
-        else
-            snprintf(buf, cap, "%u", *(const unsigned *)field);
-        break;
-    case K_MEM:
-        if (d->off == offsetof(struct cfg, proto_max_bulk_len))
-            snprintf(buf, cap, "%lld", *(const long long *)field);
-        else
-            snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field);
-        break;
+    case K_ADDR: snprintf(buf, cap, "%s", field); break;
+    case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
+    case K_UINT: snprintf(buf, cap, "%u", *(const unsigned *)field); break;
+    case K_MEM: snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field); break;
+    case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;
     case K_LOGLEVEL: snprintf(buf, cap, "%s", level_names[c->loglevel]); break;
     }
@@ -216,11 +257,55 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
 
 void cfg_usage(FILE *out)
 {
-    fprintf(out, "Usage: mmcache [--name value | --name=value]...\n\nSettings:\n");
+    fprintf(out, "Usage: mmcache [FILE] [--config FILE] [--name value | --name=value]...\n\n"
+            "Settings come from the defaults, then the config FILE, then the flags.\n"
+            "kill -HUP reloads FILE (see mmcache.conf for every directive).\n\nSettings:\n");
     for (size_t i = 0; i < NDESC; i++)
-        fprintf(out, "  --%-28s %s\n", descs[i].name, descs[i].help);
-    fprintf(out, "  --%-28s %s\n  --%-28s %s\n", "help", "print this and exit",
-            "version", "print the version and exit");
+        fprintf(out, "  --%-28s %s%s\n", descs[i].name, descs[i].help,
+                descs[i].live ? "" : " [restart to change]");
+    fprintf(out, "  --%-28s %s\n  --%-28s %s\n  --%-28s %s\n", "config FILE",
+            "read settings from FILE (also: FILE as the first argument)",
+            "help", "print this and exit", "version", "print the version and exit");
+}
+
+/* Is argv[i] the config file (first argument not a flag)? */
+static bool is_positional_file(int argc, char **argv, int i)
+{
+    return i == 1 && i < argc && strncmp(argv[i], "--", 2) != 0 &&
+           strcmp(argv[i], "-h") != 0 && strcmp(argv[i], "-v") != 0;
+}
+
+int cfg_args_file(int argc, char **argv, const char **path, char *err, size_t errlen)
+{
+    *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *p = NULL;
+        if (is_positional_file(argc, argv, i))
+            p = a;
+        else if (strcasecmp(a, "--config") == 0) {
+            if (i + 1 >= argc) {
+                snprintf(err, errlen, "flag '--config' needs a value (a file)");
+                return -1;
+            }
+            p = argv[++i];
+        } else if (strncasecmp(a, "--config=", 9) == 0)
+            p = a + 9;
+        else if (strncmp(a, "--", 2) == 0 && !strchr(a, '='))
+            i++;   /* skip this flag's value */
+        if (!p)
+            continue;
+        if (*path) {
+            snprintf(err, errlen, "more than one config file ('%s' and '%s')", *path, p);
+            return -1;
+        }
+        if (!*p) {
+            snprintf(err, errlen, "flag '--config' needs a value (a file)");
+            return -1;
+        }
+        *path = p;
+    }
+    return 0;
 }
 
 int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errlen, int *exit_now)
@@ -229,7 +314,6 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errle
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            cfg_usage(stdout);
             *exit_now = 1;
             return 0;
         }
@@ -237,8 +321,11 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errle
             *exit_now = 2;
             return 0;
         }
+        if (is_positional_file(argc, argv, i))
+            continue;
         if (strncmp(a, "--", 2) != 0) {
-            snprintf(err, errlen, "unexpected argument '%s' (settings are --name value)", a);
+            snprintf(err, errlen, "unexpected argument '%s' (settings are --name value; "
+                     "a config file may only be the first argument)", a);
             return -1;
         }
         char name[64];
@@ -259,37 +346,18 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errle
             snprintf(err, errlen, "flag '--%s' needs a value", name);
             return -1;
         }
-        char e[256];
-        if (cfg_set(c, name, value, e, sizeof(e))) {
+        if (strcasecmp(name, "config") == 0)
+            continue;   /* read by cfg_args_file */
+        char e[CFG_ERRLEN];
+        int rc = cfg_set(c, name, value, e, sizeof(e));
+        if (rc == -2) {
+            snprintf(err, errlen, "unknown flag '--%s' (mmcache --help lists them)", name);
+            return -1;
+        }
+        if (rc) {
             snprintf(err, errlen, "flag --%s: %s", name, e);
             return -1;
         }
     }
-    return 0;
-}
-
-/* The published snapshot. Until reload exists it is written once by
- * cfg_publish() on the main thread before any worker is created;
- * pthread_create orders that write before every reader. The pointer is
- * still an atomic with release/acquire so that reload can reuse it.
- * atomic: release in cfg_publish, pairs with the acquire in cfg_current. */
-static _Atomic(struct cfg *) current;
-
-const struct cfg *cfg_current(void)
-{
-    return atomic_load_explicit(&current, memory_order_acquire);
-}
-
-int cfg_publish(const struct cfg *c)
-{
-    struct cfg *n = malloc(sizeof(*n));
-    if (!n)
-        return -ENOMEM;
-    *n = *c;
-    struct cfg *old = atomic_load_explicit(&current, memory_order_relaxed);
-    n->generation = old ? old->generation + 1 : 1;
-    atomic_store_explicit(&current, n, memory_order_release);
-    /* Reclaiming `old` needs a grace period (the reload issue brings RCU);
-     * with one publish at start-up there is no old snapshot to free. */
     return 0;
 }

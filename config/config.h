@@ -1,18 +1,23 @@
 /*
- * config: the server's settings, their defaults and validation.
+ * config: the server's settings, their defaults, validation, the config
+ * file, and the immutable snapshot every request reads.
  *
- * Today settings come from command-line flags (defaults < flags) and are
- * fixed after start-up: main() builds one struct cfg, validates it and
- * publishes it with cfg_publish() before any worker starts; from then on it
- * is immutable and every thread reads it through cfg_current(). The
- * RCU-style reload (file, SIGHUP, CONFIG SET) will publish new snapshots
- * through the same two calls.
+ * Where a setting comes from, lowest to highest: defaults < the config file
+ * < command-line flags. The result is validated whole into a struct cfg
+ * and published as an immutable snapshot. Readers enter an RCU read-side
+ * section (cfg_read_lock), use the one snapshot they got to the end of
+ * their request, and leave (cfg_read_unlock). A change (SIGHUP reload,
+ * CONFIG SET) builds a complete new struct, swaps the pointer atomically,
+ * and frees the old one only after an RCU grace period (liburcu, memb
+ * flavour): see docs/config.md.
  *
- * Knows nothing of sockets or the cache.
+ * Knows nothing of sockets or the cache: whoever must act on a new
+ * snapshot (the server resizing the cache) registers an apply hook.
  */
 #ifndef MMCACHE_CONFIG_H
 #define MMCACHE_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,14 +25,17 @@
 enum cfg_policy { CFG_ALLKEYS_LRU = 0, CFG_VOLATILE_LRU, CFG_ALLKEYS_RANDOM, CFG_NOEVICTION };
 enum cfg_loglevel { CFG_LOG_DEBUG = 0, CFG_LOG_VERBOSE, CFG_LOG_NOTICE, CFG_LOG_WARNING };
 
+#define CFG_ERRLEN 512   /* room for any message this module writes */
+
+/* One snapshot. Immutable once published: readers share it without locks. */
 struct cfg {
-    uint64_t generation;            /* 1 for the first snapshot */
-    /* fixed at start-up */
+    uint64_t generation;            /* 1 for the first snapshot, +1 per publish */
+    /* fixed at start-up (a reload keeps the running value) */
     char bind[64];
     int port;
     unsigned threads;
     unsigned shards;
-    /* may change live once reload exists */
+    /* live: a reload or CONFIG SET changes them for the next request */
     uint64_t maxmemory;             /* bytes, 0 = unlimited */
     enum cfg_policy policy;
     unsigned maxclients;
@@ -39,40 +47,187 @@ struct cfg {
     unsigned hz;                    /* active expiry cycles per second */
 };
 
+/* ---- settings (config.c) ---------------------------------------------------- */
+
 void cfg_defaults(struct cfg *c);
 
 /*
- * Apply command-line flags (`--port 7000`, `--port=7000`) to c.
- * Returns 0, or -1 with a message naming the flag and what is allowed in
- * err. Flags that only print (`--help`, `--version`) set *exit_now.
+ * One setting by name (case-insensitive; also CONFIG GET/SET's names).
+ * On error returns -1 and writes to err what is wrong and what is allowed,
+ * without the name ("argument must be an integer between 0 and 10
+ * inclusive (got 'x')"), so each caller can say where it came from.
+ * -2: no such setting.
  */
-int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err,
-                   size_t errlen, int *exit_now);
+int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen);
 
-/* One directive by name (also CONFIG GET's names): 0, or -1 with err. */
-int cfg_set(struct cfg *c, const char *name, const char *value, char *err,
-            size_t errlen);
-
-/* Write the value of directive `name` into buf as CONFIG GET shows it.
- * Returns -1 for unknown names. */
+/* Value of `name` as CONFIG GET shows it. -1 for unknown names. */
 int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap);
-/* Directive names in canonical order, NULL-terminated (for CONFIG GET *). */
+/* Directive names in canonical order, NULL-terminated. */
 extern const char *const cfg_names[];
+/* false for settings a running server cannot change (bind, port, ...). */
+bool cfg_is_live(const char *name);
+/* The canonical spelling of a setting's name, NULL if unknown. */
+const char *cfg_canonical_name(const char *name);
 
 /* "512mb" / "1gb" / "100k" / "42": Redis's memory units. 0 or -1. */
 int cfg_parse_memory(const char *s, uint64_t *out);
 const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_loglevel_name(enum cfg_loglevel l);
 
+/* ---- command line (config.c) ---------------------------------------------------- */
+
 /*
- * The current snapshot. cfg_publish() copies *c, stamps a generation and
- * makes it current; until reload exists it is called once, before threads
- * start (the thread creation orders it before every reader).
- * Context: cfg_current from any thread; cfg_publish from the main thread.
+ * The config file named on the command line: `--config FILE`,
+ * `--config=FILE`, or a first argument not starting with "--" (like
+ * redis-server). *path is NULL when there is none. -1 with err on a
+ * malformed command line.
  */
-const struct cfg *cfg_current(void);
-int cfg_publish(const struct cfg *c);
+int cfg_args_file(int argc, char **argv, const char **path, char *err, size_t errlen);
+
+/*
+ * Apply command-line flags (`--port 7000`, `--port=7000`) to c, skipping
+ * the config file argument. Returns 0, or -1 with a message naming the
+ * flag and what is allowed. `--help` / `--version` set *exit_now (1 / 2).
+ */
+int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err,
+                   size_t errlen, int *exit_now);
 
 void cfg_usage(FILE *out);
+
+/* ---- the config file (file.c) ----------------------------------------------- */
+
+/*
+ * Apply the directives of file `path` to c, in order (the last of two
+ * lines for one setting wins). Returns 0, or -1 with err naming the file,
+ * the line, the directive and what is allowed
+ * ("mmcache.conf:12: 'timeout': argument must be ...").
+ * Context: any thread; blocks on file I/O.
+ */
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
+
+/*
+ * CONFIG REWRITE: write c back to `path`. Comments, blank lines and the
+ * order of directives are kept; a directive line whose value changed is
+ * replaced in place, a repeated one is dropped, settings that differ from
+ * the defaults and had no line are appended. Written to a temporary file
+ * then renamed over `path` (in place when `path` cannot be replaced, e.g. a
+ * bind-mounted file). 0, or -1 with err.
+ * Context: any thread; blocks on file I/O.
+ */
+int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t errlen);
+
+/*
+ * Split one line into arguments the way Redis reads its config file:
+ * blanks separate, "double quotes" take \n \r \t \b \a \\ \" \xHH escapes,
+ * 'single quotes' take \'. Writes at most max pointers into argv, pointing
+ * into buf (a copy of the line it may modify). Returns the count, or -1
+ * for unbalanced quotes or too many arguments.
+ */
+int cfg_split_line(char *buf, char **argv, int max);
+
+/* ---- snapshots (snapshot.c) ------------------------------------------------- */
+
+/*
+ * Every thread that calls cfg_read_lock must be registered first (liburcu
+ * tracks readers per thread). Context: the thread itself.
+ */
+void cfg_thread_register(void);
+void cfg_thread_unregister(void);
+
+/*
+ * Enter a read-side section and return the current snapshot; it stays
+ * valid, and unchanged, until the matching cfg_read_unlock. Sections may
+ * nest and are cheap (no atomic read-modify-write, no fence on x86: the
+ * memb flavour puts the cost on the writer). Never block in one.
+ * Context: a registered thread.
+ */
+const struct cfg *cfg_read_lock(void);
+void cfg_read_unlock(const struct cfg *c);
+
+/*
+ * The first snapshot, before any reader thread exists.
+ * Context: main thread, once.
+ */
+int cfg_publish_initial(const struct cfg *c);
+
+/*
+ * Called with each newly published snapshot, while the update lock is
+ * held, so that hooks see snapshots in generation order (the server sets
+ * the cache's maxmemory from it). The hook must not publish.
+ */
+typedef void cfg_apply_fn(const struct cfg *next, const struct cfg *prev, void *arg);
+void cfg_set_apply_hook(cfg_apply_fn *fn, void *arg);
+
+/*
+ * Publish a copy of *next as the new current snapshot (generation +1),
+ * run the apply hook, and retire the old one: it is freed once every
+ * read-side section that might hold it has ended. Publishers are
+ * serialised by the update lock inside. Never blocks on readers.
+ * Context: a registered thread, outside any read-side section.
+ */
+int cfg_publish(const struct cfg *next);
+
+/*
+ * Wait until every retired snapshot has been freed. Context: a
+ * registered thread outside any read-side section; blocks.
+ */
+void cfg_reclaim_barrier(void);
+
+/* Free the current snapshot at exit, after cfg_reclaim_barrier. */
+void cfg_snapshot_shutdown(void);
+
+/* Snapshots allocated and not yet freed (tests, INFO). */
+uint64_t cfg_snapshots_live(void);
+/* Test hook: called with each snapshot just before it is freed. */
+extern void (*cfg_free_hook)(const struct cfg *c);
+
+/* The current log level, for loggers on any thread (registered or not):
+ * a relaxed copy kept up to date by cfg_publish. */
+enum cfg_loglevel cfg_loglevel_now(void);
+
+/* ---- start-up, reload and CONFIG SET (reload.c) ----------------------------- */
+
+/* Messages about what a reload did (kept settings, changes), for the log. */
+typedef void cfg_note_fn(void *arg, const char *msg);
+
+/*
+ * Start-up: defaults < the config file < flags, validated and published
+ * as generation 1. Remembers argv and the file for reloads. Returns 0;
+ * 1 after printing the usage for --help; 2 for --version (the caller
+ * prints it); or -1 with err.
+ * Context: main thread, before any other thread exists.
+ */
+int cfg_init(int argc, char **argv, char *err, size_t errlen);
+
+/* The config file given at start-up, absolute; "" when none. Immutable
+ * after cfg_init. */
+const char *cfg_file(void);
+
+/*
+ * Reload: rebuild from defaults < file < flags, keep the running value of
+ * every setting that cannot change live (noting each that differs), and
+ * publish. An invalid file changes nothing: -1, the error in err. Without
+ * a config file: -2. Counted in cfg_reload_stats either way (except -2).
+ * Context: a registered thread outside any read-side section; blocks on
+ * file I/O.
+ */
+int cfg_reload(char *err, size_t errlen, cfg_note_fn *note, void *arg);
+
+/*
+ * CONFIG SET name value [name value ...]: all or nothing. On error returns
+ * -1 and *bad is the index of the pair at fault, err says why (Redis's
+ * wording: "duplicate parameter", "can't set immutable config", ...); -2:
+ * pair *bad names no setting.
+ * Context: a registered thread outside any read-side section.
+ */
+int cfg_config_set(size_t n, const char *const *names, const char *const *values,
+                   size_t *bad, char *err, size_t errlen);
+
+struct cfg_reload_stats {
+    bool last_ok;          /* the last reload (or start-up) succeeded */
+    uint64_t failures;     /* reloads refused since start */
+    int64_t last_time;     /* unix seconds of the last attempt (start-up at first) */
+};
+void cfg_reload_stats(struct cfg_reload_stats *out);
 
 #endif

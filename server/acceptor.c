@@ -81,9 +81,11 @@ static void reject(int fd, const char *msg)
 
 static void handoff(int fd)
 {
-    const struct cfg *cfg = cfg_current();
+    const struct cfg *cfg = cfg_read_lock();
+    unsigned maxclients = cfg->maxclients;
+    cfg_read_unlock(cfg);
     unsigned n = atomic_fetch_add_explicit(&srv.nclients, 1, memory_order_relaxed);
-    if (n >= cfg->maxclients) {
+    if (n >= maxclients) {
         atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
         reject(fd, "-ERR max number of clients reached\r\n");
         return;
@@ -184,9 +186,8 @@ static void begin_shutdown(const char *why)
 static void on_signal(uv_signal_t *h, int signum)
 {
     (void)h;
-    if (signum == SIGHUP) {
-        srv_log(CFG_LOG_WARNING, "Received SIGHUP: config reload is not implemented yet, "
-                "keeping the running settings");
+    if (signum == SIGHUP) {   /* in the loop, not in the signal handler */
+        srv_config_reload();
         return;
     }
     begin_shutdown(signum == SIGINT ? "Received SIGINT" : "Received SIGTERM");

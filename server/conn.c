@@ -167,7 +167,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     w->now_ms = srv_now_ms();
     atomic_store_explicit(&c->last_ms, w->now_ms, memory_order_relaxed);
     SRV_STAT_ADD(&w->stats, net_in, (uint64_t)nread);
-    conn_process(c, cfg_current());
+    /* The buffer limits for this batch; each request takes its own too. */
+    const struct cfg *cfg = cfg_read_lock();
+    conn_process(c, cfg);
+    cfg_read_unlock(cfg);
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -305,7 +308,7 @@ void conn_drain(struct srv_conn *c)
     uv_read_stop((uv_stream_t *)&c->tcp);
     /* Answer what the client already sent: read what the kernel holds for
      * us without waiting (libuv's reading is stopped, so we own the fd). */
-    const struct cfg *cfg = cfg_current();
+    const struct cfg *cfg = cfg_read_lock();
     while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING))) {
         uv_buf_t b;
         on_alloc((uv_handle_t *)&c->tcp, CONN_READ_CHUNK, &b);
@@ -318,6 +321,7 @@ void conn_drain(struct srv_conn *c)
         c->w->now_ms = srv_now_ms();
         conn_process(c, cfg);
     }
+    cfg_read_unlock(cfg);
     if (c->flags & CONN_CLOSING)
         return;
     c->flags |= CONN_CLOSE_AFTER_REPLY;

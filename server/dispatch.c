@@ -217,15 +217,21 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     /* Stored before the handler, as Redis does, so CLIENT INFO shows
      * itself; a container command overwrites it with "client|info". */
     atomic_store_explicit(&c->last_cmd, cmd->name, memory_order_relaxed);
-    c->cfg = cfg_current();   /* the one snapshot this request sees */
+    /* The one snapshot this request sees, from start to reply, however
+     * many reloads happen meanwhile. A fresh one per request, so a
+     * pipelined command right after CONFIG SET sees the new setting. */
+    const struct cfg *cfg = cfg_read_lock();
+    c->cfg = cfg;
     /* Redis's denyoom rule: under noeviction, once memory is over the
      * limit every write command is refused, even one that would not grow
      * (the cache itself refuses the writes that would). */
-    if ((cmd->flags & CMD_DENYOOM) && c->cfg->maxmemory &&
-        c->cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
+    if ((cmd->flags & CMD_DENYOOM) && cfg->maxmemory &&
+        cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
         srv_reply_error(c, SRV_ERR_OOM);
     else
         cmd->fn(c, argc, argv);
+    c->cfg = NULL;
+    cfg_read_unlock(cfg);
     SRV_STAT_ADD(&c->w->stats, commands, 1);
 }
 

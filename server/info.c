@@ -5,13 +5,14 @@
  *
  * Every number is read at the moment INFO runs: per-worker counters are
  * summed with relaxed loads (srv_stats_sum), cache figures come from
- * cache_stats(); each only grows between two INFOs, so a client polling
- * INFO never sees a total go backwards. The text is built into the
- * caller's buffer, never a shared one.
+ * cache_stats(); each only grows between two INFOs (CONFIG RESETSTAT
+ * aside), so a client polling INFO never sees a total go backwards. The
+ * text is built into the caller's buffer, never a shared one.
  *
  * Context: any worker, inside srv_dispatch() (settings come from the
  * request's config snapshot).
  */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -95,6 +96,14 @@ static void info_server(struct proto_buf *b, int *rc, const struct cfg *cfg)
     addf(b, rc, "executable:%s\r\n", srv.executable);
     addf(b, rc, "io_threads_active:0\r\n");
     addf(b, rc, "mmcache_threads:%u\r\n", srv.nworkers);
+    /* The config: this request's snapshot, and how reloads went. */
+    struct cfg_reload_stats rs;
+    cfg_reload_stats(&rs);
+    addf(b, rc, "config_file:%s\r\n", cfg_file());
+    addf(b, rc, "config_generation:%llu\r\n", (unsigned long long)cfg->generation);
+    addf(b, rc, "config_last_reload_ok:%d\r\n", rs.last_ok ? 1 : 0);
+    addf(b, rc, "config_reload_failures:%llu\r\n", (unsigned long long)rs.failures);
+    addf(b, rc, "config_last_reload_time:%lld\r\n", (long long)rs.last_time);
 }
 
 static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
@@ -157,24 +166,81 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
 #endif
 }
 
-static void info_stats(struct proto_buf *b, int *rc, const struct srv_stats *sum,
-                       const struct cache_stats *st)
+/*
+ * The counters CONFIG RESETSTAT zeroes. Their writers (each worker, each
+ * shard) are never reset: one thread must not store into another's
+ * single-writer counter. RESETSTAT records what they read at that moment
+ * as a baseline and INFO shows the difference. Both read the counters
+ * under base_lock, so a later INFO reads each counter at or after the value
+ * the baseline holds (per-location coherence), and no figure goes
+ * negative.
+ */
+struct counters {
+    uint64_t conns_received, commands, net_in, net_out, rejected;
+    uint64_t expired, evicted, hits, misses, lock_waits;
+};
+#define COUNTERS_N (sizeof(struct counters) / sizeof(uint64_t))
+/* lock order: leaf (takes nothing but the cache's shard-stat reads, which
+ * are lock-free). */
+static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct counters base;   /* guarded by: base_lock */
+
+static void counters_raw(struct counters *k)
 {
+    struct srv_stats sum;
+    struct cache_stats st;
+
+    srv_stats_sum(&sum);
+    cache_stats(srv.cache, &st);
+    k->conns_received = sum.conns_received;
+    k->commands = sum.commands;
+    k->net_in = sum.net_in;
+    k->net_out = sum.net_out;
+    k->rejected = atomic_load_explicit(&srv.rejected_conns, memory_order_relaxed);
+    k->expired = st.expired_keys;
+    k->evicted = st.evicted_keys;
+    k->hits = sum.hits;
+    k->misses = sum.misses;
+    k->lock_waits = st.lock_waits;
+}
+
+static void counters_read(struct counters *k)
+{
+    pthread_mutex_lock(&base_lock);
+    counters_raw(k);
+    uint64_t *v = (uint64_t *)k;
+    const uint64_t *b0 = (const uint64_t *)&base;
+    for (size_t i = 0; i < COUNTERS_N; i++)
+        v[i] = v[i] >= b0[i] ? v[i] - b0[i] : 0;
+    pthread_mutex_unlock(&base_lock);
+}
+
+void srv_info_resetstat(void)
+{
+    pthread_mutex_lock(&base_lock);
+    counters_raw(&base);
+    pthread_mutex_unlock(&base_lock);
+}
+
+static void info_stats(struct proto_buf *b, int *rc)
+{
+    struct counters k;
+
+    counters_read(&k);
 #define U(x) ((unsigned long long)(x))
     addf(b, rc, "# Stats\r\n");
-    addf(b, rc, "total_connections_received:%llu\r\n", U(sum->conns_received));
-    addf(b, rc, "total_commands_processed:%llu\r\n", U(sum->commands));
+    addf(b, rc, "total_connections_received:%llu\r\n", U(k.conns_received));
+    addf(b, rc, "total_commands_processed:%llu\r\n", U(k.commands));
     addf(b, rc, "instantaneous_ops_per_sec:%llu\r\n",
          U(atomic_load_explicit(&srv.ops_per_sec, memory_order_relaxed)));
-    addf(b, rc, "total_net_input_bytes:%llu\r\n", U(sum->net_in));
-    addf(b, rc, "total_net_output_bytes:%llu\r\n", U(sum->net_out));
-    addf(b, rc, "rejected_connections:%llu\r\n",
-         U(atomic_load_explicit(&srv.rejected_conns, memory_order_relaxed)));
-    addf(b, rc, "expired_keys:%llu\r\n", U(st->expired_keys));
-    addf(b, rc, "evicted_keys:%llu\r\n", U(st->evicted_keys));
-    addf(b, rc, "keyspace_hits:%llu\r\n", U(sum->hits));
-    addf(b, rc, "keyspace_misses:%llu\r\n", U(sum->misses));
-    addf(b, rc, "shard_lock_waits:%llu\r\n", U(st->lock_waits));
+    addf(b, rc, "total_net_input_bytes:%llu\r\n", U(k.net_in));
+    addf(b, rc, "total_net_output_bytes:%llu\r\n", U(k.net_out));
+    addf(b, rc, "rejected_connections:%llu\r\n", U(k.rejected));
+    addf(b, rc, "expired_keys:%llu\r\n", U(k.expired));
+    addf(b, rc, "evicted_keys:%llu\r\n", U(k.evicted));
+    addf(b, rc, "keyspace_hits:%llu\r\n", U(k.hits));
+    addf(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
+    addf(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
 #undef U
 }
 
@@ -211,14 +277,11 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
 {
     unsigned want = parse_sections(nsec, sections);
     struct cache_stats st;
-    struct srv_stats sum;
     int rc = 0;
     bool first = true;
 
-    if (want & (SEC_MEMORY | SEC_STATS | SEC_KEYSPACE))
+    if (want & (SEC_MEMORY | SEC_KEYSPACE))
         cache_stats(srv.cache, &st);
-    if (want & SEC_STATS)
-        srv_stats_sum(&sum);
     /* Fixed order, whatever order they were asked in (as Redis). */
 #define SECTION(bit, call)                                  \
     if (want & (bit)) {                                     \
@@ -230,7 +293,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_SERVER, info_server(b, &rc, cfg));
     SECTION(SEC_CLIENTS, info_clients(b, &rc, cfg));
     SECTION(SEC_MEMORY, info_memory(b, &rc, cfg, &st));
-    SECTION(SEC_STATS, info_stats(b, &rc, &sum, &st));
+    SECTION(SEC_STATS, info_stats(b, &rc));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

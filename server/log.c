@@ -18,8 +18,9 @@ _Thread_local char srv_log_role = 'M';
 
 void srv_log(enum cfg_loglevel level, const char *fmt, ...)
 {
-    const struct cfg *cfg = cfg_current();
-    if (cfg && level < cfg->loglevel)
+    /* Not a request: a relaxed copy of the level, readable from any thread
+     * (registered with RCU or not). */
+    if (level < cfg_loglevel_now())
         return;
     static const char marks[] = ".-*#";
     char line[1024];

@@ -55,25 +55,36 @@ static int join_workers(void)
     return stuck;
 }
 
+/* cfg_apply_fn: a new snapshot was published (reload, CONFIG SET). Runs
+ * under the config update lock, so the cache sees limits in generation
+ * order. Lowering maxmemory evicts down to it here. */
+static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
+{
+    (void)arg;
+    if (next->maxmemory != prev->maxmemory || next->policy != prev->policy)
+        cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy));
+}
+
 int main(int argc, char **argv)
 {
-    struct cfg cfg;
-    char err[512];
-    int exit_now;
+    char err[CFG_ERRLEN];
 
-    cfg_defaults(&cfg);
-    if (cfg_parse_args(&cfg, argc, argv, err, sizeof(err), &exit_now)) {
+    /* The main thread reads snapshots too (start-up, the acceptor). */
+    cfg_thread_register();
+    int rc = cfg_init(argc, argv, err, sizeof(err));
+    if (rc == 2)
+        printf("mmcache v=%s redis_version=%s\n", MMCACHE_VERSION, SRV_VERSION);
+    if (rc > 0)
+        return 0;
+    if (rc < 0) {
         fprintf(stderr, "mmcache: %s\nTry 'mmcache --help'.\n", err);
         return 1;
     }
-    if (exit_now == 2)
-        printf("mmcache v=%s redis_version=%s\n", MMCACHE_VERSION, SRV_VERSION);
-    if (exit_now)
-        return 0;
-    if (cfg_publish(&cfg)) {
-        fprintf(stderr, "mmcache: out of memory\n");
-        return 1;
-    }
+    /* Settings fixed for the life of the process are copied out once;
+     * everything live is read per request from a snapshot. */
+    const struct cfg *cur = cfg_read_lock();
+    struct cfg cfg = *cur;
+    cfg_read_unlock(cur);
 
     signal(SIGPIPE, SIG_IGN);   /* a peer that went away is an error return, not a signal */
     srv.pid = getpid();
@@ -86,6 +97,12 @@ int main(int argc, char **argv)
     srv_log(CFG_LOG_NOTICE, "oO0OoO0OoO0Oo mmcache is starting oO0OoO0OoO0Oo");
     srv_log(CFG_LOG_NOTICE, "mmcache version=%s (Redis protocol %s), pid=%d, just started",
             MMCACHE_VERSION, SRV_VERSION, (int)srv.pid);
+    if (cfg_file()[0])
+        srv_log(CFG_LOG_NOTICE, "Configuration loaded from %s (kill -HUP %d reloads it)",
+                cfg_file(), (int)srv.pid);
+    else
+        srv_log(CFG_LOG_NOTICE, "No config file given: defaults and flags only "
+                "(mmcache /path/to/mmcache.conf to use one)");
 
     struct cache_opts co = {.nshards = cfg.shards, .maxmemory = cfg.maxmemory,
                             .policy = to_cache_policy(cfg.policy), .seed = 0};
@@ -95,6 +112,7 @@ int main(int argc, char **argv)
         return 1;
     }
     srv_commands_init();
+    cfg_set_apply_hook(apply_cfg, NULL);
 
     uv_loop_t *loop = uv_default_loop();
     if (srv_acceptor_init(loop, &cfg, err, sizeof(err))) {
@@ -110,14 +128,14 @@ int main(int argc, char **argv)
         return 1;
     }
     for (unsigned i = 0; i < srv.nworkers; i++) {
-        int rc = srv_worker_init(&srv.workers[i], i);
+        rc = srv_worker_init(&srv.workers[i], i);
         if (rc) {
             srv_log(CFG_LOG_WARNING, "Could not set up worker %u: %s", i, uv_strerror(rc));
             return 1;
         }
     }
     for (unsigned i = 0; i < srv.nworkers; i++) {
-        int rc = srv_worker_start(&srv.workers[i]);
+        rc = srv_worker_start(&srv.workers[i]);
         if (rc) {
             srv_log(CFG_LOG_WARNING, "Could not start worker %u: %s", i, strerror(-rc));
             return 1;
@@ -140,7 +158,13 @@ int main(int argc, char **argv)
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_destroy(&srv.workers[i]);
     free(srv.workers);
+    cfg_set_apply_hook(NULL, NULL);
     cache_destroy(srv.cache);
+    /* Snapshots retired by the last reloads are freed by liburcu's
+     * call_rcu thread: wait for it, then free the current one. */
+    cfg_reclaim_barrier();
+    cfg_snapshot_shutdown();
     srv_log(CFG_LOG_WARNING, "mmcache is now ready to exit, bye bye...");
+    cfg_thread_unregister();
     return 0;
 }

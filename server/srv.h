@@ -62,8 +62,9 @@ struct srv_conn {
     int fd;                        /* immutable after accept */
     char addr[64];                 /* immutable after accept: peer "ip:port" */
     char laddr[64];                /* immutable after accept: local "ip:port" */
-    const struct cfg *cfg;         /* owned by: worker; the snapshot of the request
-                                      being run, taken once by srv_dispatch */
+    const struct cfg *cfg;         /* owned by: worker; rcu: the snapshot of the
+                                      request being run, taken by srv_dispatch in
+                                      a read-side section; NULL between requests */
     int64_t ctime_ms;              /* immutable after accept */
     _Atomic int64_t last_ms;       /* atomic: relaxed; owner writes, CLIENT LIST reads */
     _Atomic(const char *) last_cmd;/* atomic: relaxed; owner writes a static name */
@@ -201,6 +202,14 @@ int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 /* ---- provided by info.c ------------------------------------------------- */
 /* INFO [section ...]: append the text of the requested sections to b. */
 int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec, struct proto_arg *sections);
+/* CONFIG RESETSTAT: INFO's counters start again from 0. Context: any thread. */
+void srv_info_resetstat(void);
+
+/* ---- provided by cmd_config.c ------------------------------------------- */
+/* SIGHUP: reload the config file, log what changed or why nothing did.
+ * Context: the acceptor thread (registered with RCU, outside a read-side
+ * section); blocks on file I/O. */
+void srv_config_reload(void);
 
 /* Wall clock in ms. */
 int64_t srv_now_ms(void);

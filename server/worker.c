@@ -81,10 +81,17 @@ static void on_wake(uv_async_t *h)
     worker_adopt(w);
 }
 
+static void worker_tick(struct srv_worker *w, const struct cfg *cfg);
+
 static void on_tick(uv_timer_t *h)
 {
-    struct srv_worker *w = h->data;
-    const struct cfg *cfg = cfg_current();
+    const struct cfg *cfg = cfg_read_lock();
+    worker_tick(h->data, cfg);
+    cfg_read_unlock(cfg);
+}
+
+static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
+{
     w->now_ms = srv_now_ms();
 
     if (atomic_load_explicit(&w->stopping, memory_order_acquire)) {
@@ -129,8 +136,10 @@ static void *worker_main(void *arg)
     snprintf(name, sizeof(name), "mmc-worker-%u", w->id);
     pthread_setname_np(pthread_self(), name);
     srv_log_role = 'W';
+    cfg_thread_register();   /* this thread reads config snapshots */
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
+    cfg_thread_unregister();
     return NULL;
 }
 

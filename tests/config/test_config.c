@@ -1,129 +1,705 @@
-/* Tests of config/config.c: defaults, flags, validation messages, units,
- * CONFIG GET formatting, and the published snapshot. */
+/*
+ * Tests of config/config.c: the settings table (every directive: a valid
+ * value round-trips through cfg_set/cfg_get, each kind of invalid value
+ * gives its exact message and leaves the field alone), names and
+ * liveness, memory units, and the command line (flags, the config file
+ * argument, --help/--version).
+ */
+#define _GNU_SOURCE   /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "config.h"
 
-static int parse(struct cfg *c, char *err, size_t errlen, int argc, ...)
+#define NAMES 13   /* settings in cfg_names */
+
+/* ---- helpers ----------------------------------------------------------------- */
+
+/* cfg_set(name, value) on the defaults succeeds and CONFIG GET then shows
+ * `shown`. */
+static void set_ok(const char *name, const char *value, const char *shown)
 {
-    char *argv[32] = {"mmcache"};
-    va_list ap;
-    va_start(ap, argc);
-    for (int i = 1; i < argc; i++)
-        argv[i] = va_arg(ap, char *);
-    va_end(ap);
-    int exit_now;
-    cfg_defaults(c);
-    return cfg_parse_args(c, argc, argv, err, errlen, &exit_now);
+    struct cfg c;
+    char err[CFG_ERRLEN] = "", buf[128];
+    cfg_defaults(&c);
+    int rc = cfg_set(&c, name, value, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("cfg_set(%s, '%s') = %d: %s", name, value, rc, err);
+    assert_int_equal(cfg_get(&c, name, buf, sizeof(buf)), 0);
+    if (strcmp(buf, shown) != 0)
+        fail_msg("%s '%s': CONFIG GET shows '%s', want '%s'", name, value, buf, shown);
 }
+
+/* cfg_set(name, value) fails with exactly `msg` and changes nothing. */
+static void set_bad(const char *name, const char *value, const char *msg)
+{
+    struct cfg c, before;
+    char err[CFG_ERRLEN] = "";
+    cfg_defaults(&c);
+    before = c;
+    int rc = cfg_set(&c, name, value, err, sizeof(err));
+    if (rc != -1)
+        fail_msg("cfg_set(%s, '%s') = %d, want -1", name, value, rc);
+    if (strcmp(err, msg) != 0)
+        fail_msg("cfg_set(%s, '%s'):\n got  \"%s\"\n want \"%s\"", name, value, err, msg);
+    assert_memory_equal(&c, &before, sizeof(c));
+}
+
+static void int_range_msg(char *buf, size_t cap, long long min, long long max, const char *got)
+{
+    snprintf(buf, cap, "argument must be an integer between %lld and %lld inclusive (got '%s')",
+             min, max, got);
+}
+
+/* An integer setting: min and max are accepted, one past either end, a
+ * non-number, trailing garbage, blanks and overflow are refused. */
+static void check_int_setting(const char *name, long long min, long long max)
+{
+    static const char *const junk[] = {
+        "abc", "", "12x", "1 ", " 1", "+1", "1.5", "0x10", "99999999999999999999", "-",
+    };
+    char v[64], msg[CFG_ERRLEN];
+    snprintf(v, sizeof(v), "%lld", min);
+    set_ok(name, v, v);
+    snprintf(v, sizeof(v), "%lld", max);
+    set_ok(name, v, v);
+    snprintf(v, sizeof(v), "%lld", min - 1);
+    int_range_msg(msg, sizeof(msg), min, max, v);
+    set_bad(name, v, msg);
+    snprintf(v, sizeof(v), "%lld", max + 1);
+    int_range_msg(msg, sizeof(msg), min, max, v);
+    set_bad(name, v, msg);
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        int_range_msg(msg, sizeof(msg), min, max, junk[i]);
+        set_bad(name, junk[i], msg);
+    }
+}
+
+static void mem_msg(char *buf, size_t cap, long long at_least, const char *got)
+{
+    if (at_least)
+        snprintf(buf, cap, "argument must be a memory value like 512mb or 1gb (units b, k, kb, "
+                 "m, mb, g, gb), at least %lld bytes (got '%s')", at_least, got);
+    else
+        snprintf(buf, cap, "argument must be a memory value like 512mb or 1gb (units b, k, kb, "
+                 "m, mb, g, gb) (got '%s')", got);
+}
+
+/* A memory setting: units, the bounds, and what is refused. */
+static void check_mem_setting(const char *name, long long at_least)
+{
+    static const char *const junk[] = {
+        "abc", "", "12xb", "-1", "1.5gb", "1 gb", " 1", "+1", "0x10", "gb",
+        "9223372036854775808",   /* INT64_MAX + 1 */
+        "99999999999999999999",  /* past uint64 */
+        "99999999999gb",         /* overflows when multiplied */
+    };
+    char msg[CFG_ERRLEN];
+    set_ok(name, "1gb", "1073741824");
+    set_ok(name, "1GB", "1073741824");
+    set_ok(name, "2g", "2000000000");
+    set_ok(name, "100mb", "104857600");
+    set_ok(name, "3m", "3000000");
+    set_ok(name, "9223372036854775807", "9223372036854775807");
+    if (at_least) {
+        char v[32];
+        snprintf(v, sizeof(v), "%lld", at_least);
+        set_ok(name, v, v);
+        set_ok(name, "1mb", "1048576");
+        snprintf(v, sizeof(v), "%lld", at_least - 1);
+        mem_msg(msg, sizeof(msg), at_least, v);
+        set_bad(name, v, msg);
+        mem_msg(msg, sizeof(msg), at_least, "1m");   /* 1000000 < 1mb */
+        set_bad(name, "1m", msg);
+        mem_msg(msg, sizeof(msg), at_least, "0");
+        set_bad(name, "0", msg);
+    } else {
+        set_ok(name, "0", "0");
+        set_ok(name, "1", "1");
+        set_ok(name, "1b", "1");
+        set_ok(name, "1k", "1000");
+        set_ok(name, "1kb", "1024");
+    }
+    for (size_t i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+        mem_msg(msg, sizeof(msg), at_least, junk[i]);
+        set_bad(name, junk[i], msg);
+    }
+}
+
+/* ---- the table ---------------------------------------------------------------- */
 
 static void test_defaults(void **s)
 {
     (void)s;
     struct cfg c;
     cfg_defaults(&c);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    assert_int_equal(c.generation, 0);
     assert_string_equal(c.bind, "127.0.0.1");
     assert_int_equal(c.port, 6379);
-    assert_true(c.threads >= 1);
+    assert_int_equal(c.threads, n > 0 ? (unsigned)n : 1u);
     assert_int_equal(c.shards, 1024);
     assert_int_equal(c.maxmemory, 0);
     assert_int_equal(c.policy, CFG_ALLKEYS_LRU);
     assert_int_equal(c.maxclients, 10000);
-    assert_true(c.client_output_buffer_limit > 0);
+    assert_int_equal(c.timeout, 0);
+    assert_int_equal(c.loglevel, CFG_LOG_NOTICE);
+    assert_int_equal(c.client_query_buffer_limit, 1024ULL * 1024 * 1024);
+    assert_int_equal(c.client_output_buffer_limit, 256ULL * 1024 * 1024);
+    assert_int_equal(c.proto_max_bulk_len, 512LL * 1024 * 1024);
+    assert_int_equal(c.hz, 10);
+}
+
+static void test_names_live_canonical(void **s)
+{
+    (void)s;
+    static const struct { const char *name; bool live; const char *other_case; } want[NAMES] = {
+        {"bind", false, "BIND"},
+        {"port", false, "Port"},
+        {"threads", false, "THREADS"},
+        {"shards", false, "sHaRdS"},
+        {"maxmemory", true, "MAXMEMORY"},
+        {"maxmemory-policy", true, "MaxMemory-Policy"},
+        {"maxclients", true, "MAXCLIENTS"},
+        {"timeout", true, "TimeOut"},
+        {"loglevel", true, "LOGLEVEL"},
+        {"client-query-buffer-limit", true, "Client-Query-Buffer-Limit"},
+        {"client-output-buffer-limit", true, "CLIENT-OUTPUT-BUFFER-LIMIT"},
+        {"proto-max-bulk-len", true, "Proto-Max-Bulk-Len"},
+        {"hz", true, "HZ"},
+    };
+    size_t n = 0;
+    while (cfg_names[n])
+        n++;
+    assert_int_equal(n, NAMES);
+    for (size_t i = 0; i < NAMES; i++) {
+        assert_string_equal(cfg_names[i], want[i].name);
+        assert_string_equal(cfg_canonical_name(want[i].name), want[i].name);
+        assert_string_equal(cfg_canonical_name(want[i].other_case), want[i].name);
+        if (cfg_is_live(want[i].name) != want[i].live)
+            fail_msg("cfg_is_live(%s) != %d", want[i].name, want[i].live);
+        assert_true(cfg_is_live(want[i].other_case) == want[i].live);
+    }
+    assert_null(cfg_canonical_name("nope"));
+    assert_null(cfg_canonical_name(""));
+    assert_null(cfg_canonical_name("maxmemory "));
+    assert_null(cfg_canonical_name("max"));
+    assert_false(cfg_is_live("nope"));
+}
+
+/* Names are case-insensitive for cfg_set and cfg_get too. */
+static void test_names_case_insensitive(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN], buf[64];
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "MAXMEMORY", "2mb", err, sizeof(err)), 0);
+    assert_int_equal(c.maxmemory, 2 * 1024 * 1024);
+    assert_int_equal(cfg_set(&c, "Maxmemory-Policy", "NoEviction", err, sizeof(err)), 0);
+    assert_int_equal(c.policy, CFG_NOEVICTION);
+    assert_int_equal(cfg_get(&c, "MaxMemory", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "2097152");
+    assert_int_equal(cfg_get(&c, "MAXMEMORY-POLICY", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "noeviction");
+}
+
+static void test_unknown_setting(void **s)
+{
+    (void)s;
+    struct cfg c, before;
+    char err[CFG_ERRLEN], buf[64] = "untouched";
+    cfg_defaults(&c);
+    before = c;
+    assert_int_equal(cfg_set(&c, "nope", "1", err, sizeof(err)), -2);
+    assert_string_equal(err, "unknown setting 'nope'");
+    assert_int_equal(cfg_set(&c, "", "1", err, sizeof(err)), -2);
+    assert_string_equal(err, "unknown setting ''");
+    assert_memory_equal(&c, &before, sizeof(c));
+    assert_int_equal(cfg_get(&c, "nope", buf, sizeof(buf)), -1);
+    assert_string_equal(buf, "untouched");
+}
+
+static void test_bind(void **s)
+{
+    (void)s;
+    static const char *const good[] = {
+        "127.0.0.1", "0.0.0.0", "10.1.2.3", "255.255.255.255", "::", "::1", "fe80::1",
+        "2001:db8::ff00:42:8329", "::ffff:192.0.2.1",
+        "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255",   /* 45: the longest form */
+    };
+    static const char *const bad[] = {
+        "localhost", "example.com", "", "127.1", "1.2.3.256", "1.2.3.4.5", "127.0.0.1 ",
+        " 127.0.0.1", "127.0.0.1:6379", "fe80::1%eth0", ":::", "[::1]", "*",
+    };
+    char msg[CFG_ERRLEN];
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        set_ok("bind", good[i], good[i]);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(msg, sizeof(msg), "argument must be one IPv4 or IPv6 address, e.g. 127.0.0.1, "
+                 "0.0.0.0 or ::1 (got '%s')", bad[i]);
+        set_bad("bind", bad[i], msg);
+    }
+    /* too long for the field: 64 characters (the field holds 63) */
+    char lng[65];
+    memset(lng, '1', 64);
+    lng[64] = 0;
+    snprintf(msg, sizeof(msg), "argument must be one IPv4 or IPv6 address, e.g. 127.0.0.1, "
+             "0.0.0.0 or ::1 (got '%s')", lng);
+    set_bad("bind", lng, msg);
+}
+
+static void test_int_settings(void **s)
+{
+    (void)s;
+    check_int_setting("port", 1, 65535);
+    check_int_setting("threads", 1, 256);
+    check_int_setting("maxclients", 1, 1000000);
+    check_int_setting("timeout", 0, 2147483647);
+    check_int_setting("hz", 1, 500);
+    set_ok("port", "7000", "7000");
+    set_ok("timeout", "-0", "0");
+}
+
+/* shards: 1..65536 and a power of two. */
+static void test_shards(void **s)
+{
+    (void)s;
+    char v[16], msg[CFG_ERRLEN];
+    for (unsigned p = 1; p <= 65536; p *= 2) {
+        snprintf(v, sizeof(v), "%u", p);
+        set_ok("shards", v, v);
+    }
+    static const char *const npot[] = {"3", "48", "1000", "1023", "65535"};
+    for (size_t i = 0; i < sizeof(npot) / sizeof(npot[0]); i++) {
+        snprintf(msg, sizeof(msg), "argument must be a power of two (got '%s')", npot[i]);
+        set_bad("shards", npot[i], msg);
+    }
+    static const char *const range[] = {"0", "-2", "131072", "abc", "64k", ""};
+    for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+        int_range_msg(msg, sizeof(msg), 1, 65536, range[i]);
+        set_bad("shards", range[i], msg);
+    }
+}
+
+static void test_memory_settings(void **s)
+{
+    (void)s;
+    check_mem_setting("maxmemory", 0);
+    check_mem_setting("client-output-buffer-limit", 0);
+    check_mem_setting("client-query-buffer-limit", 1024 * 1024);
+    check_mem_setting("proto-max-bulk-len", 1024 * 1024);
+}
+
+static void test_policy(void **s)
+{
+    (void)s;
+    static const char *const names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
+    static const char *const upper[] = {"ALLKEYS-LRU", "Volatile-LRU", "AllKeys-Random", "NOEVICTION"};
+    struct cfg c;
+    char err[CFG_ERRLEN], msg[CFG_ERRLEN];
+    for (int i = 0; i < 4; i++) {
+        set_ok("maxmemory-policy", names[i], names[i]);
+        set_ok("maxmemory-policy", upper[i], names[i]);
+        assert_string_equal(cfg_policy_name((enum cfg_policy)i), names[i]);
+        cfg_defaults(&c);
+        assert_int_equal(cfg_set(&c, "maxmemory-policy", names[i], err, sizeof(err)), 0);
+        assert_int_equal(c.policy, i);
+    }
+    assert_int_equal(CFG_VOLATILE_LRU, 1);
+    assert_int_equal(CFG_NOEVICTION, 3);
+    static const char *const bad[] = {"lfu", "", "allkeys-lfu", "allkeys_lru", " allkeys-lru", "noeviction!"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(msg, sizeof(msg), "argument must be one of the following: allkeys-lru, "
+                 "volatile-lru, allkeys-random, noeviction (got '%s')", bad[i]);
+        set_bad("maxmemory-policy", bad[i], msg);
+    }
+}
+
+static void test_loglevel(void **s)
+{
+    (void)s;
+    static const char *const names[] = {"debug", "verbose", "notice", "warning"};
+    static const char *const upper[] = {"DEBUG", "Verbose", "NOTICE", "WarNing"};
+    struct cfg c;
+    char err[CFG_ERRLEN], msg[CFG_ERRLEN];
+    for (int i = 0; i < 4; i++) {
+        set_ok("loglevel", names[i], names[i]);
+        set_ok("loglevel", upper[i], names[i]);
+        assert_string_equal(cfg_loglevel_name((enum cfg_loglevel)i), names[i]);
+        cfg_defaults(&c);
+        assert_int_equal(cfg_set(&c, "loglevel", names[i], err, sizeof(err)), 0);
+        assert_int_equal(c.loglevel, i);
+    }
+    static const char *const bad[] = {"info", "", "warn", "2", "notice "};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(msg, sizeof(msg), "argument must be one of the following: debug, verbose, "
+                 "notice, warning (got '%s')", bad[i]);
+        set_bad("loglevel", bad[i], msg);
+    }
+}
+
+/* Every directive: set a non-default value on one struct, read every
+ * setting back, and check only that one field moved. */
+static void test_every_directive_round_trips(void **s)
+{
+    (void)s;
+    static const char *const value[NAMES][2] = {   /* as set, as CONFIG GET shows it */
+        {"::1", "::1"}, {"7001", "7001"}, {"3", "3"}, {"64", "64"},
+        {"100mb", "104857600"}, {"volatile-lru", "volatile-lru"}, {"123", "123"},
+        {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"}, {"1k", "1000"},
+        {"1mb", "1048576"}, {"42", "42"},
+    };
+    struct cfg def, c;
+    char err[CFG_ERRLEN], buf[128], dv[128];
+    cfg_defaults(&def);
+    for (size_t i = 0; i < NAMES; i++) {
+        c = def;
+        assert_int_equal(cfg_set(&c, cfg_names[i], value[i][0], err, sizeof(err)), 0);
+        for (size_t j = 0; j < NAMES; j++) {
+            assert_int_equal(cfg_get(&c, cfg_names[j], buf, sizeof(buf)), 0);
+            cfg_get(&def, cfg_names[j], dv, sizeof(dv));
+            if (i == j) {
+                assert_string_equal(buf, value[i][1]);
+                assert_string_not_equal(buf, dv);   /* the test value is not the default */
+            } else {
+                assert_string_equal(buf, dv);
+            }
+            /* what CONFIG GET shows is accepted back unchanged */
+            struct cfg again = def;
+            char back[128];
+            assert_int_equal(cfg_set(&again, cfg_names[j], buf, err, sizeof(err)), 0);
+            cfg_get(&again, cfg_names[j], back, sizeof(back));
+            assert_string_equal(back, buf);
+        }
+    }
+    /* and into the right fields */
+    c = def;
+    for (size_t i = 0; i < NAMES; i++)
+        assert_int_equal(cfg_set(&c, cfg_names[i], value[i][0], err, sizeof(err)), 0);
+    assert_string_equal(c.bind, "::1");
+    assert_int_equal(c.port, 7001);
+    assert_int_equal(c.threads, 3);
+    assert_int_equal(c.shards, 64);
+    assert_int_equal(c.maxmemory, 104857600);
+    assert_int_equal(c.policy, CFG_VOLATILE_LRU);
+    assert_int_equal(c.maxclients, 123);
+    assert_int_equal(c.timeout, 300);
+    assert_int_equal(c.loglevel, CFG_LOG_DEBUG);
+    assert_int_equal(c.client_query_buffer_limit, 2147483648ULL);
+    assert_int_equal(c.client_output_buffer_limit, 1000);
+    assert_int_equal(c.proto_max_bulk_len, 1048576);
+    assert_int_equal(c.hz, 42);
+}
+
+/* An error message cut to the caller's buffer stays a C string. */
+static void test_small_error_buffer(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[16];
+    memset(err, 'X', sizeof(err));
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "port", "0", err, sizeof(err)), -1);
+    assert_string_equal(err, "argument must b");
+}
+
+static void test_memory_units(void **s)
+{
+    (void)s;
+    static const struct { const char *in; uint64_t v; } ok[] = {
+        {"0", 0}, {"42", 42}, {"42b", 42}, {"42B", 42}, {"1k", 1000}, {"1K", 1000},
+        {"1kb", 1024}, {"1KB", 1024}, {"1kB", 1024}, {"1m", 1000000}, {"2mb", 2097152},
+        {"2MB", 2097152}, {"1g", 1000000000}, {"1gb", 1073741824}, {"3GB", 3221225472ULL},
+        {"18446744073709551615", UINT64_MAX}, {"17179869183gb", 17179869183ULL << 30},
+    };
+    static const char *const bad[] = {
+        "", "-1", "+1", " 1", "1 ", "k", "1.5k", "1kk", "1t", "1tb", "1kbb", "0x10",
+        "18446744073709551616", "17179869184gb", "99999999999999999999",
+    };
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        uint64_t v = 12345;
+        if (cfg_parse_memory(ok[i].in, &v) != 0)
+            fail_msg("cfg_parse_memory('%s') failed", ok[i].in);
+        assert_int_equal(v, ok[i].v);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        uint64_t v = 12345;
+        if (cfg_parse_memory(bad[i], &v) != -1)
+            fail_msg("cfg_parse_memory('%s') accepted it", bad[i]);
+        assert_int_equal(v, 12345);
+    }
+}
+
+/* ---- the command line ---------------------------------------------------------------- */
+
+/* argv from a NULL-terminated list, "mmcache" in front. */
+#define ARGV(...) ((char *[]){"mmcache", __VA_ARGS__, NULL})
+#define ARGC(v) argc_of(v)
+
+static int argc_of(char **v)
+{
+    int n = 0;
+    while (v[n])
+        n++;
+    return n;
+}
+
+static int parse(struct cfg *c, char *err, size_t errlen, int *exit_now, char **argv)
+{
+    cfg_defaults(c);
+    strcpy(err, "(no message)");
+    return cfg_parse_args(c, argc_of(argv), argv, err, errlen, exit_now);
 }
 
 static void test_flags_both_forms(void **s)
 {
     (void)s;
     struct cfg c;
-    char err[256];
-    assert_int_equal(parse(&c, err, sizeof err, 7, "--port", "7000", "--maxmemory=1gb",
-                           "--maxmemory-policy", "noeviction", "--threads=3"), 0);
+    char err[CFG_ERRLEN];
+    int ex = -1;
+    assert_int_equal(parse(&c, err, sizeof err, &ex,
+                           ARGV("--port", "7000", "--maxmemory=1gb", "--maxmemory-policy",
+                                "noeviction", "--threads=3", "--BIND", "::1", "--Hz=50",
+                                "--loglevel=warning")), 0);
+    assert_int_equal(ex, 0);
     assert_int_equal(c.port, 7000);
     assert_int_equal(c.maxmemory, 1024ULL * 1024 * 1024);
     assert_int_equal(c.policy, CFG_NOEVICTION);
     assert_int_equal(c.threads, 3);
+    assert_string_equal(c.bind, "::1");
+    assert_int_equal(c.hz, 50);
+    assert_int_equal(c.loglevel, CFG_LOG_WARNING);
+    /* the last of two flags wins */
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--timeout", "5", "--timeout=6")), 0);
+    assert_int_equal(c.timeout, 6);
+    /* every directive is a flag */
+    for (size_t i = 0; cfg_names[i]; i++) {
+        char flag[64], buf[128];
+        struct cfg def;
+        cfg_defaults(&def);
+        cfg_get(&def, cfg_names[i], buf, sizeof(buf));
+        snprintf(flag, sizeof(flag), "--%s", cfg_names[i]);
+        assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV(flag, buf)), 0);
+        assert_memory_equal(&c, &def, sizeof(c));
+    }
+    /* no flags at all */
+    char *none[] = {"mmcache", NULL};
+    assert_int_equal(parse(&c, err, sizeof err, &ex, none), 0);
+    assert_int_equal(ex, 0);
 }
 
-static void test_errors_name_flag_and_range(void **s)
+static void test_flag_errors(void **s)
 {
     (void)s;
     struct cfg c;
-    char err[256];
-    assert_int_equal(parse(&c, err, sizeof err, 3, "--port", "70000"), -1);
-    assert_non_null(strstr(err, "--port"));
-    assert_non_null(strstr(err, "1 to 65535"));
-    assert_int_equal(parse(&c, err, sizeof err, 3, "--shards", "48"), -1);
-    assert_non_null(strstr(err, "power of two"));
-    assert_int_equal(parse(&c, err, sizeof err, 3, "--bogus", "1"), -1);
-    assert_non_null(strstr(err, "unknown setting 'bogus'"));
-    assert_int_equal(parse(&c, err, sizeof err, 2, "--port"), -1);
-    assert_non_null(strstr(err, "needs a value"));
-    assert_int_equal(parse(&c, err, sizeof err, 3, "--maxmemory-policy", "lfu"), -1);
-    assert_non_null(strstr(err, "noeviction"));
-    assert_int_equal(parse(&c, err, sizeof err, 3, "--maxmemory", "12xb"), -1);
-    assert_int_equal(parse(&c, err, sizeof err, 2, "port"), -1);
-    assert_non_null(strstr(err, "unexpected argument"));
+    char err[CFG_ERRLEN];
+    int ex;
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port", "70000")), -1);
+    assert_string_equal(err, "flag --port: argument must be an integer between 1 and 65535 "
+                        "inclusive (got '70000')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--shards=48")), -1);
+    assert_string_equal(err, "flag --shards: argument must be a power of two (got '48')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--maxmemory-policy", "lfu")), -1);
+    assert_string_equal(err, "flag --maxmemory-policy: argument must be one of the following: "
+                        "allkeys-lru, volatile-lru, allkeys-random, noeviction (got 'lfu')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--maxmemory", "12xb")), -1);
+    assert_string_equal(err, "flag --maxmemory: argument must be a memory value like 512mb or "
+                        "1gb (units b, k, kb, m, mb, g, gb) (got '12xb')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--bind=localhost")), -1);
+    assert_string_equal(err, "flag --bind: argument must be one IPv4 or IPv6 address, e.g. "
+                        "127.0.0.1, 0.0.0.0 or ::1 (got 'localhost')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--timeout=")), -1);
+    assert_string_equal(err, "flag --timeout: argument must be an integer between 0 and "
+                        "2147483647 inclusive (got '')");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--bogus", "1")), -1);
+    assert_string_equal(err, "unknown flag '--bogus' (mmcache --help lists them)");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--bogus=1")), -1);
+    assert_string_equal(err, "unknown flag '--bogus' (mmcache --help lists them)");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port")), -1);
+    assert_string_equal(err, "flag '--port' needs a value");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port", "7000", "--hz")), -1);
+    assert_string_equal(err, "flag '--hz' needs a value");
+    /* a name too long for any setting */
+    char lng[100];
+    memset(lng, 'a', sizeof(lng) - 1);
+    lng[0] = lng[1] = '-';
+    lng[sizeof(lng) - 1] = 0;
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV(lng, "1")), -1);
+    char want[CFG_ERRLEN];
+    snprintf(want, sizeof(want), "unknown flag '%s'", lng);
+    assert_string_equal(err, want);
+    /* a word where a flag should be: only the first argument may be a file */
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port=7000", "port")), -1);
+    assert_string_equal(err, "unexpected argument 'port' (settings are --name value; a config "
+                        "file may only be the first argument)");
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port", "7000", "a.conf")), -1);
+    assert_string_equal(err, "unexpected argument 'a.conf' (settings are --name value; a config "
+                        "file may only be the first argument)");
+    /* the first error stops the parse */
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port", "0", "--bogus", "1")), -1);
+    assert_string_equal(err, "flag --port: argument must be an integer between 1 and 65535 "
+                        "inclusive (got '0')");
 }
 
-static void test_memory_units(void **s)
-{
-    (void)s;
-    uint64_t v;
-    assert_int_equal(cfg_parse_memory("42", &v), 0); assert_int_equal(v, 42);
-    assert_int_equal(cfg_parse_memory("1k", &v), 0); assert_int_equal(v, 1000);
-    assert_int_equal(cfg_parse_memory("1kb", &v), 0); assert_int_equal(v, 1024);
-    assert_int_equal(cfg_parse_memory("2MB", &v), 0); assert_int_equal(v, 2 * 1024 * 1024);
-    assert_int_equal(cfg_parse_memory("1g", &v), 0); assert_int_equal(v, 1000000000);
-    assert_int_equal(cfg_parse_memory("-1", &v), -1);
-    assert_int_equal(cfg_parse_memory("", &v), -1);
-    assert_int_equal(cfg_parse_memory("99999999999999999999", &v), -1);
-    assert_int_equal(cfg_parse_memory("99999999999gb", &v), -1);   /* overflow */
-}
-
-static void test_get_formats(void **s)
+/* cfg_parse_args leaves the config file arguments to cfg_args_file. */
+static void test_flags_skip_config_file(void **s)
 {
     (void)s;
     struct cfg c;
-    char buf[64];
-    cfg_defaults(&c);
-    for (int i = 0; cfg_names[i]; i++)
-        assert_int_equal(cfg_get(&c, cfg_names[i], buf, sizeof buf), 0);
-    cfg_get(&c, "maxmemory-policy", buf, sizeof buf);
-    assert_string_equal(buf, "allkeys-lru");
-    cfg_get(&c, "PORT", buf, sizeof buf);
-    assert_string_equal(buf, "6379");
-    assert_int_equal(cfg_get(&c, "nope", buf, sizeof buf), -1);
+    char err[CFG_ERRLEN];
+    int ex;
+    assert_int_equal(parse(&c, err, sizeof err, &ex,
+                           ARGV("my.conf", "--port", "7000", "--config", "x.conf",
+                                "--config=y.conf", "--CONFIG", "z.conf", "--hz", "20")), 0);
+    assert_int_equal(c.port, 7000);
+    assert_int_equal(c.hz, 20);
+    c.port = 6379;
+    c.hz = 10;
+    struct cfg def;
+    cfg_defaults(&def);
+    assert_memory_equal(&c, &def, sizeof(c));
 }
 
-static void test_publish_generation(void **s)
+static void test_help_version(void **s)
 {
     (void)s;
     struct cfg c;
-    cfg_defaults(&c);
-    c.port = 1234;
-    assert_int_equal(cfg_publish(&c), 0);
-    const struct cfg *cur = cfg_current();
-    assert_int_equal(cur->port, 1234);
-    assert_int_equal(cur->generation, 1);
-    c.port = 99;   /* the snapshot is a copy: later edits don't leak in */
-    assert_int_equal(cfg_current()->port, 1234);
+    char err[CFG_ERRLEN];
+    int ex;
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--help")), 0);
+    assert_int_equal(ex, 1);
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("-h")), 0);
+    assert_int_equal(ex, 1);
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--version")), 0);
+    assert_int_equal(ex, 2);
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("-v")), 0);
+    assert_int_equal(ex, 2);
+    /* after other flags and a config file; before a bad flag */
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("a.conf", "--port", "7000", "--help")), 0);
+    assert_int_equal(ex, 1);
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--version", "--bogus")), 0);
+    assert_int_equal(ex, 2);
+    /* not as a flag's value */
+    assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--port", "--help")), -1);
+    assert_int_equal(ex, 0);
+    assert_string_equal(err, "flag --port: argument must be an integer between 1 and 65535 "
+                        "inclusive (got '--help')");
+}
+
+static void args_file_ok(char **argv, const char *want)
+{
+    const char *path = "(unset)";
+    char err[CFG_ERRLEN] = "";
+    int rc = cfg_args_file(argc_of(argv), argv, &path, err, sizeof(err));
+    if (rc != 0)
+        fail_msg("cfg_args_file = %d: %s", rc, err);
+    if (want && !path)
+        fail_msg("no config file found, want '%s'", want);
+    if (want)
+        assert_string_equal(path, want);
+    else
+        assert_null(path);
+}
+
+static void args_file_bad(char **argv, const char *msg)
+{
+    const char *path = "(unset)";
+    char err[CFG_ERRLEN] = "";
+    assert_int_equal(cfg_args_file(argc_of(argv), argv, &path, err, sizeof(err)), -1);
+    assert_string_equal(err, msg);
+}
+
+static void test_args_file(void **s)
+{
+    (void)s;
+    char *none[] = {"mmcache", NULL};
+    args_file_ok(none, NULL);
+    args_file_ok(ARGV("--port", "7000"), NULL);
+    args_file_ok(ARGV("a.conf"), "a.conf");
+    args_file_ok(ARGV("/etc/mmcache.conf", "--port", "7000"), "/etc/mmcache.conf");
+    args_file_ok(ARGV("--config", "b.conf"), "b.conf");
+    args_file_ok(ARGV("--port", "7000", "--config", "b.conf", "--hz=5"), "b.conf");
+    args_file_ok(ARGV("--config=c.conf"), "c.conf");
+    args_file_ok(ARGV("--hz=5", "--config=c.conf"), "c.conf");
+    /* flag names are case-insensitive, --config too */
+    args_file_ok(ARGV("--CONFIG", "d.conf"), "d.conf");
+    args_file_ok(ARGV("--Config=e.conf"), "e.conf");
+    /* a flag's value is not a file, nor is a word after the first argument */
+    args_file_ok(ARGV("--port", "a.conf"), NULL);
+    args_file_ok(ARGV("--port=7000", "a.conf"), NULL);
+    args_file_ok(ARGV("-h"), NULL);
+    args_file_ok(ARGV("-v"), NULL);
+
+    args_file_bad(ARGV("a.conf", "--config", "b.conf"),
+                  "more than one config file ('a.conf' and 'b.conf')");
+    args_file_bad(ARGV("--config=a.conf", "--config", "b.conf"),
+                  "more than one config file ('a.conf' and 'b.conf')");
+    args_file_bad(ARGV("--config", "a.conf", "--config=a.conf"),
+                  "more than one config file ('a.conf' and 'a.conf')");
+    args_file_bad(ARGV("--config"), "flag '--config' needs a value (a file)");
+    args_file_bad(ARGV("--port", "7000", "--config"), "flag '--config' needs a value (a file)");
+    args_file_bad(ARGV("--config="), "flag '--config' needs a value (a file)");
+    args_file_bad(ARGV("--config", ""), "flag '--config' needs a value (a file)");
+}
+
+/* --help lists every setting, and says which need a restart. */
+static void test_usage(void **s)
+{
+    (void)s;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    cfg_usage(f);
+    fclose(f);
+    assert_non_null(strstr(text, "Usage: mmcache [FILE] [--config FILE]"));
+    for (size_t i = 0; cfg_names[i]; i++) {
+        char flag[64];
+        snprintf(flag, sizeof(flag), "\n  --%s ", cfg_names[i]);
+        char *at = strstr(text, flag);
+        if (!at)
+            fail_msg("--help does not list %s", cfg_names[i]);
+        char *eol = strchr(at + 1, '\n');
+        assert_non_null(eol);
+        bool restart = memmem(at, (size_t)(eol - at), "[restart to change]", 19) != NULL;
+        assert_true(restart == !cfg_is_live(cfg_names[i]));
+    }
+    assert_non_null(strstr(text, "  --config FILE"));
+    assert_non_null(strstr(text, "  --help"));
+    assert_non_null(strstr(text, "  --version"));
+    free(text);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
-        cmocka_unit_test(test_flags_both_forms),
-        cmocka_unit_test(test_errors_name_flag_and_range),
+        cmocka_unit_test(test_names_live_canonical),
+        cmocka_unit_test(test_names_case_insensitive),
+        cmocka_unit_test(test_unknown_setting),
+        cmocka_unit_test(test_bind),
+        cmocka_unit_test(test_int_settings),
+        cmocka_unit_test(test_shards),
+        cmocka_unit_test(test_memory_settings),
+        cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_loglevel),
+        cmocka_unit_test(test_every_directive_round_trips),
+        cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_memory_units),
-        cmocka_unit_test(test_get_formats),
-        cmocka_unit_test(test_publish_generation),
+        cmocka_unit_test(test_flags_both_forms),
+        cmocka_unit_test(test_flag_errors),
+        cmocka_unit_test(test_flags_skip_config_file),
+        cmocka_unit_test(test_help_version),
+        cmocka_unit_test(test_args_file),
+        cmocka_unit_test(test_usage),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

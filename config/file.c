@@ -1,0 +1,412 @@
+/*
+ * The config file: Redis's format (`directive value` lines, # comments,
+ * quoted strings), read into a struct cfg, and written back by CONFIG
+ * REWRITE keeping the operator's comments and order.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILE_MAX_ARGS 8
+#define FILE_MAX_BYTES (1024 * 1024)   /* a config file, not a data file */
+
+static int hexval(int ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    ch = tolower(ch);
+    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+}
+
+/* One "double quoted" argument starting at *pp (just after the quote):
+ * unescape in place into out. Returns 0 and leaves *pp after the closing
+ * quote, or -1 when the quote is never closed. */
+static int dquoted(char **pp, char **out)
+{
+    char *p = *pp, *w = p;
+    *out = w;
+    for (;; p++) {
+        if (!*p)
+            return -1;
+        if (*p == '"') {
+            *w = 0;
+            *pp = p + 1;
+            return 0;
+        }
+        if (*p == '\\' && p[1] == 'x' && hexval(p[2]) >= 0 && hexval(p[3]) >= 0) {
+            *w++ = (char)(hexval(p[2]) * 16 + hexval(p[3]));
+            p += 3;
+        } else if (*p == '\\' && p[1]) {
+            p++;
+            switch (*p) {
+            case 'n': *w++ = '\n'; break;
+            case 'r': *w++ = '\r'; break;
+            case 't': *w++ = '\t'; break;
+            case 'b': *w++ = '\b'; break;
+            case 'a': *w++ = '\a'; break;
+            default: *w++ = *p; break;
+            }
+        } else {
+            *w++ = *p;
+        }
+    }
+}
+
+static int squoted(char **pp, char **out)
+{
+    char *p = *pp, *w = p;
+    *out = w;
+    for (;; p++) {
+        if (!*p)
+            return -1;
+        if (*p == '\'') {
+            *w = 0;
+            *pp = p + 1;
+            return 0;
+        }
+        if (*p == '\\' && p[1] == '\'')
+            p++;
+        *w++ = *p;
+    }
+}
+
+int cfg_split_line(char *buf, char **argv, int max)
+{
+    char *p = buf;
+    int n = 0;
+    for (;;) {
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        if (!*p)
+            return n;
+        if (n == max)
+            return -1;
+        char *arg;
+        if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            if ((q == '"' ? dquoted(&p, &arg) : squoted(&p, &arg)) < 0)
+                return -1;
+            /* a closing quote must end the argument, as in Redis */
+            if (*p && !isspace((unsigned char)*p))
+                return -1;
+            if (*p)
+                p++;
+        } else {
+            arg = p;
+            while (*p && !isspace((unsigned char)*p))
+                p++;
+            if (*p)
+                *p++ = 0;
+        }
+        argv[n++] = arg;
+    }
+}
+
+/* The whole file into a NUL-terminated buffer. */
+static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open the config file: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(FILE_MAX_BYTES + 1);
+    size_t n = buf ? fread(buf, 1, FILE_MAX_BYTES + 1, f) : 0;
+    int bad = !buf || ferror(f) || n > FILE_MAX_BYTES;
+    if (bad) {
+        snprintf(err, errlen, "%s: cannot read the config file: %s", path,
+                 !buf ? "out of memory" : n > FILE_MAX_BYTES ? "larger than 1 MB" : strerror(errno));
+        free(buf);
+        buf = NULL;
+    } else {
+        buf[n] = 0;
+        *len = n;
+    }
+    fclose(f);
+    return buf;
+}
+
+/* Next line of buf at *pos (the newline replaced by NUL); NULL at the end. */
+static char *next_line(char *buf, size_t len, size_t *pos)
+{
+    if (*pos >= len)
+        return NULL;
+    char *line = buf + *pos;
+    char *nl = memchr(line, '\n', len - *pos);
+    if (nl) {
+        *nl = 0;
+        *pos = (size_t)(nl - buf) + 1;
+    } else {
+        *pos = len;
+    }
+    size_t l = strlen(line);
+    if (l && line[l - 1] == '\r')
+        line[l - 1] = 0;
+    return line;
+}
+
+/* The directive on a line, or 0 (comment, blank) / -1 (bad quoting). */
+static int parse_line(char *line, char **argv, int max)
+{
+    char *p = line;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!*p || *p == '#')
+        return 0;
+    return cfg_split_line(p, argv, max);
+}
+
+/* The directive of a line cfg_split_line refused, for the message: its
+ * first word (the splitter may have cut the line after it), canonical
+ * when it names a setting. */
+static const char *first_word(char *line)
+{
+    char *p = line + strspn(line, " \t\v\f\r\"'");
+    p[strcspn(p, " \t\v\f\r\"'")] = 0;
+    if (strlen(p) > 64)
+        p[64] = 0;
+    const char *name = cfg_canonical_name(p);
+    return name ? name : p;
+}
+
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
+{
+    size_t len, pos = 0;
+    char *buf = slurp(path, &len, err, errlen);
+    if (!buf)
+        return -1;
+    char *line, *argv[FILE_MAX_ARGS];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && (line = next_line(buf, len, &pos)) != NULL) {
+        lineno++;
+        int argc = parse_line(line, argv, FILE_MAX_ARGS);
+        if (argc == 0)
+            continue;
+        if (argc < 0) {
+            snprintf(err, errlen, "%s:%d: '%s': unbalanced quotes or too many arguments",
+                     path, lineno, first_word(line));
+            rc = -1;
+            break;
+        }
+        const char *name = cfg_canonical_name(argv[0]);
+        if (!name) {
+            snprintf(err, errlen, "%s:%d: unknown directive '%s' (directives: %s, %s, %s, ...; "
+                     "see mmcache.conf or mmcache --help)", path, lineno, argv[0],
+                     cfg_names[0], cfg_names[1], cfg_names[2]);
+            rc = -1;
+        } else if (argc != 2) {
+            snprintf(err, errlen, "%s:%d: '%s' takes exactly one value (got %d)", path,
+                     lineno, name, argc - 1);
+            rc = -1;
+        } else {
+            char e[CFG_ERRLEN];
+            if (cfg_set(c, name, argv[1], e, sizeof(e))) {
+                snprintf(err, errlen, "%s:%d: '%s': %s", path, lineno, name, e);
+                rc = -1;
+            }
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+/* ---- CONFIG REWRITE ------------------------------------------------------------ */
+
+struct out {
+    char *data;
+    size_t len, cap;
+    int oom;
+};
+
+static void out_add(struct out *o, const char *s, size_t n)
+{
+    if (o->oom)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = (o->len + n + 1) * 2;
+        char *d = realloc(o->data, cap);
+        if (!d) {
+            o->oom = 1;
+            return;
+        }
+        o->data = d;
+        o->cap = cap;
+    }
+    memcpy(o->data + o->len, s, n);
+    o->len += n;
+}
+
+/* "name value\n", the value quoted when it has blanks, quotes or
+ * controls (the file reader undoes this). */
+static void out_directive(struct out *o, const char *name, const char *value)
+{
+    out_add(o, name, strlen(name));
+    out_add(o, " ", 1);
+    int plain = *value != 0;
+    for (const char *p = value; *p; p++)
+        if (isspace((unsigned char)*p) || *p == '"' || *p == '\'' || *p == '\\' ||
+            !isprint((unsigned char)*p))
+            plain = 0;
+    if (plain) {
+        out_add(o, value, strlen(value));
+    } else {
+        out_add(o, "\"", 1);
+        for (const char *p = value; *p; p++) {
+            char esc[8];
+            if (*p == '"' || *p == '\\') {
+                esc[0] = '\\';
+                esc[1] = *p;
+                out_add(o, esc, 2);
+            } else if (!isprint((unsigned char)*p)) {
+                snprintf(esc, sizeof(esc), "\\x%02x", (unsigned char)*p);
+                out_add(o, esc, 4);
+            } else {
+                out_add(o, p, 1);
+            }
+        }
+        out_add(o, "\"", 1);
+    }
+    out_add(o, "\n", 1);
+}
+
+/* Does this directive line already say what c holds? Then it stays as
+ * the operator wrote it ("100mb" rather than "104857600"). */
+static int line_matches(const struct cfg *c, const char *name, char **argv, int argc)
+{
+    if (argc != 2)
+        return 0;
+    struct cfg tmp = *c;
+    char e[CFG_ERRLEN], want[128], got[128];
+    if (cfg_set(&tmp, name, argv[1], e, sizeof(e)))
+        return 0;
+    cfg_get(c, name, want, sizeof(want));
+    cfg_get(&tmp, name, got, sizeof(got));
+    return strcmp(want, got) == 0;
+}
+
+/* The new text of the file: old lines kept or updated, then what is missing. */
+static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, struct out *o)
+{
+    size_t ndone = 0, pos = 0;
+    while (cfg_names[ndone])
+        ndone++;
+    char *done = calloc(ndone, 1);
+    if (!done)
+        return -1;
+    char *line, *argv[FILE_MAX_ARGS], value[128];
+    while (old && (line = next_line(old, oldlen, &pos)) != NULL) {
+        char copy[4096];
+        snprintf(copy, sizeof(copy), "%s", line);
+        int argc = parse_line(copy, argv, FILE_MAX_ARGS);
+        const char *name = argc > 0 ? cfg_canonical_name(argv[0]) : NULL;
+        if (!name) {   /* comment, blank, or not ours: keep it as it is */
+            out_add(o, line, strlen(line));
+            out_add(o, "\n", 1);
+            continue;
+        }
+        size_t i = 0;
+        while (strcmp(cfg_names[i], name) != 0)
+            i++;
+        if (done[i])
+            continue;   /* a later line for the same setting: drop it */
+        done[i] = 1;
+        if (line_matches(c, name, argv, argc)) {
+            out_add(o, line, strlen(line));
+            out_add(o, "\n", 1);
+        } else {
+            cfg_get(c, name, value, sizeof(value));
+            out_directive(o, name, value);
+        }
+    }
+    struct cfg def;
+    cfg_defaults(&def);
+    int header = 0;
+    for (size_t i = 0; i < ndone; i++) {
+        char dv[128];
+        cfg_get(c, cfg_names[i], value, sizeof(value));
+        cfg_get(&def, cfg_names[i], dv, sizeof(dv));
+        if (done[i] || strcmp(value, dv) == 0)
+            continue;
+        if (!header) {
+            const char *h = "# Generated by CONFIG REWRITE\n";
+            out_add(o, h, strlen(h));
+            header = 1;
+        }
+        out_directive(o, cfg_names[i], value);
+    }
+    free(done);
+    return o->oom ? -1 : 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Where rename cannot replace the file (a bind mount, a read-only dir):
+ * overwrite it in place. Not atomic, but it is what is possible. */
+static int overwrite(const char *path, const struct out *o)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = write_all(fd, o->data, o->len) || ftruncate(fd, (off_t)o->len) || fsync(fd) ? -1 : 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t errlen)
+{
+    size_t oldlen = 0;
+    char e[CFG_ERRLEN];
+    char *old = slurp(path, &oldlen, e, sizeof(e));   /* missing: start afresh */
+    struct out o = {0};
+    int rc = -1;
+    if (rewrite_text(c, old, oldlen, &o) < 0) {
+        snprintf(err, errlen, "out of memory rewriting %s", path);
+        goto out_free;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.rewrite-%d", path, (int)getpid());
+    /* The new file keeps the old one's permissions (it may hold secrets
+     * one day; the operator chose who reads it). */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        int bad = fchmod(fd, mode) || write_all(fd, o.data, o.len) || fsync(fd);
+        close(fd);
+        if (!bad && rename(tmp, path) == 0) {
+            rc = 0;
+            goto out_free;
+        }
+        unlink(tmp);
+    }
+    if (overwrite(path, &o) == 0)
+        rc = 0;
+    else
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+out_free:
+    free(o.data);
+    free(old);
+    return rc;
+}

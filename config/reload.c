@@ -1,0 +1,202 @@
+/*
+ * Where snapshots come from: start-up (defaults < file < flags), SIGHUP
+ * reload (the same recipe again, keeping what cannot change live), and
+ * CONFIG SET (the current snapshot with some settings changed). All three
+ * validate a complete struct before anything is published.
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* All immutable after cfg_init (main thread, before other threads). */
+static int saved_argc;
+static char **saved_argv;
+static char file_path[PATH_MAX];
+
+/* lock order: 0.5 (taken before cfg_publish's update lock, never under
+ * another lock). Serialises reload and CONFIG SET so that each builds on
+ * the snapshot it will replace, and guards the reload counters' writes. */
+static pthread_mutex_t change_lock = PTHREAD_MUTEX_INITIALIZER;
+/* atomic: relaxed; written under change_lock, INFO reads each on its own */
+static _Atomic bool last_ok = true;
+static _Atomic uint64_t failures;
+static _Atomic int64_t last_time;
+
+const char *cfg_file(void) { return file_path; }
+
+void cfg_reload_stats(struct cfg_reload_stats *out)
+{
+    out->last_ok = atomic_load_explicit(&last_ok, memory_order_relaxed);
+    out->failures = atomic_load_explicit(&failures, memory_order_relaxed);
+    out->last_time = atomic_load_explicit(&last_time, memory_order_relaxed);
+}
+
+/* defaults < file < flags */
+static int build(struct cfg *c, char *err, size_t errlen)
+{
+    int exit_now;
+    cfg_defaults(c);
+    if (file_path[0] && cfg_load_file(c, file_path, err, errlen))
+        return -1;
+    return cfg_parse_args(c, saved_argc, saved_argv, err, errlen, &exit_now);
+}
+
+int cfg_init(int argc, char **argv, char *err, size_t errlen)
+{
+    const char *path;
+    struct cfg c;
+    int exit_now;
+
+    saved_argc = argc;
+    saved_argv = argv;
+    cfg_defaults(&c);
+    /* --help/--version win over any error in the rest of the line */
+    if (cfg_parse_args(&c, argc, argv, err, errlen, &exit_now) == 0 && exit_now)
+        return exit_now == 1 ? (cfg_usage(stdout), 1) : 2;
+    if (cfg_args_file(argc, argv, &path, err, errlen))
+        return -1;
+    if (path) {
+        /* Absolute, so that INFO and reloads name the same file whatever
+         * the working directory becomes. */
+        if (!realpath(path, file_path)) {
+            char e[CFG_ERRLEN];
+            snprintf(e, sizeof(e), "%s", path);
+            snprintf(err, errlen, "%s: cannot open the config file: %m", e);
+            return -1;
+        }
+    }
+    if (build(&c, err, errlen))
+        return -1;
+    atomic_store_explicit(&last_time, (int64_t)time(NULL), memory_order_relaxed);
+    return cfg_publish_initial(&c) ? (snprintf(err, errlen, "out of memory"), -1) : 0;
+}
+
+static void notef(cfg_note_fn *note, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void notef(cfg_note_fn *note, void *arg, const char *fmt, ...)
+{
+    char msg[CFG_ERRLEN];
+    va_list ap;
+    if (!note)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    note(arg, msg);
+}
+
+/* Keep the running value of what cannot change live; note what changed. */
+static void merge_fixed(struct cfg *next, const struct cfg *cur, cfg_note_fn *note, void *arg)
+{
+    char was[128], now[128];
+    for (size_t i = 0; cfg_names[i]; i++) {
+        const char *name = cfg_names[i];
+        cfg_get(cur, name, was, sizeof(was));
+        cfg_get(next, name, now, sizeof(now));
+        if (strcmp(was, now) == 0)
+            continue;
+        if (cfg_is_live(name)) {
+            notef(note, arg, "%s: %s -> %s", name, was, now);
+            continue;
+        }
+        notef(note, arg, "%s: the new config says %s, but %s cannot change while running; "
+              "keeping %s (restart to apply)", name, now, name, was);
+        char e[CFG_ERRLEN];
+        cfg_set(next, name, was, e, sizeof(e));   /* was valid: cannot fail */
+    }
+}
+
+static void count(bool ok)
+{
+    if (!ok)
+        atomic_fetch_add_explicit(&failures, 1, memory_order_relaxed);
+    atomic_store_explicit(&last_ok, ok, memory_order_relaxed);
+    atomic_store_explicit(&last_time, (int64_t)time(NULL), memory_order_relaxed);
+}
+
+int cfg_reload(char *err, size_t errlen, cfg_note_fn *note, void *arg)
+{
+    struct cfg next;
+    int rc = 0;
+
+    if (!file_path[0]) {
+        snprintf(err, errlen, "no config file was given at start-up (mmcache FILE or --config FILE)");
+        return -2;
+    }
+    pthread_mutex_lock(&change_lock);
+    if (build(&next, err, errlen)) {
+        rc = -1;
+        goto out_count;
+    }
+    const struct cfg *cur = cfg_read_lock();
+    merge_fixed(&next, cur, note, arg);
+    cfg_read_unlock(cur);
+    /* Counted before the snapshot is published (its release store pairs
+     * with the acquire in cfg_read_lock): whoever sees the new generation
+     * sees this reload's stats too, never the previous reload's
+     * config_last_reload_ok:0 beside it. */
+    count(true);
+    if (cfg_publish(&next)) {
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+out_count:
+    if (rc)
+        count(false);
+    pthread_mutex_unlock(&change_lock);
+    return rc;
+}
+
+int cfg_config_set(size_t n, const char *const *names, const char *const *values,
+                   size_t *bad, char *err, size_t errlen)
+{
+    struct cfg next;
+    int rc = 0;
+
+    /* Names first, as Redis does: an unknown one is reported alone. */
+    for (size_t i = 0; i < n; i++) {
+        if (!cfg_canonical_name(names[i])) {
+            *bad = i;
+            snprintf(err, errlen, "unknown setting '%s'", names[i]);
+            return -2;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcasecmp(names[i], names[j]) == 0) {
+                *bad = i;
+                snprintf(err, errlen, "duplicate parameter");
+                return -1;
+            }
+    }
+    pthread_mutex_lock(&change_lock);
+    const struct cfg *cur = cfg_read_lock();
+    next = *cur;
+    cfg_read_unlock(cur);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!cfg_is_live(names[i])) {
+            char now[128];
+            cfg_get(&next, names[i], now, sizeof(now));
+            snprintf(err, errlen, "can't set immutable config (restart with --%s to change it from %s)",
+                     cfg_canonical_name(names[i]), now);
+            rc = -1;
+        } else if (cfg_set(&next, names[i], values[i], err, errlen)) {
+            rc = -1;
+        }
+        if (rc)
+            *bad = i;
+    }
+    if (rc == 0 && cfg_publish(&next)) {
+        *bad = 0;
+        snprintf(err, errlen, "out of memory");
+        rc = -1;
+    }
+    pthread_mutex_unlock(&change_lock);
+    return rc;
+}

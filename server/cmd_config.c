@@ -1,0 +1,244 @@
+/*
+ * CONFIG GET / SET / REWRITE / RESETSTAT, and the SIGHUP reload. GET reads
+ * the request's snapshot; SET and the reload build a new snapshot through
+ * config/'s one path (cfg_config_set / cfg_reload), which validates the
+ * whole of it before publishing.
+ *
+ * Context: the handlers run on the conn's worker inside srv_dispatch(),
+ * in a config read-side section (publishing from there is allowed: it
+ * never waits for readers); srv_config_reload on the acceptor.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands.h"
+#include "srv.h"
+
+#define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
+#define CONFIG_MAX_VALUE 1024   /* longer than any setting's value */
+
+/* Settings mmcache does not have, answered as Redis tools expect: no
+ * persistence, and a single database. */
+static const struct { const char *name, *value; } config_extras[] = {
+    { "save", "" }, { "appendonly", "no" }, { "databases", "1" },
+};
+#define CONFIG_MAX_NAMES 64
+
+static size_t config_names(const char **names)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; cfg_names[i] != NULL && n < CONFIG_MAX_NAMES; i++)
+        names[n++] = cfg_names[i];
+    for (size_t i = 0; i < NSUBS(config_extras) && n < CONFIG_MAX_NAMES; i++)
+        names[n++] = config_extras[i].name;
+    return n;
+}
+
+static void config_value(const struct cfg *cfg, const char *name, char *buf,
+                         size_t cap)
+{
+    for (size_t i = 0; i < NSUBS(config_extras); i++)
+        if (strcmp(name, config_extras[i].name) == 0) {
+            snprintf(buf, cap, "%s", config_extras[i].value);
+            return;
+        }
+    if (cfg_get(cfg, name, buf, cap) < 0)
+        buf[0] = '\0';
+}
+
+/* Redis's test (strpbrk(name, "[*?")): a backslash alone does not make a
+ * pattern, so "tim\\eout" is an exact name (an unknown one). */
+static bool has_glob(const struct proto_arg *a)
+{
+    for (size_t i = 0; i < a->len; i++)
+        if (strchr("*?[", a->ptr[i]) != NULL && a->ptr[i] != '\0')
+            return true;
+    return false;
+}
+
+/* CONFIG GET pattern [pattern ...]: each setting once. A pattern without
+ * glob characters is echoed back as typed, like Redis does. */
+static SRV_HANDLER(config_get)
+{
+    const struct cfg *cfg = c->cfg;
+    const char *names[CONFIG_MAX_NAMES];
+    const struct proto_arg *shown_as[CONFIG_MAX_NAMES] = { 0 };
+    bool hit[CONFIG_MAX_NAMES] = { false };
+    size_t n = config_names(names), found = 0;
+    char value[128];
+
+    for (size_t p = 2; p < argc; p++) {
+        bool exact = !has_glob(&argv[p]);
+
+        for (size_t i = 0; i < n; i++) {
+            size_t len = strlen(names[i]);
+            bool match = exact ? argv[p].len == len &&
+                                 strncasecmp(argv[p].ptr, names[i], len) == 0
+                               : srv_glob_match(argv[p].ptr, argv[p].len, names[i], len, 1);
+            if (hit[i] || !match)
+                continue;
+            hit[i] = true;
+            shown_as[i] = exact ? &argv[p] : NULL;
+            found++;
+        }
+    }
+    srv_reply_array(c, (long long)found * 2);
+    for (size_t i = 0; i < n; i++) {
+        if (!hit[i])
+            continue;
+        if (shown_as[i] != NULL)
+            srv_reply_bulk(c, shown_as[i]->ptr, shown_as[i]->len);
+        else
+            srv_reply_bulk_cstr(c, names[i]);
+        config_value(cfg, names[i], value, sizeof(value));
+        srv_reply_bulk_cstr(c, value);
+    }
+}
+
+/* CONFIG SET name value [name value ...]: all or nothing, one new
+ * snapshot for the lot. */
+static SRV_HANDLER(config_set)
+{
+    size_t n = (argc - 2) / 2, bad = 0;
+    char err[CFG_ERRLEN];
+    char **names = NULL, **values = NULL;
+
+    if ((argc - 2) % 2 != 0) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return;
+    }
+    names = calloc(n, sizeof(*names));
+    values = calloc(n, sizeof(*values));
+    if (!names || !values)
+        goto out_nomem;
+    for (size_t i = 0; i < n; i++) {
+        const struct proto_arg *k = &argv[2 + 2 * i], *v = &argv[3 + 2 * i];
+        if (k->len > CONFIG_MAX_VALUE || v->len > CONFIG_MAX_VALUE ||
+            memchr(v->ptr, 0, v->len) || memchr(k->ptr, 0, k->len)) {
+            srv_reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%.*s') - "
+                             "argument too long or not text", (int)(k->len > 64 ? 64 : k->len), k->ptr);
+            goto out_free;
+        }
+        names[i] = malloc(k->len + 1);
+        values[i] = malloc(v->len + 1);
+        if (!names[i] || !values[i])
+            goto out_nomem;
+        srv__arg_cstr(k, names[i], k->len + 1);
+        srv__arg_cstr(v, values[i], v->len + 1);
+    }
+    int rc = cfg_config_set(n, (const char *const *)names, (const char *const *)values,
+                            &bad, err, sizeof(err));
+    if (rc == -2) {
+        srv_reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
+                         names[bad]);
+    } else if (rc < 0) {
+        srv_reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                         names[bad], err);
+    } else {
+        char what[256];
+        size_t used = 0;
+        for (size_t i = 0; i < n && used < sizeof(what); i++)
+            used += (size_t)snprintf(what + used, sizeof(what) - used, " %s=%s",
+                                     cfg_canonical_name(names[i]), values[i]);
+        const struct cfg *now = cfg_read_lock();
+        srv_log(CFG_LOG_NOTICE, "CONFIG SET by client id=%llu:%s (config generation %llu)",
+                (unsigned long long)c->id, what, (unsigned long long)now->generation);
+        cfg_read_unlock(now);
+        srv_reply_ok(c);
+    }
+    goto out_free;
+out_nomem:
+    srv_reply_error(c, SRV_ERR_NOMEM);
+out_free:
+    for (size_t i = 0; i < n && names && values; i++) {
+        free(names[i]);
+        free(values[i]);
+    }
+    free(names);
+    free(values);
+}
+
+/* CONFIG REWRITE: the running settings back into the file we started
+ * with. Another CONFIG SET may land meanwhile; the file then holds the
+ * snapshot this request saw, as if the SET had come just after. */
+static SRV_HANDLER(config_rewrite)
+{
+    char err[CFG_ERRLEN];
+
+    if (!cfg_file()[0]) {
+        srv_reply_error(c, "ERR The server is running without a config file");
+        return;
+    }
+    if (cfg_rewrite_file(c->cfg, cfg_file(), err, sizeof(err))) {
+        srv_log(CFG_LOG_WARNING, "CONFIG REWRITE failed: %s", err);
+        srv_reply_errorf(c, "ERR Rewriting config file: %s", err);
+        return;
+    }
+    srv_log(CFG_LOG_NOTICE, "CONFIG REWRITE executed with success.");
+    srv_reply_ok(c);
+}
+
+static SRV_HANDLER(config_resetstat)
+{
+    srv_info_resetstat();
+    srv_reply_ok(c);
+}
+
+static SRV_HANDLER(config_help)
+{
+    static const char *const lines[] = {
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value> [<directive> <value> ...]",
+        "    Set the configuration <directive> to <value> (all or none).",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
+        NULL,
+    };
+    srv__reply_help(c, "CONFIG", lines);
+}
+
+static const struct srv_subcommand config_subs[] = {
+    { "get",       "config|get",       -3, config_get },
+    { "set",       "config|set",       -4, config_set },
+    { "rewrite",   "config|rewrite",    2, config_rewrite },
+    { "resetstat", "config|resetstat",  2, config_resetstat },
+    { "help",      "config|help",       2, config_help },
+};
+
+SRV_HANDLER(srv_cmd_config)
+{
+    srv__subcommand(c, argc, argv, config_subs, NSUBS(config_subs), "CONFIG");
+}
+/* ---- SIGHUP ------------------------------------------------------------------- */
+
+static void log_note(void *arg, const char *msg)
+{
+    (void)arg;
+    srv_log(CFG_LOG_NOTICE, "Reload: %s", msg);
+}
+
+void srv_config_reload(void)
+{
+    char err[CFG_ERRLEN];
+
+    srv_log(CFG_LOG_NOTICE, "Received SIGHUP, reloading the configuration from %s",
+            cfg_file()[0] ? cfg_file() : "(none)");
+    int rc = cfg_reload(err, sizeof(err), log_note, NULL);
+    const struct cfg *now = cfg_read_lock();
+    unsigned long long gen = (unsigned long long)now->generation;
+    cfg_read_unlock(now);
+    if (rc == -2)
+        srv_log(CFG_LOG_WARNING, "Nothing to reload: %s", err);
+    else if (rc < 0)
+        srv_log(CFG_LOG_WARNING, "Config reload FAILED, still running generation %llu: %s",
+                gen, err);
+    else
+        srv_log(CFG_LOG_NOTICE, "Config reloaded: now generation %llu", gen);
+}

@@ -1,0 +1,270 @@
+/*
+ * mmcache-load internals: one run, its client threads, their connections
+ * and the checkers' shared state.
+ *
+ * Threads:
+ *   main      parses options, prepares the keyspace on its own blocking
+ *             control connection (ctl.c), starts the client threads, watches
+ *             the clock, the server PID and SIGINT, prints progress, joins,
+ *             runs the final checks and the report.
+ *   client    `--threads` of them, each an epoll loop over its share of
+ *             connections: load connections (the workload), and the
+ *             checkers' own connections (one INFO poller and one CONFIG GET
+ *             reader per thread, the CONFIG SET writer on thread 0).
+ *
+ * What crosses threads is listed in struct ld_run with its rule; everything
+ * in struct ld_thread and ld_conn is owned by its client thread while it
+ * runs and read by main only after pthread_join() (which orders it).
+ *
+ * Lock: ld_run.lock only, a leaf: nothing else is locked or called out
+ * under it. It guards the rare paths (a failure's evidence, an error kind).
+ */
+#ifndef MMCACHE_LD_INT_H
+#define MMCACHE_LD_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <hiredis/hiredis.h>
+
+#include "ld.h"
+
+#define LD_EVIDENCE_MAX 5            /* failures kept per checker */
+#define LD_LINE 384                  /* one evidence line */
+#define LD_ERRKINDS_MAX 32
+#define LD_OWN_CACHE 256             /* own-write cache per connection */
+#define LD_PRIVATE UINT32_MAX        /* INCR of the client's own counter */
+#define LD_GEN_NONE INT64_MIN        /* a config field outside the convention */
+#define LD_CFG_TIMEOUT_BASE 3600ull
+#define LD_CFG_MAXMEM_BASE 1099511627776ull     /* 2^40 */
+
+/* What a request was, beyond the workload's enum ld_op. */
+enum ld_kind {
+    LD_K_INFO = LD_NOPS, LD_K_CFG_GET, LD_K_CFG_SET,
+};
+
+/* One outstanding request: what its reply must be checked against. */
+struct ld_req {
+    uint8_t kind;                    /* enum ld_op or enum ld_kind */
+    uint8_t nkeys;                   /* MGET */
+    uint32_t counter;                /* INCR: shared index or LD_PRIVATE */
+    uint32_t keys[LD_MGET_MAX];      /* GET/SET/DEL use keys[0] */
+    uint64_t seq;                    /* SET: seq written; GET/MGET: see workload.c */
+    int64_t gen;                     /* CFG_SET: k written; CFG_GET: k acked at send */
+    uint64_t sent_ns;
+};
+
+enum ld_conn_kind { LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE };
+enum ld_conn_state { LD_CS_IDLE, LD_CS_CONNECTING, LD_CS_OPEN, LD_CS_CLOSED };
+
+#define LD_MONO_NFIELDS 10
+
+/* Owned by: its client thread (main reads it after join). */
+struct ld_conn {
+    struct ld_thread *t;
+    enum ld_conn_kind kind;
+    enum ld_conn_state state;
+    int fd;
+    uint32_t id;                     /* LOAD: client id, the writer id in values */
+    redisReader *rd;
+    char *out;                       /* requests not yet written */
+    size_t out_len, out_off, out_cap;
+    bool want_out;                   /* EPOLLOUT registered */
+    struct ld_req *fifo;             /* ring of outstanding requests */
+    unsigned head, count, cap;
+    uint64_t budget;                 /* LOAD: requests left to issue */
+    uint64_t seq;                    /* LOAD: last SET seq */
+    uint64_t deadline_ns;            /* CONNECTING: connect deadline */
+    uint64_t next_ns;                /* INFO/CFG: next request not before */
+    /* counter checker */
+    uint64_t priv_acked, priv_unsure;
+    int64_t priv_last;               /* last reply for the private counter */
+    int64_t *shared_last;            /* [counters] last reply per shared counter */
+    /* tagged checker: the last acknowledged SET of a few keys */
+    struct { uint32_t key; uint64_t seq; } own[LD_OWN_CACHE];
+    /* monotonic checker */
+    uint64_t mono_last[LD_MONO_NFIELDS];
+    bool mono_have[LD_MONO_NFIELDS];
+    /* config checker */
+    int64_t cfg_last_k;
+    int64_t cfg_k;                   /* CFG_WRITE: last k sent */
+};
+
+/* Owned by: its client thread; `ops` also read by the progress line. */
+struct ld_tstats {
+    _Atomic uint64_t ops;            /* atomic: relaxed; owner adds, progress reads */
+    uint64_t by_op[LD_NOPS];         /* workload replies by op */
+    uint64_t commands;               /* every replied command (stats checker) */
+    uint64_t unsure;                 /* sent, never answered: may have run */
+    uint64_t hits, misses;           /* GET/MGET keys found / not found */
+    uint64_t unsure_keys;            /* GET/MGET keys of unanswered requests */
+    uint64_t *incr_acked;            /* [counters] INCRs acknowledged */
+    uint64_t *incr_unsure;           /* [counters] INCRs sent, never answered */
+    uint64_t info_reads, cfg_gets, cfg_sets;
+    uint64_t last_reply_ns;
+    struct ld_hist lat;              /* workload latency, ns */
+};
+
+struct ld_run;
+
+struct ld_thread {
+    struct ld_run *run;              /* immutable */
+    unsigned idx;                    /* immutable */
+    pthread_t tid;
+    int epfd;                        /* owned by: this thread */
+    struct ld_conn *conns;           /* owned by: this thread */
+    unsigned nconns;
+    uint64_t rng;                    /* owned by: this thread */
+    char *scratch;                   /* owned by: this thread; value encoding */
+    size_t scratch_cap;
+    struct ld_tstats st;
+};
+
+/* Guarded by: ld_run.lock */
+struct ld_checker {
+    uint64_t failures;
+    unsigned nevidence;
+    char evidence[LD_EVIDENCE_MAX][LD_LINE];
+    char skipped[LD_LINE];           /* non-empty: the checker could not run */
+    char detail[LD_LINE];            /* written by main after join */
+};
+
+/* Guarded by: ld_run.lock */
+struct ld_errkind {
+    char kind[64];
+    uint64_t count;
+    char example[LD_LINE];
+};
+
+struct ld_run {
+    const struct ld_opts *o;         /* immutable */
+    struct ld_dist dist;             /* immutable once threads run */
+    struct sockaddr_storage addr;    /* immutable once threads run */
+    socklen_t addrlen;
+    struct ld_thread *threads;       /* immutable once threads run */
+    unsigned nload;                  /* load connections (= clients) */
+
+    /* Requests to stop issuing; no data rides on them. */
+    _Atomic bool stop;               /* atomic: relaxed; main/signal sets, threads poll */
+    _Atomic unsigned load_active;    /* atomic: relaxed; load conns not finished */
+    _Atomic unsigned threads_active; /* atomic: relaxed; main polls, then joins */
+    /* Progress-line and exit-code tallies (also counted under lock). */
+    _Atomic uint64_t failures;       /* atomic: relaxed */
+    _Atomic uint64_t errors;         /* atomic: relaxed; error replies */
+    _Atomic uint64_t conn_failures;  /* atomic: relaxed */
+    /*
+     * Highest seq each writer (clients, plus the filler at index clients)
+     * has put in a SET: release-stored before the SET is written to its
+     * socket, acquire-loaded by a reader that received the value, so a seq
+     * above it cannot come from this run's writer.
+     */
+    _Atomic uint64_t *max_seq;
+    /*
+     * Config generation k whose CONFIG SET the writer has seen acknowledged.
+     * Relaxed: a reader loads it before sending CONFIG GET, and what makes
+     * "acked before sent" true is the order of the two events in real time
+     * (the ack was read, then the load saw it), not any data it publishes.
+     */
+    _Atomic int64_t cfg_acked_k;
+    _Atomic bool cfg_refused;        /* atomic: relaxed; the server said no */
+
+    pthread_mutex_t lock;            /* leaf lock, see the top of this file */
+    struct ld_checker chk[LD_NCHECKS];           /* guarded by: lock */
+    struct ld_errkind errs[LD_ERRKINDS_MAX];     /* guarded by: lock */
+    unsigned nerrs;                              /* guarded by: lock */
+
+    /* Set by main before the threads start; immutable while they run. */
+    bool cfg_base_ok;                /* CONFIG GET worked at set-up */
+    uint64_t cfg_base_timeout, cfg_base_maxmem;
+    int64_t cfg_base_k;              /* the baseline's generation (0 if none) */
+    uint64_t start_ns;
+
+    /* Main thread only. */
+    uint64_t end_ns;
+    uint64_t ctl_commands, ctl_hits, ctl_misses;   /* after the stats baseline */
+    uint64_t info_base[3];           /* total_commands_processed, hits, misses */
+    long long base_clients;          /* connected_clients at the baseline */
+    bool server_gone;
+};
+
+/* ---- check.c: verdicts, evidence, errors (any thread) ---- */
+static inline bool ld__on(const struct ld_run *r, enum ld_check c)
+{
+    return (r->o->checks & (1u << c)) != 0;
+}
+void ld__fail(struct ld_run *r, enum ld_check c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ld__skip(struct ld_run *r, enum ld_check c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ld__error(struct ld_run *r, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+uint64_t ld__now_ns(void);
+
+/* ---- conn.c: non-blocking connections (client thread) ---- */
+int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind);
+void ld__conn_free(struct ld_conn *c);
+int ld__conn_start(struct ld_conn *c);
+void ld__conn_event(struct ld_conn *c, uint32_t events);
+int ld__conn_flush(struct ld_conn *c);
+void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void ld__conn_close(struct ld_conn *c);
+struct ld_req *ld__req_push(struct ld_conn *c, uint8_t kind);
+void ld__out_array(struct ld_conn *c, unsigned n);
+void ld__out_bulk(struct ld_conn *c, const char *p, size_t n);
+void ld__out_u64(struct ld_conn *c, uint64_t v);
+/* Decimal digits of v into buf (no terminator); returns the count. */
+size_t ld__u64_str(char *buf, uint64_t v);
+const char *ld__kind_name(uint8_t kind);
+
+/* ---- worker.c: the client thread ---- */
+void *ld__thread_main(void *arg);
+/* Issue what the connection may issue now (client thread). */
+void ld__conn_issue(struct ld_conn *c, uint64_t now);
+
+/* ---- per-kind request building and reply checking (client thread) ---- */
+size_t ld__key(const struct ld_run *r, char *buf, char kind, uint64_t n);
+void ld__load_issue(struct ld_conn *c);
+void ld__load_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__load_unsure(struct ld_conn *c, const struct ld_req *q);
+void ld__info_issue(struct ld_conn *c);
+void ld__info_reply(struct ld_conn *c, const redisReply *rep);
+void ld__cfg_issue(struct ld_conn *c);
+void ld__cfg_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+/* "k" of one config field under the convention, or LD_GEN_NONE. */
+int64_t ld__cfg_gen(uint64_t value, uint64_t base);
+/* Find "field:" at a line start in INFO text; 0, -ENOENT, or -EINVAL
+ * (present but not a number). */
+int ld__info_field(const char *info, size_t len, const char *field, uint64_t *out);
+
+/* ---- ctl.c: main's blocking control connection ---- */
+struct ld_ctl;
+struct ld_ctl *ld__ctl_open(struct ld_run *r, char *err, size_t cap);
+void ld__ctl_close(struct ld_ctl *k);
+/* One command; NULL on a connection failure (err filled). */
+redisReply *ld__ctl_cmd(struct ld_ctl *k, char *err, size_t cap, int argc,
+                        const char **argv);
+/* Send n formatted commands in one write, read their n replies and hand
+ * each to check(arg, i, reply) (a non-zero return stops it). Returns 0,
+ * or -1 with err filled (connection failure or check's refusal). */
+int ld__ctl_pipeline(struct ld_ctl *k, char **cmds, const int *lens, unsigned n,
+                     int (*check)(void *arg, unsigned i, const redisReply *rep),
+                     void *arg, char *err, size_t cap);
+
+/* ---- phases.c, final.c: set-up and final checks, run by main ---- */
+int ld__setup(struct ld_run *r, struct ld_ctl *k);
+/* total_commands_processed, keyspace_hits, keyspace_misses and (if not
+ * NULL) connected_clients from one INFO; 0 or -1 with err filled. */
+int ld__read_info(struct ld_ctl *k, uint64_t out[3], long long *clients, char *err,
+                  size_t cap);
+/* k is NULL when the control connection is gone. */
+void ld__final(struct ld_run *r, struct ld_ctl *k);
+
+/* ---- report.c ---- */
+void ld__progress(struct ld_run *r, double elapsed_s, uint64_t ops, double rate);
+int ld__report(struct ld_run *r);   /* returns the exit code */
+
+#endif

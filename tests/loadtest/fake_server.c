@@ -1,0 +1,501 @@
+/*
+ * ld_fake_server: a tiny single-threaded RESP server (epoll) that is
+ * correct until told to break in one specific way, so that the tests can
+ * show each mmcache-load checker failing for the right reason.
+ *
+ *   ld_fake_server --port-file PATH [--fault MODE] [--after N] [--every K]
+ *
+ * Binds 127.0.0.1:0 and writes the port to PATH. Commands: PING, GET, SET,
+ * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT. INFO and its counters follow
+ * Redis 7 (a command counts once it has run; unknown commands do not
+ * count; GET and each MGET key count a hit or a miss).
+ *
+ * Faults start after N commands (default 200) and hit every K-th chance
+ * (default 10):
+ *   none            correct
+ *   wrong-value     a GET answers with another key's value
+ *   corrupt         a GET answers with one byte of the value changed
+ *   drop-incr       an INCR answers n+1 but does not store it
+ *   stall           stop answering anything, keep the connections open
+ *   reset           close the connection of the N-th command with a RST
+ *   exit            SIGKILL itself at the N-th command
+ *   stats-undercount  total_commands_processed skips a command
+ *   info-backwards  an INFO shows total_commands_processed 1000 lower
+ *   config-torn     a CONFIG GET shows the new timeout with the old maxmemory
+ *   config-stale    a CONFIG GET shows the generation before the last SET
+ *   config-refuse   CONFIG SET answers "-ERR CONFIG SET is not supported yet"
+ */
+#define _GNU_SOURCE            /* accept4 */
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#define NBUCKETS 16384
+
+enum fault {
+    F_NONE, F_WRONG_VALUE, F_CORRUPT, F_DROP_INCR, F_STALL, F_RESET, F_EXIT,
+    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
+};
+static const char *const fault_names[] = {
+    "none", "wrong-value", "corrupt", "drop-incr", "stall", "reset", "exit",
+    "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
+};
+
+struct item {
+    struct item *next;
+    char *key, *val;
+    size_t klen, vlen;
+};
+
+struct conn {
+    struct conn *prev, *next;        /* S.conns: freed at exit */
+    int fd;
+    redisReader *rd;
+    char *out;
+    size_t out_len, out_cap;
+};
+
+/* The whole server: one thread, so nothing here is shared. */
+static struct {
+    enum fault fault;
+    unsigned long long after, every;
+    unsigned long long commands, cmds_counted, hits, misses, chances;
+    unsigned long long timeout, maxmem, prev_timeout, prev_maxmem;
+    struct item *table[NBUCKETS];
+    struct item *last_set;
+    struct conn *conns;
+    int epfd;
+    volatile sig_atomic_t stop;
+} S;
+
+static void on_term(int sig) { S.stop = 1; }
+
+static uint64_t hash(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+
+    while (n--)
+        h = (h ^ (unsigned char)*p++) * 1099511628211ull;
+    return h;
+}
+
+static struct item **find(const char *k, size_t n)
+{
+    struct item **pp = &S.table[hash(k, n) % NBUCKETS];
+
+    while (*pp && !((*pp)->klen == n && memcmp((*pp)->key, k, n) == 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void set_value(const char *k, size_t kn, const char *v, size_t vn)
+{
+    struct item **pp = find(k, kn), *it = *pp;
+
+    if (it == NULL) {
+        it = calloc(1, sizeof(*it));
+        it->key = malloc(kn);
+        memcpy(it->key, k, kn);
+        it->klen = kn;
+        *pp = it;
+    }
+    free(it->val);
+    it->val = malloc(vn ? vn : 1);
+    memcpy(it->val, v, vn);
+    it->vlen = vn;
+    S.last_set = it;
+}
+
+static int del_key(const char *k, size_t n)
+{
+    struct item **pp = find(k, n), *it = *pp;
+
+    if (it == NULL)
+        return 0;
+    *pp = it->next;
+    if (S.last_set == it)
+        S.last_set = NULL;
+    free(it->key);
+    free(it->val);
+    free(it);
+    return 1;
+}
+
+/* ---- output ---- */
+static void out(struct conn *c, const char *p, size_t n)
+{
+    if (c->out_len + n > c->out_cap) {
+        while (c->out_len + n > c->out_cap)
+            c->out_cap = c->out_cap ? c->out_cap * 2 : 4096;
+        c->out = realloc(c->out, c->out_cap);
+    }
+    memcpy(c->out + c->out_len, p, n);
+    c->out_len += n;
+}
+
+static void outf(struct conn *c, const char *fmt, ...)
+{
+    char buf[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    out(c, buf, (size_t)n);
+}
+
+static void bulk(struct conn *c, const char *p, size_t n)
+{
+    outf(c, "$%zu\r\n", n);
+    out(c, p, n);
+    out(c, "\r\n", 2);
+}
+
+/* A fault's turn: past --after, and every --every-th chance. */
+static bool turn(enum fault f)
+{
+    return S.fault == f && S.commands >= S.after && ++S.chances % S.every == 0;
+}
+
+/* ---- commands ---- */
+static void cmd_get(struct conn *c, redisReply *k)
+{
+    struct item *it = *find(k->str, k->len);
+
+    if (it == NULL) {
+        S.misses++;
+        out(c, "$-1\r\n", 5);
+        return;
+    }
+    S.hits++;
+    if (S.last_set && S.last_set != it && turn(F_WRONG_VALUE)) {
+        bulk(c, S.last_set->val, S.last_set->vlen);
+        return;
+    }
+    if (it->vlen > 0 && turn(F_CORRUPT)) {
+        char *v = malloc(it->vlen);
+
+        memcpy(v, it->val, it->vlen);
+        v[it->vlen / 2] ^= 0x01;
+        bulk(c, v, it->vlen);
+        free(v);
+        return;
+    }
+    bulk(c, it->val, it->vlen);
+}
+
+static void cmd_incr(struct conn *c, redisReply *k)
+{
+    struct item *it = *find(k->str, k->len);
+    long long v = 0;
+    char buf[32];
+    int n;
+
+    if (it != NULL) {
+        char tmp[32];
+
+        snprintf(tmp, sizeof(tmp), "%.*s", (int)(it->vlen < 31 ? it->vlen : 31), it->val);
+        v = strtoll(tmp, NULL, 10);
+    }
+    v++;
+    outf(c, ":%lld\r\n", v);
+    if (turn(F_DROP_INCR))
+        return;                     /* answered, not stored: a lost update */
+    n = snprintf(buf, sizeof(buf), "%lld", v);
+    set_value(k->str, k->len, buf, (size_t)n);
+}
+
+static void cmd_info(struct conn *c)
+{
+    char buf[512];
+    unsigned long long total = S.cmds_counted;
+    int n;
+
+    if (turn(F_INFO_BACK) && total >= 1000)
+        total -= 1000;
+    n = snprintf(buf, sizeof(buf), "# Server\r\nredis_version:7.0.0-fake\r\n\r\n# Clients\r\n"
+                 "connected_clients:1\r\n\r\n# Stats\r\ntotal_commands_processed:%llu\r\n"
+                 "keyspace_hits:%llu\r\nkeyspace_misses:%llu\r\n", total, S.hits, S.misses);
+    bulk(c, buf, (size_t)n);
+}
+
+static void config_pair(struct conn *c, const char *name, unsigned long long v)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%llu", v);
+
+    bulk(c, name, strlen(name));
+    bulk(c, buf, (size_t)n);
+}
+
+static void cmd_config(struct conn *c, redisReply **a, size_t n)
+{
+    if (strcasecmp(a[1]->str, "GET") == 0) {
+        unsigned long long t = S.timeout, m = S.maxmem;
+        size_t found = 0;
+
+        if (turn(F_CFG_TORN))
+            m = S.prev_maxmem;
+        else if (turn(F_CFG_STALE)) {
+            t = S.prev_timeout;
+            m = S.prev_maxmem;
+        }
+        for (size_t i = 2; i < n; i++)
+            found += strcasecmp(a[i]->str, "timeout") == 0 || strcasecmp(a[i]->str, "maxmemory") == 0;
+        outf(c, "*%zu\r\n", 2 * found);
+        for (size_t i = 2; i < n; i++) {
+            if (strcasecmp(a[i]->str, "timeout") == 0)
+                config_pair(c, "timeout", t);
+            else if (strcasecmp(a[i]->str, "maxmemory") == 0)
+                config_pair(c, "maxmemory", m);
+        }
+        return;
+    }
+    if (strcasecmp(a[1]->str, "SET") == 0 && n >= 4 && n % 2 == 0) {
+        if (S.fault == F_CFG_REFUSE) {
+            out(c, "-ERR CONFIG SET is not supported yet\r\n", 38);
+            return;
+        }
+        S.prev_timeout = S.timeout;
+        S.prev_maxmem = S.maxmem;
+        for (size_t i = 2; i + 1 < n; i += 2) {
+            if (strcasecmp(a[i]->str, "timeout") == 0)
+                S.timeout = strtoull(a[i + 1]->str, NULL, 10);
+            else if (strcasecmp(a[i]->str, "maxmemory") == 0)
+                S.maxmem = strtoull(a[i + 1]->str, NULL, 10);
+        }
+        out(c, "+OK\r\n", 5);
+        return;
+    }
+    out(c, "-ERR unsupported CONFIG subcommand\r\n", 36);
+}
+
+/* Run one command; returns false when the connection must close. */
+static bool run(struct conn *c, redisReply *r)
+{
+    redisReply **a = r->element;
+    size_t n = r->elements;
+    const char *name;
+    bool known = true;
+
+    if (r->type != REDIS_REPLY_ARRAY || n == 0 || a[0]->type != REDIS_REPLY_STRING)
+        return false;
+    name = a[0]->str;
+    if (S.fault == F_EXIT && S.commands + 1 >= S.after)
+        raise(SIGKILL);
+    if (S.fault == F_RESET && S.commands + 1 == S.after) {
+        struct linger lg = { 1, 0 };    /* close() sends a RST */
+
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        S.commands++;
+        return false;
+    }
+    if (strcasecmp(name, "PING") == 0)
+        out(c, "+PONG\r\n", 7);
+    else if (strcasecmp(name, "GET") == 0 && n == 2)
+        cmd_get(c, a[1]);
+    else if (strcasecmp(name, "SET") == 0 && n == 3) {
+        set_value(a[1]->str, a[1]->len, a[2]->str, a[2]->len);
+        out(c, "+OK\r\n", 5);
+    } else if (strcasecmp(name, "DEL") == 0 && n >= 2) {
+        long long d = 0;
+
+        for (size_t i = 1; i < n; i++)
+            d += del_key(a[i]->str, a[i]->len);
+        outf(c, ":%lld\r\n", d);
+    } else if (strcasecmp(name, "INCR") == 0 && n == 2)
+        cmd_incr(c, a[1]);
+    else if (strcasecmp(name, "MGET") == 0 && n >= 2) {
+        outf(c, "*%zu\r\n", n - 1);
+        for (size_t i = 1; i < n; i++)
+            cmd_get(c, a[i]);
+    } else if (strcasecmp(name, "INFO") == 0)
+        cmd_info(c);
+    else if (strcasecmp(name, "CONFIG") == 0 && n >= 2)
+        cmd_config(c, a, n);
+    else if (strcasecmp(name, "QUIT") == 0) {
+        out(c, "+OK\r\n", 5);
+        return false;
+    } else {
+        outf(c, "-ERR unknown command '%.40s'\r\n", name);
+        known = false;
+    }
+    S.commands++;
+    if (known && !turn(F_STATS_UNDER))
+        S.cmds_counted++;
+    return true;
+}
+
+static void drop(struct conn *c)
+{
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        S.conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    close(c->fd);
+    redisReaderFree(c->rd);
+    free(c->out);
+    free(c);
+}
+
+/* Read, run what arrived, write the replies (blocking writes are fine for
+ * a test server: the client always reads). */
+static void serve(struct conn *c)
+{
+    char buf[65536];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+    void *r;
+    bool keep = true;
+
+    if (n <= 0) {
+        if (n < 0 && errno == EAGAIN)
+            return;
+        drop(c);
+        return;
+    }
+    if (S.fault == F_STALL && S.commands >= S.after)
+        return;                       /* swallow: never answer again */
+    redisReaderFeed(c->rd, buf, (size_t)n);
+    while (keep && redisReaderGetReply(c->rd, &r) == REDIS_OK && r != NULL) {
+        keep = run(c, r);
+        freeReplyObject(r);
+        if (S.fault == F_STALL && S.commands >= S.after)
+            break;
+    }
+    for (size_t off = 0; off < c->out_len;) {
+        ssize_t w = send(c->fd, c->out + off, c->out_len - off, MSG_NOSIGNAL);
+
+        if (w < 0 && errno == EAGAIN)
+            continue;
+        if (w <= 0) {
+            keep = false;
+            break;
+        }
+        off += (size_t)w;
+    }
+    c->out_len = 0;
+    if (!keep)
+        drop(c);
+}
+
+static int listen_on(const char *port_file)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    char tmp[4096];
+    FILE *f;
+
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 512) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+        return -1;
+    snprintf(tmp, sizeof(tmp), "%s.tmp", port_file);
+    f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%d\n", ntohs(a.sin_port));
+    fclose(f);
+    return rename(tmp, port_file) == 0 ? fd : -1;   /* the reader sees all or nothing */
+}
+
+int main(int argc, char **argv)
+{
+    const char *port_file = NULL;
+    struct epoll_event ev, evs[64];
+    struct sigaction sa = { .sa_handler = on_term };
+    int lfd;
+
+    S.after = 200;
+    S.every = 10;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--port-file") == 0)
+            port_file = argv[i + 1];
+        else if (strcmp(argv[i], "--after") == 0)
+            S.after = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--every") == 0)
+            S.every = strtoull(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--fault") == 0) {
+            size_t f;
+
+            for (f = 0; f < sizeof(fault_names) / sizeof(fault_names[0]); f++)
+                if (strcmp(argv[i + 1], fault_names[f]) == 0)
+                    break;
+            if (f == sizeof(fault_names) / sizeof(fault_names[0])) {
+                fprintf(stderr, "unknown fault %s\n", argv[i + 1]);
+                return 2;
+            }
+            S.fault = (enum fault)f;
+        }
+    }
+    if (port_file == NULL || S.every == 0) {
+        fprintf(stderr, "usage: ld_fake_server --port-file PATH [--fault MODE] [--after N] [--every K]\n");
+        return 2;
+    }
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    lfd = listen_on(port_file);
+    S.epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (lfd < 0 || S.epfd < 0) {
+        perror("ld_fake_server");
+        return 1;
+    }
+    ev.events = EPOLLIN;
+    ev.data.ptr = NULL;
+    epoll_ctl(S.epfd, EPOLL_CTL_ADD, lfd, &ev);
+    while (!S.stop) {
+        int n = epoll_wait(S.epfd, evs, 64, 100);
+
+        for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == NULL) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+                struct conn *c;
+
+                if (fd < 0)
+                    continue;
+                c = calloc(1, sizeof(*c));
+                c->fd = fd;
+                c->rd = redisReaderCreate();
+                c->next = S.conns;
+                if (S.conns != NULL)
+                    S.conns->prev = c;
+                S.conns = c;
+                ev.events = EPOLLIN;
+                ev.data.ptr = c;
+                epoll_ctl(S.epfd, EPOLL_CTL_ADD, fd, &ev);
+                continue;
+            }
+            serve(evs[i].data.ptr);
+        }
+    }
+    /* free everything, so that LSan has nothing to report */
+    while (S.conns != NULL)
+        drop(S.conns);
+    for (size_t b = 0; b < NBUCKETS; b++)
+        while (S.table[b] != NULL) {
+            struct item *it = S.table[b];
+
+            S.table[b] = it->next;
+            free(it->key);
+            free(it->val);
+            free(it);
+        }
+    close(lfd);
+    close(S.epfd);
+    return 0;
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# test_fault FAULT: proof that a checker can fail. Starts the fake RESP
+# server (fake_server.c) with one fault, runs mmcache-load with every
+# checker on against it, and requires exit 1 with the matching checker
+# FAILED and its evidence; "none" and "config-refuse" must pass (exit 0),
+# so a failure is the fault's doing and not the fake's.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LOAD=${MMCACHE_LOAD_BIN:-$ROOT/build/mmcache-load}
+FAKE=${LD_FAKE_SERVER:-$ROOT/build/tests/loadtest/ld_fake_server}
+fault=${1:?usage: test_fault.sh FAULT}
+
+# fault -> checker that must fail, and a pattern its evidence must match
+case $fault in
+    none)             want=pass ;;
+    config-refuse)    want=pass; evidence='SKIPPED  server refused CONFIG SET: ERR CONFIG SET is not supported yet' ;;
+    wrong-value)      want=tagged;    evidence='cross-talk|not a tagged value' ;;
+    corrupt)          want=tagged;    evidence='checksum mismatch' ;;
+    drop-incr)        want=counter;   evidence='INCRs lost|expected [0-9]+, got' ;;
+    stall)            want=liveness;  evidence='no reply to [A-Z ]+ within 1000 ms' ;;
+    reset)            want=liveness;  evidence='Connection reset by peer' ;;
+    exit)             want=liveness;  evidence='server pid [0-9]+ (exited|is gone)' ;;
+    stats-undercount) want=stats;     evidence='total_commands_processed: expected it to move by' ;;
+    info-backwards)   want=monotonic; evidence='went backwards' ;;
+    config-torn)      want=config;    evidence='expected fields of one generation, got timeout=[0-9]+ \(generation [0-9]+\) with maxmemory=[0-9]+ \(generation [0-9]+\)' ;;
+    config-stale)     want=config;    evidence='stale|went backwards' ;;
+    *) echo "unknown fault $fault" >&2; exit 2 ;;
+esac
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ld-fault.XXXXXX")
+pid=""
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+"$FAKE" --port-file "$work/port" --fault "$fault" --after 300 --every 7 \
+    >"$work/server.log" 2>&1 </dev/null &
+pid=$!
+for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
+[ -s "$work/port" ] || { echo "fake server did not start"; cat "$work/server.log"; exit 1; }
+port=$(cat "$work/port")
+
+# a short reply timeout only where a stall is the point: a loaded CI host
+# can pause a sanitizer build for longer than one would like
+reply_timeout=5000
+[ "$fault" = stall ] && reply_timeout=1000
+timeout 60 "$LOAD" --port "$port" --server-pid "$pid" --clients 8 --threads 2 \
+    --pipeline 4 --keyspace 500 --requests 20000 --duration 5 --reply-timeout "$reply_timeout" \
+    --connect-timeout 2000 --check all --config-writer --key-prefix "fault-$fault" \
+    >"$work/out" 2>&1
+rc=$?
+cat "$work/out"
+
+# stop the server by PID and collect its status (only its parent can)
+if kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; fi
+wait "$pid"
+status=$?
+pid=""
+if [ "$status" -gt 128 ]; then
+    echo "fake server: killed by signal $((status - 128)) (SIG$(kill -l $((status - 128))))"
+else
+    echo "fake server: exit status $status"
+fi
+
+fails=0
+check() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((fails + 1)); fi; }
+if [ "$want" = pass ]; then
+    check "exit 0 against fault '$fault' (got $rc)" '[ $rc -eq 0 ]'
+    check "no checker failed" '! grep -q FAILED "$work/out"'
+    if [ -n "${evidence:-}" ]; then
+        check "config checker skipped with the server's reason" 'grep -Eq "^  config +$evidence" "$work/out"'
+        check "the skip is also said on stderr" 'grep -q "warning: checker config SKIPPED" "$work/out"'
+    else
+        check "config checker really ran (CONFIG SETs acknowledged)" \
+              'grep -Eq "^  config +passed .* [1-9][0-9]* CONFIG SETs acknowledged" "$work/out"'
+    fi
+else
+    check "exit 1 against fault '$fault' (got $rc)" '[ $rc -eq 1 ]'
+    check "checker $want FAILED" 'grep -Eq "^  $want +FAILED" "$work/out"'
+    check "its evidence names the fault ($evidence)" 'grep -Eq -- "$evidence" "$work/out"'
+fi
+if [ "$fault" = exit ]; then
+    check "the orchestrator saw the server die of SIGKILL (status $status)" '[ "$status" -eq 137 ]'
+else
+    check "fake server stopped by SIGTERM with status 0 (got $status)" '[ "$status" -eq 0 ]'
+fi
+echo "test_fault $fault: $fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,95 @@
+/*
+ * loadtest/opts.c: defaults, both spellings of a value, the checker list,
+ * and usage errors (which make mmcache-load exit 2).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ld.h"
+
+#define ARGS(...) ((char *[]){ "mmcache-load", __VA_ARGS__, NULL })
+#define NARGS(...) ((int)(sizeof((char *[]){ "mmcache-load", __VA_ARGS__ }) / sizeof(char *)))
+#define PARSE(o, err, ...) ld_opts_parse(o, NARGS(__VA_ARGS__), ARGS(__VA_ARGS__), err, sizeof(err))
+
+static void test_defaults_are_bounded(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+    char *argv[] = { "mmcache-load", NULL };
+
+    assert_int_equal(ld_opts_parse(&o, 1, argv, err, sizeof(err)), 0);
+    assert_string_equal(o.host, "127.0.0.1");
+    assert_true(o.requests > 0);            /* never unbounded */
+    assert_true(o.checks & (1u << LD_CHK_TAGGED));
+    assert_true(o.checks & (1u << LD_CHK_COUNTER));
+    assert_true(o.checks & (1u << LD_CHK_LIVENESS));
+    assert_false(o.checks & (1u << LD_CHK_STATS));
+}
+
+static void test_values_and_flags(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+
+    assert_int_equal(PARSE(&o, err, "--port=7000", "--clients", "8", "--threads", "4",
+                           "--pipeline", "16", "--duration", "1.5", "--ratio", "1:2:3:4:5",
+                           "--dist", "zipf:0.8", "--check", "all", "--config-writer",
+                           "--json", "--key-prefix", "run7"), 0);
+    assert_int_equal(o.port, 7000);
+    assert_int_equal(o.clients, 8);
+    assert_int_equal(o.threads, 4);
+    assert_int_equal(o.pipeline, 16);
+    assert_true(o.duration_s == 1.5);
+    assert_int_equal(o.requests, 0);        /* --duration alone bounds it */
+    assert_int_equal(o.ratio[4], 5);
+    assert_true(o.zipf == 0.8);
+    assert_int_equal(o.checks, (1u << LD_NCHECKS) - 1);
+    assert_true(o.config_writer && o.json);
+    assert_string_equal(o.prefix, "run7");
+}
+
+static void test_threads_capped_by_clients(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+
+    assert_int_equal(PARSE(&o, err, "--clients", "2", "--threads", "8"), 0);
+    assert_int_equal(o.threads, 2);
+}
+
+static void test_usage_errors(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+
+    assert_int_equal(PARSE(&o, err, "--port", "0"), -1);
+    assert_non_null(strstr(err, "--port"));
+    assert_int_equal(PARSE(&o, err, "--ratio", "1:2:3"), -1);
+    assert_int_equal(PARSE(&o, err, "--ratio", "0:0:0:0:0"), -1);
+    assert_int_equal(PARSE(&o, err, "--check", "tagged,bogus"), -1);
+    assert_int_equal(PARSE(&o, err, "--dist", "zipf:1.5"), -1);
+    assert_int_equal(PARSE(&o, err, "--frobnicate"), -1);
+    assert_int_equal(PARSE(&o, err, "--clients"), -1);
+    assert_int_equal(PARSE(&o, err, "--key-prefix", "a b"), -1);
+    assert_int_equal(PARSE(&o, err, "--duration", "-1"), -1);
+    assert_int_equal(PARSE(&o, err, "stray"), -1);
+    /* the writer without its checker would change config for nothing */
+    assert_int_equal(PARSE(&o, err, "--config-writer"), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_are_bounded),
+        cmocka_unit_test(test_values_and_flags),
+        cmocka_unit_test(test_threads_capped_by_clients),
+        cmocka_unit_test(test_usage_errors),
+    };
+
+    return cmocka_run_group_tests_name("loadtest_opts", tests, NULL, NULL);
+}

@@ -30,6 +30,7 @@
 #define START_BOUND_MS 10000
 #define MAX_ARGS 96
 #define MAX_LOGS 64
+#define FILL_BATCH 500     /* SETs in flight at once in harness_fill() */
 
 static char logs[MAX_LOGS][256];
 static int nlogs;
@@ -54,20 +55,24 @@ int harness_is_redis(void)
     return v && strcmp(v, "redis") == 0;
 }
 
+const char *harness_mmcache_bin(void)
+{
+    const char *v = getenv("MMCACHE_BIN");
+    return v && *v ? v : MMCACHE_DEFAULT_BIN;
+}
+
 static const char *server_bin(void)
 {
-    const char *v;
     if (harness_is_redis()) {
-        v = getenv("REDIS_SERVER_BIN");
+        const char *v = getenv("REDIS_SERVER_BIN");
         return v && *v ? v : "redis-server";
     }
-    v = getenv("MMCACHE_BIN");
-    return v && *v ? v : MMCACHE_DEFAULT_BIN;
+    return harness_mmcache_bin();
 }
 
 /* Bind 127.0.0.1:0, read the port back, close. The port may be taken
  * again before the server binds it: harness_start() retries. */
-static int free_port(void)
+int harness_free_port(void)
 {
     struct sockaddr_in sa = {0};
     socklen_t len = sizeof(sa);
@@ -91,17 +96,45 @@ static int push_args(const char **argv, int n, const char *const *more)
     return n;
 }
 
-static pid_t spawn(const char *bin, int port, const char *log,
+/* fork and exec argv[0] (searched in PATH when it has no '/'), its
+ * stdout+stderr into `log` opened with `oflag` (O_APPEND or O_TRUNC),
+ * stdin from /dev/null, SIGKILLed when the test process dies. */
+static pid_t fork_exec(const char *const *argv, const char *log, int oflag)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+
+    /* child */
+    int fd = open(log, O_WRONLY | O_CREAT | oflag, 0644);
+    int nul = open("/dev/null", O_RDONLY);
+    if (fd >= 0) {
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+    }
+    if (nul >= 0)
+        dup2(nul, STDIN_FILENO);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    signal(SIGPIPE, SIG_DFL);
+    execvp(argv[0], (char *const *)argv);
+    fprintf(stderr, "harness: exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static pid_t spawn(const char *bin, const char *conf, int port, const char *log,
                    const char *const *args, const char *const *mm_args,
                    const char *const *redis_args)
 {
     const char *argv[MAX_ARGS];
     char portbuf[16];
     int n = 0;
-    pid_t pid;
 
     snprintf(portbuf, sizeof(portbuf), "%d", port);
     argv[n++] = bin;
+    if (conf)
+        argv[n++] = conf;   /* redis-server reads a config file only here */
     argv[n++] = "--port";
     argv[n++] = portbuf;
     argv[n++] = "--bind";
@@ -120,30 +153,20 @@ static pid_t spawn(const char *bin, int port, const char *log,
         n = push_args(argv, n, mm_args);
     }
     argv[n] = NULL;
-
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    if (pid != 0)
-        return pid;
-
-    /* child */
-    int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    int nul = open("/dev/null", O_RDONLY);
-    if (fd >= 0) {
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-    }
-    if (nul >= 0)
-        dup2(nul, STDIN_FILENO);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    signal(SIGPIPE, SIG_DFL);
-    execvp(bin, (char *const *)argv);
-    fprintf(stderr, "harness: exec %s: %s\n", bin, strerror(errno));
-    _exit(127);
+    return fork_exec(argv, log, O_APPEND);
 }
 
-static int ping_ok(int port)
+pid_t harness_spawn_mmcache(const char *const *args, const char *out)
+{
+    const char *argv[MAX_ARGS];
+    int n = 0;
+    argv[n++] = harness_mmcache_bin();
+    n = push_args(argv, n, args);
+    argv[n] = NULL;
+    return fork_exec(argv, out, O_TRUNC);
+}
+
+int harness_ping(int port)
 {
     struct timeval tv = {0, 300000};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
@@ -160,8 +183,34 @@ static int ping_ok(int port)
     return ok;
 }
 
+int harness_await_ready(struct harness_server *s, pid_t pid, int port)
+{
+    long long deadline = harness_now_ms() + START_BOUND_MS;
+    int status;
+    while (harness_now_ms() < deadline) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return -1;          /* exited */
+        if (harness_ping(port)) {
+            s->pid = pid;
+            s->port = port;
+            return 0;
+        }
+        harness_sleep_ms(20);
+    }
+    kill(pid, SIGKILL);         /* never answered: give up on this one */
+    waitpid(pid, &status, 0);
+    return -1;
+}
+
 int harness_start(struct harness_server *s, const char *const *args,
                   const char *const *mm_args, const char *const *redis_args)
+{
+    return harness_start_file(s, NULL, args, mm_args, redis_args);
+}
+
+int harness_start_file(struct harness_server *s, const char *conf,
+                       const char *const *args, const char *const *mm_args,
+                       const char *const *redis_args)
 {
     const char *bin = server_bin();
     const char *tmp = getenv("TMPDIR");
@@ -185,7 +234,7 @@ int harness_start(struct harness_server *s, const char *const *args,
         snprintf(logs[nlogs++], sizeof(logs[0]), "%s", s->log);
 
     for (int attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-        int port = free_port();
+        int port = harness_free_port();
         if (port < 0)
             continue;
         FILE *lf = fopen(s->log, "a");
@@ -194,29 +243,14 @@ int harness_start(struct harness_server *s, const char *const *args,
                     bin, port, attempt + 1);
             fclose(lf);
         }
-        pid_t pid = spawn(bin, port, s->log, args, mm_args, redis_args);
+        pid_t pid = spawn(bin, conf, port, s->log, args, mm_args, redis_args);
         if (pid < 0) {
             perror("harness: fork");
             return -1;
         }
-        long long deadline = harness_now_ms() + START_BOUND_MS;
-        int status;
-        while (harness_now_ms() < deadline) {
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                pid = 0;        /* exited: port taken or bad flags; retry */
-                break;
-            }
-            if (ping_ok(port)) {
-                s->pid = pid;
-                s->port = port;
-                return 0;
-            }
-            harness_sleep_ms(20);
-        }
-        if (pid > 0) {          /* never answered: give up on this one */
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-        }
+        if (harness_await_ready(s, pid, port) == 0)
+            return 0;
+        /* exited (port taken or bad flags) or never answered: retry */
     }
     fprintf(stderr, "harness: %s did not come up after %d attempts\n", bin,
             START_ATTEMPTS);
@@ -425,4 +459,83 @@ long long harness_info_ll(redisContext *c, const char *field)
     if (r)
         freeReplyObject(r);
     return v;
+}
+
+long harness_fill(redisContext *c, const char *prefix, long n, size_t vlen,
+                  char *err, size_t errcap, long long *max_used,
+                  long long maxmem)
+{
+    char *v = malloc(vlen);
+    long errors = 0;
+    if (!v)
+        return -1;
+    memset(v, 'x', vlen);
+    for (long base = 0; base < n; base += FILL_BATCH) {
+        long end = base + FILL_BATCH < n ? base + FILL_BATCH : n;
+        for (long i = base; i < end; i++)
+            redisAppendCommand(c, "SET %s:%ld %b", prefix, i, v, vlen);
+        for (long i = base; i < end; i++) {
+            redisReply *r = NULL;
+            if (redisGetReply(c, (void **)&r) != REDIS_OK) {
+                fprintf(stderr, "harness: connection lost during fill: %s\n",
+                        c->errstr);
+                errors = -1;
+                goto out_free;
+            }
+            if (r->type == REDIS_REPLY_ERROR && errors++ == 0 && err)
+                snprintf(err, errcap, "%s", r->str);
+            freeReplyObject(r);
+        }
+        if (max_used) {
+            long long used = harness_info_ll(c, "used_memory");
+            if (used > *max_used)
+                *max_used = used;
+            if (used > maxmem + HARNESS_MEM_SLACK)
+                fprintf(stderr, "used_memory %lld > maxmemory %lld + %d after %ld keys\n",
+                        used, maxmem, HARNESS_MEM_SLACK, end);
+        }
+    }
+out_free:
+    free(v);
+    return errors;
+}
+
+int harness_idle_client(int port)
+{
+    char buf[16];
+    int eof;
+    int fd = harness_raw_connect(port, 3000);
+    if (fd < 0)
+        return -1;
+    if (harness_write_all(fd, "PING\r\n", 6) != 0 ||
+        harness_read_until(fd, buf, 7, 3000, &eof) != 7) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms)
+{
+    long long t0 = harness_now_ms();
+    while (harness_now_ms() - t0 < bound_ms) {
+        redisReply *r = redisCommand(busy, "PING");
+        int pong = r && r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0;
+        if (r)
+            freeReplyObject(r);
+        if (!pong) {
+            fprintf(stderr, "harness: the busy client's PING got no PONG%s%s\n",
+                    busy->err ? ": " : "", busy->err ? busy->errstr : "");
+            return -2;
+        }
+        size_t n;
+        int closed = harness_wait_closed(idle_fd, 200, &n);
+        if (n != 0) {
+            fprintf(stderr, "harness: the idle client was sent %zu bytes\n", n);
+            return -2;
+        }
+        if (closed)
+            return harness_now_ms() - t0;
+    }
+    return -1;
 }

@@ -41,6 +41,45 @@ int harness_start(struct harness_server *s, const char *const *args,
                   const char *const *mm_args, const char *const *redis_args);
 
 /*
+ * harness_start() with a config file as the first argument (`server FILE
+ * --port P ...`), the one place redis-server reads one; mmcache takes it
+ * there too. Flags after it override the file in both.
+ */
+int harness_start_file(struct harness_server *s, const char *conf,
+                       const char *const *args, const char *const *mm_args,
+                       const char *const *redis_args);
+
+/* The mmcache binary: $MMCACHE_BIN, else the path CMake compiled in (for
+ * tests that run it themselves, whatever MMCACHE_TEST_AGAINST says). */
+const char *harness_mmcache_bin(void);
+
+/* A 127.0.0.1 port that was free a moment ago (bind to port 0, read it
+ * back, close): another process may take it before the caller does. */
+int harness_free_port(void);
+
+/*
+ * Run mmcache (harness_mmcache_bin()) with `args` (NULL-terminated, may be
+ * NULL) after argv[0], for tests that need a command line the harness
+ * does not write (no --port, a file with errors): stdout and stderr into
+ * `out` (emptied first), stdin from /dev/null, SIGKILLed should the test
+ * process die. Returns the PID or -1; the caller waits for it
+ * (harness_await_ready(), harness_wait_exit()).
+ */
+pid_t harness_spawn_mmcache(const char *const *args, const char *out);
+
+/*
+ * Wait (bounded, 10 s) until the server the caller started as `pid`
+ * answers PING on `port`: then 0, with s->pid and s->port set (nothing
+ * else of *s is touched). -1 when it exited first, or never answered and
+ * was killed; it has been reaped either way.
+ */
+int harness_await_ready(struct harness_server *s, pid_t pid, int port);
+
+/* 1 when a server on 127.0.0.1:port answers PING with PONG within
+ * 300 ms, else 0. */
+int harness_ping(int port);
+
+/*
  * SIGTERM the server by PID and wait up to `bound_ms` (SIGKILL after).
  * Returns the exit status (0..255), 128+signal when killed by a signal,
  * or -1 on error. The log file is kept for harness_finish().
@@ -79,6 +118,38 @@ size_t harness_read_until(int fd, char *buf, size_t want, int timeout_ms,
 /* Wait until the peer closes (EOF/RST) within timeout_ms, discarding any
  * data. Returns 1 when closed, 0 on timeout. Bytes read go to *nread. */
 int harness_wait_closed(int fd, int timeout_ms, size_t *nread);
+
+/*
+ * Eviction runs before each command, so the command that reads used_memory
+ * (INFO) sees its own working memory on top: Redis 7 reports up to ~1.3 KB
+ * over maxmemory there. Allow one command's worth, not a trend.
+ */
+#define HARNESS_MEM_SLACK (64 * 1024)
+
+/*
+ * SET `prefix`:0 .. `prefix`:n-1 to vlen bytes of 'x', pipelined 500 at a
+ * time. Returns the number of error replies (the first one into err when
+ * err is not NULL), or -1 when the connection was lost. With max_used,
+ * INFO's used_memory is read after each batch, the highest kept in
+ * *max_used, and a line goes to stderr when it passes maxmem +
+ * HARNESS_MEM_SLACK.
+ */
+long harness_fill(redisContext *c, const char *prefix, long n, size_t vlen,
+                  char *err, size_t errcap, long long *max_used,
+                  long long maxmem);
+
+/* A raw connection (3 s timeouts) that has sent one PING and read its
+ * reply, so the server has surely accepted it, and now stays idle. -1 on
+ * error. */
+int harness_idle_client(int port);
+
+/*
+ * The idle timeout at work: wait up to bound_ms for the server to close
+ * `idle_fd` without a word, while `busy` sends a PING every ~200 ms.
+ * Returns the milliseconds it took; -1 when it stayed open; -2 when busy
+ * got no PONG or the idle client was sent data (said on stderr).
+ */
+long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms);
 
 /* Value of `field` in an INFO reply ("field:value\r\n"), as long long;
  * -1 when missing. */

@@ -115,72 +115,18 @@ static void test_idle_timeout(void **state)
     start(args, NULL, NULL);
     redisContext *busy = harness_connect(&srv);
     assert_non_null(busy);
-    int idle = harness_raw_connect(srv.port, 3000);
+    int idle = harness_idle_client(srv.port);
     assert_true(idle >= 0);
-    char buf[16];
-    int eof;
-    assert_int_equal(harness_write_all(idle, "PING\r\n", 6), 0);
-    assert_int_equal(harness_read_until(idle, buf, 7, 3000, &eof), 7);
 
-    long long t0 = harness_now_ms();
-    int closed = 0;
-    /* the busy client talks every 200 ms for up to 6 s: it must survive */
-    while (!closed && harness_now_ms() - t0 < 6000) {
-        EXPECT_STATUS(busy, "PONG", "PING");
-        size_t n;
-        closed = harness_wait_closed(idle, 200, &n);
-        assert_int_equal(n, 0);         /* closed without a word */
-    }
-    long long took = harness_now_ms() - t0;
-    assert_true(closed);
+    /* the busy client talks every 200 ms for up to 6 s: it must survive;
+     * the idle one is closed without a word */
+    long long took = harness_wait_idle_closed(busy, idle, 6000);
+    assert_true(took >= 0);
     assert_true(took >= 900);           /* idle for at least the timeout */
     close(idle);
     EXPECT_STATUS(busy, "PONG", "PING");
     redisFree(busy);
     stop_ok();
-}
-
-/*
- * Eviction runs before each command, so the command that reads used_memory
- * (INFO) sees its own working memory on top: Redis 7 reports up to ~1.3 KB
- * over maxmemory here. Allow one command's worth, not a trend.
- */
-#define MEM_SLACK (64 * 1024)
-
-/* SET n keys of vlen bytes pipelined in batches; returns the number of
- * error replies and stores the first one in err. */
-static long fill(redisContext *c, const char *prefix, long n, size_t vlen,
-                 char *err, size_t errcap, long long *max_used,
-                 long long maxmem)
-{
-    char *v = malloc(vlen);
-    long errors = 0;
-    memset(v, 'x', vlen);
-    for (long base = 0; base < n; base += 500) {
-        long end = base + 500 < n ? base + 500 : n;
-        for (long i = base; i < end; i++)
-            redisAppendCommand(c, "SET %s:%ld %b", prefix, i, v, vlen);
-        for (long i = base; i < end; i++) {
-            redisReply *r = NULL;
-            if (redisGetReply(c, (void **)&r) != REDIS_OK)
-                fail_msg("connection lost during fill: %s", c->errstr);
-            if (r->type == REDIS_REPLY_ERROR) {
-                if (errors++ == 0 && err)
-                    snprintf(err, errcap, "%s", r->str);
-            }
-            freeReplyObject(r);
-        }
-        if (max_used) {
-            long long used = harness_info_ll(c, "used_memory");
-            if (used > *max_used)
-                *max_used = used;
-            if (used > maxmem + MEM_SLACK)
-                fprintf(stderr, "used_memory %lld > maxmemory %lld + %d after %ld keys\n",
-                        used, maxmem, MEM_SLACK, end);
-        }
-    }
-    free(v);
-    return errors;
 }
 
 static void test_maxmemory_allkeys_lru(void **state)
@@ -195,12 +141,12 @@ static void test_maxmemory_allkeys_lru(void **state)
     long long max_used = 0;
     char err[256] = "";
     /* 5x the limit: 80k keys of 1 KiB */
-    long errors = fill(c, "lru", 80000, 1024, err, sizeof(err), &max_used, maxmem);
+    long errors = harness_fill(c, "lru", 80000, 1024, err, sizeof(err), &max_used, maxmem);
     if (errors)
         fprintf(stderr, "first error: %s\n", err);
     assert_int_equal(errors, 0);        /* allkeys-lru never refuses a SET */
     fprintf(stderr, "max used_memory %lld of maxmemory %lld\n", max_used, maxmem);
-    assert_true(max_used > 0 && max_used <= maxmem + MEM_SLACK);
+    assert_true(max_used > 0 && max_used <= maxmem + HARNESS_MEM_SLACK);
     assert_true(harness_info_ll(c, "evicted_keys") > 0);
     redisReply *r = CMD(c, "DBSIZE");
     assert_true(r->integer > 1000 && r->integer < 80000);
@@ -224,7 +170,7 @@ static void test_maxmemory_noeviction(void **state)
     assert_non_null(c);
     char err[256] = "";
     /* 3x the limit: it has to refuse somewhere */
-    long errors = fill(c, "ne", 24000, 1024, err, sizeof(err), NULL, 0);
+    long errors = harness_fill(c, "ne", 24000, 1024, err, sizeof(err), NULL, 0);
     assert_true(errors > 0);
     assert_string_equal(err, oom);
     assert_int_equal(harness_info_ll(c, "evicted_keys"), 0);

@@ -14,10 +14,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO };
 
 struct cfg_desc {
     const char *name;
@@ -43,6 +44,15 @@ static const struct cfg_desc descs[] = {
     {"client-output-buffer-limit", K_MEM, F(client_output_buffer_limit), 0, INT64_MAX, true, "max pending output per client (0 = none)"},
     {"proto-max-bulk-len", K_MEMLL, F(proto_max_bulk_len), 1024 * 1024, INT64_MAX, true, "max bulk string length in a request"},
     {"hz", K_UINT, F(hz), 1, 500, true, "active expiry cycles per second"},
+    {"loader", K_LOADER, F(loader), 0, 0, true, "where misses load from: none | synthetic | redis HOST:PORT | file DIR"},
+    {"loader-timeout-ms", K_UINT, F(loader_timeout_ms), 1, 3600000, true, "a client waiting for a load gets an error after this"},
+    {"loader-ttl", K_UINT, F(loader_ttl), 0, INT32_MAX, true, "seconds a loaded value stays cached (0 = no expiry)"},
+    {"loader-negative-ttl", K_UINT, F(loader_negative_ttl), 0, INT32_MAX, true, "seconds a miss or load error is remembered (0 = not)"},
+    {"loader-max-inflight", K_UINT, F(loader_max_inflight), 1, 1000000, true, "keys loading at once; beyond it GET gets an error"},
+    {"loader-threads", K_UINT, F(loader_threads), 1, 1024, false, "loader threads (origin calls block there, never on a worker)"},
+    {"loader-synthetic-latency-ms", K_UINT, F(loader_synthetic_latency_ms), 0, 3600000, true, "synthetic origin: time each load takes"},
+    {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes"},
+    {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1"},
 };
 #undef F
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
@@ -50,14 +60,19 @@ static const struct cfg_desc descs[] = {
 const char *const cfg_names[] = {
     "bind", "port", "threads", "shards", "maxmemory", "maxmemory-policy",
     "maxclients", "timeout", "loglevel", "client-query-buffer-limit",
-    "client-output-buffer-limit", "proto-max-bulk-len", "hz", NULL,
+    "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
+    "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
+    "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
+    "loader-synthetic-error-rate", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
 static const char *const level_names[] = {"debug", "verbose", "notice", "warning"};
+static const char *const loader_names[] = {"none", "synthetic", "redis", "file"};
 
 const char *cfg_policy_name(enum cfg_policy p) { return policy_names[p]; }
 const char *cfg_loglevel_name(enum cfg_loglevel l) { return level_names[l]; }
+const char *cfg_loader_name(enum cfg_loader k) { return loader_names[k]; }
 
 void cfg_defaults(struct cfg *c)
 {
@@ -79,6 +94,15 @@ void cfg_defaults(struct cfg *c)
     c->client_output_buffer_limit = 256ULL * 1024 * 1024;
     c->proto_max_bulk_len = 512LL * 1024 * 1024;
     c->hz = 10;
+    c->loader = CFG_LOADER_NONE;
+    c->loader_timeout_ms = 1000;
+    c->loader_ttl = 300;
+    c->loader_negative_ttl = 0;
+    c->loader_max_inflight = 1024;
+    c->loader_threads = 8;
+    c->loader_synthetic_latency_ms = 0;
+    c->loader_synthetic_value_size = 0;
+    c->loader_synthetic_error_rate = 0;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)
@@ -111,6 +135,12 @@ static const struct cfg_desc *find(const char *name)
         if (strcasecmp(descs[i].name, name) == 0)
             return &descs[i];
     return NULL;
+}
+
+bool cfg_takes_words(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d && d->kind == K_LOADER;
 }
 
 bool cfg_is_live(const char *name)
@@ -198,6 +228,96 @@ static int set_addr(char *field, size_t cap, const char *value, char *err, size_
     return 0;
 }
 
+/* `none`, `synthetic`, `redis HOST:PORT` (HOST a name, an IPv4 address or
+ * [IPv6]) or `file DIR` (an existing directory, kept absolute so that the
+ * spec means the same whatever the working directory). The directory's
+ * existence is checked here, so a config naming a missing one is refused
+ * at start-up and by a reload, instead of failing every load later. */
+static int set_loader(struct cfg *c, const char *value, char *err, size_t errlen)
+{
+    size_t wlen = strcspn(value, " \t");
+    const char *rest = value + wlen;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    char word[16] = "";
+    if (wlen < sizeof(word))
+        memcpy(word, value, wlen), word[wlen] = 0;
+    int k = pick(loader_names, 4, word);
+    if (k < 0) {
+        snprintf(err, errlen, "argument must be one of: none, synthetic, redis HOST:PORT, "
+                 "file DIR (got '%s')", value);
+        return -1;
+    }
+    char arg[CFG_LOADER_ARGLEN];
+    arg[0] = 0;
+    if (k == CFG_LOADER_NONE || k == CFG_LOADER_SYNTHETIC) {
+        if (*rest) {
+            snprintf(err, errlen, "'%s' takes no argument (got '%s')", loader_names[k], value);
+            return -1;
+        }
+    } else if (k == CFG_LOADER_REDIS) {
+        const char *colon = strrchr(rest, ':');
+        const char *host_end = colon;
+        bool bracket = rest[0] == '[';
+        if (bracket)
+            host_end = strchr(rest, ']');
+        char *end;
+        long port = colon ? strtol(colon + 1, &end, 10) : 0;
+        bool ok = colon && host_end && host_end > rest + bracket &&
+                  (!bracket || host_end + 1 == colon) && isdigit((unsigned char)colon[1]) &&
+                  !*end && port >= 1 && port <= 65535 && !strpbrk(rest, " \t") &&
+                  (bracket || !memchr(rest, ':', (size_t)(colon - rest))) &&
+                  strlen(rest) < sizeof(arg);
+        if (!ok) {
+            snprintf(err, errlen, "'redis' needs HOST:PORT, e.g. redis 127.0.0.1:6380 or "
+                     "redis [::1]:6380 (got '%s')", value);
+            return -1;
+        }
+        strcpy(arg, rest);
+    } else {
+        char *abs = *rest ? realpath(rest, NULL) : NULL;
+        struct stat st;
+        if (!*rest) {
+            snprintf(err, errlen, "'file' needs a directory, e.g. file /srv/values (got '%s')", value);
+            return -1;
+        }
+        const char *why = NULL;
+        if (!abs || stat(abs, &st) < 0)
+            why = strerror(errno);
+        else if (!S_ISDIR(st.st_mode))
+            why = "not a directory";
+        else if (strlen(abs) >= sizeof(arg))
+            why = "path too long";
+        if (why) {
+            snprintf(err, errlen, "'file' needs an existing directory: '%s': %s", rest, why);
+            free(abs);
+            return -1;
+        }
+        strcpy(arg, abs);
+        free(abs);
+    }
+    c->loader = (enum cfg_loader)k;
+    strcpy(c->loader_arg, arg);
+    return 0;
+}
+
+/* 0..1, as a plain decimal ("0.05", "1", ".5"); no exponents, no NaN. */
+static int set_ratio(double *field, const char *value, char *err, size_t errlen)
+{
+    char *end;
+    bool ok = (isdigit((unsigned char)value[0]) || value[0] == '.') &&
+              strspn(value, "0123456789.") == strlen(value);
+    errno = 0;
+    double v = ok ? strtod(value, &end) : -1;
+    if (!ok || errno || *end || !(v >= 0 && v <= 1)) {
+        snprintf(err, errlen, "argument must be a number between 0 and 1, e.g. 0.05 (got '%s')",
+                 value);
+        return -1;
+    }
+    *field = v;
+    return 0;
+}
+
 int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen)
 {
     const struct cfg_desc *d = find(name);
@@ -225,6 +345,10 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         }
         c->policy = (enum cfg_policy)i;
         return 0;
+    case K_LOADER:
+        return set_loader(c, value, err, errlen);
+    case K_RATIO:
+        return set_ratio((double *)(void *)field, value, err, errlen);
     case K_LOGLEVEL:
         if ((i = pick(level_names, 4, value)) < 0) {
             join(words, sizeof(words), level_names, 4);
@@ -251,6 +375,11 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;
     case K_LOGLEVEL: snprintf(buf, cap, "%s", level_names[c->loglevel]); break;
+    case K_LOADER:
+        snprintf(buf, cap, "%s%s%s", loader_names[c->loader], c->loader_arg[0] ? " " : "",
+                 c->loader_arg);
+        break;
+    case K_RATIO: snprintf(buf, cap, "%g", *(const double *)(const void *)field); break;
     }
     return 0;
 }

@@ -24,6 +24,9 @@
 
 enum cfg_policy { CFG_ALLKEYS_LRU = 0, CFG_VOLATILE_LRU, CFG_ALLKEYS_RANDOM, CFG_NOEVICTION };
 enum cfg_loglevel { CFG_LOG_DEBUG = 0, CFG_LOG_VERBOSE, CFG_LOG_NOTICE, CFG_LOG_WARNING };
+/* Where misses are loaded from: `loader none|synthetic|redis HOST:PORT|file DIR`. */
+enum cfg_loader { CFG_LOADER_NONE = 0, CFG_LOADER_SYNTHETIC, CFG_LOADER_REDIS, CFG_LOADER_FILE };
+#define CFG_LOADER_ARGLEN 1024   /* "host:port" or an absolute directory */
 
 #define CFG_ERRLEN 512   /* room for any message this module writes */
 
@@ -45,6 +48,17 @@ struct cfg {
     uint64_t client_output_buffer_limit;  /* bytes pending per client, 0 = none */
     long long proto_max_bulk_len;
     unsigned hz;                    /* active expiry cycles per second */
+    /* the read-through loader (docs/loader.md); live except loader_threads */
+    enum cfg_loader loader;
+    char loader_arg[CFG_LOADER_ARGLEN];   /* redis: "host:port"; file: absolute dir; else "" */
+    unsigned loader_timeout_ms;     /* a waiting client gets an error after this */
+    unsigned loader_ttl;            /* seconds a loaded value is kept, 0 = no expiry */
+    unsigned loader_negative_ttl;   /* seconds a miss or error is remembered, 0 = not */
+    unsigned loader_max_inflight;   /* distinct keys loading at once */
+    unsigned loader_threads;        /* fixed at start-up: loader pool size */
+    unsigned loader_synthetic_latency_ms;
+    unsigned loader_synthetic_value_size;  /* values are padded to this length */
+    double loader_synthetic_error_rate;    /* 0..1: share of loads that fail */
 };
 
 /* ---- settings (config.c) ---------------------------------------------------- */
@@ -60,10 +74,16 @@ void cfg_defaults(struct cfg *c);
  */
 int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_t errlen);
 
+/* Room for any value cfg_get writes (the longest is a loader spec). */
+#define CFG_VALUE_MAX (CFG_LOADER_ARGLEN + 16)
 /* Value of `name` as CONFIG GET shows it. -1 for unknown names. */
 int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap);
 /* Directive names in canonical order, NULL-terminated. */
 extern const char *const cfg_names[];
+/* Settings whose value is several words (`loader redis HOST:PORT`): the
+ * config file joins them with a space; a flag or CONFIG SET passes them as
+ * one argument ("redis 127.0.0.1:6380"). */
+bool cfg_takes_words(const char *name);
 /* false for settings a running server cannot change (bind, port, ...). */
 bool cfg_is_live(const char *name);
 /* The canonical spelling of a setting's name, NULL if unknown. */
@@ -73,6 +93,7 @@ const char *cfg_canonical_name(const char *name);
 int cfg_parse_memory(const char *s, uint64_t *out);
 const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_loglevel_name(enum cfg_loglevel l);
+const char *cfg_loader_name(enum cfg_loader k);
 
 /* ---- command line (config.c) ---------------------------------------------------- */
 

@@ -177,6 +177,16 @@ static const char *first_word(char *line)
     return name ? name : p;
 }
 
+/* The value of a directive line: argv[1], or for a setting that takes
+ * words (`loader redis 127.0.0.1:6380`) every word joined by one space. */
+static void join_words(char **argv, int argc, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int i = 1; i < argc && used < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i > 1 ? " " : "", argv[i]);
+}
+
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 {
     size_t len, pos = 0;
@@ -202,13 +212,14 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
                      "see mmcache.conf or mmcache --help)", path, lineno, argv[0],
                      cfg_names[0], cfg_names[1], cfg_names[2]);
             rc = -1;
-        } else if (argc != 2) {
+        } else if (argc != 2 && !cfg_takes_words(name)) {
             snprintf(err, errlen, "%s:%d: '%s' takes exactly one value (got %d)", path,
                      lineno, name, argc - 1);
             rc = -1;
         } else {
-            char e[CFG_ERRLEN];
-            if (cfg_set(c, name, argv[1], e, sizeof(e))) {
+            char e[CFG_ERRLEN], value[CFG_VALUE_MAX];
+            join_words(argv, argc, value, sizeof(value));
+            if (cfg_set(c, name, value, e, sizeof(e))) {
                 snprintf(err, errlen, "%s:%d: '%s': %s", path, lineno, name, e);
                 rc = -1;
             }
@@ -251,8 +262,12 @@ static void out_directive(struct out *o, const char *name, const char *value)
     out_add(o, name, strlen(name));
     out_add(o, " ", 1);
     int plain = *value != 0;
+    /* `loader redis 127.0.0.1:6380` reads back the same as one argument,
+     * as long as its words are separated by single spaces */
+    int words = cfg_takes_words(name) && !strstr(value, "  ") && value[0] != ' ' &&
+                value[strlen(value) - (*value != 0)] != ' ';
     for (const char *p = value; *p; p++)
-        if (isspace((unsigned char)*p) || *p == '"' || *p == '\'' || *p == '\\' ||
+        if ((isspace((unsigned char)*p) && !(words && *p == ' ')) || *p == '"' || *p == '\'' || *p == '\\' ||
             !isprint((unsigned char)*p))
             plain = 0;
     if (plain) {
@@ -281,11 +296,12 @@ static void out_directive(struct out *o, const char *name, const char *value)
  * the operator wrote it ("100mb" rather than "104857600"). */
 static int line_matches(const struct cfg *c, const char *name, char **argv, int argc)
 {
-    if (argc != 2)
+    if (argc != 2 && !(argc > 2 && cfg_takes_words(name)))
         return 0;
     struct cfg tmp = *c;
-    char e[CFG_ERRLEN], want[128], got[128];
-    if (cfg_set(&tmp, name, argv[1], e, sizeof(e)))
+    char e[CFG_ERRLEN], want[CFG_VALUE_MAX], got[CFG_VALUE_MAX], value[CFG_VALUE_MAX];
+    join_words(argv, argc, value, sizeof(value));
+    if (cfg_set(&tmp, name, value, e, sizeof(e)))
         return 0;
     cfg_get(c, name, want, sizeof(want));
     cfg_get(&tmp, name, got, sizeof(got));
@@ -301,7 +317,7 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, struct ou
     char *done = calloc(ndone, 1);
     if (!done)
         return -1;
-    char *line, *argv[FILE_MAX_ARGS], value[128];
+    char *line, *argv[FILE_MAX_ARGS], value[CFG_VALUE_MAX];
     while (old && (line = next_line(old, oldlen, &pos)) != NULL) {
         char copy[4096];
         snprintf(copy, sizeof(copy), "%s", line);
@@ -330,7 +346,7 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, struct ou
     cfg_defaults(&def);
     int header = 0;
     for (size_t i = 0; i < ndone; i++) {
-        char dv[128];
+        char dv[CFG_VALUE_MAX];
         cfg_get(c, cfg_names[i], value, sizeof(value));
         cfg_get(&def, cfg_names[i], dv, sizeof(dv));
         if (done[i] || strcmp(value, dv) == 0)

@@ -96,7 +96,7 @@ static void notef(cfg_note_fn *note, void *arg, const char *fmt, ...)
 /* Keep the running value of what cannot change live; note what changed. */
 static void merge_fixed(struct cfg *next, const struct cfg *cur, cfg_note_fn *note, void *arg)
 {
-    char was[128], now[128];
+    char was[CFG_VALUE_MAX], now[CFG_VALUE_MAX];
     for (size_t i = 0; cfg_names[i]; i++) {
         const char *name = cfg_names[i];
         cfg_get(cur, name, was, sizeof(was));
@@ -181,7 +181,7 @@ int cfg_config_set(size_t n, const char *const *names, const char *const *values
     cfg_read_unlock(cur);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!cfg_is_live(names[i])) {
-            char now[128];
+            char now[CFG_VALUE_MAX];
             cfg_get(&next, names[i], now, sizeof(now));
             snprintf(err, errlen, "can't set immutable config (restart with --%s to change it from %s)",
                      cfg_canonical_name(names[i]), now);

@@ -69,7 +69,7 @@ static SRV_HANDLER(config_get)
     const struct proto_arg *shown_as[CONFIG_MAX_NAMES] = { 0 };
     bool hit[CONFIG_MAX_NAMES] = { false };
     size_t n = config_names(names), found = 0;
-    char value[128];
+    char value[CFG_VALUE_MAX];
 
     for (size_t p = 2; p < argc; p++) {
         bool exact = !has_glob(&argv[p]);

@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 13   /* settings in cfg_names */
+#define NAMES 22   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -174,6 +174,15 @@ static void test_names_live_canonical(void **s)
         {"client-output-buffer-limit", true, "CLIENT-OUTPUT-BUFFER-LIMIT"},
         {"proto-max-bulk-len", true, "Proto-Max-Bulk-Len"},
         {"hz", true, "HZ"},
+        {"loader", true, "Loader"},
+        {"loader-timeout-ms", true, "LOADER-TIMEOUT-MS"},
+        {"loader-ttl", true, "Loader-TTL"},
+        {"loader-negative-ttl", true, "loader-NEGATIVE-ttl"},
+        {"loader-max-inflight", true, "Loader-Max-Inflight"},
+        {"loader-threads", false, "LOADER-THREADS"},
+        {"loader-synthetic-latency-ms", true, "Loader-Synthetic-Latency-MS"},
+        {"loader-synthetic-value-size", true, "LOADER-SYNTHETIC-VALUE-SIZE"},
+        {"loader-synthetic-error-rate", true, "loader-synthetic-ERROR-rate"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -355,10 +364,12 @@ static void test_every_directive_round_trips(void **s)
         {"::1", "::1"}, {"7001", "7001"}, {"3", "3"}, {"64", "64"},
         {"100mb", "104857600"}, {"volatile-lru", "volatile-lru"}, {"123", "123"},
         {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"}, {"1k", "1000"},
-        {"1mb", "1048576"}, {"42", "42"},
+        {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
+        {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
+        {"128", "128"}, {".25", "0.25"},
     };
     struct cfg def, c;
-    char err[CFG_ERRLEN], buf[128], dv[128];
+    char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
     cfg_defaults(&def);
     for (size_t i = 0; i < NAMES; i++) {
         c = def;
@@ -374,7 +385,7 @@ static void test_every_directive_round_trips(void **s)
             }
             /* what CONFIG GET shows is accepted back unchanged */
             struct cfg again = def;
-            char back[128];
+            char back[CFG_VALUE_MAX];
             assert_int_equal(cfg_set(&again, cfg_names[j], buf, err, sizeof(err)), 0);
             cfg_get(&again, cfg_names[j], back, sizeof(back));
             assert_string_equal(back, buf);
@@ -397,6 +408,92 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.client_output_buffer_limit, 1000);
     assert_int_equal(c.proto_max_bulk_len, 1048576);
     assert_int_equal(c.hz, 42);
+    assert_int_equal(c.loader, CFG_LOADER_REDIS);
+    assert_string_equal(c.loader_arg, "[::1]:6380");
+    assert_int_equal(c.loader_timeout_ms, 77);
+    assert_int_equal(c.loader_ttl, 0);
+    assert_int_equal(c.loader_negative_ttl, 5);
+    assert_int_equal(c.loader_max_inflight, 8);
+    assert_int_equal(c.loader_threads, 4);
+    assert_int_equal(c.loader_synthetic_latency_ms, 250);
+    assert_int_equal(c.loader_synthetic_value_size, 128);
+    assert_true(c.loader_synthetic_error_rate == 0.25);
+}
+
+/* The loader spec: each kind, its argument, and what is refused. */
+static void test_loader_spec(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dir[] = "/tmp/mmcache-spec-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    static const char *const good[][2] = {
+        {"none", "none"}, {"SYNTHETIC", "synthetic"}, {"redis 127.0.0.1:6380", "redis 127.0.0.1:6380"},
+        {"redis   localhost:1", "redis localhost:1"}, {"redis [::1]:65535", "redis [::1]:65535"},
+        {"file /", "file /"},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        cfg_defaults(&c);
+        if (cfg_set(&c, "loader", good[i][0], err, sizeof(err)))
+            fail_msg("loader '%s': %s", good[i][0], err);
+        cfg_get(&c, "loader", buf, sizeof(buf));
+        assert_string_equal(buf, good[i][1]);
+    }
+    /* a relative directory is kept absolute */
+    char cwd[512], want[1200];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir("/tmp"), 0);
+    snprintf(buf, sizeof(buf), "file %s", dir + 5);
+    assert_int_equal(cfg_set(&c, "loader", buf, err, sizeof(err)), 0);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(c.loader, CFG_LOADER_FILE);
+    assert_string_equal(c.loader_arg, dir);
+    snprintf(want, sizeof(want), "file %s", dir);
+    cfg_get(&c, "loader", buf, sizeof(buf));
+    assert_string_equal(buf, want);
+
+    static const char *const bad[][2] = {
+        {"", "argument must be one of: none, synthetic, redis HOST:PORT, file DIR (got '')"},
+        {"none x", "'none' takes no argument (got 'none x')"},
+        {"synthetic 1", "'synthetic' takes no argument (got 'synthetic 1')"},
+        {"redis", "'redis' needs HOST:PORT"}, {"redis :6380", "'redis' needs HOST:PORT"},
+        {"redis host:0", "'redis' needs HOST:PORT"}, {"redis host:65536", "'redis' needs HOST:PORT"},
+        {"redis host:12x", "'redis' needs HOST:PORT"}, {"redis ::1:6380", "'redis' needs HOST:PORT"},
+        {"redis [::1]6380", "'redis' needs HOST:PORT"}, {"redis a b:1", "'redis' needs HOST:PORT"},
+        {"file", "'file' needs a directory"},
+        {"file /nonexistent/mmcache", "'file' needs an existing directory: '/nonexistent/mmcache': "
+                                      "No such file or directory"},
+        {"file /etc/hostname", "'file' needs an existing directory: '/etc/hostname': not a directory"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        cfg_defaults(&c);
+        assert_int_equal(cfg_set(&c, "loader", "synthetic", err, sizeof(err)), 0);
+        if (cfg_set(&c, "loader", bad[i][0], err, sizeof(err)) != -1)
+            fail_msg("loader '%s' accepted", bad[i][0]);
+        if (strncmp(err, bad[i][1], strlen(bad[i][1])) != 0)
+            fail_msg("loader '%s': got '%s', want '%s...'", bad[i][0], err, bad[i][1]);
+        assert_int_equal(c.loader, CFG_LOADER_SYNTHETIC);   /* unchanged */
+    }
+    rmdir(dir);
+}
+
+/* The error rate is a plain decimal from 0 to 1. */
+static void test_ratio(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN];
+    cfg_defaults(&c);
+    static const char *const ok[] = {"0", "1", "0.5", ".5", "1.0", "0.000001"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_int_equal(cfg_set(&c, "loader-synthetic-error-rate", ok[i], err, sizeof(err)), 0);
+    assert_true(c.loader_synthetic_error_rate == 0.000001);
+    static const char *const no[] = {"", "-0.1", "1.01", "2", "nan", "inf", "1e-3", " 0.5",
+                                     "0.5 ", "+0.5", "0x1", "."};
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (cfg_set(&c, "loader-synthetic-error-rate", no[i], err, sizeof(err)) != -1)
+            fail_msg("error rate '%s' accepted", no[i]);
+    assert_true(c.loader_synthetic_error_rate == 0.000001);
 }
 
 /* An error message cut to the caller's buffer stays a C string. */
@@ -694,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_every_directive_round_trips),
+        cmocka_unit_test(test_loader_spec),
+        cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_small_error_buffer),
         cmocka_unit_test(test_memory_units),
         cmocka_unit_test(test_flags_both_forms),

@@ -82,7 +82,7 @@ static int load(struct cfg *c, const char *text, char *err, size_t errlen)
 static void load_bad(const char *text, int line, const char *msg)
 {
     struct cfg c;
-    char err[CFG_ERRLEN], want[CFG_ERRLEN];
+    char err[CFG_ERRLEN], want[CFG_ERRLEN + 256];
     assert_int_equal(load(&c, text, err, sizeof(err)), -1);
     snprintf(want, sizeof(want), "%s:%d: %s", path, line, msg);
     if (strcmp(err, want) != 0)
@@ -283,12 +283,16 @@ static void test_documented_file(void **s)
         {"maxmemory", "1"}, {"maxmemory-policy", "noeviction"}, {"maxclients", "1"},
         {"timeout", "1"}, {"loglevel", "debug"}, {"client-query-buffer-limit", "2mb"},
         {"client-output-buffer-limit", "1"}, {"proto-max-bulk-len", "2mb"}, {"hz", "1"},
+        {"loader", "synthetic"}, {"loader-timeout-ms", "5"}, {"loader-ttl", "0"},
+        {"loader-negative-ttl", "9"}, {"loader-max-inflight", "3"}, {"loader-threads", "2"},
+        {"loader-synthetic-latency-ms", "7"}, {"loader-synthetic-value-size", "100"},
+        {"loader-synthetic-error-rate", "0.5"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
     size_t n = 0;
     for (; cfg_names[n]; n++) {
-        char now[128], dv[128];
+        char now[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
         assert_string_equal(other[n][0], cfg_names[n]);
         assert_int_equal(cfg_set(&c, other[n][0], other[n][1], err, sizeof(err)), 0);
         cfg_get(&c, cfg_names[n], now, sizeof(now));
@@ -435,9 +439,30 @@ static void test_load_bad_value_every_directive(void **s)
         {"timeout \"\"", "'timeout': argument must be an integer between 0 and 2147483647 "
                          "inclusive (got '')"},
         {"port \" 80\"", "'port': argument must be an integer between 1 and 65535 inclusive (got ' 80')"},
+        {"loader memcached", "'loader': argument must be one of: none, synthetic, redis HOST:PORT, "
+                             "file DIR (got 'memcached')"},
+        {"loader redis localhost", "'loader': 'redis' needs HOST:PORT, e.g. redis 127.0.0.1:6380 "
+                                   "or redis [::1]:6380 (got 'redis localhost')"},
+        {"loader-timeout-ms 0", "'loader-timeout-ms': argument must be an integer between 1 and "
+                                "3600000 inclusive (got '0')"},
+        {"loader-ttl -1", "'loader-ttl': argument must be an integer between 0 and 2147483647 "
+                          "inclusive (got '-1')"},
+        {"loader-negative-ttl x", "'loader-negative-ttl': argument must be an integer between 0 "
+                                  "and 2147483647 inclusive (got 'x')"},
+        {"loader-max-inflight 0", "'loader-max-inflight': argument must be an integer between 1 "
+                                  "and 1000000 inclusive (got '0')"},
+        {"loader-threads 1025", "'loader-threads': argument must be an integer between 1 and "
+                                "1024 inclusive (got '1025')"},
+        {"loader-synthetic-latency-ms 3600001", "'loader-synthetic-latency-ms': argument must be "
+                                                "an integer between 0 and 3600000 inclusive "
+                                                "(got '3600001')"},
+        {"loader-synthetic-value-size 1e3", "'loader-synthetic-value-size': argument must be an "
+                                            "integer between 0 and 67108864 inclusive (got '1e3')"},
+        {"loader-synthetic-error-rate 1.5", "'loader-synthetic-error-rate': argument must be a "
+                                            "number between 0 and 1, e.g. 0.05 (got '1.5')"},
     };
     char msg[CFG_ERRLEN], text[256];
-    bool seen[16] = {false};
+    bool seen[32] = {false};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[64];
         sscanf(cases[i].line, "%63s", name);
@@ -662,6 +687,10 @@ static void test_rewrite_documented_file(void **s)
         {"maxmemory-policy", "allkeys-random"}, {"maxclients", "99"}, {"timeout", "60"},
         {"loglevel", "warning"}, {"client-query-buffer-limit", "1mb"},
         {"client-output-buffer-limit", "0"}, {"proto-max-bulk-len", "1gb"}, {"hz", "100"},
+        {"loader", "redis 127.0.0.1:6380"}, {"loader-timeout-ms", "250"}, {"loader-ttl", "0"},
+        {"loader-negative-ttl", "2"}, {"loader-max-inflight", "16"}, {"loader-threads", "3"},
+        {"loader-synthetic-latency-ms", "200"}, {"loader-synthetic-value-size", "64"},
+        {"loader-synthetic-error-rate", "0.25"},
     };
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         assert_int_equal(cfg_set(&c, set[i][0], set[i][1], err, sizeof(err)), 0);
@@ -682,6 +711,16 @@ static void test_rewrite_documented_file(void **s)
         {"\nclient-query-buffer-limit 1gb\n", "\nclient-query-buffer-limit 1048576\n"},
         {"\nclient-output-buffer-limit 256mb\n", "\nclient-output-buffer-limit 0\n"},
         {"\nproto-max-bulk-len 512mb\n", "\nproto-max-bulk-len 1073741824\n"},
+        {"\nhz 10\n", "\nhz 100\n"},
+        /* a setting of several words is written as words, unquoted */
+        {"\nloader none\n", "\nloader redis 127.0.0.1:6380\n"},
+        {"\nloader-timeout-ms 1000\n", "\nloader-timeout-ms 250\n"},
+        {"\nloader-ttl 300\n", "\nloader-ttl 0\n"},
+        {"\nloader-negative-ttl 0\n", "\nloader-negative-ttl 2\n"},
+        {"\nloader-max-inflight 1024\n", "\nloader-max-inflight 16\n"},
+        {"\nloader-threads 8\n", "\nloader-threads 3\n"},
+        {"\nloader-synthetic-latency-ms 0\n", "\nloader-synthetic-latency-ms 200\n"},
+        {"\nloader-synthetic-value-size 0\n", "\nloader-synthetic-value-size 64\n"},
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         char *at = strstr(want, edits[i][0]);
@@ -693,12 +732,13 @@ static void test_rewrite_documented_file(void **s)
         snprintf(rest, sizeof(rest), "%s", at + strlen(edits[i][0]));
         snprintf(at, sizeof(want) - (size_t)(at - want), "%s%s", edits[i][1], rest);
     }
-    /* hz is the last line and has its newline */
-    char *hz = strstr(want, "\nhz 10\n");
-    assert_non_null(hz);
-    assert_string_equal(hz, "\nhz 10\n");
-    snprintf(hz, sizeof(want) - (size_t)(hz - want),
-             "\nhz 100\n# Generated by CONFIG REWRITE\nthreads %u\n", c.threads);
+    /* the error rate is the last line and has its newline */
+    char *last = strstr(want, "\nloader-synthetic-error-rate 0\n");
+    assert_non_null(last);
+    assert_string_equal(last, "\nloader-synthetic-error-rate 0\n");
+    snprintf(last, sizeof(want) - (size_t)(last - want),
+             "\nloader-synthetic-error-rate 0.25\n# Generated by CONFIG REWRITE\nthreads %u\n",
+             c.threads);
     assert_string_equal(got, want);
     free(got);
     cfg_defaults(&back);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "loader.h"
 #include "srv.h"
 
 #define NOW(c) ((c)->w->now_ms)
@@ -145,7 +146,12 @@ SRV_HANDLER(srv_cmd_get)
 
     if (rc >= 0)
         srv__stat_lookup(c, rc == CACHE_OK);
-    srv__reply_value_or_null(c, rc);
+    /* A miss with a loader configured asks the origin (the reply may come
+     * later, from this worker's loop). Only GET reads through. */
+    if (rc == CACHE_NOTFOUND && c->cfg->loader != CFG_LOADER_NONE)
+        srv_loader_get(c, argv[1].ptr, argv[1].len);
+    else
+        srv__reply_value_or_null(c, rc);
 }
 
 /* The common tail of SET, SETNX, SETEX, PSETEX and GETSET. With OPT_GET the

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "loader.h"
 #include "srv.h"
 
 #define CONN_READ_CHUNK (16 * 1024)
@@ -49,6 +50,7 @@ void conn_close(struct srv_conn *c)
     if (c->flags & CONN_CLOSING)
         return;
     c->flags |= CONN_CLOSING;
+    srv_loader_conn_closed(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -96,7 +98,7 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void conn_process(struct srv_conn *c, const struct cfg *cfg)
 {
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
-    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING))) {
+    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
@@ -130,6 +132,15 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
         conn_close(c);
         return;
     }
+    if ((c->flags & CONN_WAITING) &&
+        c->in_len - c->in_start > cfg->client_query_buffer_limit) {
+        /* a client pipelining while its GET waits for a load */
+        srv_log(CFG_LOG_WARNING, "Closing client that reached max query buffer length "
+                "while waiting for a load: id=%llu addr=%s qbuf=%zu",
+                (unsigned long long)c->id, c->addr, c->in_len - c->in_start);
+        conn_close(c);
+        return;
+    }
     if (c->in_start == c->in_len) {
         c->in_start = c->in_len = 0;
         if (c->in_cap > CONN_KEEP_BUF) {   /* a big request passed: give it back */
@@ -150,6 +161,16 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     }
     if (c->out.len > c->out_sent || (c->flags & CONN_CLOSE_AFTER_REPLY))
         conn_want_flush(c);
+}
+
+void conn_resume(struct srv_conn *c)
+{
+    if (c->flags & CONN_CLOSING)
+        return;
+    const struct cfg *cfg = cfg_read_lock();
+    conn_process(c, cfg);
+    cfg_read_unlock(cfg);
+    conn_want_flush(c);   /* the answer of the GET that waited, at least */
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -231,7 +252,9 @@ void conn_flush(struct srv_conn *c)
             return;
         }
     }
-    if (c->flags & CONN_CLOSE_AFTER_REPLY)
+    /* A conn that waits for a load still owes that reply (shutdown drain
+     * asks to close after replying; the load's answer comes first). */
+    if ((c->flags & CONN_CLOSE_AFTER_REPLY) && !(c->flags & CONN_WAITING))
         conn_close(c);
 }
 

@@ -10,6 +10,9 @@ int conn_accept(struct srv_worker *w, int fd);
 /* Write pending replies (try-write first; libuv waits only if the kernel
  * is full). Closes the conn when it was asked to close after its replies. */
 void conn_flush(struct srv_conn *c);
+/* A paused conn (a GET waited for a load) may go on: run the commands it
+ * sent meanwhile, then flush. */
+void conn_resume(struct srv_conn *c);
 /* Idempotent: the only way a connection is closed. */
 void conn_close(struct srv_conn *c);
 /* Shutdown: answer what was already received, then close. */

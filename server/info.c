@@ -26,12 +26,13 @@
 #endif
 
 #include "commands.h"
+#include "loader.h"
 #include "srv.h"
 
 enum {
     SEC_SERVER = 1 << 0, SEC_CLIENTS = 1 << 1, SEC_MEMORY = 1 << 2,
-    SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4,
-    SEC_ALL = (1 << 5) - 1,
+    SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4, SEC_LOADER = 1 << 5,
+    SEC_ALL = (1 << 6) - 1,
 };
 
 /* Append one formatted line; stops appending after the first failure. */
@@ -220,6 +221,7 @@ void srv_info_resetstat(void)
     pthread_mutex_lock(&base_lock);
     counters_raw(&base);
     pthread_mutex_unlock(&base_lock);
+    srv_loader_resetstat();
 }
 
 static void info_stats(struct proto_buf *b, int *rc)
@@ -258,7 +260,7 @@ static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
     static const struct { const char *name; unsigned bits; } names[] = {
         { "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
         { "memory", SEC_MEMORY }, { "stats", SEC_STATS },
-        { "keyspace", SEC_KEYSPACE }, { "default", SEC_ALL },
+        { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "default", SEC_ALL },
         { "all", SEC_ALL }, { "everything", SEC_ALL },
     };
     unsigned want = 0;
@@ -294,6 +296,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_CLIENTS, info_clients(b, &rc, cfg));
     SECTION(SEC_MEMORY, info_memory(b, &rc, cfg, &st));
     SECTION(SEC_STATS, info_stats(b, &rc));
+    SECTION(SEC_LOADER, srv_loader_info(b, &rc, cfg));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "loader.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -63,6 +64,8 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
     (void)arg;
     if (next->maxmemory != prev->maxmemory || next->policy != prev->policy)
         cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy));
+    if (next->loader != prev->loader || strcmp(next->loader_arg, prev->loader_arg) != 0)
+        srv_loader_spec_changed();
 }
 
 int main(int argc, char **argv)
@@ -112,6 +115,10 @@ int main(int argc, char **argv)
         return 1;
     }
     srv_commands_init();
+    if (srv_loader_init()) {
+        srv_log(CFG_LOG_WARNING, "Could not create the loader (out of memory?)");
+        return 1;
+    }
     cfg_set_apply_hook(apply_cfg, NULL);
 
     uv_loop_t *loop = uv_default_loop();
@@ -159,6 +166,8 @@ int main(int argc, char **argv)
         srv_worker_destroy(&srv.workers[i]);
     free(srv.workers);
     cfg_set_apply_hook(NULL, NULL);
+    /* Loads still running write to the cache: they end first. */
+    srv_loader_shutdown();
     cache_destroy(srv.cache);
     /* Snapshots retired by the last reloads are freed by liburcu's
      * call_rcu thread: wait for it, then free the current one. */

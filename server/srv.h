@@ -52,8 +52,10 @@ struct srv_stats {
 #define CONN_PENDING           0x04   /* on the worker's flush list */
 #define CONN_READING           0x08
 #define CONN_WRITING           0x10   /* a uv_write is in flight */
+#define CONN_WAITING           0x20   /* a GET waits for a load: run nothing more */
 
 struct srv_worker;
+struct loader_wait;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -78,6 +80,7 @@ struct srv_conn {
     struct proto_buf wbuf;         /* owned: bytes in flight in a uv_write */
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
+    struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -92,6 +95,10 @@ struct srv_worker {
                                       srv_worker_init */
     struct srv_ring *ring;         /* SPSC: acceptor produces fds, worker consumes */
     struct srv_conn *pending;      /* owned: conns with output to flush */
+    uv_async_t loaded;             /* uv_async_send from loader threads: loads done */
+    pthread_mutex_t done_lock;     /* lock order: after a singleflight stripe lock (leaf) */
+    struct loader_wait *done_head; /* guarded by: done_lock; finished waits to answer */
+    unsigned waits;                /* owned: waits not yet ended (shutdown waits for 0) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "loader.h"
 #include "ring.h"
 #include "srv.h"
 #include "worker.h"
@@ -41,6 +42,7 @@ static void worker_close_handles(struct srv_worker *w)
     uv_close((uv_handle_t *)&w->wake, NULL);
     uv_close((uv_handle_t *)&w->flush, NULL);
     uv_close((uv_handle_t *)&w->tick, NULL);
+    srv_loader_worker_close(w);
 }
 
 /* Take every socket waiting in the ring. */
@@ -95,7 +97,9 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     w->now_ms = srv_now_ms();
 
     if (atomic_load_explicit(&w->stopping, memory_order_acquire)) {
-        if (!w->conns) {   /* every connection drained and closed */
+        /* Every connection drained and closed, and no load still owes this
+         * worker a completion (a loader thread would wake a closed handle). */
+        if (!w->conns && !w->waits) {
             worker_close_handles(w);
         } else if (w->stop_ms && w->now_ms - w->stop_ms > WORKER_DRAIN_MS) {
             /* Clients that do not read their replies must not hold the
@@ -113,6 +117,7 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     unsigned last = ns * (w->id + 1) / srv.nworkers;
     if (last > first)
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
+    srv_loader_tick(w);
 
     /* Idle timeout, checked once a second. */
     if (cfg->timeout && w->now_ms / 1000 != (w->now_ms - WORKER_TICK_MS) / 1000) {
@@ -164,6 +169,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     uv_timer_init(&w->loop, &w->tick);
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, WORKER_TICK_MS, WORKER_TICK_MS);
+    if ((rc = srv_loader_worker_init(w)) != 0)
+        return rc;
     /* libuv opens a spare descriptor (/dev/null) for each loop the first
      * time a stream is created on it. Left to a worker's first connection,
      * that open can take the slot the acceptor frees to shed a connection
@@ -198,6 +205,7 @@ void srv_worker_destroy(struct srv_worker *w)
 {
     srv_ring_destroy(w->ring);
     pthread_mutex_destroy(&w->reg_lock);
+    srv_loader_worker_destroy(w);
     free(w->scratch.data);
     free(w->scratch2.data);
 }

@@ -45,7 +45,7 @@ RUN mkdir -p /out/etc/mmcache \
  && grep -qx 'port 6379' /out/etc/mmcache/mmcache.conf
 
 ############################## runtime stage #################################
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim AS runtime
 
 # Only what `ldd mmcache` names beyond libc, plus libhiredis0.14 for the
 # Redis origin the server is about to link. A fixed uid/gid so a mounted
@@ -54,7 +54,8 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libuv1 libjemalloc2 liburcu8 libxxhash0 libhiredis0.14 \
  && apt-get clean \
- && rm -rf /var/lib/apt/lists/* \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/cache/debconf/*-old \
+           /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* \
  && groupadd --system --gid 999 mmcache \
  && useradd --system --uid 999 --gid mmcache --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin mmcache
@@ -66,6 +67,13 @@ COPY --from=build --chown=mmcache:mmcache /out/etc/mmcache /etc/mmcache
 # Every shared library resolves (the binary runs) before the image is tagged.
 RUN ["/usr/local/bin/mmcache", "--version"]
 
+################################ the image ###################################
+# The runtime stage's file system as one layer: what the base image or the
+# package installs leave behind and the stage deletes (downloaded .debs,
+# docs, locales) is then really gone, not hidden under a later layer.
+FROM scratch
+COPY --from=runtime / /
+ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 USER mmcache
 EXPOSE 6379
 # The server is PID 1 and handles SIGTERM, SIGINT and SIGHUP itself with

@@ -74,6 +74,12 @@ const char *cfg_policy_name(enum cfg_policy p) { return policy_names[p]; }
 const char *cfg_loglevel_name(enum cfg_loglevel l) { return level_names[l]; }
 const char *cfg_loader_name(enum cfg_loader k) { return loader_names[k]; }
 
+void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s%s%s", loader_names[c->loader], c->loader_arg[0] ? " " : "",
+             c->loader_arg);
+}
+
 void cfg_defaults(struct cfg *c)
 {
     memset(c, 0, sizeof(*c));
@@ -375,10 +381,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;
     case K_LOGLEVEL: snprintf(buf, cap, "%s", level_names[c->loglevel]); break;
-    case K_LOADER:
-        snprintf(buf, cap, "%s%s%s", loader_names[c->loader], c->loader_arg[0] ? " " : "",
-                 c->loader_arg);
-        break;
+    case K_LOADER: cfg_loader_spec(c, buf, cap); break;
     case K_RATIO: snprintf(buf, cap, "%g", *(const double *)(const void *)field); break;
     }
     return 0;

@@ -94,6 +94,9 @@ int cfg_parse_memory(const char *s, uint64_t *out);
 const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_loglevel_name(enum cfg_loglevel l);
 const char *cfg_loader_name(enum cfg_loader k);
+/* The `loader` setting as one string, "none" or "redis 127.0.0.1:6380":
+ * what CONFIG GET shows, INFO prints and an origin's spec is compared with. */
+void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap);
 
 /* ---- command line (config.c) ---------------------------------------------------- */
 

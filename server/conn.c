@@ -108,15 +108,8 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
             srv_dispatch(c, argc, argv);
             continue;
         }
-        if (rc == PROTO_NEED_MORE) {
-            if (c->in_len - c->in_start > cfg->client_query_buffer_limit) {
-                srv_log(CFG_LOG_WARNING, "Closing client that reached max query buffer "
-                        "length: id=%llu addr=%s qbuf=%zu", (unsigned long long)c->id,
-                        c->addr, c->in_len - c->in_start);
-                conn_close(c);
-            }
+        if (rc == PROTO_NEED_MORE)
             break;
-        }
         if (rc == PROTO_ERR) {
             char msg[128];
             srv_reply_error(c, proto_strerror(&c->parser, msg, sizeof(msg)));
@@ -132,12 +125,13 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
         conn_close(c);
         return;
     }
-    if ((c->flags & CONN_WAITING) &&
+    /* Unparsed input over the limit: a request that never ends, or a
+     * client pipelining while its GET waits for a load. */
+    if (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) &&
         c->in_len - c->in_start > cfg->client_query_buffer_limit) {
-        /* a client pipelining while its GET waits for a load */
-        srv_log(CFG_LOG_WARNING, "Closing client that reached max query buffer length "
-                "while waiting for a load: id=%llu addr=%s qbuf=%zu",
-                (unsigned long long)c->id, c->addr, c->in_len - c->in_start);
+        srv_log(CFG_LOG_WARNING, "Closing client that reached max query buffer length: "
+                "id=%llu addr=%s qbuf=%zu", (unsigned long long)c->id, c->addr,
+                c->in_len - c->in_start);
         conn_close(c);
         return;
     }

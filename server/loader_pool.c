@@ -142,8 +142,7 @@ static struct loader_pool *pool_get(unsigned nthreads)
 static struct origin *origin_for(const struct cfg *cfg, char *err, size_t errlen)
 {
     char spec[sizeof(cur_origin->spec)];
-    snprintf(spec, sizeof(spec), "%s%s%s", cfg_loader_name(cfg->loader),
-             cfg->loader_arg[0] ? " " : "", cfg->loader_arg);
+    cfg_loader_spec(cfg, spec, sizeof(spec));
     pthread_mutex_lock(&origin_lock);
     struct origin *o = cur_origin;
     if (!o || strcmp(o->spec, spec) != 0) {

@@ -99,8 +99,9 @@ void srv_loader_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
     uint64_t k[NCOUNTERS], h[HIST_N], total = 0;
     struct loader_pool_info pi;
     struct sf_stats sf;
-    char line[CFG_LOADER_ARGLEN + 512];
+    char line[2 * CFG_VALUE_MAX + 512], spec[CFG_VALUE_MAX];
     read_all(k, h);
+    cfg_loader_spec(cfg, spec, sizeof(spec));
     for (size_t i = 0; i < HIST_N; i++)
         total += h[i];
     loader_pool_info(&pi);
@@ -108,7 +109,7 @@ void srv_loader_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
 #define K(field) k[offsetof(struct loader_counters, field) / sizeof(_Atomic uint64_t)]
     int n = snprintf(line, sizeof(line),
         "# Loader\r\n"
-        "loader_origin:%s%s%s\r\n"
+        "loader_origin:%s\r\n"
         "loader_origin_in_use:%s\r\n"
         "loader_threads:%u\r\n"
         "loader_pool_inits:%" PRIu64 "\r\n"
@@ -126,7 +127,7 @@ void srv_loader_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
         "loader_queued_or_running:%" PRIu64 "\r\n"
         "loader_latency_p50_usec:%" PRIu64 "\r\n"
         "loader_latency_p99_usec:%" PRIu64 "\r\n",
-        cfg_loader_name(cfg->loader), cfg->loader_arg[0] ? " " : "", cfg->loader_arg,
+        spec,
         pi.origin[0] ? pi.origin : "none", pi.threads, pi.inits,
         K(started), K(joined), K(origin_calls), K(cache_rechecks), K(not_found),
         K(errors), K(timeouts), K(rejected), K(negative_hits), sf.negative, sf.loading,

@@ -18,7 +18,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO, K_BUGS, K_BOOL };
 
 struct cfg_desc {
     const char *name;
@@ -53,6 +53,8 @@ static const struct cfg_desc descs[] = {
     {"loader-synthetic-latency-ms", K_UINT, F(loader_synthetic_latency_ms), 0, 3600000, true, "synthetic origin: time each load takes"},
     {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes"},
     {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1"},
+    {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)"},
+    {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)"},
 };
 #undef F
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
@@ -63,7 +65,7 @@ const char *const cfg_names[] = {
     "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
     "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
     "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
-    "loader-synthetic-error-rate", NULL,
+    "loader-synthetic-error-rate", "inject-bug", "bug-amplify", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
@@ -109,6 +111,8 @@ void cfg_defaults(struct cfg *c)
     c->loader_synthetic_latency_ms = 0;
     c->loader_synthetic_value_size = 0;
     c->loader_synthetic_error_rate = 0;
+    c->inject_bugs = 0;
+    c->bug_amplify = true;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)
@@ -355,6 +359,18 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return set_loader(c, value, err, errlen);
     case K_RATIO:
         return set_ratio((double *)(void *)field, value, err, errlen);
+    case K_BUGS:
+        return cfg_bugs_parse(value, &c->inject_bugs, err, errlen);
+    case K_BOOL:
+        if (strcasecmp(value, "yes") == 0)
+            *(bool *)field = true;
+        else if (strcasecmp(value, "no") == 0)
+            *(bool *)field = false;
+        else {
+            snprintf(err, errlen, "argument must be 'yes' or 'no' (got '%s')", value);
+            return -1;
+        }
+        return 0;
     case K_LOGLEVEL:
         if ((i = pick(level_names, 4, value)) < 0) {
             join(words, sizeof(words), level_names, 4);
@@ -383,6 +399,8 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_LOGLEVEL: snprintf(buf, cap, "%s", level_names[c->loglevel]); break;
     case K_LOADER: cfg_loader_spec(c, buf, cap); break;
     case K_RATIO: snprintf(buf, cap, "%g", *(const double *)(const void *)field); break;
+    case K_BUGS: cfg_bugs_format(c->inject_bugs, buf, cap); break;
+    case K_BOOL: snprintf(buf, cap, "%s", *(const bool *)field ? "yes" : "no"); break;
     }
     return 0;
 }
@@ -480,6 +498,10 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errle
         }
         if (strcasecmp(name, "config") == 0)
             continue;   /* read by cfg_args_file */
+        if (strcasecmp(name, "inject-bug") == 0 && strcasecmp(value, "list") == 0) {
+            *exit_now = 3;
+            return 0;
+        }
         char e[CFG_ERRLEN];
         int rc = cfg_set(c, name, value, e, sizeof(e));
         if (rc == -2) {

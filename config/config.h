@@ -59,7 +59,19 @@ struct cfg {
     unsigned loader_synthetic_latency_ms;
     unsigned loader_synthetic_value_size;  /* values are padded to this length */
     double loader_synthetic_error_rate;    /* 0..1: share of loads that fail */
+    /* the bug lab (docs/bugs.md): live, except the bugs that act only at
+     * start-up (cfg_bug_live) */
+    uint32_t inject_bugs;           /* bit N = bug N injected (N = 1..25); 0 = none */
+    bool bug_amplify;               /* widen race windows (the catalogue's amplifiers) */
 };
+
+/* What inject_enter() takes for a unit of work under snapshot c
+ * (config/inject.h): the bugs plus the amplify bit. */
+#define CFG_INJECT_AMPLIFY_BIT (1u << 31)
+static inline uint32_t cfg_inject_mask(const struct cfg *c)
+{
+    return c->inject_bugs | (c->bug_amplify ? CFG_INJECT_AMPLIFY_BIT : 0u);
+}
 
 /* ---- settings (config.c) ---------------------------------------------------- */
 
@@ -97,6 +109,38 @@ const char *cfg_loader_name(enum cfg_loader k);
 /* The `loader` setting as one string, "none" or "redis 127.0.0.1:6380":
  * what CONFIG GET shows, INFO prints and an origin's spec is compared with. */
 void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap);
+
+/* ---- the bug catalogue (bugs.c, bugs.def) ---------------------------------- */
+
+#define CFG_BUG_MAX 25
+struct cfg_bug {
+    int id;                 /* 1..25, the source numbering */
+    const char *slug;       /* "mutex-copied" */
+    const char *title;      /* "mutex copied by value" */
+    const char *site;       /* file and function of INJECT(id) */
+    const char *symptom;    /* what a user sees */
+    const char *amplifier;  /* what bug-amplify adds; "" = none */
+    bool live;              /* false: only at start-up */
+    bool control;           /* looks wrong, is correct */
+    const char *scenario;   /* what loadtest/bugs/<id> drives */
+};
+/* NULL for an id outside the catalogue. */
+const struct cfg_bug *cfg_bug(int id);
+/*
+ * "13", "3,13", "mutex-copied", "0" / "none" / "" (no bug) into a mask
+ * (bit N = bug N). -1 with err listing the valid ids for an unknown one.
+ */
+int cfg_bugs_parse(const char *s, uint32_t *mask, char *err, size_t errlen);
+/* Mask of the bugs that act only at start-up (CONFIG SET refuses them,
+ * a reload keeps their running value). */
+uint32_t cfg_bugs_startup_only(void);
+/* "none" or "3,13". */
+void cfg_bugs_format(uint32_t mask, char *buf, size_t cap);
+/* `mmcache --inject-bug=list`: the catalogue as a table. */
+void cfg_bugs_print(FILE *out);
+/* One line a server logs when bug `id` is switched on: "INJECTED BUG 13
+ * (mutex copied by value): <site>. Expect: <symptom>." */
+void cfg_bug_banner(int id, char *buf, size_t cap);
 
 /* ---- command line (config.c) ---------------------------------------------------- */
 
@@ -218,10 +262,13 @@ typedef void cfg_note_fn(void *arg, const char *msg);
  * Start-up: defaults < the config file < flags, validated and published
  * as generation 1. Remembers argv and the file for reloads. Returns 0;
  * 1 after printing the usage for --help; 2 for --version (the caller
- * prints it); or -1 with err.
+ * prints it); CFG_INIT_LISTED after printing the bug catalogue for
+ * --inject-bug=list; or -1 with err.
  * Context: main thread, before any other thread exists.
  */
 int cfg_init(int argc, char **argv, char *err, size_t errlen);
+/* cfg_init's return for `--inject-bug=list` (after printing the catalogue). */
+#define CFG_INIT_LISTED 3
 
 /* The config file given at start-up, absolute; "" when none. Immutable
  * after cfg_init. */

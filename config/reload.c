@@ -60,7 +60,8 @@ int cfg_init(int argc, char **argv, char *err, size_t errlen)
     cfg_defaults(&c);
     /* --help/--version win over any error in the rest of the line */
     if (cfg_parse_args(&c, argc, argv, err, errlen, &exit_now) == 0 && exit_now)
-        return exit_now == 1 ? (cfg_usage(stdout), 1) : 2;
+        return exit_now == 1 ? (cfg_usage(stdout), 1)
+             : exit_now == 3 ? (cfg_bugs_print(stdout), CFG_INIT_LISTED) : 2;
     if (cfg_args_file(argc, argv, &path, err, errlen))
         return -1;
     if (path) {
@@ -112,6 +113,28 @@ static void merge_fixed(struct cfg *next, const struct cfg *cur, cfg_note_fn *no
         char e[CFG_ERRLEN];
         cfg_set(next, name, was, e, sizeof(e));   /* was valid: cannot fail */
     }
+    /* inject-bug is live, but not for the bugs that act at start-up */
+    uint32_t fixed = cfg_bugs_startup_only();
+    if ((next->inject_bugs ^ cur->inject_bugs) & fixed) {
+        next->inject_bugs = (next->inject_bugs & ~fixed) | (cur->inject_bugs & fixed);
+        cfg_get(next, "inject-bug", now, sizeof(now));
+        notef(note, arg, "inject-bug: bugs that act only at start-up cannot be switched by a "
+              "reload; running with %s (restart to apply)", now);
+    }
+}
+
+/* CONFIG SET inject-bug: refuse a change to a bug that acts only at start-up. */
+static int check_startup_bugs(const struct cfg *next, const struct cfg *cur, char *err,
+                              size_t errlen)
+{
+    uint32_t diff = (next->inject_bugs ^ cur->inject_bugs) & cfg_bugs_startup_only();
+    for (int id = 1; id <= CFG_BUG_MAX; id++)
+        if (diff & (1u << id)) {
+            snprintf(err, errlen, "bug %d (%s) acts only at start-up: restart with "
+                     "--inject-bug=%d", id, cfg_bug(id)->title, id);
+            return -1;
+        }
+    return 0;
 }
 
 static void count(bool ok)
@@ -178,6 +201,7 @@ int cfg_config_set(size_t n, const char *const *names, const char *const *values
     pthread_mutex_lock(&change_lock);
     const struct cfg *cur = cfg_read_lock();
     next = *cur;
+    uint32_t cur_bugs = cur->inject_bugs;
     cfg_read_unlock(cur);
     for (size_t i = 0; i < n && rc == 0; i++) {
         if (!cfg_is_live(names[i])) {
@@ -188,6 +212,10 @@ int cfg_config_set(size_t n, const char *const *names, const char *const *values
             rc = -1;
         } else if (cfg_set(&next, names[i], values[i], err, errlen)) {
             rc = -1;
+        } else if (strcasecmp(names[i], "inject-bug") == 0) {
+            struct cfg was = next;
+            was.inject_bugs = cur_bugs;
+            rc = check_startup_bugs(&next, &was, err, errlen);
         }
         if (rc)
             *bad = i;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "inject.h"
 #include "srv.h"
 
 #define W   CMD_WRITE
@@ -222,6 +223,7 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
      * pipelined command right after CONFIG SET sees the new setting. */
     const struct cfg *cfg = cfg_read_lock();
     c->cfg = cfg;
+    inject_enter(cfg_inject_mask(cfg));   /* the bug lab's choice for this request */
     /* Redis's denyoom rule: under noeviction, once memory is over the
      * limit every write command is refused, even one that would not grow
      * (the cache itself refuses the writes that would). */

@@ -27,12 +27,14 @@
 
 #include "commands.h"
 #include "loader.h"
+#include "inject.h"
 #include "srv.h"
 
 enum {
     SEC_SERVER = 1 << 0, SEC_CLIENTS = 1 << 1, SEC_MEMORY = 1 << 2,
     SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4, SEC_LOADER = 1 << 5,
-    SEC_ALL = (1 << 6) - 1,
+    SEC_BUGS = 1 << 6,
+    SEC_ALL = (1 << 7) - 1,
 };
 
 /* Append one formatted line; stops appending after the first failure. */
@@ -222,6 +224,7 @@ void srv_info_resetstat(void)
     counters_raw(&base);
     pthread_mutex_unlock(&base_lock);
     srv_loader_resetstat();
+    inject_tried_reset();
 }
 
 static void info_stats(struct proto_buf *b, int *rc)
@@ -260,7 +263,7 @@ static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
     static const struct { const char *name; unsigned bits; } names[] = {
         { "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
         { "memory", SEC_MEMORY }, { "stats", SEC_STATS },
-        { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "default", SEC_ALL },
+        { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "bugs", SEC_BUGS }, { "default", SEC_ALL },
         { "all", SEC_ALL }, { "everything", SEC_ALL },
     };
     unsigned want = 0;
@@ -297,6 +300,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_MEMORY, info_memory(b, &rc, cfg, &st));
     SECTION(SEC_STATS, info_stats(b, &rc));
     SECTION(SEC_LOADER, srv_loader_info(b, &rc, cfg));
+    SECTION(SEC_BUGS, srv_bugs_info(b, &rc, cfg));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

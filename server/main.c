@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "inject.h"
 #include "loader.h"
 #include "srv.h"
 #include "worker.h"
@@ -66,6 +67,7 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
         cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy));
     if (next->loader != prev->loader || strcmp(next->loader_arg, prev->loader_arg) != 0)
         srv_loader_spec_changed();
+    srv_bugs_changed(next, prev);
 }
 
 int main(int argc, char **argv)
@@ -78,7 +80,7 @@ int main(int argc, char **argv)
     if (rc == 2)
         printf("mmcache v=%s redis_version=%s\n", MMCACHE_VERSION, SRV_VERSION);
     if (rc > 0)
-        return 0;
+        return 0;   /* --help, --version, --inject-bug=list */
     if (rc < 0) {
         fprintf(stderr, "mmcache: %s\nTry 'mmcache --help'.\n", err);
         return 1;
@@ -106,6 +108,11 @@ int main(int argc, char **argv)
     else
         srv_log(CFG_LOG_NOTICE, "No config file given: defaults and flags only "
                 "(mmcache /path/to/mmcache.conf to use one)");
+
+    /* The main thread works under the start-up selection (start-up-only
+     * bugs act here: worker creation, lock kinds). */
+    inject_enter(cfg_inject_mask(&cfg));
+    srv_bugs_startup(&cfg);
 
     struct cache_opts co = {.nshards = cfg.shards, .maxmemory = cfg.maxmemory,
                             .policy = to_cache_policy(cfg.policy), .seed = 0};

@@ -219,6 +219,11 @@ void srv_info_resetstat(void);
 void srv_config_reload(void);
 
 /* Wall clock in ms. */
+/* The bug lab (bugs.c): the start-up banner, a log line per switch (from
+ * the config apply hook), INFO `bugs`. */
+void srv_bugs_startup(const struct cfg *cfg);
+void srv_bugs_changed(const struct cfg *next, const struct cfg *prev);
+void srv_bugs_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
 int64_t srv_now_ms(void);
 
 #endif

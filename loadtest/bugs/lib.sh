@@ -1,0 +1,187 @@
+# shellcheck shell=bash
+# loadtest/bugs/lib.sh: what every bug scenario (loadtest/bugs/NN.sh) uses.
+# Sourced by loadtest/run-bug, which sets, before sourcing a scenario:
+#
+#   BUG         the bug id (1..25) the scenario is about
+#   MODE        bugged (the server runs with --inject-bug=BUG) or correct
+#               (the same scenario against the correct code: must not surface)
+#   AMPLIFY     yes | no (bug-amplify)
+#   TIME_LIMIT  seconds the whole scenario may take (default 30)
+#   BIN, LOAD   the server and mmcache-load binaries
+#   WORK        a scratch directory, removed afterwards
+#
+# A scenario file defines `scenario` (a function) and may set
+# SCENARIO_SECONDS (how long it drives load when nothing breaks, default 8)
+# and SERVER_ARGS (extra server flags, an array). `scenario` starts the
+# server with bug_server, drives it, and calls `surfaced "evidence"` when
+# it sees the bug's symptom, or `note "what it saw"` otherwise. Evidence is
+# what a user would see: counts from the load, the signal the server died
+# of, the seconds without a reply. Never a fixed string that cannot fail.
+#
+# After `scenario` returns, run-bug (bug_finish) adds what applies to every
+# scenario: the server dying of a signal, not stopping on SIGTERM, and what
+# a sanitizer build printed.
+
+# ---- state ------------------------------------------------------------------
+VERDICT=""          # SURFACED once surfaced was called
+EVIDENCE=()         # what was seen, joined with "; "
+NOTES=()            # what was seen when nothing surfaced
+SRV_PID="" SRV_PORT="" SRV_LOG="" SRV_STATUS="" SRV_STOPPED=""
+SRV_DIED=""         # "signal 11 (SIGSEGV)" once known
+TRIED=""            # the site's tried counter, last read from INFO bugs
+T0_NS=$(date +%s%N)
+
+# ---- time -------------------------------------------------------------------
+elapsed() { echo $(( ($(date +%s%N) - T0_NS) / 1000000 )); }          # ms
+elapsed_s() { awk -v ms="$(elapsed)" 'BEGIN { printf "%.1f", ms / 1000 }'; }
+remaining() {  # whole seconds left before TIME_LIMIT, at least 1
+    local r=$(( TIME_LIMIT - $(elapsed) / 1000 ))
+    [ "$r" -ge 1 ] && echo "$r" || echo 1
+}
+# How long to drive load: SCENARIO_SECONDS, within what is left (keeps 5 s
+# for stopping the server and reading INFO).
+drive_seconds() {
+    local want=${SCENARIO_SECONDS:-8} left
+    left=$(( $(remaining) - 5 ))
+    [ "$left" -lt 1 ] && left=1
+    [ "$want" -gt "$left" ] && want=$left
+    echo "$want"
+}
+
+# ---- verdict ----------------------------------------------------------------
+surfaced() { VERDICT=SURFACED; EVIDENCE+=("$*"); }
+note() { NOTES+=("$*"); }
+is_surfaced() { [ "$VERDICT" = SURFACED ]; }
+
+# 1234567 -> 1,234,567
+commas() { printf "%s" "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/;ta'; }
+
+# ---- the server -------------------------------------------------------------
+# bug_server [extra server args...]: start BIN with this run's selection on
+# a free port. Sets SRV_PID, SRV_PORT, SRV_LOG.
+bug_server() {
+    local sel=none
+    [ "$MODE" = bugged ] && sel=$BUG
+    IT_START_BOUND_S=${IT_START_BOUND_S:-10}
+    if ! it_start mmcache "$BIN" --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
+            "${SERVER_ARGS[@]}" "$@"; then
+        echo "run-bug: the server did not start" >&2
+        return 2
+    fi
+    SRV_PID=$IT_PID SRV_PORT=$IT_PORT SRV_LOG=$IT_LOG SRV_STOPPED="" SRV_DIED=""
+}
+
+srv_alive() { [ -n "$SRV_PID" ] && kill -0 "$SRV_PID" 2>/dev/null; }
+
+sig_name() { local n; n=$(kill -l "$1" 2>/dev/null) && echo "SIG$n" || echo "signal $1"; }
+
+# The server is gone: collect how it ended (only this shell, its parent,
+# can) and record it. Returns 0 when it died (of a signal or an exit).
+srv_check_death() {
+    [ -n "$SRV_PID" ] && [ -z "$SRV_STOPPED" ] || return 1
+    srv_alive && return 1
+    wait "$SRV_PID" 2>/dev/null
+    SRV_STATUS=$?
+    SRV_STOPPED=died
+    if [ "$SRV_STATUS" -gt 128 ]; then
+        SRV_DIED="$(sig_name $((SRV_STATUS - 128)))"
+    else
+        SRV_DIED="exit status $SRV_STATUS"
+    fi
+    return 0
+}
+
+# bug_stop [BOUND_S]: SIGTERM and wait up to BOUND_S (default 10), then
+# SIGKILL. Sets SRV_STATUS; returns 1 when it needed SIGKILL.
+bug_stop() {
+    local bound=${1:-10} i
+    [ -n "$SRV_PID" ] && [ -z "$SRV_STOPPED" ] || return 0
+    srv_check_death && return 0
+    kill -TERM "$SRV_PID" 2>/dev/null
+    for (( i = 0; i < bound * 20; i++ )); do
+        srv_alive || break
+        sleep 0.05
+    done
+    if srv_alive; then
+        kill -KILL "$SRV_PID" 2>/dev/null
+        wait "$SRV_PID" 2>/dev/null
+        SRV_STATUS=$? SRV_STOPPED=killed
+        return 1
+    fi
+    wait "$SRV_PID" 2>/dev/null
+    SRV_STATUS=$? SRV_STOPPED=term
+    return 0
+}
+
+cli() { timeout "${CLI_TIMEOUT:-5}" redis-cli -h 127.0.0.1 -p "$SRV_PORT" "$@" 2>&1; }
+
+# info_field NAME [SECTION]: one INFO field ("" when absent or no answer).
+info_field() {
+    cli info "${2:-everything}" | tr -d '\r' | awk -F: -v k="$1" '$1 == k { sub(/^[^:]*:/, ""); print; exit }'
+}
+
+# Read how often the bugged path ran (INFO bugs, bug_N:...,tried=N,...).
+read_tried() {
+    local t
+    srv_alive || return 0
+    t=$(cli info bugs | tr -d '\r' | sed -n "s/^bug_${BUG}:.*tried=\([0-9]*\).*/\1/p")
+    [ -n "$t" ] && TRIED=$t
+    return 0
+}
+
+# ---- the load ---------------------------------------------------------------
+LOAD_N=0
+# bug_load [mmcache-load args...]: run the load against the server; the
+# output lands in $LOAD_OUT (a file). Returns mmcache-load's exit code.
+bug_load() {
+    LOAD_N=$((LOAD_N + 1))
+    LOAD_OUT=$WORK/load.$LOAD_N.txt
+    "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "$@" >"$LOAD_OUT" 2>&1
+}
+
+# load_failures [FILE]: each failed checker's verdict line, trimmed
+# ("counter FAILED 282 of 2000 acknowledged INCRs lost, ...").
+load_failures() {
+    awk '/^  [a-z]+ +FAILED/ { sub(/^ +/, ""); gsub(/  +/, " "); print }' "${1:-$LOAD_OUT}"
+}
+# load_first_failure [FILE]: the first listed failure of the first failed checker.
+load_first_failure() {
+    awk '/^  [a-z]+ +FAILED/ { f = 1; next } f && /^ +- / { sub(/^ +- /, ""); print; exit }' "${1:-$LOAD_OUT}"
+}
+# load_field KEY [FILE]: a number from the summary line "throughput: N ops in ...".
+load_ops() { awk '/^throughput:/ { print $2; exit }' "${1:-$LOAD_OUT}"; }
+load_rps() { awk '/^throughput:/ { for (i = 1; i <= NF; i++) if ($i == "=") { print $(i + 1); exit } }' "${1:-$LOAD_OUT}"; }
+
+# ---- the end ------------------------------------------------------------------
+# What a sanitizer build printed into the server's log, as one phrase.
+sanitizer_report() {
+    [ -n "$SRV_LOG" ] && [ -f "$SRV_LOG" ] || return 0
+    local kind where
+    kind=$(grep -m1 -oE 'WARNING: ThreadSanitizer: [a-z -]+|ERROR: AddressSanitizer: [a-z-]+|ERROR: LeakSanitizer: [a-z ]+|runtime error: [^(]+' "$SRV_LOG" | head -1)
+    [ -n "$kind" ] || return 0
+    # the first frame in our own code
+    where=$(grep -m1 -oE '(server|cache|config|proto)/[a-z_]+\.[ch]:[0-9]+' "$SRV_LOG" | head -1)
+    kind=${kind#WARNING: }
+    kind=${kind#ERROR: }
+    printf "%s%s" "$kind" "${where:+ at $where}"
+}
+
+bug_finish() {
+    local end=""
+    read_tried
+    if srv_check_death; then
+        end="server died of $SRV_DIED after $(elapsed_s) s"
+    elif [ -n "$SRV_PID" ] && [ -z "$SRV_STOPPED" ]; then
+        if ! bug_stop 10; then
+            end="server did not stop within 10 s of SIGTERM (SIGKILL)"
+        elif [ "$SRV_STATUS" -gt 128 ]; then
+            end="server died of $(sig_name $((SRV_STATUS - 128))) while stopping"
+        elif [ "$SRV_STATUS" -ne 0 ]; then
+            end="server exited with status $SRV_STATUS on SIGTERM"
+        fi
+    fi
+    [ -n "$end" ] && surfaced "$end"
+    SANITIZER=$(sanitizer_report)
+    [ -n "$SANITIZER" ] && surfaced "$SANITIZER"
+    return 0
+}

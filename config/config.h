@@ -117,7 +117,7 @@ struct cfg_bug {
     int id;                 /* 1..25, the source numbering */
     const char *slug;       /* "mutex-copied" */
     const char *title;      /* "mutex copied by value" */
-    const char *site;       /* file and function of INJECT(id) */
+    const char *site;       /* file and function of the site (INJECT with this id) */
     const char *symptom;    /* what a user sees */
     const char *amplifier;  /* what bug-amplify adds; "" = none */
     bool live;              /* false: only at start-up */

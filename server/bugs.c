@@ -1,7 +1,7 @@
 /*
  * The server's side of the bug lab (docs/bugs.md): saying loudly which bug
  * runs (start-up banner, a log line on every switch) and INFO `bugs`.
- * The sites themselves are in the code they break (grep 'INJECT(').
+ * The sites themselves are in the code they break (grep -rn 'INJECT').
  */
 #include <inttypes.h>
 #include <stdarg.h>

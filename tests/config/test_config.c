@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 22   /* settings in cfg_names */
+#define NAMES 24   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -183,6 +183,8 @@ static void test_names_live_canonical(void **s)
         {"loader-synthetic-latency-ms", true, "Loader-Synthetic-Latency-MS"},
         {"loader-synthetic-value-size", true, "LOADER-SYNTHETIC-VALUE-SIZE"},
         {"loader-synthetic-error-rate", true, "loader-synthetic-ERROR-rate"},
+        {"inject-bug", true, "Inject-Bug"},
+        {"bug-amplify", true, "BUG-AMPLIFY"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -366,7 +368,7 @@ static void test_every_directive_round_trips(void **s)
         {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"}, {"1k", "1000"},
         {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
         {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
-        {"128", "128"}, {".25", "0.25"},
+        {"128", "128"}, {".25", "0.25"}, {"13, 3", "3,13"}, {"No", "no"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -418,6 +420,8 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.loader_synthetic_latency_ms, 250);
     assert_int_equal(c.loader_synthetic_value_size, 128);
     assert_true(c.loader_synthetic_error_rate == 0.25);
+    assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
+    assert_false(c.bug_amplify);
 }
 
 /* The loader spec: each kind, its argument, and what is refused. */

@@ -75,9 +75,24 @@ struct cache *cache_create(const struct cache_opts *o)
     pthread_mutexattr_t attr;
     pthread_mutexattr_init(&attr);
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+    /* Control 16 (RWMutex read during write): the shard lock becomes a
+     * reader-writer lock, used correctly: pure reads (KEYS, SCAN, a GET
+     * that needs no LRU move) share it, everything that writes (a GET's
+     * LRU move included) takes it exclusively. Chosen here, once, from the
+     * creating thread's selection: every thread must agree on the kind. */
+    bool rw = INJECT(16);
+    pthread_rwlockattr_t rwattr;
+    pthread_rwlockattr_init(&rwattr);
+    /* Writers first: a stream of KEYS must not starve SETs. */
+    pthread_rwlockattr_setkind_np(&rwattr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
     for (unsigned i = 0; i < c->nshards; i++) {
         struct shard *s = &c->shards[i];
-        pthread_mutex_init(&s->lock, &attr);
+        s->rw = rw;
+        if (rw)
+            pthread_rwlock_init(&s->rwlock, &rwattr);
+        else
+            pthread_mutex_init(&s->lock, &attr);
         s->c = c;
         s->id = i;
         s->rehashidx = -1;
@@ -86,6 +101,7 @@ struct cache *cache_create(const struct cache_opts *o)
         cache__shard_unlock(s);
         if (rc != 0) {
             pthread_mutexattr_destroy(&attr);
+            pthread_rwlockattr_destroy(&rwattr);
             c->nshards = i + 1;
             cache_destroy(c);
             errno = ENOMEM;
@@ -93,6 +109,7 @@ struct cache *cache_create(const struct cache_opts *o)
         }
     }
     pthread_mutexattr_destroy(&attr);
+    pthread_rwlockattr_destroy(&rwattr);
     return c;
 }
 
@@ -106,8 +123,12 @@ void cache_destroy(struct cache *c)
         cache__shard_clear_locked(s);
         cache__table_free_locked(s);
         cache__shard_unlock(s);
-        pthread_mutex_destroy(&s->lock);
+        if (s->rw)
+            pthread_rwlock_destroy(&s->rwlock);
+        else
+            pthread_mutex_destroy(&s->lock);
     }
+    cache_keys_free(&c->keys_shared);   /* bug 8's buffer, if it ran */
     free(c->shards);
     free(c);
 }

@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "inject.h"
 
 /* ---- Items ---------------------------------------------------------------
  * One allocation: header, key bytes, value bytes (binary safe, no NUL).
@@ -62,8 +63,13 @@ struct table {
 };
 
 struct shard {
-    pthread_mutex_t lock;   /* lock order: 2 (ascending shard index among
-                               shard locks), see docs/locking.md */
+    /* The shard lock: a mutex, or (bug-lab control 16, chosen once at
+     * cache_create and immutable after) a reader-writer lock. */
+    union {
+        pthread_mutex_t lock;     /* lock order: 2 (ascending shard index
+                                     among shard locks), docs/locking.md */
+        pthread_rwlock_t rwlock;  /* same lock, when rw (control 16) */
+    };
 #ifndef NDEBUG
     pthread_t owner;        /* guarded by: lock; debug owner check */
     bool owned;             /* guarded by: lock */
@@ -90,6 +96,11 @@ struct shard {
 
     struct cache *c;        /* immutable after init */
     uint32_t id;            /* immutable after init */
+    bool rw;                /* immutable after init: rwlock, not lock */
+    /* Bug lab 3 only: Go's "hashWriting" flag. Not synchronised, on
+     * purpose (as in Go's runtime): touched only by the unlocked SET of
+     * bug 3, never by the correct code. */
+    int map_writing;
 } __attribute__((aligned(64)));
 
 struct cache {
@@ -107,6 +118,10 @@ struct cache {
      * Relaxed is enough: it is an estimate checked against maxmemory, and
      * no other data is published through it. */
     _Atomic int64_t mem_global __attribute__((aligned(64)));
+    /* Bug lab 8 only: the KEYS buffer shared by every caller. Guarded by:
+     * nothing (that is the bug; each append holds *a* shard lock, not one
+     * lock for the buffer). Never touched by the correct code. */
+    struct cache_keys keys_shared;
 };
 
 /* Relaxed counter helpers: the caller holds the shard lock (sole writer). */
@@ -121,9 +136,19 @@ struct cache {
 
 void cache__shard_lock(struct shard *s);
 void cache__shard_unlock(struct shard *s);
+/* Shared (read) hold: only pure reads (no rehash step, no expiry delete,
+ * no LRU move, no counter store) may run under it. On a mutex shard it is
+ * the exclusive lock. */
+void cache__shard_rdlock(struct shard *s);
+void cache__shard_rdunlock(struct shard *s);
 #ifndef NDEBUG
 bool cache__shard_held(const struct shard *s);
-#define ASSERT_LOCKED(s) assert(cache__shard_held(s))
+/* The bug-lab sites that deliberately touch a shard without its lock
+ * (3, 4, 14): the debug lock assertion stands aside for them so a
+ * sanitizer build shows what the race does, not the assertion. */
+#define CACHE__UNLOCKED_BUGS ((1u << 3) | (1u << 4) | (1u << 14))
+#define ASSERT_LOCKED(s) \
+    assert((inject_mask() & CACHE__UNLOCKED_BUGS) || cache__shard_held(s))
 #else
 #define ASSERT_LOCKED(s) ((void)(s))
 #endif

@@ -155,11 +155,22 @@ int cache__reserve_locked(struct shard *s, int64_t need,
     case CACHE__REFUSE: return CACHE_E_OOM;
     case CACHE__EVICT: break;
     }
-    while (cache__over_locked(s, need)) {
-        if (!evict_one_locked(s, protect, now))
-            return CACHE__AGAIN;
+    if (!INJECT(17)) {
+        while (cache__over_locked(s, need)) {
+            if (!evict_one_locked(s, protect, now))
+                return CACHE__AGAIN;
+        }
+        return CACHE_OK;
+    } else {
+        /* BUG 17 (recursive mutex): "evict fairly across the cache, not
+         * just from this shard": calls the cache-wide evictor, which takes
+         * each shard's lock in turn, from a random start, while this
+         * thread already holds s's. When its walk reaches s (its start, or
+         * after the shards before it could not free enough) it locks a
+         * non-recursive mutex its own thread holds: the worker blocks
+         * forever, and every later request for s blocks behind it. */
+        return cache__evict_others(s->c, NULL, need, now);
     }
-    return CACHE_OK;
 }
 
 static bool has_candidates(const struct shard *s, int policy)

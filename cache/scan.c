@@ -10,6 +10,9 @@
  * index order; a shard's cursor coming back to 0 moves to the next shard,
  * and 0 after the last shard ends the scan.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cache_int.h"
 
 struct emit_ctx {
@@ -46,7 +49,7 @@ uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count,
     for (;;) {
         struct shard *s = &c->shards[si];
         int stop = 0;
-        cache__shard_lock(s);
+        cache__shard_rdlock(s);   /* a pure read: shared on an rw shard */
         if (RLX_LOAD(s->count) == 0) {
             /* Nothing to return here (checked under the lock, so no key
              * present for the whole scan is skipped): one visit, not one
@@ -61,7 +64,7 @@ uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count,
             } while (v != 0 && !stop && out->count - start < count &&
                      visits < count * 10);
         }
-        cache__shard_unlock(s);
+        cache__shard_rdunlock(s);
         if (e.err) {
             *err = e.err;
             return cursor;   /* retry from where this call began */
@@ -76,29 +79,83 @@ uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count,
     return (v << bits) | si;
 }
 
+/* Appends the live keys of one shard, newest first (the LRU order). */
+static int copy_keys_locked(struct shard *s, int64_t now,
+                            struct cache_keys *out, bool unlocked)
+{
+    unsigned n = 0;
+
+    for (struct item *it = s->lru_head; it; it = it->next) {
+        /* BUG 14 amplifier: give the writers a turn every 8 items. */
+        if (unlocked && (++n & 7) == 0)
+            inject_window();
+        if (item_expired(it, now))
+            continue;
+        int rc = cache__keys_push(out, item_key(it), it->klen);
+        if (rc != CACHE_OK)
+            return rc;
+    }
+    return CACHE_OK;
+}
+
 /* Copies the live keys of one shard, under its lock. */
 static int keys_of_shard(struct shard *s, int64_t now, struct cache_keys *out)
 {
-    int rc = CACHE_OK;
+    int rc;
 
-    cache__shard_lock(s);
-    for (struct item *it = s->lru_head; it; it = it->next) {
-        if (item_expired(it, now))
-            continue;
-        if ((rc = cache__keys_push(out, item_key(it), it->klen)) != CACHE_OK)
-            break;
+    if (!INJECT(14)) {
+        cache__shard_rdlock(s);
+        rc = copy_keys_locked(s, now, out, false);
+        cache__shard_rdunlock(s);
+    } else {
+        /* BUG 14 (range over map while writing): "KEYS only reads", so it
+         * walks the shard's LRU list without the shard lock while other
+         * workers insert, move (a GET's bump, a write) and free items.
+         * The walk follows next pointers that are being rewritten: it
+         * ends early at an item just unlinked (next = NULL), restarts at
+         * the head after one just moved there (keys twice), or steps into
+         * freed memory (garbage keys, a crash). */
+        rc = copy_keys_locked(s, now, out, true);
     }
-    cache__shard_unlock(s);
     return rc;
 }
 
 int cache_keys(struct cache *c, int64_t now, struct cache_keys *out)
 {
+    if (!INJECT(8)) {
+        for (unsigned i = 0; i < c->nshards; i++) {
+            int rc = keys_of_shard(&c->shards[i], now, out);
+            if (rc != CACHE_OK)
+                return rc;
+        }
+        return CACHE_OK;
+    }
+    /* BUG 8 (slice header race): KEYS gathers into one buffer kept by the
+     * cache, c->keys_shared {buf, len, cap}, "so a big KEYS does not
+     * regrow from 256 bytes every time", and copies it out once. Every
+     * append holds a shard lock, which looks safe, but two KEYS running
+     * on two workers hold *different* shard locks: both read len, both
+     * write at it, one resets it to 0 under the other, one reallocs buf
+     * while the other writes into the old one. Results lose keys, repeat
+     * keys, mix records; the copy may read freed memory. */
+    struct cache_keys *k = &c->keys_shared;
+    k->len = 0;
+    k->count = 0;
     for (unsigned i = 0; i < c->nshards; i++) {
-        int rc = keys_of_shard(&c->shards[i], now, out);
+        int rc = keys_of_shard(&c->shards[i], now, k);
         if (rc != CACHE_OK)
             return rc;
+        inject_window();   /* BUG 8 amplifier: let the other KEYS append */
     }
+    size_t len = k->len;
+    char *b = malloc(len ? len : 1);
+    if (!b)
+        return CACHE_E_NOMEM;
+    if (len)
+        memcpy(b, k->buf, len);
+    out->buf = b;
+    out->len = out->cap = len;
+    out->count = k->count;
     return CACHE_OK;
 }
 

@@ -15,15 +15,47 @@
 
 #include "cache_int.h"
 
+#ifndef NDEBUG
+/* Shared holds of rw shards by this thread (the debug lock check). */
+static _Thread_local int rd_held;   /* owned by: its thread */
+#endif
+
+/* BUG 13 (mutex copied by value): the helper takes the shard by value, so
+ * `s` is a copy on this stack frame and the mutex it locks is the copy's.
+ * The copy of an unlocked mutex is itself unlocked, so every caller gets
+ * in at once and the real shard is not excluded at all. (A copy made while
+ * the real mutex was held would be locked forever: that caller hangs.) */
+static void shard_lock_copy(struct shard s)
+{
+    pthread_mutex_lock(&s.lock);
+}
+
+static void shard_unlock_copy(struct shard s)
+{
+    pthread_mutex_unlock(&s.lock);
+}
+
 /* Context: any thread; blocks. Counts an acquisition that had to wait
  * (trylock failed) for the mutex profile. */
 void cache__shard_lock(struct shard *s)
 {
     bool waited = false;
 
-    if (pthread_mutex_trylock(&s->lock) != 0) {
-        pthread_mutex_lock(&s->lock);
-        waited = true;
+    if (__builtin_expect(s->rw, 0)) {
+        /* Control 16: the exclusive side of the reader-writer lock. */
+        (void)INJECT(16);
+        if (pthread_rwlock_trywrlock(&s->rwlock) != 0) {
+            pthread_rwlock_wrlock(&s->rwlock);
+            waited = true;
+        }
+    } else if (!INJECT(13)) {
+        if (pthread_mutex_trylock(&s->lock) != 0) {
+            pthread_mutex_lock(&s->lock);
+            waited = true;
+        }
+    } else {
+        /* BUG 13: passes *s by value: locks a copy (see shard_lock_copy). */
+        shard_lock_copy(*s);
     }
 #ifndef NDEBUG
     s->owner = pthread_self();
@@ -39,15 +71,57 @@ void cache__shard_unlock(struct shard *s)
     assert(cache__shard_held(s));
     s->owned = false;
 #endif
-    pthread_mutex_unlock(&s->lock);
+    if (__builtin_expect(s->rw, 0))
+        pthread_rwlock_unlock(&s->rwlock);
+    else if (!INJECT(13))
+        pthread_mutex_unlock(&s->lock);
+    else
+        shard_unlock_copy(*s);   /* BUG 13: unlocks another copy */
+}
+
+/* Context: any thread; blocks. Shared hold on an rw shard (control 16),
+ * the plain exclusive lock otherwise. */
+void cache__shard_rdlock(struct shard *s)
+{
+    if (!s->rw) {
+        cache__shard_lock(s);
+        return;
+    }
+    /* Control 16: readers share the lock. lock_waits takes a fetch_add
+     * here: two readers may count at once (writers, which exclude
+     * readers, keep their plain load+store). */
+    (void)INJECT(16);
+    if (pthread_rwlock_tryrdlock(&s->rwlock) != 0) {
+        pthread_rwlock_rdlock(&s->rwlock);
+        atomic_fetch_add_explicit(&s->lock_waits, 1, memory_order_relaxed);
+    }
+#ifndef NDEBUG
+    rd_held++;
+#endif
+}
+
+void cache__shard_rdunlock(struct shard *s)
+{
+    if (!s->rw) {
+        cache__shard_unlock(s);
+        return;
+    }
+#ifndef NDEBUG
+    assert(rd_held > 0);
+    rd_held--;
+#endif
+    pthread_rwlock_unlock(&s->rwlock);
 }
 
 #ifndef NDEBUG
 /* Only meaningful for the calling thread's own locks: a thread that holds
- * the lock reads fields it wrote itself. */
+ * the lock reads fields it wrote itself. A shared hold of an rw shard has
+ * no owner: any shared hold by this thread counts (a writer cannot be in). */
 bool cache__shard_held(const struct shard *s)
 {
-    return s->owned && pthread_equal(s->owner, pthread_self());
+    if (s->owned && pthread_equal(s->owner, pthread_self()))
+        return true;
+    return s->rw && rd_held > 0;
 }
 #endif
 

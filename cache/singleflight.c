@@ -404,15 +404,19 @@ int sf_complete(struct sf_table *t, struct sf_call *call, enum sf_status st,
     struct sf_stripe *s = stripe_of(t, call);
     void *value = NULL;
     const char *msg = NULL;
-    bool oom = false, keep;
+    bool oom = false, keep, copy_late = false;
     int n = 0;
 
     assert(st == SF_VALUE || st == SF_NOTFOUND || st == SF_ERROR);
     /* Copies first: no malloc of unbounded size under the stripe lock. */
     if (st == SF_VALUE) {
         value = malloc(len ? len : 1);   /* non-NULL even when empty */
-        if (value && len)
-            memcpy(value, data, len);
+        if (!INJECT(20)) {
+            if (value && len)
+                memcpy(value, data, len);   /* the whole outcome, then publish */
+        } else {
+            copy_late = value && len;   /* BUG 20: see below */
+        }
         oom = !value;
     } else if (st == SF_ERROR) {
         msg = strdup(err ? err : "");
@@ -462,6 +466,18 @@ int sf_complete(struct sf_table *t, struct sf_call *call, enum sf_status st,
     call->wh = call->wt = NULL;
     RLX_STORE(call->nwaiters, 0);
     stripe_unlock(s);
+
+    if (copy_late) {
+        /* BUG 20 (returning while a goroutine writes): the call was
+         * completed and its waiters handed to their workers with the value
+         * buffer allocated but not yet written ("the copy can run while the
+         * wake-ups travel"): a worker that answers before the memcpy ends
+         * sends whatever the buffer held, or half of the value. The call
+         * is alive here: the completer holds a reference (see the contract
+         * above). The amplifier yields before the copy. */
+        inject_window();
+        memcpy(value, data, len);
+    }
 
     /* Kept: the table's reference stays, and call may be swept (and freed)
      * by now, so do not touch it. Not kept: we own the table's reference. */
@@ -521,6 +537,12 @@ const void *sf_call_value(const struct sf_call *call, size_t *len)
 }
 
 const char *sf_call_error(const struct sf_call *call) { return call->err; }
+
+void **sf_call_value_slot(struct sf_call *call, size_t *len)
+{
+    *len = call->vlen;
+    return &call->value;
+}
 
 unsigned sf_call_waiters(struct sf_call *call) { return RLX_LOAD(call->nwaiters); }
 

@@ -136,6 +136,10 @@ enum sf_status sf_call_status(const struct sf_call *call);
 const void *sf_call_value(const struct sf_call *call, size_t *len);
 /* NULL unless SF_ERROR. */
 const char *sf_call_error(const struct sf_call *call);
+/* Where the value's buffer is kept (and *len its length): for the bug
+ * lab's bug 25 only, which writes through it. The value is shared by every
+ * waiter of the call: correct code never writes it. */
+void **sf_call_value_slot(struct sf_call *call, size_t *len);
 /* Waiters currently registered (a hint: it may change at once). */
 unsigned sf_call_waiters(struct sf_call *call);
 

@@ -9,6 +9,7 @@
  */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +71,32 @@ static size_t greedy_slack(size_t newlen)
     return newlen < GREEDY_MAX ? newlen : GREEDY_MAX;
 }
 
+/* Control 16: a GET under the shared lock of an rw shard, when it stays a
+ * pure read: no resize in progress (a lookup would move a bucket), the
+ * item live (an expired one is deleted) and inside its LRU bump window (a
+ * bump moves it). False otherwise: the caller redoes it exclusively. */
+static bool get_shared(struct shard *s, uint64_t h, const char *key,
+                       size_t klen, int64_t now, struct cache_val *out,
+                       int *rc)
+{
+    bool done = false;
+
+    cache__shard_rdlock(s);
+    if (s->rehashidx < 0) {
+        struct item *it = cache__table_find_locked(s, h, key, klen);
+        if (!it) {
+            *rc = CACHE_NOTFOUND;
+            done = true;
+        } else if (!item_expired(it, now) &&
+                   (uint32_t)((uint32_t)now - it->lru_ms) < CACHE_LRU_BUMP_MS) {
+            *rc = cache__val_copy(out, item_val(it), it->vlen);
+            done = true;
+        }
+    }
+    cache__shard_rdunlock(s);
+    return done;
+}
+
 int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,
               struct cache_val *out)
 {
@@ -77,14 +104,53 @@ int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,
     struct shard *s = cache__shard_of(c, h);
     int rc = CACHE_NOTFOUND;
 
-    cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    if (it) {
-        cache__lru_touch_locked(s, it, now);
-        rc = cache__val_copy(out, item_val(it), it->vlen);
+    if (__builtin_expect(s->rw, 0) && get_shared(s, h, key, klen, now, out, &rc))
+        return rc;
+    if (!INJECT(4)) {
+        cache__shard_lock(s);
+        struct item *it = cache__lookup_locked(s, h, key, klen, now);
+        if (it) {
+            cache__lru_touch_locked(s, it, now);
+            rc = cache__val_copy(out, item_val(it), it->vlen);
+        }
+        cache__shard_unlock(s);
+    } else {
+        /* BUG 4 (read while writing): "a GET only reads", so it looks the
+         * key up and copies the value without the shard lock. Meanwhile a
+         * SET, DEL or eviction on another worker unlinks and frees the
+         * item (or a resize moves its chain): the copy reads freed memory,
+         * which the allocator may already have given to another value. */
+        struct item *it = cache__table_find_locked(s, h, key, klen);
+        if (it && !item_expired(it, now)) {
+            inject_window();
+            rc = cache__val_copy(out, item_val(it), it->vlen);
+        }
     }
-    cache__shard_unlock(s);
     return rc;
+}
+
+/* Bug 3's detector: Go's runtime "hashWriting" check. A plain flag on the
+ * shard, racy on purpose exactly as Go's h.flags is: best effort, it
+ * catches two unlocked writers that overlap, and costs the correct path
+ * nothing (only bug 3's unlocked SET calls these). */
+static void map_fatal(const struct shard *s)
+{
+    fprintf(stderr, "fatal error: concurrent map writes (shard %u)\n", s->id);
+    abort();
+}
+
+static void map_write_begin(struct shard *s)
+{
+    if (s->map_writing)
+        map_fatal(s);
+    s->map_writing = 1;
+}
+
+static void map_write_end(struct shard *s)
+{
+    if (!s->map_writing)
+        map_fatal(s);
+    s->map_writing = 0;
 }
 
 int cache_set(struct cache *c, const char *key, size_t klen,
@@ -107,9 +173,21 @@ int cache_set(struct cache *c, const char *key, size_t klen,
     if (old_found)
         *old_found = 0;
 
-    cache__shard_lock(s);
+    bool locked = !INJECT(3);
+    if (locked) {
+        cache__shard_lock(s);
+    } else {
+        /* BUG 3 (concurrent map writes): the SET looks up, unlinks the old
+         * item and links the new one into the shard's table, LRU and TTL
+         * index without the shard lock. Two SETs in one shard interleave
+         * their pointer updates: lost keys, a key twice, a broken chain or
+         * list, a double free. Go-style detector: map_write_begin/end. */
+        map_write_begin(s);
+    }
 retry:
     cur = cache__lookup_locked(s, h, key, klen, now);
+    if (!locked)
+        inject_window();   /* BUG 3 amplifier: between lookup and insert */
     if (flags & CACHE_SET_GET) {
         if (old_found)
             *old_found = cur != NULL;
@@ -150,7 +228,10 @@ retry:
         cache__link_locked(s, nw, now);
     nw = NULL;
 out_unlock:
-    cache__shard_unlock(s);
+    if (locked)
+        cache__shard_unlock(s);
+    else
+        map_write_end(s);
     free(nw);
     return rc;
 }

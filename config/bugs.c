@@ -113,23 +113,26 @@ void cfg_bug_banner(int id, char *buf, size_t cap)
              b->amplifier[0] ? " Amplifier: " : "", b->amplifier);
 }
 
-/* Wrap `text` at `width` columns, each continuation indented by `indent`. */
+/* `label` then `text` wrapped at `width` columns, continuation lines
+ * aligned under the text. */
 static void wrap(FILE *out, const char *label, const char *text, int indent, int width)
 {
+    int start = indent + (int)strlen(label);
     int col = fprintf(out, "%*s%s", indent, "", label);
     const char *p = text;
     while (*p) {
-        size_t w = strcspn(p, " ");
-        if (col + (int)w + 1 > width && col > indent + (int)strlen(label)) {
-            fprintf(out, "\n%*s", indent + (int)strlen(label), "");
-            col = indent + (int)strlen(label);
-        }
-        col += fprintf(out, "%.*s", (int)w, p);
-        p += w;
-        if (*p == ' ') {
-            col += fprintf(out, " ");
+        while (*p == ' ')
             p++;
+        int w = (int)strcspn(p, " ");
+        if (!w)
+            break;
+        if (col > start && col + 1 + w > width) {
+            col = fprintf(out, "\n%*s", start, "") - 1;
+        } else if (col > start) {
+            col += fprintf(out, " ");
         }
+        col += fprintf(out, "%.*s", w, p);
+        p += w;
     }
     fprintf(out, "\n");
 }

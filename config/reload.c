@@ -5,6 +5,8 @@
  * validate a complete struct before anything is published.
  */
 #include "config.h"
+#include "inject.h"
+#include "snapshot_int.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -29,6 +31,14 @@ static pthread_mutex_t change_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic bool last_ok = true;
 static _Atomic uint64_t failures;
 static _Atomic int64_t last_time;
+/* BUG 24 (control): a reload that waits until the snapshot it replaced
+ * has been freed. reload_freed is the latch it waits on, one object reused
+ * by every such reload; reload_wait_lock (lock order: before change_lock,
+ * never held by a reader or inside a read-side section) is held from the
+ * publish that arms it until its wait has returned, so a reload re-arms
+ * it only after the previous reload's wait returned. */
+static pthread_mutex_t reload_wait_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cfg__latch reload_freed = CFG__LATCH_INIT;
 
 const char *cfg_file(void) { return file_path; }
 
@@ -148,11 +158,30 @@ static void count(bool ok)
 int cfg_reload(char *err, size_t errlen, cfg_note_fn *note, void *arg)
 {
     struct cfg next;
+    struct cfg__latch *freed = NULL;
     int rc = 0;
 
     if (!file_path[0]) {
         snprintf(err, errlen, "no config file was given at start-up (mmcache FILE or --config FILE)");
         return -2;
+    }
+    /* A reload is one unit of work for the bug lab, as a request is: it
+     * runs under the selection of the snapshot current when it starts
+     * (so do the publish sites, 9 and 11, in snapshot.c). */
+    uint32_t outer = inject_mask();
+    const struct cfg *now = cfg_read_lock();
+    inject_enter(cfg_inject_mask(now));
+    cfg_read_unlock(now);
+    if (INJECT(24)) {
+        /* BUG 24 (control: WaitGroup reused): the reload returns only once
+         * the snapshot it replaced is freed ("Config reloaded" then means
+         * no request still runs the old settings), waiting on a latch
+         * that every reload reuses. Correct: it is re-armed only after the
+         * previous wait returned (reload_wait_lock spans arm to wait), and
+         * the wait happens outside change_lock, so no reader in a section
+         * can be stuck behind it. */
+        pthread_mutex_lock(&reload_wait_lock);
+        freed = &reload_freed;
     }
     pthread_mutex_lock(&change_lock);
     if (build(&next, err, errlen)) {
@@ -167,7 +196,7 @@ int cfg_reload(char *err, size_t errlen, cfg_note_fn *note, void *arg)
      * sees this reload's stats too, never the previous reload's
      * config_last_reload_ok:0 beside it. */
     count(true);
-    if (cfg_publish(&next)) {
+    if (cfg__publish(&next, freed)) {
         snprintf(err, errlen, "out of memory");
         rc = -1;
     }
@@ -175,6 +204,12 @@ out_count:
     if (rc)
         count(false);
     pthread_mutex_unlock(&change_lock);
+    if (freed) {   /* decided once, above: the lock and the unlock agree */
+        if (rc == 0)
+            cfg__latch_wait(freed);
+        pthread_mutex_unlock(&reload_wait_lock);
+    }
+    inject_enter(outer);
     return rc;
 }
 

@@ -23,11 +23,14 @@
  * freeing. These annotations compile to nothing in other builds.
  */
 #include "config.h"
+#include "inject.h"
+#include "snapshot_int.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <urcu/urcu-memb.h>
 
 #if defined(__SANITIZE_THREAD__)
@@ -61,6 +64,10 @@ const char *__tsan_default_suppressions(void)
 struct snap {
     struct cfg cfg;                /* first: readers get &snap->cfg */
     struct rcu_head rcu;           /* owned by liburcu once retired */
+    /* Counted down once this snapshot is freed, or NULL. Owned by the
+     * publisher that replaces it (written before it is retired), then read
+     * by whoever frees it: ordered by call_rcu like the free itself. */
+    struct cfg__latch *freed;
 };
 
 /* rcu: written by cfg_publish under update_lock with a release store
@@ -104,23 +111,38 @@ uint64_t cfg_snapshots_live(void)
     return atomic_load_explicit(&nlive, memory_order_relaxed);
 }
 
-static struct snap *snap_new(const struct cfg *c, uint64_t generation)
+static struct snap *snap_alloc(void)
 {
     struct snap *s = malloc(sizeof(*s));
-    if (!s)
-        return NULL;
+    if (s)
+        atomic_fetch_add_explicit(&nlive, 1, memory_order_relaxed);
+    return s;
+}
+
+static void snap_fill(struct snap *s, const struct cfg *c, uint64_t generation)
+{
     s->cfg = *c;
     s->cfg.generation = generation;
-    atomic_fetch_add_explicit(&nlive, 1, memory_order_relaxed);
+    s->freed = NULL;
+}
+
+static struct snap *snap_new(const struct cfg *c, uint64_t generation)
+{
+    struct snap *s = snap_alloc();
+    if (s)
+        snap_fill(s, c, generation);
     return s;
 }
 
 static void snap_free(struct snap *s)
 {
+    struct cfg__latch *freed = s->freed;
     if (cfg_free_hook)
         cfg_free_hook(&s->cfg);
     atomic_fetch_sub_explicit(&nlive, 1, memory_order_relaxed);
     free(s);
+    if (freed)
+        cfg__latch_count_down(freed);
 }
 
 /* call_rcu callback: a grace period has passed since `s` was retired. */
@@ -151,27 +173,106 @@ void cfg_set_apply_hook(cfg_apply_fn *fn, void *arg)
     pthread_mutex_unlock(&update_lock);
 }
 
-int cfg_publish(const struct cfg *next)
+/* How long BUG 11 "waits for the readers" before it frees a replaced
+ * snapshot: a guess, as such sleeps are ("a request takes microseconds"). */
+#define BUG11_SLEEP_US 1000
+
+/*
+ * Both sites below run under the selection of the unit of work that
+ * publishes (inject_enter: the CONFIG SET request's snapshot, or the
+ * reload's, config/reload.c), like every other site: CONFIG SET
+ * inject-bug 9 publishes correctly, and the publishes after it take the
+ * bugged path.
+ */
+int cfg__publish(const struct cfg *next, struct cfg__latch *freed)
 {
     pthread_mutex_lock(&update_lock);
     struct snap *old = atomic_load_explicit(&current, memory_order_relaxed);
-    struct snap *s = snap_new(next, old->cfg.generation + 1);
-    if (!s) {
-        pthread_mutex_unlock(&update_lock);
-        return -ENOMEM;
+    uint64_t generation = old->cfg.generation + 1;
+    struct snap *s;
+    if (!INJECT(9)) {
+        s = snap_new(next, generation);
+        if (!s)
+            goto out_nomem;
+        /* release: every field of *s is written before the pointer is
+         * seen; pairs with the acquire in cfg_read_lock. */
+        atomic_store_explicit(&current, s, memory_order_release);
+    } else {
+        /* BUG 9 (pointer publication): the pointer is published with a
+         * plain store, which orders nothing: the fields may become visible
+         * after it, and a reader that loads it reads an allocation still
+         * holding what malloc returned (zeros, or an older freed snapshot)
+         * or half the copy. x86-64 does not reorder the two stores, so the
+         * amplified form does what the C memory model lets the compiler
+         * do with them: the pointer first, then (sched_yield) the fields. */
+        s = snap_alloc();
+        if (!s)
+            goto out_nomem;
+        if (INJECT_AMPLIFY()) {
+            *(struct snap **)&current = s;   /* plain store, fields not written yet */
+            inject_window();
+            snap_fill(s, next, generation);
+        } else {
+            snap_fill(s, next, generation);
+            *(struct snap **)&current = s;   /* plain store */
+        }
     }
-    /* release: every field of *s is written before the pointer is seen;
-     * pairs with the acquire in cfg_read_lock. */
-    atomic_store_explicit(&current, s, memory_order_release);
     atomic_store_explicit(&loglevel, (int)s->cfg.loglevel, memory_order_relaxed);
     if (apply_hook)
         apply_hook(&s->cfg, &old->cfg, apply_arg);
     pthread_mutex_unlock(&update_lock);
-    /* Readers that loaded `old` before the swap may still use it: free it
-     * only after a grace period. */
-    TSAN_RELEASE(&old->cfg);
-    urcu_memb_call_rcu(&old->rcu, reclaim);
+    if (freed)
+        cfg__latch_arm(freed, 1);
+    old->freed = freed;
+    if (!INJECT(11)) {
+        /* Readers that loaded `old` before the swap may still use it:
+         * free it only after a grace period. */
+        TSAN_RELEASE(&old->cfg);
+        urcu_memb_call_rcu(&old->rcu, reclaim);
+    } else {
+        /* BUG 11 (sleep as synchronisation): "every reader is surely done
+         * after a millisecond". Nothing says so: a reader preempted inside
+         * its section, or one formatting a long reply, still holds `old`,
+         * and reads freed memory (or the next snapshot, allocated where
+         * this one was). Only a grace period knows when the last reader
+         * has left. */
+        usleep(BUG11_SLEEP_US);
+        snap_free(old);
+    }
     return 0;
+out_nomem:
+    pthread_mutex_unlock(&update_lock);
+    return -ENOMEM;
+}
+
+int cfg_publish(const struct cfg *next)
+{
+    return cfg__publish(next, NULL);
+}
+
+/* ---- the latch (snapshot_int.h) -------------------------------------------- */
+
+void cfg__latch_arm(struct cfg__latch *l, unsigned count)
+{
+    pthread_mutex_lock(&l->lock);
+    l->count = count;
+    pthread_mutex_unlock(&l->lock);
+}
+
+void cfg__latch_count_down(struct cfg__latch *l)
+{
+    pthread_mutex_lock(&l->lock);
+    if (l->count > 0 && --l->count == 0)
+        pthread_cond_broadcast(&l->zero);
+    pthread_mutex_unlock(&l->lock);
+}
+
+void cfg__latch_wait(struct cfg__latch *l)
+{
+    pthread_mutex_lock(&l->lock);
+    while (l->count > 0)
+        pthread_cond_wait(&l->zero, &l->lock);
+    pthread_mutex_unlock(&l->lock);
 }
 
 void cfg_reclaim_barrier(void)

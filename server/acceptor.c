@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "inject.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -180,6 +181,14 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&srv.shutdown_async, NULL);
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_stop(&srv.workers[i]);
+    /* The stop handshake runs under a current snapshot's bug selection
+     * (bug 1 is live: CONFIG SET inject-bug 1, then SIGTERM). */
+    const struct cfg *cfg = cfg_read_lock();
+    inject_enter(cfg_inject_mask(cfg));
+    cfg_read_unlock(cfg);
+    srv_workers_wait_stop_seen();
+    srv_log(CFG_LOG_NOTICE, "All %u workers stopped reading; draining %u client connections",
+            srv.nworkers, atomic_load_explicit(&srv.nclients, memory_order_relaxed));
     /* The loop now has no handles left and uv_run returns to main(). */
 }
 

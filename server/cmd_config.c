@@ -8,13 +8,16 @@
  * in a config read-side section (publishing from there is allowed: it
  * never waits for readers); srv_config_reload on the acceptor.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "inject.h"
 #include "srv.h"
 
 #define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
@@ -26,6 +29,36 @@ static const struct { const char *name, *value; } config_extras[] = {
     { "save", "" }, { "appendonly", "no" }, { "databases", "1" },
 };
 #define CONFIG_MAX_NAMES 64
+#define CONFIG_BUG11_HOLD_US 3000   /* BUG 11's amplifier: > its 1 ms sleep */
+
+/* Change reports. At loglevel verbose or debug a CONFIG SET is logged as
+ * several lines: who asked, then each setting from its old value to its
+ * new one, with the generation produced. report_lock keeps the lines of one
+ * change together, and changes in generation order (it is held across the
+ * publish), when clients on two workers change the config at once. At
+ * notice or warning a change is one line, one write(2): no lock, so that
+ * CONFIG SET takes no global lock there. Whether a change takes the lock
+ * is decided once per change, from the request's snapshot.
+ * lock order: before config/reload.c's change_lock (docs/locking.md).
+ * Error-checking: an unlock by a thread that does not hold it is an error
+ * return, logged, not a silent release of another thread's lock. */
+static pthread_mutex_t report_lock = PTHREAD_ERRORCHECK_MUTEX_INITIALIZER_NP;
+
+static void report_lock_take(void)
+{
+    int e = pthread_mutex_lock(&report_lock);
+    if (e)
+        srv_log(CFG_LOG_WARNING, "CONFIG SET: taking the change report lock failed: %s",
+                strerror(e));
+}
+
+static void report_lock_give(void)
+{
+    int e = pthread_mutex_unlock(&report_lock);
+    if (e)
+        srv_log(CFG_LOG_WARNING, "CONFIG SET: releasing the change report lock failed: %s",
+                strerror(e));
+}
 
 static size_t config_names(const char **names)
 {
@@ -87,15 +120,35 @@ static SRV_HANDLER(config_get)
         }
     }
     srv_reply_array(c, (long long)found * 2);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0, shown = 0; i < n; i++) {
         if (!hit[i])
             continue;
         if (shown_as[i] != NULL)
             srv_reply_bulk(c, shown_as[i]->ptr, shown_as[i]->len);
         else
             srv_reply_bulk_cstr(c, names[i]);
+        /* Amplifier of BUG 11 (config/snapshot.c frees a replaced snapshot
+         * after a 1 ms sleep, not after a grace period): with bug-amplify,
+         * a reader that keeps its snapshot longer than that, as one
+         * preempted in its section does. Never runs unless 11 is selected. */
+        if (INJECT_SELECTED(11) && INJECT_AMPLIFY() && shown++ > 0)
+            usleep(CONFIG_BUG11_HOLD_US);
         config_value(cfg, names[i], value, sizeof(value));
         srv_reply_bulk_cstr(c, value);
+    }
+}
+
+/* The verbose part of a change report: each setting that differs. */
+static void report_changes(const struct cfg *was, const struct cfg *now)
+{
+    char a[CFG_VALUE_MAX], b[CFG_VALUE_MAX];
+
+    for (size_t i = 0; cfg_names[i] != NULL; i++) {
+        cfg_get(was, cfg_names[i], a, sizeof(a));
+        cfg_get(now, cfg_names[i], b, sizeof(b));
+        if (strcmp(a, b) != 0)
+            srv_log(CFG_LOG_VERBOSE, "CONFIG SET:   %s: %s -> %s (generation %llu)",
+                    cfg_names[i], a, b, (unsigned long long)now->generation);
     }
 }
 
@@ -130,6 +183,20 @@ static SRV_HANDLER(config_set)
         srv__arg_cstr(k, names[i], k->len + 1);
         srv__arg_cstr(v, values[i], v->len + 1);
     }
+    bool blocks;   /* this change is several log lines: under report_lock */
+    if (!INJECT(22)) {
+        blocks = c->cfg->loglevel <= CFG_LOG_VERBOSE;   /* once, from our snapshot */
+    } else {
+        /* BUG 22 (conditional locking): the decision is read from the live
+         * log level, here for the lock and again below for the unlock. A
+         * reload (or another CONFIG SET) that changes loglevel in between
+         * makes them disagree: a lock never released (every later verbose
+         * CONFIG SET waits on it) or an unlock of a lock not held. */
+        blocks = cfg_loglevel_now() <= CFG_LOG_VERBOSE;
+        inject_window();
+    }
+    if (blocks)
+        report_lock_take();
     int rc = cfg_config_set(n, (const char *const *)names, (const char *const *)values,
                             &bad, err, sizeof(err));
     if (rc == -2) {
@@ -147,9 +214,17 @@ static SRV_HANDLER(config_set)
         const struct cfg *now = cfg_read_lock();
         srv_log(CFG_LOG_NOTICE, "CONFIG SET by client id=%llu:%s (config generation %llu)",
                 (unsigned long long)c->id, what, (unsigned long long)now->generation);
+        if (blocks)
+            report_changes(c->cfg, now);
         cfg_read_unlock(now);
         srv_reply_ok(c);
     }
+    if (INJECT_SELECTED(22)) {   /* BUG 22: the second read of the live level */
+        inject_window();
+        blocks = cfg_loglevel_now() <= CFG_LOG_VERBOSE;
+    }
+    if (blocks)
+        report_lock_give();
     goto out_free;
 out_nomem:
     srv_reply_error(c, SRV_ERR_NOMEM);

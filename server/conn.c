@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "conn.h"
+#include "inject.h"
 #include "loader.h"
 #include "srv.h"
 
@@ -172,7 +173,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct srv_conn *c = s->data;
     (void)buf;
     if (nread < 0) {   /* EOF, reset, or ENOBUFS */
-        conn_close(c);
+        if (!INJECT(18)) {
+            conn_close(c);
+        } else {
+            /* BUG 18 (closing from the receiver): the reader closes the
+             * handle itself, past conn_close's CLOSING state. The sender
+             * does not know: a reply in flight is cancelled (on_write) or
+             * one queued for this pass's flush fails (conn_flush), and,
+             * seeing no CLOSING flag, it closes the handle a second time:
+             * libuv's assertion, or the conn freed twice. */
+            srv_loader_conn_closed(c);
+            uv_close((uv_handle_t *)&c->tcp, on_close);
+        }
         return;
     }
     if (nread == 0)

@@ -197,6 +197,46 @@ static void reply_unknown(struct srv_conn *c, size_t argc,
                      (int)len, args);
 }
 
+/* ---- the commands counter, and the bug lab's wrong ways to keep it -------- */
+
+/* Bug 2's shared counters: see struct srv_shared_stats (guarded by nothing). */
+struct srv_shared_stats srv_shared_stats;
+
+#define STAT_BUGS ((1u << 2) | (1u << 15) | (1u << 23))
+
+/* Count one command while bug 2, 15 or 23 is selected; the correct
+ * counter is the worker's own single-writer srv_stats.commands.
+ * Context: the worker w. */
+static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker *w)
+{
+    if (INJECT(2)) {
+        /* BUG 2 (counter increment): one counter for every worker, bumped
+         * with a plain ++ (load, add, store). Two workers that load the
+         * same value both store value+1: one command is lost. Amplified:
+         * sched_yield between the load and the store. */
+        uint64_t n = srv_shared_stats.commands;
+        if (INJECT_AMPLIFY())
+            inject_window();
+        srv_shared_stats.commands = n + 1;
+    } else if (INJECT(15)) {
+        /* BUG 15 (misaligned 64-bit atomic): an atomic add on a counter
+         * that a packed layout put across a cache-line boundary. On x86-64
+         * the locked RMW becomes a split lock: the CPU locks the bus (every
+         * core's memory accesses wait), thousands of cycles per command. */
+        __atomic_fetch_add(&w->split.commands, 1, __ATOMIC_RELAXED);
+    } else if (INJECT(23)) {
+        /* BUG 23 (unaligned atomic load), writer side: the owner's store of
+         * load+1 (as SRV_STAT_ADD) into the misaligned counter. Across a
+         * line the 8-byte store is two stores, and INFO's plain load
+         * (info.c, split_commands) two loads: see the reader. */
+        __atomic_store_n(&w->split.commands,
+                         __atomic_load_n(&w->split.commands, __ATOMIC_RELAXED) + 1,
+                         __ATOMIC_RELAXED);
+    } else {
+        SRV_STAT_ADD(&w->stats, commands, 1);
+    }
+}
+
 /* ---- the request context ------------------------------------------------- */
 
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
@@ -234,7 +274,12 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
         cmd->fn(c, argc, argv);
     c->cfg = NULL;
     cfg_read_unlock(cfg);
-    SRV_STAT_ADD(&c->w->stats, commands, 1);
+    /* The thread's bug selection is still this request's (inject_enter
+     * above): one predictable branch when none of the stats bugs is on. */
+    if (__builtin_expect((inject_mask() & STAT_BUGS) == 0, 1))
+        SRV_STAT_ADD(&c->w->stats, commands, 1);
+    else
+        count_command_lab(c->w);
 }
 
 /* ---- helpers shared by the handlers ---------------------------------------- */
@@ -285,10 +330,20 @@ void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap)
 
 void srv__stat_lookup(struct srv_conn *c, int found)
 {
-    if (found)
-        SRV_STAT_ADD(&c->w->stats, hits, 1);
-    else
-        SRV_STAT_ADD(&c->w->stats, misses, 1);
+    if (!INJECT(2)) {
+        if (found)
+            SRV_STAT_ADD(&c->w->stats, hits, 1);
+        else
+            SRV_STAT_ADD(&c->w->stats, misses, 1);
+    } else {
+        /* BUG 2 (counter increment): keyspace hits/misses on counters
+         * shared by every worker, plain ++ (see count_command_lab). */
+        uint64_t *ctr = found ? &srv_shared_stats.hits : &srv_shared_stats.misses;
+        uint64_t n = *ctr;
+        if (INJECT_AMPLIFY())
+            inject_window();
+        *ctr = n + 1;
+    }
 }
 
 void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,

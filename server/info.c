@@ -47,12 +47,30 @@ addf(struct proto_buf *b, int *rc, const char *fmt, ...)
 
     if (*rc < 0)
         return *rc;
-    va_start(ap, fmt);
-    n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return 0;
-    *rc = proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    if (!INJECT(21)) {
+        va_start(ap, fmt);
+        n = vsnprintf(line, sizeof(line), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return 0;
+        *rc = proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    } else {
+        /* BUG 21 (shared bytes.Buffer): one line buffer for every worker
+         * ("static, to keep INFO off the stack"), no lock. Another worker's
+         * INFO can format its line into it between our vsnprintf and our
+         * copy: we send its bytes (n of them: its line, its NUL, older
+         * leftovers). Amplified: sched_yield between format and copy. */
+        static char shared_line[512];   /* guarded by: NOTHING (bug 21) */
+        va_start(ap, fmt);
+        n = vsnprintf(shared_line, sizeof(shared_line), fmt, ap);
+        va_end(ap);
+        if (n < 0)
+            return 0;
+        if (INJECT_AMPLIFY())
+            inject_window();
+        *rc = proto_buf_append(b, shared_line, (size_t)n < sizeof(shared_line) ?
+                               (size_t)n : sizeof(shared_line) - 1);
+    }
     return *rc;
 }
 
@@ -107,6 +125,7 @@ static void info_server(struct proto_buf *b, int *rc, const struct cfg *cfg)
     addf(b, rc, "config_last_reload_ok:%d\r\n", rs.last_ok ? 1 : 0);
     addf(b, rc, "config_reload_failures:%llu\r\n", (unsigned long long)rs.failures);
     addf(b, rc, "config_last_reload_time:%lld\r\n", (long long)rs.last_time);
+    srv_watchdog_info(b, rc);   /* watchdog_stalled_workers, watchdog_stalls_total */
 }
 
 static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
@@ -188,6 +207,41 @@ struct counters {
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct counters base;   /* guarded by: base_lock */
 
+/* The commands counted in the workers' misaligned counters (bugs 15, 23;
+ * 0 unless one of them ran). */
+static uint64_t split_commands(void)
+{
+    uint64_t total = 0;
+
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        const struct srv_stats_split *sp = &srv.workers[i].split;
+        uint64_t v = 0;
+
+        if (!INJECT(23)) {
+            v = __atomic_load_n(&sp->commands, __ATOMIC_RELAXED);
+        } else if (!INJECT_AMPLIFY()) {
+            /* BUG 23 (unaligned atomic load): a plain 8-byte load of a
+             * counter that crosses a cache line, while its worker stores
+             * into it. x86-64 performs it as one access per line: the low
+             * byte from before a carry can meet bytes 1..7 from after it
+             * (or the reverse), a value off by up to 255 that goes
+             * backwards on the next INFO. */
+            v = sp->commands;
+        } else {
+            /* BUG 23, amplified: the same load, one access per cache line
+             * as the CPU splits it, with sched_yield between the two. */
+            const unsigned char *p = (const unsigned char *)sp + SRV_SPLIT_LEAD;
+            unsigned first = SRV_CACHELINE - SRV_SPLIT_LEAD;   /* bytes in line 1 */
+
+            memcpy(&v, p, first);
+            inject_window();
+            memcpy((unsigned char *)&v + first, p + first, sizeof(v) - first);
+        }
+        total += v;
+    }
+    return total;
+}
+
 static void counters_raw(struct counters *k)
 {
     struct srv_stats sum;
@@ -196,14 +250,17 @@ static void counters_raw(struct counters *k)
     srv_stats_sum(&sum);
     cache_stats(srv.cache, &st);
     k->conns_received = sum.conns_received;
-    k->commands = sum.commands;
+    /* Bug 2's shared counters and bugs 15/23's misaligned ones hold what
+     * was counted while those bugs were on (0 otherwise). */
+    k->commands = sum.commands + split_commands() +
+        __atomic_load_n(&srv_shared_stats.commands, __ATOMIC_RELAXED);
     k->net_in = sum.net_in;
     k->net_out = sum.net_out;
     k->rejected = atomic_load_explicit(&srv.rejected_conns, memory_order_relaxed);
     k->expired = st.expired_keys;
     k->evicted = st.evicted_keys;
-    k->hits = sum.hits;
-    k->misses = sum.misses;
+    k->hits = sum.hits + __atomic_load_n(&srv_shared_stats.hits, __ATOMIC_RELAXED);
+    k->misses = sum.misses + __atomic_load_n(&srv_shared_stats.misses, __ATOMIC_RELAXED);
     k->lock_waits = st.lock_waits;
 }
 

@@ -22,6 +22,7 @@
 
 #include "commands.h"
 #include "conn.h"
+#include "inject.h"
 #include "loader_int.h"
 #include "srv.h"
 
@@ -35,6 +36,7 @@ struct loader_wait {
     struct srv_conn *c;             /* owned by: worker; NULL once c closed */
     uv_timer_t timer;               /* owned by: worker */
     struct loader_wait *done_next;  /* guarded by: w->done_lock */
+    uint32_t inject_mask;           /* owned by: worker; the GET's bug-lab selection */
 };
 _Static_assert(offsetof(struct loader_wait, sf) == 0, "on_call_done casts sf back");
 
@@ -82,6 +84,33 @@ static void wait_end(struct loader_wait *lw)
     uv_close((uv_handle_t *)&lw->timer, free_wait);
 }
 
+/* BUG 25 (mutable value in a context): frames the GET reply in the loaded
+ * value's own buffer - grows it, moves the value behind "$<len>\r\n", puts
+ * "\r\n" after it and appends the frame in one piece - as if the buffer
+ * were this waiter's. It is the call's, shared by every waiter of the load
+ * (and kept, framed, in the call): the next waiter frames a framed value,
+ * and its client gets "$<len>\r\nkey:..." cut to <len> bytes instead of
+ * "key:...". Waiters on two workers do it at once: torn frames. */
+static void reply_framed_in_place(struct srv_conn *c, struct sf_call *call)
+{
+    size_t len;
+    void **slot = sf_call_value_slot(call, &len);
+    char hdr[32];
+    int h = snprintf(hdr, sizeof(hdr), "$%zu\r\n", len);
+    char *buf = realloc(*slot, (size_t)h + len + 2);
+    if (!buf) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return;
+    }
+    *slot = buf;
+    memmove(buf + h, buf, len);
+    memcpy(buf, hdr, (size_t)h);
+    memcpy(buf + h + len, "\r\n", 2);
+    inject_window();
+    if (proto_add_raw(&c->out, buf, (size_t)h + len + 2) < 0)
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
 /* Write the outcome of a finished call as a GET reply. */
 static void reply_outcome(struct srv_conn *c, struct sf_call *call)
 {
@@ -89,8 +118,12 @@ static void reply_outcome(struct srv_conn *c, struct sf_call *call)
     const void *v;
     switch (sf_call_status(call)) {
     case SF_VALUE:
-        v = sf_call_value(call, &len);
-        srv_reply_bulk(c, v, len);
+        if (!INJECT(25)) {
+            v = sf_call_value(call, &len);
+            srv_reply_bulk(c, v, len);   /* a copy into this client's output */
+        } else {
+            reply_framed_in_place(c, call);   /* BUG 25: frames the shared buffer, see above */
+        }
         break;
     case SF_NOTFOUND:
         srv_reply_null(c);
@@ -127,6 +160,7 @@ static void on_loaded(uv_async_t *h)
         struct loader_wait *next = lw->done_next;
         struct srv_conn *c = lw->c;
         if (c) {
+            inject_enter(lw->inject_mask);   /* answered under its GET's selection */
             reply_outcome(c, lw->call);
             conn_continue(c);
         }
@@ -176,6 +210,7 @@ void srv_loader_get(struct srv_conn *c, const char *key, size_t klen)
         return;
     }
     lw->w = w;
+    lw->inject_mask = inject_mask();   /* this request's, set by srv_dispatch */
     lw->sf.done = on_call_done;
     struct sf_call *call = NULL;
     bool lead = false;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "inject.h"
 #include "loader_int.h"
 #include "srv.h"
 
@@ -27,9 +28,12 @@
 struct loader_job {
     struct sf_call *call;            /* a reference of its own */
     struct origin *origin;           /* a reference of its own */
+    const struct origin_ops *ops;    /* the code to load with: origin->ops */
     struct origin_params params;     /* copied from the leader's snapshot */
     int64_t negative_ttl_ms;
     int64_t ttl_ms;                  /* loader-ttl, 0 = no expiry */
+    uint32_t inject_mask;            /* the leader's bug-lab selection (its snapshot's) */
+    bool counted;                    /* in pending since it was queued (bug 5) */
     struct loader_job *next;
 };
 
@@ -42,8 +46,10 @@ struct loader_pool {
     struct loader_job *head, *tail;  /* guarded by: lock */
     uint64_t pending;                /* guarded by: lock; queued + running. Counted
                                         by the submitter when it queues, so a drain
-                                        never misses a load not yet picked up */
-    bool stopping;                   /* guarded by: lock */
+                                        never misses a load not yet picked up: shutdown
+                                        drains (pending == 0), then stops the threads,
+                                        which exit without looking at the queue */
+    bool stopping;                   /* guarded by: lock; set once pending is 0 */
 };
 
 /* atomic: release by the creator once the pool is built, acquire by every
@@ -78,13 +84,28 @@ static void *pool_thread(void *arg)
     for (;;) {
         while (!p->head && !p->stopping)
             pthread_cond_wait(&p->work, &p->lock);
+        /* Stopping is set only once the drain saw pending == 0: every load
+         * queued has run, so there is nothing left to look at. */
+        if (p->stopping)
+            break;
         struct loader_job *j = p->head;
-        if (!j)
-            break;   /* stopping, and nothing left to run */
         p->head = j->next;
         if (!p->head)
             p->tail = NULL;
         pthread_mutex_unlock(&p->lock);
+        inject_enter(j->inject_mask);   /* the load runs under its leader's selection */
+        if (!j->counted) {
+            /* BUG 5 (WaitGroup.Add inside goroutine): the submitter did not
+             * count this load; it counts itself now that it runs. Until it
+             * does, a drain sees pending == 0 while it is on its way (and
+             * loads still queued are never counted at all): shutdown stops
+             * the threads and destroys what loads use. (Bug 5 is chosen in
+             * loader_start, by the submitter; the amplifier widens the gap.) */
+            inject_window();
+            pthread_mutex_lock(&p->lock);
+            p->pending++;
+            pthread_mutex_unlock(&p->lock);
+        }
         job_run(j, &cached);
         pthread_mutex_lock(&p->lock);
         if (--p->pending == 0)
@@ -95,68 +116,160 @@ static void *pool_thread(void *arg)
     return NULL;
 }
 
-static struct loader_pool *pool_create(unsigned n)
+/* Build the pool in *p (zeroed memory): every field, then the threads.
+ * -1 when no thread could start (nothing to free but p->threads). */
+static int pool_init(struct loader_pool *p, unsigned n)
 {
-    struct loader_pool *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
-    p->threads = calloc(n, sizeof(pthread_t));
+    *p = (struct loader_pool){ 0 };
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->work, NULL);
     pthread_cond_init(&p->idle, NULL);
+    p->threads = calloc(n, sizeof(pthread_t));
     for (; p->threads && p->nthreads < n; p->nthreads++)
         if (pthread_create(&p->threads[p->nthreads], NULL, pool_thread, p) != 0)
             break;
     if (p->nthreads == 0) {
         free(p->threads);
-        free(p);
-        return NULL;
+        return -1;
     }
     if (p->nthreads < n)
         srv_log(CFG_LOG_WARNING, "Loader: started %u of %u threads", p->nthreads, n);
+    /* Counted here, where a pool really comes to be (INFO loader_pool_inits:
+     * more than 1 means two pools were built: bug 6). */
+    atomic_fetch_add_explicit(&pool_inits, 1, memory_order_relaxed);
+    return 0;
+}
+
+static struct loader_pool *pool_create(unsigned n)
+{
+    struct loader_pool *p = calloc(1, sizeof(*p));
+    if (p && pool_init(p, n) != 0) {
+        free(p);
+        p = NULL;
+    }
     return p;
 }
 
 /* The pool, created by the first caller. */
 static struct loader_pool *pool_get(unsigned nthreads)
 {
-    struct loader_pool *p = atomic_load_explicit(&pool, memory_order_acquire);
-    if (p)
+    struct loader_pool *p;
+    if (!INJECT(6) && !INJECT(7)) {
+        p = atomic_load_explicit(&pool, memory_order_acquire);
+        if (p)
+            return p;
+        pthread_mutex_lock(&pool_create_lock);
+        p = atomic_load_explicit(&pool, memory_order_relaxed);   /* the lock orders it */
+        if (!p) {
+            p = pool_create(nthreads);
+            if (p) {
+                atomic_store_explicit(&pool, p, memory_order_release);
+                srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
+            }
+        }
+        pthread_mutex_unlock(&pool_create_lock);
         return p;
-    pthread_mutex_lock(&pool_create_lock);
-    p = atomic_load_explicit(&pool, memory_order_relaxed);   /* the lock orders it */
-    if (!p) {
+    }
+    if (INJECT_SELECTED(6)) {
+        /* BUG 6 (lazy init race): check, then create, with no lock between:
+         * every caller that saw no pool builds one (threads and all) and
+         * the last store wins; the others' pools run their creators' loads
+         * and then idle, never drained nor freed. */
+        p = atomic_load_explicit(&pool, memory_order_acquire);
+        if (p)
+            return p;
+        inject_window();
         p = pool_create(nthreads);
         if (p) {
-            atomic_fetch_add_explicit(&pool_inits, 1, memory_order_relaxed);
             atomic_store_explicit(&pool, p, memory_order_release);
             srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
         }
+        return p;
     }
-    pthread_mutex_unlock(&pool_create_lock);
-    return p;
+    {
+        /* BUG 7 (broken double-checked locking): the fast path reads the
+         * pointer with a relaxed load (no acquire), and the creator stores
+         * it before the pool is built (the order a compiler or a weaker CPU
+         * may give the plain stores; the amplifier yields in between): a
+         * caller on the fast path queues into a pool whose lock, queue and
+         * threads are still being set up, and pool_init then wipes its
+         * job. */
+        p = atomic_load_explicit(&pool, memory_order_relaxed);
+        if (p)
+            return p;
+        pthread_mutex_lock(&pool_create_lock);
+        p = atomic_load_explicit(&pool, memory_order_relaxed);
+        if (!p) {
+            p = calloc(1, sizeof(*p));
+            if (p) {
+                atomic_store_explicit(&pool, p, memory_order_relaxed);
+                inject_window();
+                if (INJECT_AMPLIFY())
+                    inject_spin(5000000);   /* 5 ms, once per process */
+                if (pool_init(p, nthreads) == 0)
+                    srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
+            }
+        }
+        pthread_mutex_unlock(&pool_create_lock);
+        return p;
+    }
 }
 
-/* The origin the snapshot names, with a reference for the caller; the
- * slot's origin is replaced when the spec changed. NULL with err. */
-static struct origin *origin_for(const struct cfg *cfg, char *err, size_t errlen)
+/* The origin the snapshot names, with a reference for the caller, and the
+ * code to load from it with (*ops: its own kind's); the slot's origin is
+ * replaced when the spec changed. NULL with err. */
+static struct origin *origin_for(const struct cfg *cfg, const struct origin_ops **ops,
+                                 char *err, size_t errlen)
 {
     char spec[sizeof(cur_origin->spec)];
-    cfg_loader_spec(cfg, spec, sizeof(spec));
+    struct origin *o;
+    if (!INJECT(19)) {
+        cfg_loader_spec(cfg, spec, sizeof(spec));
+        pthread_mutex_lock(&origin_lock);
+        o = cur_origin;
+        if (!o || strcmp(o->spec, spec) != 0) {
+            o = origin_create(cfg->loader, cfg->loader_arg, cfg->generation, err, errlen);
+            if (o) {
+                if (cur_origin)
+                    origin_put(cur_origin);
+                cur_origin = o;
+                srv_log(CFG_LOG_NOTICE, "Loader: origin is now %s", o->spec);
+            }
+        }
+        if (o) {
+            origin_get(o);
+            *ops = o->ops;   /* the kind of the object itself */
+        }
+        pthread_mutex_unlock(&origin_lock);
+        return o;
+    }
+    /* BUG 19 (atomic.Value type confusion): the slot is trusted to hold an
+     * origin of the kind this request's snapshot names ("the apply hook
+     * empties it when the spec changes"), and the load runs that kind's
+     * code on it. But the snapshot is published before the hook runs, and
+     * a request that began under the old snapshot may get here after a
+     * request under the new one refilled the slot: the slot then holds the
+     * other kind, and e.g. the file kind reads a dirfd past the end of a
+     * synthetic origin. The amplifier yields between the two reads. */
+    inject_window();
     pthread_mutex_lock(&origin_lock);
-    struct origin *o = cur_origin;
-    if (!o || strcmp(o->spec, spec) != 0) {
+    o = cur_origin;
+    if (!o) {
         o = origin_create(cfg->loader, cfg->loader_arg, cfg->generation, err, errlen);
         if (o) {
-            if (cur_origin)
-                origin_put(cur_origin);
             cur_origin = o;
             srv_log(CFG_LOG_NOTICE, "Loader: origin is now %s", o->spec);
         }
     }
-    if (o)
+    if (o) {
         origin_get(o);
+        *ops = origin_kind_ops(cfg->loader);   /* the kind the snapshot names */
+    }
     pthread_mutex_unlock(&origin_lock);
+    if (o && !*ops) {   /* the snapshot says none: nothing to load with */
+        origin_put(o);
+        o = NULL;
+    }
     return o;
 }
 
@@ -164,7 +277,8 @@ void loader_start(struct sf_call *call, const struct cfg *cfg)
 {
     char err[ORIGIN_ERRLEN] = "";
     struct loader_job *j = calloc(1, sizeof(*j));
-    struct origin *o = j ? origin_for(cfg, err, sizeof(err)) : NULL;
+    const struct origin_ops *ops = NULL;
+    struct origin *o = j ? origin_for(cfg, &ops, err, sizeof(err)) : NULL;
     struct loader_pool *p = o ? pool_get(cfg->loader_threads) : NULL;
     if (!p) {
         if (!err[0])
@@ -180,6 +294,7 @@ void loader_start(struct sf_call *call, const struct cfg *cfg)
     sf_call_get(call);
     j->call = call;
     j->origin = o;
+    j->ops = ops;
     j->params = (struct origin_params){
         .deadline_ms = origin_now_ms() + cfg->loader_timeout_ms,
         .synthetic_latency_ms = cfg->loader_synthetic_latency_ms,
@@ -189,8 +304,12 @@ void loader_start(struct sf_call *call, const struct cfg *cfg)
     };
     j->negative_ttl_ms = (int64_t)cfg->loader_negative_ttl * 1000;
     j->ttl_ms = (int64_t)cfg->loader_ttl * 1000;
+    j->inject_mask = cfg_inject_mask(cfg);
     pthread_mutex_lock(&p->lock);
-    p->pending++;   /* by the submitter, before the job can run */
+    if (!INJECT(5)) {
+        p->pending++;   /* by the submitter, before the job can run */
+        j->counted = true;
+    }   /* else BUG 5: the job counts itself when it starts (pool_thread) */
     if (p->tail)
         p->tail->next = j;
     else
@@ -224,7 +343,8 @@ static void job_run(struct loader_job *j, struct cache_val *cached)
     } else {
         LOADER_COUNT(origin_calls);
         uint64_t t0 = now_us();
-        enum origin_rc rc = origin_load(j->origin, key, klen, &j->params, &pool_cancel, &out);
+        enum origin_rc rc = origin_load_as(j->ops, j->origin, key, klen, &j->params,
+                                          &pool_cancel, &out);
         loader_record_latency(now_us() - t0);
         if (rc == ORIGIN_VALUE) {
             st = SF_VALUE;
@@ -268,14 +388,26 @@ void loader_pool_shutdown(void)
     struct loader_pool *p = atomic_load_explicit(&pool, memory_order_acquire);
     atomic_store_explicit(&pool_cancel, true, memory_order_release);
     if (p) {
+        /* Drain, then stop: once pending is 0 nothing is queued or running
+         * (queued loads end at once: cancelled), so the threads may leave
+         * without looking at the queue. */
         pthread_mutex_lock(&p->lock);
-        p->stopping = true;
-        pthread_cond_broadcast(&p->work);
         while (p->pending)
             pthread_cond_wait(&p->idle, &p->lock);
+        p->stopping = true;
+        pthread_cond_broadcast(&p->work);
         pthread_mutex_unlock(&p->lock);
         for (unsigned i = 0; i < p->nthreads; i++)
             pthread_join(p->threads[i], NULL);
+        /* The threads are gone: nothing else touches the queue. A load left
+         * in it was never run and its clients never answered; with the
+         * count above that cannot happen (bug 5 makes it happen). */
+        unsigned left = 0;
+        for (struct loader_job *j = p->head; j; j = j->next)
+            left++;
+        if (left)
+            srv_log(CFG_LOG_WARNING, "Loader: %u loads were still queued when the loader "
+                    "threads stopped: never run, their calls never completed", left);
         pthread_mutex_destroy(&p->lock);
         pthread_cond_destroy(&p->work);
         pthread_cond_destroy(&p->idle);

@@ -148,13 +148,13 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    for (unsigned i = 0; i < srv.nworkers; i++) {
-        rc = srv_worker_start(&srv.workers[i]);
-        if (rc) {
-            srv_log(CFG_LOG_WARNING, "Could not start worker %u: %s", i, strerror(-rc));
-            return 1;
-        }
+    rc = srv_workers_start();
+    if (rc) {
+        srv_log(CFG_LOG_WARNING, "Could not start the worker threads: %s", strerror(-rc));
+        return 1;
     }
+    if (srv_watchdog_start())
+        srv_log(CFG_LOG_WARNING, "Could not start the watchdog thread: running without it");
     srv_acceptor_start();
     srv_log(CFG_LOG_NOTICE, "Server initialized: %u worker threads, %u shards, maxmemory %llu (%s)",
             cfg.threads, cfg.shards, (unsigned long long)cfg.maxmemory, cfg_policy_name(cfg.policy));
@@ -163,6 +163,7 @@ int main(int argc, char **argv)
     uv_run(loop, UV_RUN_DEFAULT);   /* returns once shutdown has begun */
 
     int stuck = join_workers();
+    srv_watchdog_stop();
     srv_acceptor_cleanup();
     if (stuck) {
         srv_log(CFG_LOG_WARNING, "Exiting with workers still running");

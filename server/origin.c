@@ -82,9 +82,24 @@ void origin_put(struct origin *o)
         o->ops->destroy(o);
 }
 
+const struct origin_ops *origin_kind_ops(enum cfg_loader kind)
+{
+    if ((unsigned)kind >= sizeof(kinds) / sizeof(kinds[0]))
+        return NULL;
+    return kinds[kind];
+}
+
 enum origin_rc origin_load(struct origin *o, const char *key, size_t klen,
                            const struct origin_params *p,
                            const _Atomic bool *cancel, struct origin_result *out)
+{
+    return origin_load_as(o->ops, o, key, klen, p, cancel, out);
+}
+
+enum origin_rc origin_load_as(const struct origin_ops *ops, struct origin *o,
+                              const char *key, size_t klen,
+                              const struct origin_params *p,
+                              const _Atomic bool *cancel, struct origin_result *out)
 {
     out->data = NULL;
     out->len = 0;
@@ -97,7 +112,7 @@ enum origin_rc origin_load(struct origin *o, const char *key, size_t klen,
     if (p->deadline_ms - origin_now_ms() <= 0)
         return origin__errf(out, "timeout");
 
-    enum origin_rc rc = o->ops->load(o, key, klen, p, cancel, out);
+    enum origin_rc rc = ops->load(o, key, klen, p, cancel, out);
 
     if (rc != ORIGIN_VALUE) {
         /* The caller frees data only with a value: never leak a kind's

@@ -109,6 +109,15 @@ void origin_put(struct origin *o);
 enum origin_rc origin_load(struct origin *o, const char *key, size_t klen,
                            const struct origin_params *p,
                            const _Atomic bool *cancel, struct origin_result *out);
+/* origin_load with a kind's code given by the caller: `ops` must be
+ * o->ops, the code of o's own kind (which is what origin_load uses). The
+ * loader passes the ops it took with o (bug 19 passes another kind's). */
+enum origin_rc origin_load_as(const struct origin_ops *ops, struct origin *o,
+                              const char *key, size_t klen,
+                              const struct origin_params *p,
+                              const _Atomic bool *cancel, struct origin_result *out);
+/* The code of a kind; NULL for CFG_LOADER_NONE or an unknown kind. */
+const struct origin_ops *origin_kind_ops(enum cfg_loader kind);
 
 /* CLOCK_MONOTONIC in ms, the clock of deadline_ms. */
 int64_t origin_now_ms(void);

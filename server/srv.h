@@ -46,6 +46,34 @@ struct srv_stats {
         atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
         memory_order_relaxed)
 
+/* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter as a packed
+ * layout places it, across a cache-line boundary. It is only written while
+ * bug 15 or 23 is selected, and INFO adds it to the total (0 otherwise).
+ * 63 bytes of fields before the counter put its lowest byte at the end of
+ * one line and bytes 1..7 at the start of the next: any crossing makes a
+ * locked RMW a split lock (15); this one also makes every 256th increment
+ * carry across the boundary, where a plain load can tear (23). */
+#define SRV_SPLIT_LEAD 63           /* bytes of the counter's first line: 64 - 63 = 1 */
+struct srv_stats_split {
+    unsigned char lead[SRV_SPLIT_LEAD];  /* unused: what a packed struct puts first */
+    uint64_t commands;   /* MISALIGNED on purpose (bugs 15, 23): written by the owner
+                            worker with __atomic builtins (15: fetch_add; 23: store of
+                            load+1), read by INFO on any worker; none of these accesses
+                            is atomic on x86-64 when it crosses a line, except the
+                            locked RMW (a split lock) */
+} __attribute__((packed, aligned(SRV_CACHELINE)));
+
+/* Bug lab 2 (dispatch.c): counters shared by all workers, bumped with a
+ * plain ++ while bug 2 is selected. INFO adds them to the per-worker
+ * totals (0 otherwise). */
+struct srv_shared_stats {
+    uint64_t commands, hits, misses;   /* guarded by: NOTHING (bug 2): written with a
+                                          plain ++ by every worker, read by INFO with
+                                          relaxed atomic loads; untouched unless bug 2
+                                          is selected */
+};
+extern struct srv_shared_stats srv_shared_stats;
+
 /* Connection flags, owned by: the conn's worker thread. */
 #define CONN_CLOSE_AFTER_REPLY 0x01   /* QUIT, protocol error, OOM */
 #define CONN_CLOSING           0x02   /* uv_close called: never twice */
@@ -106,7 +134,17 @@ struct srv_worker {
     struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
     _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */
     int64_t stop_ms;               /* owned: when the worker began draining */
+    /* The stop handshake (srv_workers_wait_stop_seen): the worker says it
+     * has seen the stop, adopted its ring and stopped reading. */
+    _Atomic bool stop_seen;        /* atomic: release by the worker (on_wake), acquire by the acceptor */
+    bool stop_seen_plain;          /* BUG 1 only: the same flag as a plain bool, stored by the
+                                      worker beside stop_seen, polled only by the bugged
+                                      handshake; guarded by: NOTHING (that is bug 1) */
+    _Atomic uint64_t heartbeat;    /* atomic: relaxed; owner bumps it every tick, the watchdog reads */
+    _Atomic bool exited;           /* atomic: relaxed; the worker thread sets it as it ends (the
+                                      watchdog stops watching it; ordering nothing) */
     struct srv_stats stats;        /* see struct srv_stats */
+    struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
 /* Process-wide server state. */
@@ -194,6 +232,15 @@ int srv_reply_array(struct srv_conn *c, long long n);
 #define SRV_ERR_OOM      "OOM command not allowed when used memory > 'maxmemory'."
 #define SRV_ERR_NOMEM    "ERR out of memory"
 #define SRV_ERR_NOKEY    "ERR no such key"
+
+/* ---- provided by watchdog.c --------------------------------------------- */
+/* A thread that names workers whose loop has made no progress for 2 s
+ * (a deadlock, bug 17). Context: main thread, after the workers started /
+ * after they were joined. */
+int srv_watchdog_start(void);
+void srv_watchdog_stop(void);
+/* INFO lines watchdog_stalled_workers, watchdog_stalls_total. Context: any. */
+void srv_watchdog_info(struct proto_buf *b, int *rc);
 
 /* ---- provided by log.c -------------------------------------------------- */
 /* Redis-style: "pid:role dd Mon yyyy hh:mm:ss.mmm <level char> msg".

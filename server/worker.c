@@ -8,9 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>      /* sched_yield, where spin_relax has no asm */
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "inject.h"
 #include "loader.h"
 #include "ring.h"
 #include "srv.h"
@@ -19,8 +22,41 @@
 #define WORKER_RING_CAP 4096
 #define WORKER_TICK_MS 100
 #define WORKER_DRAIN_MS 3000   /* shutdown: longest wait for slow readers */
+#define WORKER_STOP_SEEN_MS 5000   /* shutdown: longest wait for a worker to see the stop */
 
 extern _Thread_local char srv_log_role;
+
+/* One turn of a spin-wait: a pause, and every 64 turns the CPU to another
+ * thread (the one we wait for may need it: 2 cores, busy workers). Both
+ * are asm that touches no memory, which is true of pause and of
+ * sched_yield: so the compiler sees the loop body as it is and may hoist a
+ * plain load out of the loop condition (bugs 1 and 12 show what that
+ * does), where an atomic load is re-read every turn. sched_yield() through
+ * libc would be an opaque call, after which every plain load is redone. */
+static inline void spin_relax(unsigned *turns)
+{
+#if defined(__x86_64__)
+    __asm__ __volatile__("pause" :::);
+    if ((++*turns & 63) == 0) {
+        long r;
+        __asm__ __volatile__("syscall" : "=a"(r) : "0"((long)SYS_sched_yield) : "rcx", "r11");
+        (void)r;
+    }
+#else
+    if ((++*turns & 63) == 0)
+        sched_yield();   /* a call: here bugs 1 and 12 only show under TSan */
+#endif
+}
+
+/* The start latch (srv_workers_start): worker threads that have read their
+ * start argument and are about to run their loop. atomic: release by each
+ * worker thread, acquire by the main thread's wait. */
+static _Atomic unsigned workers_started;
+/* The main thread's start-up bug selection, which worker threads work under
+ * outside requests until their first tick. Immutable once srv_workers_start
+ * created the first thread (pthread_create orders the write before the
+ * threads' reads). */
+static uint32_t workers_start_mask;
 
 /* Once per loop pass, after the poll phase: one write per connection that
  * got replies in this pass (reply batching). */
@@ -69,15 +105,30 @@ static void worker_begin_drain(struct srv_worker *w)
         conn_drain(c);
 }
 
+/* The first time this worker sees the stop (from on_wake, or from the tick
+ * when the tick runs first): adopt the ring, start draining, and say so to
+ * the acceptor's stop handshake. Context: the worker, after an acquire load
+ * of w->stopping saw it non-zero. */
+static void worker_see_stop(struct srv_worker *w)
+{
+    if (atomic_load_explicit(&w->stopping, memory_order_relaxed) != 1)
+        return;   /* seen before: 2 is our own (owned) transition */
+    atomic_store_explicit(&w->stopping, 2, memory_order_relaxed);
+    w->stop_ms = srv_now_ms();
+    worker_begin_drain(w);
+    /* Bug 1's plain copy is stored on both paths (one store, at shutdown):
+     * only the acceptor's selection then decides whether the handshake
+     * polls it, so a live switch cannot make the two sides disagree. */
+    w->stop_seen_plain = true;
+    /* release: pairs with the acquire in srv_workers_wait_stop_seen */
+    atomic_store_explicit(&w->stop_seen, true, memory_order_release);
+}
+
 static void on_wake(uv_async_t *h)
 {
     struct srv_worker *w = h->data;
     if (atomic_load_explicit(&w->stopping, memory_order_acquire)) {
-        if (w->stopping == 1) {   /* first time we see it; owned transition */
-            atomic_store_explicit(&w->stopping, 2, memory_order_relaxed);
-            w->stop_ms = srv_now_ms();
-            worker_begin_drain(w);
-        }
+        worker_see_stop(w);
         return;
     }
     worker_adopt(w);
@@ -87,8 +138,15 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg);
 
 static void on_tick(uv_timer_t *h)
 {
+    struct srv_worker *w = h->data;
+    /* The watchdog's evidence that this loop turns (single writer). */
+    atomic_store_explicit(&w->heartbeat,
+        atomic_load_explicit(&w->heartbeat, memory_order_relaxed) + 1, memory_order_relaxed);
     const struct cfg *cfg = cfg_read_lock();
-    worker_tick(h->data, cfg);
+    /* Code that runs outside a request (EOF, write completions, the tick)
+     * works under the current selection from here on. */
+    inject_enter(cfg_inject_mask(cfg));
+    worker_tick(w, cfg);
     cfg_read_unlock(cfg);
 }
 
@@ -97,6 +155,9 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     w->now_ms = srv_now_ms();
 
     if (atomic_load_explicit(&w->stopping, memory_order_acquire)) {
+        /* The tick ran before the wake in this loop pass: the stop is
+         * seen here (the wake handle may be closed below). */
+        worker_see_stop(w);
         /* Every connection drained and closed, and no load still owes this
          * worker a completion (a loader thread would wake a closed handle). */
         if (!w->conns && !w->waits) {
@@ -134,18 +195,49 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     }
 }
 
-static void *worker_main(void *arg)
+/* The worker thread, once it knows which worker it is. */
+static void *worker_run(struct srv_worker *w)
 {
-    struct srv_worker *w = arg;
     char name[16];
     snprintf(name, sizeof(name), "mmc-worker-%u", w->id);
     pthread_setname_np(pthread_self(), name);
     srv_log_role = 'W';
     cfg_thread_register();   /* this thread reads config snapshots */
+    /* Bug 12's amplifier (acts only while bug 12 is selected): this thread
+     * gets going late, as on a busy machine, so the main thread's first
+     * (and, hoisted, only) read of the latch sees it not yet counted. */
+    if (INJECT_SELECTED(12) && INJECT_AMPLIFY())
+        inject_spin(2 * 1000 * 1000);
+    /* Running: count for the start latch. release: pairs with the acquire
+     * in srv_workers_start. */
+    atomic_fetch_add_explicit(&workers_started, 1, memory_order_release);
     uv_run(&w->loop, UV_RUN_DEFAULT);
     uv_loop_close(&w->loop);
     cfg_thread_unregister();
+    atomic_store_explicit(&w->exited, true, memory_order_relaxed);
     return NULL;
+}
+
+/* arg: the worker (its value, given when the thread was created). */
+static void *worker_main(void *arg)
+{
+    inject_enter(workers_start_mask);
+    return worker_run(arg);
+}
+
+/* BUG 10's thread entry: arg is the address of srv_workers_start's loop
+ * variable, read whenever this thread gets to run. */
+static void *worker_main_byref(void *arg)
+{
+    inject_enter(workers_start_mask);
+    /* Amplifier: start a little later, as a thread does on a busy machine:
+     * give the CPU back (the creator may be waiting for it on this core),
+     * then 1 ms more (it may be running on another, or be preempted). */
+    if (INJECT_AMPLIFY()) {
+        inject_window();
+        inject_spin(1000 * 1000);
+    }
+    return worker_run(*(struct srv_worker *const *)arg);
 }
 
 int srv_worker_init(struct srv_worker *w, unsigned id)
@@ -181,9 +273,76 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     return 0;
 }
 
-int srv_worker_start(struct srv_worker *w)
+int srv_workers_start(void)
 {
-    return -pthread_create(&w->thread, NULL, worker_main, w);
+    struct srv_worker *w;   /* the loop's variable: the worker being started */
+    unsigned created = 0;
+    int rc = 0;
+
+    workers_start_mask = inject_mask();
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        w = &srv.workers[i];
+        if (!INJECT(10)) {
+            rc = pthread_create(&w->thread, NULL, worker_main, w);
+        } else {
+            /* BUG 10 (loop variable captured): hands the thread the address
+             * of the loop variable w, not its value (Go's `go func() {
+             * w.run() }()` before 1.22). The thread reads w when it gets to
+             * run, after the loop has moved w on: two threads run one
+             * worker's loop and an earlier worker has none, so the sockets
+             * handed to it are never answered. */
+            rc = pthread_create(&w->thread, NULL, worker_main_byref, &w);
+        }
+        if (rc)
+            break;
+        created++;
+    }
+    /* The start latch: every thread has read its argument (and w may go
+     * out of scope) and is about to run its loop. Thread start-up takes
+     * microseconds, so this spins. */
+    unsigned turns = 0;
+    if (!INJECT(12)) {
+        while (atomic_load_explicit(&workers_started, memory_order_acquire) < created)
+            spin_relax(&turns);
+    } else {
+        /* BUG 12 (atomic write, non-atomic read): the counter the threads
+         * bump atomically is read through a plain pointer cast. Nothing
+         * says another thread writes it, so gcc -O2 loads it once before
+         * the loop and spins on that value forever: start-up never ends. */
+        while (*(const unsigned *)&workers_started < created)
+            spin_relax(&turns);
+    }
+    return -rc;
+}
+
+void srv_workers_wait_stop_seen(void)
+{
+    unsigned turns = 0;
+    /* A worker stuck in a long command (or a real deadlock) must not hold
+     * the shutdown forever: after the bound, go on; main's timed join then
+     * reports it and exits 1. */
+    int64_t deadline = srv_now_ms() + WORKER_STOP_SEEN_MS;
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        struct srv_worker *w = &srv.workers[i];
+        if (!INJECT(1)) {
+            /* acquire: pairs with the release in worker_see_stop */
+            while (!atomic_load_explicit(&w->stop_seen, memory_order_acquire)) {
+                spin_relax(&turns);
+                if ((turns & 4095) == 0 && srv_now_ms() > deadline) {
+                    srv_log(CFG_LOG_WARNING, "Worker %u has not seen the stop within %d s: "
+                            "shutting down without it", i, WORKER_STOP_SEEN_MS / 1000);
+                    break;
+                }
+            }
+        } else {
+            /* BUG 1 (unsynchronised flag): polls a plain bool. Nothing says
+             * another thread writes it, so gcc -O2 loads it once before the
+             * loop and spins on that value: the stop is never seen as
+             * acknowledged and SIGTERM never completes. */
+            while (!w->stop_seen_plain)
+                spin_relax(&turns);
+        }
+    }
 }
 
 bool srv_worker_handoff(struct srv_worker *w, int fd)

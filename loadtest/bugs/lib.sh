@@ -163,6 +163,7 @@ sanitizer_report() {
     where=$(grep -m1 -oE '(server|cache|config|proto)/[a-z_]+\.[ch]:[0-9]+' "$SRV_LOG" | head -1)
     kind=${kind#WARNING: }
     kind=${kind#ERROR: }
+    kind=${kind%"${kind##*[! ]}"}   # no trailing blanks
     printf "%s%s" "$kind" "${where:+ at $where}"
 }
 
@@ -184,4 +185,70 @@ bug_finish() {
     SANITIZER=$(sanitizer_report)
     [ -n "$SANITIZER" ] && surfaced "$SANITIZER"
     return 0
+}
+
+# ---- appended by srvlife (bugs 1, 10, 12, 18): start-up and shutdown -------
+# bug_server_bg [extra server args...]: like bug_server, but does not wait
+# for PING, for a start-up that may never complete. Sets SRV_PID, SRV_PORT,
+# SRV_LOG; run-bug's cleanup stops it like any other.
+bug_server_bg() {
+    local sel=none
+    [ "$MODE" = bugged ] && sel=$BUG
+    SRV_PORT=$(it_free_port) || return 2
+    SRV_LOG=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX")
+    IT_LOGS+=("$SRV_LOG")
+    "$BIN" --port "$SRV_PORT" --bind 127.0.0.1 --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
+        "${SERVER_ARGS[@]}" "$@" >>"$SRV_LOG" 2>&1 </dev/null &
+    SRV_PID=$!
+    IT_PIDS+=("$SRV_PID")
+    SRV_STOPPED="" SRV_DIED=""
+}
+
+# srv_wait_ping BOUND_S: 0 as soon as the server answers PONG, 1 when it
+# did not within BOUND_S seconds (or died). Sets PING_MS (ms it took).
+srv_wait_ping() {
+    local t0 end
+    t0=$(elapsed)
+    end=$(( t0 + ${1:-3} * 1000 ))
+    while [ "$(elapsed)" -lt "$end" ]; do
+        srv_alive || return 1
+        if [ "$(CLI_TIMEOUT=1 cli ping)" = PONG ]; then
+            PING_MS=$(( $(elapsed) - t0 ))
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# srv_term_wait BOUND_S: SIGTERM the server and wait up to BOUND_S for it
+# to exit. 0 when it exited (SRV_STATUS, SRV_STOPPED=term, TERM_MS = how
+# long it took), 1 when it still runs (left running: bug_stop 0 kills it).
+srv_term_wait() {
+    local bound_ms=$(( ${1:-5} * 1000 )) t0
+    srv_check_death && return 0
+    t0=$(elapsed)
+    TERM_AT=$(elapsed_s)
+    kill -TERM "$SRV_PID" 2>/dev/null
+    while [ $(( $(elapsed) - t0 )) -lt "$bound_ms" ]; do
+        if ! srv_alive; then
+            wait "$SRV_PID" 2>/dev/null
+            SRV_STATUS=$? SRV_STOPPED=term
+            TERM_MS=$(( $(elapsed) - t0 ))
+            return 0
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# thread_cpu_share PID [SECONDS]: the share of one CPU the process's main
+# thread used over SECONDS (default 1), as a percentage ("98").
+thread_cpu_share() {
+    local pid=$1 s=${2:-1} a b hz
+    hz=$(getconf CLK_TCK)
+    a=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null) || return 1
+    sleep "$s"
+    b=$(awk '{ print $14 + $15 }' "/proc/$pid/task/$pid/stat" 2>/dev/null) || return 1
+    awk -v a="$a" -v b="$b" -v hz="$hz" -v s="$s" 'BEGIN { p = (b - a) * 100 / hz / s; if (p > 100) p = 100; printf "%d", p }'
 }

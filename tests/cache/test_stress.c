@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include "test_util.h"
+#include "inject.h"
 
 #define NTHREADS 4
 #define OPS_PER_THREAD 50000
@@ -193,11 +194,23 @@ static void stress(unsigned nshards)
 static void test_stress_1(void **state) { stress(1); }
 static void test_stress_8(void **state) { stress(8); }
 
+/* Bug-lab control 16: with the shard lock a reader-writer lock (chosen
+ * from the creating thread's selection), the same stress must stay just
+ * as correct, and TSan-clean. The worker threads keep an empty selection:
+ * the lock kind belongs to the shard, not to the thread. */
+static void test_stress_rw_8(void **state)
+{
+    inject_enter(1u << 16);
+    stress(8);
+    inject_enter(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stress_1),
         cmocka_unit_test(test_stress_8),
+        cmocka_unit_test(test_stress_rw_8),
     };
     return cmocka_run_group_tests_name("cache_stress", tests, NULL, NULL);
 }

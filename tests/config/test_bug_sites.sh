@@ -3,7 +3,7 @@
 # scenario, and every site names a catalogued bug:
 #   - each id 1..25 appears as INJECT(id) in server/, cache/ or config/;
 #   - the file the catalogue names as the site holds INJECT(id) and a
-#     "BUG id" comment saying what is wrong;
+#     "BUG id" comment saying what is wrong ("Control id" for 16, 24);
 #   - no INJECT(x) / INJECT_SELECTED(x) names an id outside the catalogue,
 #     and x is a literal number;
 #   - loadtest/bugs/NN.sh exists for every id and defines `scenario`.
@@ -35,13 +35,14 @@ for id in $ids; do
     # the catalogue's site: "file.c: ..." (first field of the row's site string)
     site=$(awk -v id="$id" '
         $0 ~ "^BUG\\(" id "," { row = 1; next }
-        row && /"/ { n++; if (n == 2) { match($0, /"[a-z]+\/[a-z_]+\.[ch]/); print substr($0, RSTART + 1, RLENGTH - 1); exit } }
+        row && /"/ { n++; if (n == 1) { match($0, /"[a-z]+\/[a-z_]+\.[ch]/); print substr($0, RSTART + 1, RLENGTH - 1); exit } }
     ' config/bugs.def)
     if [ -z "$site" ] || [ ! -f "$site" ]; then
         bad "bug $id: the catalogue's site '$site' is not a file"
     else
         grep -qE "INJECT\($id\)" "$site" || bad "bug $id: the catalogue says $site, which has no INJECT($id)"
-        grep -qE "BUG $id\b" "$site" || bad "bug $id: no 'BUG $id' comment in $site saying what is wrong"
+        # a bug says what is wrong ("BUG 13 (...)"); a control why it is right ("Control 16")
+        grep -qE "(BUG|Control|CONTROL) $id\b" "$site" || bad "bug $id: no 'BUG $id' comment in $site saying what is wrong"
     fi
     scen=$(printf "loadtest/bugs/%02d.sh" "$id")
     if [ ! -f "$scen" ]; then

@@ -28,6 +28,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "inject.h"
 
 /* ---- the config file and the command line ------------------------------------------ */
 
@@ -699,6 +700,58 @@ static void test_concurrent_changes(void **s)
     assert_hook_calls(since, 2 * ROUNDS, g0 + 1);
 }
 
+/* BUG 24 (control: WaitGroup reused): with it selected, a reload returns
+ * only once the snapshot it replaced has been freed, waiting on one latch
+ * that every reload re-arms. Two reloaders and a CONFIG SET at once: no
+ * deadlock, every publish counted, and (TSan build) no race on the latch. */
+static void *reloader24(void *arg)
+{
+    (void)arg;
+    cfg_thread_register();
+    for (int i = 0; i < ROUNDS / 2; i++) {
+        char err[CFG_ERRLEN];
+        if (cfg_reload(err, sizeof(err), NULL, NULL))
+            return (void *)"cfg_reload failed";
+    }
+    cfg_thread_unregister();
+    return NULL;
+}
+
+static void test_reload_waits_with_bug24(void **s)
+{
+    (void)s;
+    char err[CFG_ERRLEN];
+    pthread_t a, b, c;
+    void *ra, *rb, *rc;
+    write_conf("inject-bug 24\nmaxmemory 60mb\n");
+    assert_int_equal(cfg_reload(err, sizeof(err), NULL, NULL), 0);   /* selects it */
+    cfg_reclaim_barrier();
+    assert_int_equal(cfg_snapshots_live(), 1);
+    uint64_t g0 = generation(), tried0 = inject_tried(24);
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(cfg_reload(err, sizeof(err), NULL, NULL), 0);
+        /* the snapshot it replaced is already freed */
+        assert_int_equal(cfg_snapshots_live(), 1);
+    }
+    assert_int_equal(generation(), g0 + 20);
+    assert_int_equal(inject_tried(24), tried0 + 20);   /* the latch path ran */
+    assert_int_equal(pthread_create(&a, NULL, reloader24, NULL), 0);
+    assert_int_equal(pthread_create(&b, NULL, reloader24, NULL), 0);
+    assert_int_equal(pthread_create(&c, NULL, setter, NULL), 0);
+    assert_int_equal(pthread_join(a, &ra), 0);
+    assert_int_equal(pthread_join(b, &rb), 0);
+    assert_int_equal(pthread_join(c, &rc), 0);
+    assert_null(ra);
+    assert_null(rb);
+    assert_null(rc);
+    assert_int_equal(generation(), g0 + 20 + 2 * ROUNDS);
+    write_conf("maxmemory 60mb\n");
+    assert_int_equal(cfg_reload(err, sizeof(err), NULL, NULL), 0);   /* off again */
+    struct cfg got;
+    current(&got);
+    assert_int_equal(got.inject_bugs, 0);
+}
+
 static void test_hook_removed(void **s)
 {
     (void)s;
@@ -754,6 +807,7 @@ int main(void)
         cmocka_unit_test(test_config_set),
         cmocka_unit_test(test_reload_after_config_set),
         cmocka_unit_test(test_concurrent_changes),
+        cmocka_unit_test(test_reload_waits_with_bug24),
         cmocka_unit_test(test_hook_removed),
         cmocka_unit_test(test_shutdown),
     };

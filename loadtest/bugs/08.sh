@@ -1,0 +1,53 @@
+# shellcheck shell=bash
+# Bug 8 (slice header race): KEYS gathers into one buffer {buf, len, cap}
+# kept by the cache and shared by every caller. 1000 keys are written once
+# and never changed; two connections run KEYS back to back (so both
+# workers run it at once) while this script checks KEYS replies: each must
+# list the 1000 keys exactly once.
+SCENARIO_SECONDS=6
+SERVER_ARGS=(--threads 2 --shards 16)
+STABLE=1000
+
+keys_check() {
+    cli keys 'bug8:*' | awk -v n="$STABLE" '
+        { t++; c[$0]++ }
+        END {
+            for (k in c) { if (c[k] > 1) d += c[k] - 1
+                if (k !~ /^bug8:[0-9]+$/) f++ }
+            m = 0; for (i = 0; i < n; i++) if (!(("bug8:" i) in c)) m++
+            print t + 0, m, d + 0, f + 0 }'
+}
+
+scenario() {
+    bug_server || return 2
+    local i
+    for (( i = 0; i < STABLE; i++ )); do echo "SET bug8:$i v$i"; done | cli >/dev/null
+    local hp=() secs n=0 r tot miss dup for worst="" until
+    secs=$(drive_seconds)
+    for i in 1 2; do
+        timeout "$secs" redis-cli -h 127.0.0.1 -p "$SRV_PORT" -r 100000000 -i 0 \
+            keys 'bug8:*' >/dev/null 2>&1 &
+        hp+=($!)
+    done
+    until=$(( $(elapsed) + secs * 1000 ))
+    sleep 0.1
+    while [ "$(elapsed)" -lt "$until" ] && srv_alive; do
+        r=$(keys_check)
+        read -r tot miss dup for <<<"$r"
+        srv_alive && [ -n "$tot" ] || break
+        n=$((n + 1))
+        if [ "$miss" -gt 0 ] || [ "$dup" -gt 0 ] || [ "$for" -gt 0 ]; then
+            worst="KEYS #$n returned $tot names for $STABLE unchanging keys: $miss missing, $dup duplicates, $for garbage"
+            break
+        fi
+    done
+    kill "${hp[@]}" 2>/dev/null
+    wait "${hp[@]}" 2>/dev/null
+    if [ -n "$worst" ]; then
+        surfaced "$worst"
+    elif ! srv_alive; then
+        surfaced "server gone during KEYS #$((n + 1)) (three KEYS at a time)"
+    else
+        note "$n KEYS beside two KEYS loops, each returned all $STABLE keys exactly once"
+    fi
+}

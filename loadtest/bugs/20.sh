@@ -1,0 +1,16 @@
+# shellcheck shell=bash
+# Bug 20 (returning while a goroutine writes): the loader completes the
+# singleflight call, handing every waiter to its worker, before the value
+# is copied into the call's buffer. Many clients GET the same keys while
+# they load (large values: a longer copy); each value is checked against
+# what the synthetic origin gives for its key.
+SCENARIO_SECONDS=4
+SERVER_ARGS=(--threads 2 --loader synthetic --loader-synthetic-latency-ms 5
+             --loader-synthetic-value-size 65536 --loader-threads 4)
+
+. "$HERE/bugs/loader_lib.sh"
+
+scenario() {
+    bug_server || return 2
+    loader_waiters --clients 16 --keys 8 --size 65536 --duration "$(drive_seconds)" --stop-early
+}

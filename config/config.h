@@ -231,7 +231,8 @@ void cfg_set_apply_hook(cfg_apply_fn *fn, void *arg);
  * run the apply hook, and retire the old one: it is freed once every
  * read-side section that might hold it has ended. Publishers are
  * serialised by the update lock inside. Never blocks on readers.
- * Context: a registered thread, outside any read-side section.
+ * Context: a registered thread; may be inside its own read-side section
+ * (CONFIG SET is), since it never waits for a grace period.
  */
 int cfg_publish(const struct cfg *next);
 

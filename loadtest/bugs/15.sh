@@ -48,7 +48,8 @@ b15_slow() {
 }
 
 # the median of the numbers on stdin
-b15_median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# (printed with printf: awk's print would write 1169331.5 as 1.16933e+06)
+b15_median() { sort -g | awk '{ v[NR] = $1 } END { m = 0; if (NR % 2) m = v[(NR + 1) / 2]; else if (NR) m = (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f\n", m }'; }
 
 scenario() {
     bug_server || return 2

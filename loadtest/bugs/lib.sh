@@ -157,7 +157,8 @@ load_rps() { awk '/^throughput:/ { for (i = 1; i <= NF; i++) if ($i == "=") { pr
 sanitizer_report() {
     [ -n "$SRV_LOG" ] && [ -f "$SRV_LOG" ] || return 0
     local kind where
-    kind=$(grep -m1 -oE 'WARNING: ThreadSanitizer: [a-z -]+|ERROR: AddressSanitizer: [a-z-]+|ERROR: LeakSanitizer: [a-z ]+|runtime error: [^(]+' "$SRV_LOG" | head -1)
+    kind=$(grep -m1 -oE 'WARNING: ThreadSanitizer: [a-z -]+|ERROR: AddressSanitizer: [a-zA-Z -]+|ERROR: LeakSanitizer: [a-z ]+|runtime error: [^(]+' "$SRV_LOG" | head -1)
+    kind=${kind%% on *}          # "attempting double-free on 0x...": the kind only
     [ -n "$kind" ] || return 0
     # the first frame in our own code
     where=$(grep -m1 -oE '(server|cache|config|proto)/[a-z_]+\.[ch]:[0-9]+' "$SRV_LOG" | head -1)

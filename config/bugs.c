@@ -84,6 +84,14 @@ int cfg_bugs_parse(const char *s, uint32_t *mask, char *err, size_t errlen)
         if (!*p)
             break;
     }
+    /* Sites that replace one another cannot be combined: with control 16
+     * the shards have a reader-writer lock, and bug 13's copied mutex
+     * would never be taken at all. */
+    if ((m & (1u << 13)) && (m & (1u << 16))) {
+        snprintf(err, errlen, "bugs 13 and 16 cannot be combined: both replace the shard "
+                 "lock (choose one)");
+        return -1;
+    }
     *mask = m;
     return 0;
 }

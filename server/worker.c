@@ -231,11 +231,12 @@ static void *worker_main_byref(void *arg)
 {
     inject_enter(workers_start_mask);
     /* Amplifier: start a little later, as a thread does on a busy machine:
-     * give the CPU back (the creator may be waiting for it on this core),
-     * then 1 ms more (it may be running on another, or be preempted). */
+     * give the CPU back and sleep 2 ms, so that the creator (which may need
+     * this core) runs its loop on before this thread reads w. A busy spin
+     * here could keep the creator off a 2-core machine instead. */
     if (INJECT_AMPLIFY()) {
         inject_window();
-        inject_spin(1000 * 1000);
+        usleep(2000);
     }
     return worker_run(*(struct srv_worker *const *)arg);
 }

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 1 (unsynchronised flag): at SIGTERM the acceptor waits, in a spin
 # loop, until every worker says it has seen the stop; the bugged handshake
 # polls a plain bool, whose load gcc -O2 hoists out of the loop, so the

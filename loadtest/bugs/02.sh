@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 2 (counter increment): while the bug is on, every worker bumps one
 # shared total_commands_processed (and keyspace_hits/misses) with a plain
 # ++. mmcache-load's stats checker knows exactly how many commands, hits

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 3 (concurrent map writes): SET links and unlinks items in the shard's
 # table, LRU and TTL index without the shard lock. SET-heavy load from two
 # workers into 2 shards over a small keyspace (so SETs replace items other

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 4 (read while writing): GET looks the key up and copies its value
 # without the shard lock while SETs and DELs on the other worker free and
 # replace items. GET-heavy load with SET/DEL churn on a small keyspace:

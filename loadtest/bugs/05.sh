@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 5 (WaitGroup.Add inside goroutine): a load counts itself in the
 # pool's pending count when a loader thread starts it, not when a worker
 # queues it. Slow loads of many distinct keys (more than the loader

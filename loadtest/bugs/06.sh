@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 6 (lazy init race): the loader pool is created on the first load by
 # check-then-create without a lock. On a fresh server, many clients miss
 # distinct keys at once (2 workers): more than one first miss sees no pool

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 7 (broken double-checked locking): the pool pointer is published
 # before the pool is built and read without acquire. On a fresh server,
 # many clients miss distinct keys at once (2 workers): a miss on the fast

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 8 (slice header race): KEYS gathers into one buffer {buf, len, cap}
 # kept by the cache and shared by every caller. 1000 keys are written once
 # and never changed; two connections run KEYS back to back (so both

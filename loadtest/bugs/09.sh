@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 9 (pointer publication): cfg_publish stores the new snapshot's pointer
 # with a plain store and writes its fields after it (amplified: pointer,
 # sched_yield, fields). mmcache-load's config checker runs CONFIG SET

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 10 (loop variable captured): the worker start loop hands each new
 # thread the address of its loop variable; a thread that reads it late
 # runs another worker's loop, and some worker runs on no thread at all.

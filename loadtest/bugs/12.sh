@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 12 (atomic write, non-atomic read): at start-up the main thread waits
 # in a spin loop until every worker thread has counted itself (an atomic
 # increment); the bugged wait reads the counter through a plain pointer

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 13 (mutex copied by value): the shard lock helper takes struct shard
 # by value and locks the copy, so no INCR, SET or GET is excluded from any
 # other. Few shards, two workers, INCR-heavy on 4 shared counters: the

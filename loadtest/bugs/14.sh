@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 14 (range over map while writing): KEYS walks each shard's LRU list
 # without the shard lock while writers insert, move and free items. A
 # fixed set of keys (bug14:stable:0..999) is written once and never

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 15 (misaligned 64-bit atomic): while the bug is on, each command is
 # counted with an atomic add on a uint64_t that straddles a cache line: a
 # split lock on x86-64. The symptom is throughput, so one server runs

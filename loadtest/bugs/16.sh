@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Control 16 (RWMutex read during write): the shard lock is a reader-writer
 # lock used correctly (KEYS, SCAN and GETs that need no LRU move share it;
 # every write, a GET's LRU move included, takes it alone). Everything must

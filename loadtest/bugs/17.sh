@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 17 (recursive mutex): a SET over maxmemory evicts through the
 # cache-wide evictor while holding its own shard's lock, and relocks that
 # lock when the evictor's walk reaches it: the worker deadlocks on itself.

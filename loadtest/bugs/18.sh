@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 18 (closing from the receiver): the read path closes a connection at
 # EOF or reset without going through conn_close's CLOSING state, so the
 # write path (a reply still in flight, or queued for the end-of-pass flush)

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 19 (atomic.Value type confusion): the loader trusts the origin slot
 # to hold the kind its request's snapshot names, and runs that kind's code
 # on it. Clients GET (then DEL) keys that exist both as files in a

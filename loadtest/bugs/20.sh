@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 20 (returning while a goroutine writes): the loader completes the
 # singleflight call, handing every waiter to its worker, before the value
 # is copied into the call's buffer. Many clients GET the same keys while

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 21 (shared bytes.Buffer): INFO formats each line into one static
 # buffer shared by every worker, without a lock. Eight clients ask INFO for
 # four different sections back to back (two workers serve them at once);

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 22 (conditional locking): CONFIG SET takes the change report lock
 # when the log level is verbose (a change is then several log lines). The
 # bugged handler reads the live level twice, once to lock and once to

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 23 (unaligned atomic load): while the bug is on, each worker counts
 # its commands in a uint64_t that crosses a cache line (its lowest byte in
 # one line, bytes 1..7 in the next), and INFO reads it with a plain load.

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 24 (WaitGroup reused, CONTROL): with it selected, every SIGHUP reload
 # waits until the snapshot it replaced has been freed, on one latch that
 # each reload re-arms, strictly after the previous reload's wait returned.

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
 # Bug 25 (mutable value in a context): a waiter frames its GET reply in the
 # value buffer of the singleflight call, which every waiter of that load
 # answers from. Many clients GET the same keys while they load; each value

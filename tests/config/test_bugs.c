@@ -99,6 +99,12 @@ static void test_parse_and_format(void **s)
         assert_string_equal(err, want);
         assert_int_equal(m, BIT(7));   /* unchanged */
     }
+    /* sites that replace one another */
+    uint32_t both = BIT(7);
+    assert_int_equal(cfg_bugs_parse("16,13", &both, err, sizeof(err)), -1);
+    assert_string_equal(err, "bugs 13 and 16 cannot be combined: both replace the shard lock "
+                             "(choose one)");
+    assert_int_equal(both, BIT(7));
     /* every slug names its own id */
     for (int id = 1; id <= CFG_BUG_MAX; id++) {
         uint32_t m;

@@ -223,14 +223,14 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
          * that a packed layout put across a cache-line boundary. On x86-64
          * the locked RMW becomes a split lock: the CPU locks the bus (every
          * core's memory accesses wait), thousands of cycles per command. */
-        __atomic_fetch_add(&w->split.commands, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(srv_split_commands(&w->split), 1, __ATOMIC_RELAXED);
     } else if (INJECT(23)) {
         /* BUG 23 (unaligned atomic load), writer side: the owner's store of
          * load+1 (as SRV_STAT_ADD) into the misaligned counter. Across a
          * line the 8-byte store is two stores, and INFO's plain load
          * (info.c, split_commands) two loads: see the reader. */
-        __atomic_store_n(&w->split.commands,
-                         __atomic_load_n(&w->split.commands, __ATOMIC_RELAXED) + 1,
+        __atomic_store_n(srv_split_commands(&w->split),
+                         __atomic_load_n(srv_split_commands(&w->split), __ATOMIC_RELAXED) + 1,
                          __ATOMIC_RELAXED);
     } else {
         SRV_STAT_ADD(&w->stats, commands, 1);

@@ -214,11 +214,11 @@ static uint64_t split_commands(void)
     uint64_t total = 0;
 
     for (unsigned i = 0; i < srv.nworkers; i++) {
-        const struct srv_stats_split *sp = &srv.workers[i].split;
+        struct srv_stats_split *sp = &srv.workers[i].split;
         uint64_t v = 0;
 
         if (!INJECT(23)) {
-            v = __atomic_load_n(&sp->commands, __ATOMIC_RELAXED);
+            v = __atomic_load_n(srv_split_commands(sp), __ATOMIC_RELAXED);
         } else if (!INJECT_AMPLIFY()) {
             /* BUG 23 (unaligned atomic load): a plain 8-byte load of a
              * counter that crosses a cache line, while its worker stores

@@ -4,7 +4,6 @@
  * The sites themselves are in the code they break (grep -rn 'INJECT').
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -59,31 +58,14 @@ void srv_bugs_changed(const struct cfg *next, const struct cfg *prev)
         srv_log(CFG_LOG_WARNING, "bug-amplify %s", next->bug_amplify ? "yes" : "no");
 }
 
-static int addf(struct proto_buf *b, int *rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int addf(struct proto_buf *b, int *rc, const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    if (*rc < 0)
-        return *rc;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return 0;
-    *rc = proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-    return *rc;
-}
-
 void srv_bugs_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
 {
     char ids[128];
     cfg_bugs_format(cfg->inject_bugs, ids, sizeof(ids));
-    addf(b, rc, "# Bugs\r\n");
-    addf(b, rc, "bugs_injected:%s\r\n", ids);
-    addf(b, rc, "bug_amplify:%s\r\n", cfg->bug_amplify ? "yes" : "no");
-    addf(b, rc, "bugs_switched_at:%" PRId64 "\r\n",
+    srv__infof(b, rc, "# Bugs\r\n");
+    srv__infof(b, rc, "bugs_injected:%s\r\n", ids);
+    srv__infof(b, rc, "bug_amplify:%s\r\n", cfg->bug_amplify ? "yes" : "no");
+    srv__infof(b, rc, "bugs_switched_at:%" PRId64 "\r\n",
          atomic_load_explicit(&switched_at, memory_order_relaxed));
     /* Every bug whose path ran since start (or RESETSTAT), selected or not
      * any more: "bug_13:selected=1,tried=48113,title=mutex copied by value". */
@@ -93,9 +75,9 @@ void srv_bugs_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
         if (!on && !tried)
             continue;
         const struct cfg_bug *bug = cfg_bug(id);
-        addf(b, rc, "bug_%d:selected=%d,tried=%" PRIu64 ",live=%d,control=%d,title=%s\r\n", id,
+        srv__infof(b, rc, "bug_%d:selected=%d,tried=%" PRIu64 ",live=%d,control=%d,title=%s\r\n", id,
              on, tried, bug->live, bug->control, bug->title);
         if (on)
-            addf(b, rc, "bug_%d_expect:%s\r\n", id, bug->symptom);
+            srv__infof(b, rc, "bug_%d_expect:%s\r\n", id, bug->symptom);
     }
 }

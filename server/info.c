@@ -37,9 +37,7 @@ enum {
     SEC_ALL = (1 << 7) - 1,
 };
 
-/* Append one formatted line; stops appending after the first failure. */
-static int __attribute__((format(printf, 3, 4)))
-addf(struct proto_buf *b, int *rc, const char *fmt, ...)
+int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
 {
     char line[512];
     va_list ap;
@@ -99,42 +97,42 @@ static void info_server(struct proto_buf *b, int *rc, const struct cfg *cfg)
 
     if (uname(&un) != 0)
         memset(&un, 0, sizeof(un));
-    addf(b, rc, "# Server\r\n");
-    addf(b, rc, "redis_version:%s\r\n", SRV_VERSION);
-    addf(b, rc, "mmcache_version:%s\r\n", MMCACHE_VERSION);
-    addf(b, rc, "redis_mode:standalone\r\n");
-    addf(b, rc, "os:%s %s %s\r\n", un.sysname, un.release, un.machine);
-    addf(b, rc, "arch_bits:%d\r\n", (int)sizeof(void *) * 8);
-    addf(b, rc, "multiplexing_api:epoll\r\n");
-    addf(b, rc, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__,
+    srv__infof(b, rc, "# Server\r\n");
+    srv__infof(b, rc, "redis_version:%s\r\n", SRV_VERSION);
+    srv__infof(b, rc, "mmcache_version:%s\r\n", MMCACHE_VERSION);
+    srv__infof(b, rc, "redis_mode:standalone\r\n");
+    srv__infof(b, rc, "os:%s %s %s\r\n", un.sysname, un.release, un.machine);
+    srv__infof(b, rc, "arch_bits:%d\r\n", (int)sizeof(void *) * 8);
+    srv__infof(b, rc, "multiplexing_api:epoll\r\n");
+    srv__infof(b, rc, "gcc_version:%d.%d.%d\r\n", __GNUC__, __GNUC_MINOR__,
          __GNUC_PATCHLEVEL__);
-    addf(b, rc, "process_id:%ld\r\n", (long)srv.pid);
-    addf(b, rc, "run_id:%s\r\n", srv.run_id);
-    addf(b, rc, "tcp_port:%d\r\n", srv.port);
-    addf(b, rc, "uptime_in_seconds:%lld\r\n", (long long)uptime);
-    addf(b, rc, "uptime_in_days:%lld\r\n", (long long)uptime / 86400);
-    addf(b, rc, "hz:%u\r\n", cfg->hz);
-    addf(b, rc, "executable:%s\r\n", srv.executable);
-    addf(b, rc, "io_threads_active:0\r\n");
-    addf(b, rc, "mmcache_threads:%u\r\n", srv.nworkers);
+    srv__infof(b, rc, "process_id:%ld\r\n", (long)srv.pid);
+    srv__infof(b, rc, "run_id:%s\r\n", srv.run_id);
+    srv__infof(b, rc, "tcp_port:%d\r\n", srv.port);
+    srv__infof(b, rc, "uptime_in_seconds:%lld\r\n", (long long)uptime);
+    srv__infof(b, rc, "uptime_in_days:%lld\r\n", (long long)uptime / 86400);
+    srv__infof(b, rc, "hz:%u\r\n", cfg->hz);
+    srv__infof(b, rc, "executable:%s\r\n", srv.executable);
+    srv__infof(b, rc, "io_threads_active:0\r\n");
+    srv__infof(b, rc, "mmcache_threads:%u\r\n", srv.nworkers);
     /* The config: this request's snapshot, and how reloads went. */
     struct cfg_reload_stats rs;
     cfg_reload_stats(&rs);
-    addf(b, rc, "config_file:%s\r\n", cfg_file());
-    addf(b, rc, "config_generation:%llu\r\n", (unsigned long long)cfg->generation);
-    addf(b, rc, "config_last_reload_ok:%d\r\n", rs.last_ok ? 1 : 0);
-    addf(b, rc, "config_reload_failures:%llu\r\n", (unsigned long long)rs.failures);
-    addf(b, rc, "config_last_reload_time:%lld\r\n", (long long)rs.last_time);
+    srv__infof(b, rc, "config_file:%s\r\n", cfg_file());
+    srv__infof(b, rc, "config_generation:%llu\r\n", (unsigned long long)cfg->generation);
+    srv__infof(b, rc, "config_last_reload_ok:%d\r\n", rs.last_ok ? 1 : 0);
+    srv__infof(b, rc, "config_reload_failures:%llu\r\n", (unsigned long long)rs.failures);
+    srv__infof(b, rc, "config_last_reload_time:%lld\r\n", (long long)rs.last_time);
     srv_watchdog_info(b, rc);   /* watchdog_stalled_workers, watchdog_stalls_total */
 }
 
 static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
 {
-    addf(b, rc, "# Clients\r\n");
-    addf(b, rc, "connected_clients:%u\r\n",
+    srv__infof(b, rc, "# Clients\r\n");
+    srv__infof(b, rc, "connected_clients:%u\r\n",
          atomic_load_explicit(&srv.nclients, memory_order_relaxed));
-    addf(b, rc, "maxclients:%u\r\n", cfg->maxclients);
-    addf(b, rc, "blocked_clients:0\r\n");
+    srv__infof(b, rc, "maxclients:%u\r\n", cfg->maxclients);
+    srv__infof(b, rc, "blocked_clients:0\r\n");
 }
 
 /* Resident set size from /proc/self/statm (pages). 0 if unreadable. */
@@ -157,17 +155,17 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
     char h[32];
     uint64_t rss = rss_bytes();
 
-    addf(b, rc, "# Memory\r\n");
+    srv__infof(b, rc, "# Memory\r\n");
     human(h, sizeof(h), st->used_memory);
-    addf(b, rc, "used_memory:%llu\r\n", (unsigned long long)st->used_memory);
-    addf(b, rc, "used_memory_human:%s\r\n", h);
+    srv__infof(b, rc, "used_memory:%llu\r\n", (unsigned long long)st->used_memory);
+    srv__infof(b, rc, "used_memory_human:%s\r\n", h);
     human(h, sizeof(h), rss);
-    addf(b, rc, "used_memory_rss:%llu\r\n", (unsigned long long)rss);
-    addf(b, rc, "used_memory_rss_human:%s\r\n", h);
+    srv__infof(b, rc, "used_memory_rss:%llu\r\n", (unsigned long long)rss);
+    srv__infof(b, rc, "used_memory_rss_human:%s\r\n", h);
     human(h, sizeof(h), cfg->maxmemory);
-    addf(b, rc, "maxmemory:%llu\r\n", (unsigned long long)cfg->maxmemory);
-    addf(b, rc, "maxmemory_human:%s\r\n", h);
-    addf(b, rc, "maxmemory_policy:%s\r\n", cfg_policy_name(cfg->policy));
+    srv__infof(b, rc, "maxmemory:%llu\r\n", (unsigned long long)cfg->maxmemory);
+    srv__infof(b, rc, "maxmemory_human:%s\r\n", h);
+    srv__infof(b, rc, "maxmemory_policy:%s\r\n", cfg_policy_name(cfg->policy));
 #ifdef MMCACHE_JEMALLOC
     {
         /* jemalloc's stats are a snapshot refreshed by writing "epoch". */
@@ -179,12 +177,12 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
         mallctl("stats.allocated", &allocated, &sz, NULL, 0);
         sz = sizeof(size_t);
         mallctl("stats.resident", &resident, &sz, NULL, 0);
-        addf(b, rc, "allocator_allocated:%zu\r\n", allocated);
-        addf(b, rc, "allocator_resident:%zu\r\n", resident);
-        addf(b, rc, "mem_allocator:jemalloc-5.3.0\r\n");
+        srv__infof(b, rc, "allocator_allocated:%zu\r\n", allocated);
+        srv__infof(b, rc, "allocator_resident:%zu\r\n", resident);
+        srv__infof(b, rc, "mem_allocator:jemalloc-5.3.0\r\n");
     }
 #else
-    addf(b, rc, "mem_allocator:libc\r\n");
+    srv__infof(b, rc, "mem_allocator:libc\r\n");
 #endif
 }
 
@@ -290,27 +288,27 @@ static void info_stats(struct proto_buf *b, int *rc)
 
     counters_read(&k);
 #define U(x) ((unsigned long long)(x))
-    addf(b, rc, "# Stats\r\n");
-    addf(b, rc, "total_connections_received:%llu\r\n", U(k.conns_received));
-    addf(b, rc, "total_commands_processed:%llu\r\n", U(k.commands));
-    addf(b, rc, "instantaneous_ops_per_sec:%llu\r\n",
+    srv__infof(b, rc, "# Stats\r\n");
+    srv__infof(b, rc, "total_connections_received:%llu\r\n", U(k.conns_received));
+    srv__infof(b, rc, "total_commands_processed:%llu\r\n", U(k.commands));
+    srv__infof(b, rc, "instantaneous_ops_per_sec:%llu\r\n",
          U(atomic_load_explicit(&srv.ops_per_sec, memory_order_relaxed)));
-    addf(b, rc, "total_net_input_bytes:%llu\r\n", U(k.net_in));
-    addf(b, rc, "total_net_output_bytes:%llu\r\n", U(k.net_out));
-    addf(b, rc, "rejected_connections:%llu\r\n", U(k.rejected));
-    addf(b, rc, "expired_keys:%llu\r\n", U(k.expired));
-    addf(b, rc, "evicted_keys:%llu\r\n", U(k.evicted));
-    addf(b, rc, "keyspace_hits:%llu\r\n", U(k.hits));
-    addf(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
-    addf(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
+    srv__infof(b, rc, "total_net_input_bytes:%llu\r\n", U(k.net_in));
+    srv__infof(b, rc, "total_net_output_bytes:%llu\r\n", U(k.net_out));
+    srv__infof(b, rc, "rejected_connections:%llu\r\n", U(k.rejected));
+    srv__infof(b, rc, "expired_keys:%llu\r\n", U(k.expired));
+    srv__infof(b, rc, "evicted_keys:%llu\r\n", U(k.evicted));
+    srv__infof(b, rc, "keyspace_hits:%llu\r\n", U(k.hits));
+    srv__infof(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
+    srv__infof(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
 #undef U
 }
 
 static void info_keyspace(struct proto_buf *b, int *rc, const struct cache_stats *st)
 {
-    addf(b, rc, "# Keyspace\r\n");
+    srv__infof(b, rc, "# Keyspace\r\n");
     if (st->keys > 0)
-        addf(b, rc, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
+        srv__infof(b, rc, "db0:keys=%llu,expires=%llu,avg_ttl=0\r\n",
              (unsigned long long)st->keys, (unsigned long long)st->expires);
 }
 
@@ -348,7 +346,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
 #define SECTION(bit, call)                                  \
     if (want & (bit)) {                                     \
         if (!first)                                         \
-            addf(b, &rc, "\r\n");                           \
+            srv__infof(b, &rc, "\r\n");                           \
         first = false;                                      \
         call;                                               \
     }

@@ -274,6 +274,12 @@ void srv_info_resetstat(void);
 void srv_config_reload(void);
 
 /* Wall clock in ms. */
+/* INFO (info.c): append one formatted line (at most 511 bytes) to b;
+ * appends nothing once *rc < 0 (the first failure is kept in *rc). Every
+ * INFO section formats through it. */
+int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* The bug lab (bugs.c): the start-up banner, a log line per switch (from
  * the config apply hook), INFO `bugs`. */
 void srv_bugs_startup(const struct cfg *cfg);

@@ -154,14 +154,8 @@ void srv_watchdog_stop(void)
 
 void srv_watchdog_info(struct proto_buf *b, int *rc)
 {
-    char line[128];
-    if (*rc < 0)
-        return;
-    int n = snprintf(line, sizeof(line),
-                     "watchdog_stalled_workers:%u\r\nwatchdog_stalls_total:%llu\r\n",
-                     atomic_load_explicit(&wd_stalled, memory_order_relaxed),
-                     (unsigned long long)atomic_load_explicit(&wd_stalls_total,
-                                                              memory_order_relaxed));
-    if (n > 0)
-        *rc = proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    srv__infof(b, rc, "watchdog_stalled_workers:%u\r\nwatchdog_stalls_total:%llu\r\n",
+               atomic_load_explicit(&wd_stalled, memory_order_relaxed),
+               (unsigned long long)atomic_load_explicit(&wd_stalls_total,
+                                                        memory_order_relaxed));
 }

@@ -205,7 +205,7 @@ static struct loader_pool *pool_get(unsigned nthreads)
                 atomic_store_explicit(&pool, p, memory_order_relaxed);
                 inject_window();
                 if (INJECT_AMPLIFY())
-                    inject_spin(5000000);   /* 5 ms, once per process */
+                    inject_spin(20000000);   /* 20 ms, once per process */
                 if (pool_init(p, nthreads) == 0)
                     srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
             }

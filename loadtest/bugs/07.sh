@@ -20,6 +20,6 @@ check7() {
 }
 
 scenario() {
-    LOADER_ROUNDS=2
+    LOADER_ROUNDS=3
     loader_fresh_bursts check7 --clients 40 --keys 4 --size 0 --timeout 4
 }

@@ -27,14 +27,7 @@ import struct
 import threading
 import time
 
-
-def resp(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from resp_client import encode
 
 
 def read_reply_line(s):
@@ -60,11 +53,11 @@ def main():
 
     addr = ("127.0.0.1", a.port)
     s = socket.create_connection(addr, timeout=5)
-    s.sendall(resp("SET", "churn:big", b"x" * a.value_size))
+    s.sendall(encode("SET", "churn:big", b"x" * a.value_size))
     read_reply_line(s)
     s.close()
 
-    pipeline = resp("GET", "churn:big") * a.gets
+    pipeline = encode("GET", "churn:big") * a.gets
     t0 = time.monotonic()
     deadline = t0 + a.seconds
     lock = threading.Lock()

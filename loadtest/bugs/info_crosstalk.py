@@ -20,47 +20,11 @@ Prints "checked N replies, B bad" and, for the first bad replies,
 error (the server not answering is reported as "error: ...").
 """
 import argparse
-import socket
 import sys
 import threading
 import time
 
-
-def cmd(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a.encode() if isinstance(a, str) else a
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port, timeout):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def _fill(self):
-        d = self.s.recv(65536)
-        if not d:
-            raise ConnectionError("connection closed by the server")
-        self.buf += d
-
-    def line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        ln, self.buf = self.buf.split(b"\r\n", 1)
-        return ln
-
-    def bulk(self):
-        head = self.line()
-        if not head.startswith(b"$"):
-            return None, head
-        n = int(head[1:])
-        while len(self.buf) < n + 2:
-            self._fill()
-        data, self.buf = self.buf[:n], self.buf[n + 2:]
-        return data, head
+from resp_client import Conn, encode
 
 
 def parse(data):
@@ -95,7 +59,7 @@ def main():
     try:
         c = Conn(a.port, a.timeout)
         for sec in sections:
-            c.s.sendall(cmd("INFO", sec))
+            c.s.sendall(encode("INFO", sec))
             data, head = c.bulk()
             if data is None:
                 print("error: INFO %s answered %r" % (sec, head))
@@ -144,7 +108,7 @@ def main():
 
     def client(i):
         sec = sections[i % len(sections)]
-        req = cmd("INFO", sec)
+        req = encode("INFO", sec)
         checked = bad = 0
         try:
             c = Conn(a.port, a.timeout)

@@ -27,66 +27,7 @@ import sys
 import threading
 import time
 
-
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        if isinstance(a, str):
-            a = a.encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-
-class Conn:
-    def __init__(self, port, timeout):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data)
-
-    def _fill(self):
-        d = self.s.recv(1 << 16)
-        if not d:
-            raise ConnectionError("connection closed by the server")
-        self.buf += d
-
-    def _line(self):
-        while True:
-            i = self.buf.find(b"\r\n")
-            if i >= 0:
-                line, self.buf = self.buf[:i], self.buf[i + 2:]
-                return line
-            self._fill()
-
-    def reply(self):
-        """('bulk', bytes) | ('nil', None) | ('err', str) | ('simple', str) | ('int', int)"""
-        line = self._line()
-        t, rest = line[:1], line[1:]
-        if t == b"$":
-            n = int(rest)
-            if n < 0:
-                return ("nil", None)
-            while len(self.buf) < n + 2:
-                self._fill()
-            v, self.buf = self.buf[:n], self.buf[n + 2:]
-            return ("bulk", v)
-        if t == b"-":
-            return ("err", rest.decode(errors="replace"))
-        if t == b"+":
-            return ("simple", rest.decode(errors="replace"))
-        if t == b":":
-            return ("int", int(rest))
-        if t == b"*":
-            return ("array", [self.reply() for _ in range(int(rest))])
-        return ("bad", line.decode(errors="replace"))
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
+from resp_client import Conn, encode
 
 
 def show(b, n=60):
@@ -193,7 +134,7 @@ def mode_waiters(a):
             random.Random(seed).shuffle(order)
             try:
                 go.wait()
-                c.send(b"".join(enc("GET", k) for k in order))
+                c.send(b"".join(encode("GET", k) for k in order))
                 for k in order:
                     kind, v = c.reply()
                     ck.add(k, kind, v)
@@ -226,7 +167,7 @@ def mode_burst(a):
         keys = ["%s:%d:%d" % (a.tag, ci, i) for i in range(a.keys)]
         try:
             go.wait()
-            c.send(b"".join(enc("GET", k) for k in keys))
+            c.send(b"".join(encode("GET", k) for k in keys))
             for k in keys:
                 kind, v = c.reply()
                 ck.add(k, kind, v)
@@ -262,7 +203,7 @@ def mode_flip(a):
         i = 0
         while not stop.is_set() and time.time() < end:
             try:
-                ctl.send(enc("CONFIG", "SET", "loader", specs[i % 2]))
+                ctl.send(encode("CONFIG", "SET", "loader", specs[i % 2]))
                 kind, v = ctl.reply()
                 if kind == "err":
                     ck.add_lost(0, "CONFIG SET loader: -%s" % v)
@@ -278,7 +219,7 @@ def mode_flip(a):
         try:
             while not stop.is_set() and time.time() < end:
                 keys = ["f%d" % rng.randrange(a.keys) for _ in range(8)]
-                c.send(b"".join(enc("GET", k) + enc("DEL", k) for k in keys))
+                c.send(b"".join(encode("GET", k) + encode("DEL", k) for k in keys))
                 for k in keys:
                     kind, v = c.reply()
                     ck.add(k, kind, v)
@@ -309,7 +250,7 @@ def mode_fire(a):
     conns = connect_all(a)
     n = 0
     for ci, c in enumerate(conns):
-        c.send(b"".join(enc("GET", "%s:%d:%d" % (a.tag, ci, i)) for i in range(a.keys)))
+        c.send(b"".join(encode("GET", "%s:%d:%d" % (a.tag, ci, i)) for i in range(a.keys)))
         n += a.keys
     time.sleep(a.duration)
     for c in conns:

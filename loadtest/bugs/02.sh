@@ -33,22 +33,18 @@ b02_lost() {
 
 scenario() {
     bug_server || return 2
-    local left round=0 secs fail what
-    left=$(drive_seconds)
-    while [ "$left" -gt 0 ]; do
-        secs=2
-        [ "$secs" -gt "$left" ] && secs=$left
-        left=$((left - secs))
-        round=$((round + 1))
+    local fail what
+    rounds_begin
+    while next_round; do
         bug_load --check stats,liveness --clients 40 --threads 2 --pipeline 8 \
-            --duration "$secs" --ratio 1:1:0:0:0
+            --duration "$ROUND_SECS" --ratio 1:1:0:0:0
         fail=$(load_failures | grep '^stats' | head -1)
         if [ -n "$fail" ]; then
             what=$(b02_lost | paste -sd ";" | sed "s/;/, /g")
-            surfaced "${what:-${fail#stats FAILED }} (round $round, $(commas "$(load_ops)") requests at $(commas "$(load_rps)") ops/s)"
+            surfaced "${what:-${fail#stats FAILED }} (round $ROUND, $(commas "$(load_ops)") requests at $(commas "$(load_rps)") ops/s)"
             return 0
         fi
         srv_alive || return 0
     done
-    note "every round exact: $(awk '/^  stats/ { sub(/^ +stats +[a-z]+ +/, ""); print; exit }' "$LOAD_OUT") (last of $round rounds)"
+    note "every round exact: $(awk '/^  stats/ { sub(/^ +stats +[a-z]+ +/, ""); print; exit }' "$LOAD_OUT") (last of $ROUND rounds)"
 }

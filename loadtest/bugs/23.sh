@@ -22,15 +22,11 @@ SERVER_ARGS=(--threads 2)
 
 scenario() {
     bug_server || return 2
-    local left round=0 secs fail first readings
-    left=$(drive_seconds)
-    while [ "$left" -gt 0 ]; do
-        secs=2
-        [ "$secs" -gt "$left" ] && secs=$left
-        left=$((left - secs))
-        round=$((round + 1))
+    local fail first readings
+    rounds_begin
+    while next_round; do
         bug_load --check monotonic,liveness --clients 2 --threads 2 --pipeline 1 \
-            --duration "$secs" --info-interval-ms 0 --ratio 1:1:0:0:0
+            --duration "$ROUND_SECS" --info-interval-ms 0 --ratio 1:1:0:0:0
         fail=$(load_failures | grep '^monotonic' | head -1)
         if [ -n "$fail" ]; then
             first=$(load_first_failure)
@@ -39,7 +35,7 @@ scenario() {
             readings=$(printf "%s" "${fail#monotonic FAILED }" | grep -oE '^[0-9]+')
             local all
             all=$(awk '/^ +\([0-9]+ failures in all\)/ { gsub(/[^0-9]/, ""); print; exit }' "$LOAD_OUT")
-            surfaced "$first, ${all:-$(load_failures | grep -c .)} backward steps in $(commas "${readings:-0}") INFO readings (round $round)"
+            surfaced "$first, ${all:-$(load_failures | grep -c .)} backward steps in $(commas "${readings:-0}") INFO readings (round $ROUND)"
             return 0
         fi
         if load_failures | grep -q .; then
@@ -47,5 +43,5 @@ scenario() {
         fi
         srv_alive || return 0
     done
-    note "every round monotonic: $(awk '/^  monotonic/ { sub(/^ +monotonic +[a-z]+ +/, ""); print; exit }' "$LOAD_OUT") (last of $round rounds)"
+    note "every round monotonic: $(awk '/^  monotonic/ { sub(/^ +monotonic +[a-z]+ +/, ""); print; exit }' "$LOAD_OUT") (last of $ROUND rounds)"
 }

@@ -48,6 +48,21 @@ drive_seconds() {
     echo "$want"
 }
 
+# Load in rounds over the scenario's drive time, so that a failure shows
+# (and ends the scenario) after its round rather than at the end:
+#   rounds_begin; while next_round; do bug_load ... --duration "$ROUND_SECS"; ... done
+# next_round [SECS] starts round ROUND of ROUND_SECS (at most SECS, default
+# 2) seconds; false once the drive time is used up.
+rounds_begin() { ROUND=0 ROUND_LEFT=$(drive_seconds); }
+next_round() {
+    local most=${1:-2}
+    [ "$ROUND_LEFT" -gt 0 ] || return 1
+    ROUND_SECS=$most
+    [ "$ROUND_SECS" -gt "$ROUND_LEFT" ] && ROUND_SECS=$ROUND_LEFT
+    ROUND_LEFT=$((ROUND_LEFT - ROUND_SECS))
+    ROUND=$((ROUND + 1))
+}
+
 # ---- verdict ----------------------------------------------------------------
 surfaced() { VERDICT=SURFACED; EVIDENCE+=("$*"); }
 note() { NOTES+=("$*"); }

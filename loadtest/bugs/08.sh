@@ -8,21 +8,10 @@ SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 16)
 STABLE=1000
 
-keys_check() {
-    cli keys 'bug8:*' | awk -v n="$STABLE" '
-        { t++; c[$0]++ }
-        END {
-            for (k in c) { if (c[k] > 1) d += c[k] - 1
-                if (k !~ /^bug8:[0-9]+$/) f++ }
-            m = 0; for (i = 0; i < n; i++) if (!(("bug8:" i) in c)) m++
-            print t + 0, m, d + 0, f + 0 }'
-}
-
 scenario() {
     bug_server || return 2
-    local i
-    for (( i = 0; i < STABLE; i++ )); do echo "SET bug8:$i v$i"; done | cli >/dev/null
-    local hp=() secs n=0 r tot miss dup for worst="" until
+    keys_seed bug8: "$STABLE"
+    local hp=() i secs n=0 r tot miss dup for worst="" until
     secs=$(drive_seconds)
     for i in 1 2; do
         timeout "$secs" redis-cli -h 127.0.0.1 -p "$SRV_PORT" -r 100000000 -i 0 \
@@ -32,7 +21,7 @@ scenario() {
     until=$(( $(elapsed) + secs * 1000 ))
     sleep 0.1
     while [ "$(elapsed)" -lt "$until" ] && srv_alive; do
-        r=$(keys_check)
+        r=$(keys_census bug8: "$STABLE")
         read -r tot miss dup for <<<"$r"
         srv_alive && [ -n "$tot" ] || break
         n=$((n + 1))

@@ -8,29 +8,16 @@ SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 4)
 STABLE=1000
 
-# One KEYS; prints "total distinct missing dup foreign" for the stable set.
-keys_check() {
-    cli keys 'bug14:stable:*' | awk -v n="$STABLE" '
-        { t++; c[$0]++ }
-        END {
-            for (k in c) { u++; if (c[k] > 1) d += c[k] - 1
-                if (k !~ /^bug14:stable:[0-9]+$/) f++ }
-            m = 0; for (i = 0; i < n; i++) if (!(("bug14:stable:" i) in c)) m++
-            print t + 0, u + 0, m, d + 0, f + 0 }'
-}
-
 scenario() {
     bug_server || return 2
-    local i
-    for (( i = 0; i < STABLE; i++ )); do echo "SET bug14:stable:$i v$i"; done |
-        cli >/dev/null
+    keys_seed bug14:stable: "$STABLE"
     bug_load --check liveness --clients 16 --threads 2 --pipeline 16 \
         --keyspace 2000 --ratio 4:4:0:2:0 --duration "$(drive_seconds)" &
-    local lp=$! n=0 r tot u miss dup for worst=""
+    local lp=$! n=0 r tot miss dup for worst=""
     sleep 0.2
     while kill -0 "$lp" 2>/dev/null && srv_alive; do
-        r=$(keys_check) || break
-        read -r tot u miss dup for <<<"$r"
+        r=$(keys_census bug14:stable: "$STABLE") || break
+        read -r tot miss dup for <<<"$r"
         [ -n "$tot" ] || break
         srv_alive || break
         n=$((n + 1))

@@ -48,6 +48,24 @@ drive_seconds() {
     echo "$want"
 }
 
+# A set of N keys PREFIX0..PREFIX<N-1> that nothing changes, and one KEYS
+# over it (bugs 8 and 14): keys_seed PREFIX N sets them; keys_census
+# PREFIX N runs KEYS 'PREFIX*' and prints "total missing duplicates
+# foreign" (foreign: a name that is not one of the set).
+keys_seed() {
+    local i
+    for (( i = 0; i < $2; i++ )); do echo "SET $1$i v$i"; done | cli >/dev/null
+}
+keys_census() {
+    cli keys "$1*" | awk -v p="$1" -v n="$2" '
+        { t++; c[$0]++ }
+        END {
+            for (k in c) { if (c[k] > 1) d += c[k] - 1
+                if (index(k, p) != 1 || substr(k, length(p) + 1) !~ /^[0-9]+$/) f++ }
+            m = 0; for (i = 0; i < n; i++) if (!((p i) in c)) m++
+            print t + 0, m, d + 0, f + 0 }'
+}
+
 # Load in rounds over the scenario's drive time, so that a failure shows
 # (and ends the scenario) after its round rather than at the end:
 #   rounds_begin; while next_round; do bug_load ... --duration "$ROUND_SECS"; ... done

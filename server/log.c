@@ -13,7 +13,7 @@
 
 #include "srv.h"
 
-/* owned by: each thread (thread-local): 'M' unless a worker sets 'W' */
+/* owned by: each thread (thread-local); see srv.h */
 _Thread_local char srv_log_role = 'M';
 
 void srv_log(enum cfg_loglevel level, const char *fmt, ...)

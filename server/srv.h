@@ -255,6 +255,10 @@ void srv_watchdog_info(struct proto_buf *b, int *rc);
  * Context: any thread; one write(2) per line. */
 void srv_log(enum cfg_loglevel level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The role letter in each log line: 'M' unless the thread set another
+ * ('W' a worker, 'D' the watchdog). owned by: each thread (thread-local),
+ * set once when the thread starts. */
+extern _Thread_local char srv_log_role;
 
 /* ---- provided by glob.c ------------------------------------------------- */
 /* Redis's glob: * ? [abc] [^a-z] \x; nocase != 0 ignores ASCII case. */

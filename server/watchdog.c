@@ -21,8 +21,6 @@
 #define WATCHDOG_PERIOD_MS 250
 #define WATCHDOG_STALL_MS 2000
 
-extern _Thread_local char srv_log_role;
-
 /* Start/stop, owned by: the main thread. */
 static pthread_t wd_thread;
 static bool wd_running;

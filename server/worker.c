@@ -24,8 +24,6 @@
 #define WORKER_DRAIN_MS 3000   /* shutdown: longest wait for slow readers */
 #define WORKER_STOP_SEEN_MS 5000   /* shutdown: longest wait for a worker to see the stop */
 
-extern _Thread_local char srv_log_role;
-
 /* One turn of a spin-wait: a pause, and every 64 turns the CPU to another
  * thread (the one we wait for may need it: 2 cores, busy workers). Both
  * are asm that touches no memory, which is true of pause and of

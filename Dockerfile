@@ -77,7 +77,7 @@ ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 USER mmcache
 EXPOSE 6379
 # The server is PID 1 and handles SIGTERM, SIGINT and SIGHUP itself with
-# libuv signal watchers (server/acceptor.c); it never forks, so there is no
+# libuv signal watchers (server/net/acceptor.c); it never forks, so there is no
 # child to reap and no init (tini) is needed.
 STOPSIGNAL SIGTERM
 # PING over bash's /dev/tcp: no redis-tools in the image. If the server is

@@ -35,7 +35,7 @@ for id in $ids; do
     # the catalogue's site: "file.c: ..." (first field of the row's site string)
     site=$(awk -v id="$id" '
         $0 ~ "^BUG\\(" id "," { row = 1; next }
-        row && /"/ { n++; if (n == 1) { match($0, /"[a-z]+\/[a-z_]+\.[ch]/); print substr($0, RSTART + 1, RLENGTH - 1); exit } }
+        row && /"/ { n++; if (n == 1) { match($0, /"[a-z]+(\/[a-z]+)?\/[a-z_]+\.[ch]/); print substr($0, RSTART + 1, RLENGTH - 1); exit } }
     ' config/bugs.def)
     if [ -z "$site" ] || [ ! -f "$site" ]; then
         bad "bug $id: the catalogue's site '$site' is not a file"

@@ -1,4 +1,4 @@
-/* Unit and stress tests of the SPSC ring (server/ring.h). The stress test
+/* Unit and stress tests of the SPSC ring (server/net/ring.h). The stress test
  * runs a real producer and consumer thread; under TSan it also proves the
  * release/acquire pairs order the slot accesses. */
 #include <pthread.h>

@@ -201,10 +201,27 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
 
+/* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
+ * bit each; srv_acl_category_names[bit] is the name without '@'. */
+enum {
+#define ACLCAT(k, name) ACL_BIT_##k,
+#include "acl_categories.def"
+#undef ACLCAT
+    ACL_BIT_COUNT
+};
+enum {
+#define ACLCAT(k, name) ACL_##k = 1 << ACL_BIT_##k,
+#include "acl_categories.def"
+#undef ACLCAT
+};
+extern const char *const srv_acl_category_names[ACL_BIT_COUNT];
+
+/* One row of cmd/commands.def. Immutable after srv_commands_init(). */
 struct srv_command {
     const char *name;   /* lower case */
     int arity;          /* Redis's: n exact, -n at least n (argv[0] included) */
-    unsigned flags;
+    unsigned flags;     /* CMD_* */
+    uint64_t categories;/* ACL_* bits: the row's, plus those its flags imply */
     int first_key, last_key, key_step;   /* for COMMAND */
     srv_cmd_fn *fn;
 };
@@ -214,8 +231,8 @@ void srv_commands_init(void);
 /* Run one parsed command: snapshot the config, look up, check arity,
  * call the handler, bump the stats. Context: the conn's worker. */
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv);
-/* The table, for COMMAND. */
-extern const struct srv_command srv_command_table[];
+/* The table, for COMMAND and ACL. */
+extern struct srv_command srv_command_table[];
 extern const size_t srv_command_count;
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */

@@ -57,8 +57,8 @@ static const struct srv_command *command_find(const struct proto_arg *name)
     return NULL;
 }
 
-/* One entry of COMMAND / COMMAND INFO, Redis 7's ten fields. ACL
- * categories, tips, key specs and subcommands are left empty. */
+/* One entry of COMMAND / COMMAND INFO, Redis 7's ten fields. Tips, key
+ * specs and subcommands are left empty. */
 static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd)
 {
     static const struct { unsigned flag; const char *name; } flags[] = {
@@ -80,7 +80,16 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
     srv_reply_int(c, cmd->first_key);
     srv_reply_int(c, cmd->last_key);
     srv_reply_int(c, cmd->key_step);
-    for (int i = 0; i < 4; i++)
+    srv_reply_array(c, __builtin_popcountll(cmd->categories));
+    for (int bit = 0; bit < ACL_BIT_COUNT; bit++) {
+        char cat[32];
+
+        if (cmd->categories & (1ull << bit)) {
+            snprintf(cat, sizeof(cat), "@%s", srv_acl_category_names[bit]);
+            srv_reply_simple(c, cat);
+        }
+    }
+    for (int i = 0; i < 3; i++)
         srv_reply_array(c, 0);
 }
 

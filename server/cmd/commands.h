@@ -69,73 +69,21 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
 #define SRV_HANDLER(name) \
     void name(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 
-/* cmd_string.c */
-SRV_HANDLER(srv_cmd_get);
-SRV_HANDLER(srv_cmd_set);
-SRV_HANDLER(srv_cmd_setnx);
-SRV_HANDLER(srv_cmd_setex);
-SRV_HANDLER(srv_cmd_psetex);
-SRV_HANDLER(srv_cmd_getset);
-SRV_HANDLER(srv_cmd_getdel);
-SRV_HANDLER(srv_cmd_getex);
-SRV_HANDLER(srv_cmd_mget);
-SRV_HANDLER(srv_cmd_mset);
-SRV_HANDLER(srv_cmd_msetnx);
-SRV_HANDLER(srv_cmd_incr);
-SRV_HANDLER(srv_cmd_decr);
-SRV_HANDLER(srv_cmd_incrby);
-SRV_HANDLER(srv_cmd_decrby);
-SRV_HANDLER(srv_cmd_incrbyfloat);
-SRV_HANDLER(srv_cmd_append);
-SRV_HANDLER(srv_cmd_strlen);
-SRV_HANDLER(srv_cmd_getrange);
-SRV_HANDLER(srv_cmd_setrange);
-
-/* cmd_keys.c */
-SRV_HANDLER(srv_cmd_del);
-SRV_HANDLER(srv_cmd_exists);
-SRV_HANDLER(srv_cmd_touch);
-SRV_HANDLER(srv_cmd_expire);
-SRV_HANDLER(srv_cmd_pexpire);
-SRV_HANDLER(srv_cmd_expireat);
-SRV_HANDLER(srv_cmd_pexpireat);
-SRV_HANDLER(srv_cmd_ttl);
-SRV_HANDLER(srv_cmd_pttl);
-SRV_HANDLER(srv_cmd_expiretime);
-SRV_HANDLER(srv_cmd_pexpiretime);
-SRV_HANDLER(srv_cmd_persist);
-SRV_HANDLER(srv_cmd_type);
-SRV_HANDLER(srv_cmd_rename);
-SRV_HANDLER(srv_cmd_renamenx);
-SRV_HANDLER(srv_cmd_copy);
-SRV_HANDLER(srv_cmd_keys);
-SRV_HANDLER(srv_cmd_scan);
-SRV_HANDLER(srv_cmd_randomkey);
-SRV_HANDLER(srv_cmd_dbsize);
-SRV_HANDLER(srv_cmd_flushall);
-SRV_HANDLER(srv_cmd_select);
-SRV_HANDLER(srv_cmd_memory);
-
-/* cmd_server.c */
-SRV_HANDLER(srv_cmd_ping);
-SRV_HANDLER(srv_cmd_echo);
-SRV_HANDLER(srv_cmd_info);
-SRV_HANDLER(srv_cmd_config);
-SRV_HANDLER(srv_cmd_command);
-SRV_HANDLER(srv_cmd_shutdown);
-SRV_HANDLER(srv_cmd_time);
-SRV_HANDLER(srv_cmd_debug);
-SRV_HANDLER(srv_cmd_lastsave);
-SRV_HANDLER(srv_cmd_save);
-SRV_HANDLER(srv_cmd_bgsave);
-SRV_HANDLER(srv_cmd_function);
-SRV_HANDLER(srv_cmd_script);
-SRV_HANDLER(srv_cmd_wait);
-
-/* cmd_client.c */
-SRV_HANDLER(srv_cmd_client);
-SRV_HANDLER(srv_cmd_hello);
-SRV_HANDLER(srv_cmd_quit);
-SRV_HANDLER(srv_cmd_reset);
+/* One prototype per row of commands.def. */
+#define CMD(name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
+#define W 0
+#define R 0
+#define M 0
+#define A 0
+#define F 0
+#define NS 0
+#include "commands.def"
+#undef W
+#undef R
+#undef M
+#undef A
+#undef F
+#undef NS
+#undef CMD
 
 #endif

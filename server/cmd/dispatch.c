@@ -23,77 +23,14 @@
 #define F   CMD_FAST
 #define NS  CMD_NOSCRIPT
 
-/* name, arity, flags, first key, last key, key step (as Redis 7's COMMAND
- * reports them), handler. Names are lower case. */
-const struct srv_command srv_command_table[] = {
-    /* strings */
-    { "get",         2,  R | F,     1,  1, 1, srv_cmd_get },
-    { "set",        -3,  W | M,     1,  1, 1, srv_cmd_set },
-    { "setnx",       3,  W | M | F, 1,  1, 1, srv_cmd_setnx },
-    { "setex",       4,  W | M,     1,  1, 1, srv_cmd_setex },
-    { "psetex",      4,  W | M,     1,  1, 1, srv_cmd_psetex },
-    { "getset",      3,  W | M | F, 1,  1, 1, srv_cmd_getset },
-    { "getdel",      2,  W | F,     1,  1, 1, srv_cmd_getdel },
-    { "getex",      -2,  W | F,     1,  1, 1, srv_cmd_getex },
-    { "mget",       -2,  R | F,     1, -1, 1, srv_cmd_mget },
-    { "mset",       -3,  W | M,     1, -1, 2, srv_cmd_mset },
-    { "msetnx",     -3,  W | M,     1, -1, 2, srv_cmd_msetnx },
-    { "incr",        2,  W | M | F, 1,  1, 1, srv_cmd_incr },
-    { "decr",        2,  W | M | F, 1,  1, 1, srv_cmd_decr },
-    { "incrby",      3,  W | M | F, 1,  1, 1, srv_cmd_incrby },
-    { "decrby",      3,  W | M | F, 1,  1, 1, srv_cmd_decrby },
-    { "incrbyfloat", 3,  W | M | F, 1,  1, 1, srv_cmd_incrbyfloat },
-    { "append",      3,  W | M,     1,  1, 1, srv_cmd_append },
-    { "strlen",      2,  R | F,     1,  1, 1, srv_cmd_strlen },
-    { "getrange",    4,  R,         1,  1, 1, srv_cmd_getrange },
-    { "substr",      4,  R,         1,  1, 1, srv_cmd_getrange },
-    { "setrange",    4,  W | M,     1,  1, 1, srv_cmd_setrange },
-    /* keys */
-    { "del",        -2,  W,         1, -1, 1, srv_cmd_del },
-    { "unlink",     -2,  W | F,     1, -1, 1, srv_cmd_del },
-    { "exists",     -2,  R | F,     1, -1, 1, srv_cmd_exists },
-    { "touch",      -2,  R | F,     1, -1, 1, srv_cmd_touch },
-    { "expire",     -3,  W | F,     1,  1, 1, srv_cmd_expire },
-    { "pexpire",    -3,  W | F,     1,  1, 1, srv_cmd_pexpire },
-    { "expireat",   -3,  W | F,     1,  1, 1, srv_cmd_expireat },
-    { "pexpireat",  -3,  W | F,     1,  1, 1, srv_cmd_pexpireat },
-    { "ttl",         2,  R | F,     1,  1, 1, srv_cmd_ttl },
-    { "pttl",        2,  R | F,     1,  1, 1, srv_cmd_pttl },
-    { "expiretime",  2,  R | F,     1,  1, 1, srv_cmd_expiretime },
-    { "pexpiretime", 2,  R | F,     1,  1, 1, srv_cmd_pexpiretime },
-    { "persist",     2,  W | F,     1,  1, 1, srv_cmd_persist },
-    { "type",        2,  R | F,     1,  1, 1, srv_cmd_type },
-    { "rename",      3,  W,         1,  2, 1, srv_cmd_rename },
-    { "renamenx",    3,  W | F,     1,  2, 1, srv_cmd_renamenx },
-    { "copy",       -3,  W | M,     1,  2, 1, srv_cmd_copy },
-    { "keys",        2,  R,         0,  0, 0, srv_cmd_keys },
-    { "scan",       -2,  R,         0,  0, 0, srv_cmd_scan },
-    { "randomkey",   1,  R,         0,  0, 0, srv_cmd_randomkey },
-    { "dbsize",      1,  R | F,     0,  0, 0, srv_cmd_dbsize },
-    { "flushall",   -1,  W,         0,  0, 0, srv_cmd_flushall },
-    { "flushdb",    -1,  W,         0,  0, 0, srv_cmd_flushall },
-    { "select",      2,  F,         0,  0, 0, srv_cmd_select },
-    { "memory",     -2,  0,         0,  0, 0, srv_cmd_memory },
-    /* server */
-    { "ping",       -1,  F,         0,  0, 0, srv_cmd_ping },
-    { "echo",        2,  F,         0,  0, 0, srv_cmd_echo },
-    { "info",       -1,  0,         0,  0, 0, srv_cmd_info },
-    { "config",     -2,  0,         0,  0, 0, srv_cmd_config },
-    { "command",    -1,  0,         0,  0, 0, srv_cmd_command },
-    { "shutdown",   -1,  A | NS,    0,  0, 0, srv_cmd_shutdown },
-    { "time",        1,  F,         0,  0, 0, srv_cmd_time },
-    { "debug",      -2,  A | NS,    0,  0, 0, srv_cmd_debug },
-    { "lastsave",    1,  F,         0,  0, 0, srv_cmd_lastsave },
-    { "save",        1,  A | NS,    0,  0, 0, srv_cmd_save },
-    { "bgsave",     -1,  A | NS,    0,  0, 0, srv_cmd_bgsave },
-    { "function",   -2,  0,         0,  0, 0, srv_cmd_function },
-    { "script",     -2,  0,         0,  0, 0, srv_cmd_script },
-    { "wait",        3,  NS,        0,  0, 0, srv_cmd_wait },
-    /* connection */
-    { "client",     -2,  0,         0,  0, 0, srv_cmd_client },
-    { "hello",      -1,  NS | F,    0,  0, 0, srv_cmd_hello },
-    { "quit",       -1,  NS | F,    0,  0, 0, srv_cmd_quit },
-    { "reset",       1,  NS | F,    0,  0, 0, srv_cmd_reset },
+/* The rows of commands.def. Not const: srv_commands_init() adds the
+ * categories the flags imply, once, before the workers start; immutable
+ * after that (thread creation orders the writes before every reader). */
+struct srv_command srv_command_table[] = {
+#define CMD(name, arity, flags, cats, fk, lk, ks, fn) \
+    { #name, arity, flags, cats, fk, lk, ks, fn },
+#include "commands.def"
+#undef CMD
 };
 const size_t srv_command_count =
     sizeof(srv_command_table) / sizeof(srv_command_table[0]);
@@ -104,6 +41,28 @@ const size_t srv_command_count =
 #undef A
 #undef F
 #undef NS
+
+const char *const srv_acl_category_names[ACL_BIT_COUNT] = {
+#define ACLCAT(k, name) name,
+#include "acl_categories.def"
+#undef ACLCAT
+};
+
+/* Redis's setImplicitACLCategories: the categories a command's flags
+ * imply, so that a row names only its group's. */
+static uint64_t implied_categories(unsigned flags)
+{
+    uint64_t cats = 0;
+
+    if (flags & CMD_WRITE)
+        cats |= ACL_WRITE;
+    if (flags & CMD_READONLY)
+        cats |= ACL_READ;
+    if (flags & CMD_ADMIN)
+        cats |= ACL_ADMIN | ACL_DANGEROUS;
+    cats |= (flags & CMD_FAST) ? ACL_FAST : ACL_SLOW;
+    return cats;
+}
 
 /* ---- lookup ----------------------------------------------------------------
  * An open-addressing table of indexes into srv_command_table, keyed by the
@@ -135,10 +94,11 @@ void srv_commands_init(void)
     for (size_t i = 0; i < CMD_SLOTS; i++)
         cmd_slots[i].idx = -1;
     for (size_t i = 0; i < srv_command_count; i++) {
-        const char *name = srv_command_table[i].name;
-        size_t len = strlen(name);
-        uint32_t h = name_hash(name, len) & (CMD_SLOTS - 1);
+        struct srv_command *cmd = &srv_command_table[i];
+        size_t len = strlen(cmd->name);
+        uint32_t h = name_hash(cmd->name, len) & (CMD_SLOTS - 1);
 
+        cmd->categories |= implied_categories(cmd->flags);
         assert(len < CMD_NAME_MAX);
         while (cmd_slots[h].idx >= 0)
             h = (h + 1) & (CMD_SLOTS - 1);

@@ -71,19 +71,7 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
 
 /* One prototype per row of commands.def. */
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
-#define W 0
-#define R 0
-#define M 0
-#define A 0
-#define F 0
-#define NS 0
 #include "commands.def"
-#undef W
-#undef R
-#undef M
-#undef A
-#undef F
-#undef NS
 #undef CMD
 
 #endif

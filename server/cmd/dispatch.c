@@ -16,13 +16,6 @@
 #include "inject.h"
 #include "srv.h"
 
-#define W   CMD_WRITE
-#define R   CMD_READONLY
-#define M   CMD_DENYOOM
-#define A   CMD_ADMIN
-#define F   CMD_FAST
-#define NS  CMD_NOSCRIPT
-
 /* The rows of commands.def. Not const: srv_commands_init() adds the
  * categories the flags imply, once, before the workers start; immutable
  * after that (thread creation orders the writes before every reader). */
@@ -34,13 +27,6 @@ struct srv_command srv_command_table[] = {
 };
 const size_t srv_command_count =
     sizeof(srv_command_table) / sizeof(srv_command_table[0]);
-
-#undef W
-#undef R
-#undef M
-#undef A
-#undef F
-#undef NS
 
 const char *const srv_acl_category_names[ACL_BIT_COUNT] = {
 #define ACLCAT(k, name) name,

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <uv.h>
@@ -100,6 +101,8 @@ struct srv_conn {
     int fd;                        /* immutable after accept */
     char addr[64];                 /* immutable after accept: peer "ip:port" */
     char laddr[64];                /* immutable after accept: local "ip:port" */
+    bool local;                    /* immutable after accept: the peer is 127.0.0.1
+                                      or ::1 (Redis 7.0's "local client") */
     const struct cfg *cfg;         /* owned by: worker; rcu: the snapshot of the
                                       request being run, taken by srv_dispatch in
                                       a read-side section; NULL between requests */

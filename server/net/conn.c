@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "conn.h"
 #include "inject.h"
@@ -264,6 +265,22 @@ void conn_flush(struct srv_conn *c)
         conn_close(c);
 }
 
+/* Redis 7.0's notion of a local client (protected mode, and the
+ * enable-*-command "local" levers): a peer of exactly 127.0.0.1 or ::1.
+ * The rest of 127.0.0.0/8 is not local, as in Redis. */
+static bool peer_is_local(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        return memcmp(&a->sin6_addr, &in6addr_loopback, sizeof(a->sin6_addr)) == 0;
+    }
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        return a->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
+    }
+    return false;
+}
+
 /* "ip:port" for IPv4, "[ip]:port" for IPv6. */
 static void format_addr(const struct sockaddr_storage *ss, char *out, size_t cap)
 {
@@ -299,8 +316,10 @@ int conn_accept(struct srv_worker *w, int fd)
     c->id = atomic_fetch_add_explicit(&srv.next_client_id, 1, memory_order_relaxed);
     struct sockaddr_storage ss;
     int len = sizeof(ss);
-    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
         format_addr(&ss, c->addr, sizeof(c->addr));
+        c->local = peer_is_local(&ss);
+    }
     len = sizeof(ss);
     if (uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
         format_addr(&ss, c->laddr, sizeof(c->laddr));

@@ -350,12 +350,25 @@ redisContext *harness_connect(const struct harness_server *s)
 
 int harness_raw_connect(int port, int rcv_timeout_ms)
 {
-    struct sockaddr_in sa = {0};
+    return harness_raw_connect_from(NULL, port, rcv_timeout_ms);
+}
+
+int harness_raw_connect_from(const char *src_ip, int port, int rcv_timeout_ms)
+{
+    struct sockaddr_in sa = {0}, src = {0};
     struct timeval tv = {rcv_timeout_ms / 1000, (rcv_timeout_ms % 1000) * 1000};
     int one = 1;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0)
         return -1;
+    if (src_ip != NULL) {
+        src.sin_family = AF_INET;
+        if (inet_pton(AF_INET, src_ip, &src.sin_addr) != 1 ||
+            bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -367,6 +380,22 @@ int harness_raw_connect(int port, int rcv_timeout_ms)
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     return fd;
+}
+
+redisContext *harness_connect_from(const struct harness_server *s, const char *src_ip)
+{
+    int fd = harness_raw_connect_from(src_ip, s->port, 5000);
+    redisContext *c;
+
+    if (fd < 0)
+        return NULL;
+    c = redisConnectFd(fd);     /* owns fd from here, even on error */
+    if (c != NULL && c->err) {
+        fprintf(stderr, "harness: connect from %s: %s\n", src_ip, c->errstr);
+        redisFree(c);
+        return NULL;
+    }
+    return c;
 }
 
 int harness_write_all(int fd, const void *buf, size_t len)

@@ -104,6 +104,16 @@ redisContext *harness_connect(const struct harness_server *s);
  * error. */
 int harness_raw_connect(int port, int rcv_timeout_ms);
 
+/*
+ * The same from a chosen source address (NULL: the kernel's choice).
+ * A client bound to 127.0.0.2 reaches a server on 127.0.0.1 but is not
+ * local in Redis 7.0's sense (only 127.0.0.1 and ::1 are): how the tests
+ * play a remote client without leaving the machine.
+ */
+int harness_raw_connect_from(const char *src_ip, int port, int rcv_timeout_ms);
+/* hiredis over harness_raw_connect_from() (5 s timeouts); NULL on error. */
+redisContext *harness_connect_from(const struct harness_server *s, const char *src_ip);
+
 /* Write all of buf (blocking). 0 or -1. */
 int harness_write_all(int fd, const void *buf, size_t len);
 

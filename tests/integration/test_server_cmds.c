@@ -289,6 +289,28 @@ static void test_quit(void **state)
     redisFree(c2);
 }
 
+/* The harness's stand-in for a remote client: a socket bound to
+ * 127.0.0.2 is seen by the server as coming from there (the tests of
+ * protected mode and the local-only levers rely on it). */
+static void test_client_from_other_address(void **state)
+{
+    /* Redis in protected mode (no password) would refuse it. */
+    if (harness_is_redis())
+        EXPECT_OK(c, "CONFIG SET protected-mode no");
+    redisContext *c2 = harness_connect_from(&srv, "127.0.0.2");
+    assert_non_null(c2);
+    redisReply *r = CMD(c2, "CLIENT INFO");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_non_null(strstr(r->str, " addr=127.0.0.2:"));
+    freeReplyObject(r);
+    r = CMD(c, "CLIENT INFO");
+    assert_non_null(strstr(r->str, " addr=127.0.0.1:"));
+    freeReplyObject(r);
+    redisFree(c2);
+    if (harness_is_redis())
+        EXPECT_OK(c, "CONFIG SET protected-mode yes");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +327,7 @@ int main(void)
         T(test_config_get),
         T(test_command_time_debug_memory),
         T(test_quit),
+        T(test_client_from_other_address),
 #undef T
     };
     int failed = cmocka_run_group_tests_name("integration/server_cmds", tests,

@@ -67,7 +67,7 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
         goto out_unlock;
     size_t vlen = it->vlen;
-    size_t newsize = sizeof(struct item) + dlen + vlen;
+    size_t newsize = ITEM_HDR + dlen + vlen;
     struct item *moved = it;
     cache__detach_locked(ss, it);
     if (dlen <= slen) {
@@ -89,10 +89,10 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         memmove(moved->data + dlen, moved->data + slen, vlen);
     }
     if (dit)
-        cache__delete_locked(sd, dit);
+        cache__delete_locked(sd, dit, CACHE__WHY_SERVER_DEL);
     memcpy(moved->data, dst, dlen);
     moved->klen = (uint32_t)dlen;
-    moved->hash = hd;
+    moved->node.hash = hd;
     cache__link_locked(sd, moved, now);
     cache__shard_tidy_locked(ss);
     cache__shard_tidy_locked(sd);
@@ -131,15 +131,13 @@ retry:
         rc = CACHE_NOTSET;
         goto out_unlock;
     }
-    if (!nw || nw->vlen != it->vlen) {
-        free(nw);
-        nw = cache__item_new(hd, dst, dlen, item_val(it), it->vlen, it->vlen);
-        if (!nw) {
-            rc = CACHE_E_NOMEM;
-            goto out_unlock;
-        }
-    } else {
-        memcpy(item_val(nw), item_val(it), it->vlen);
+    /* A deep copy of any type (a large hash: every field), built under
+     * both locks like Redis's COPY; a retry after eviction builds it
+     * again from the source as it is then. */
+    nw = cache__item_dup(it, hd, dst, dlen);
+    if (!nw) {
+        rc = CACHE_E_NOMEM;
+        goto out_unlock;
     }
     bool need_slot = it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL);
     int64_t need = (int64_t)cache__item_size(nw) +
@@ -149,11 +147,11 @@ retry:
     enum cache__admit adm = cache__admit_locked(sd, need);
     if (adm != CACHE__FITS) {
         unlock_pair(ss, sd);
+        cache__item_destroy(nw);   /* unlocked: it may be large */
+        nw = NULL;
         if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
-            cache__evict_others(c, NULL, need, now) != CACHE_OK) {
-            free(nw);
+            cache__evict_others(c, NULL, need, now) != CACHE_OK)
             return CACHE_E_OOM;
-        }
         goto retry;
     }
     if (need_slot && (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
@@ -166,7 +164,8 @@ retry:
     nw = NULL;
 out_unlock:
     unlock_pair(ss, sd);
-    free(nw);
+    if (nw)
+        cache__item_destroy(nw);
     return rc;
 }
 

@@ -18,13 +18,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO, K_BUGS, K_BOOL };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO, K_BUGS, K_BOOL };
 
 struct cfg_desc {
     const char *name;
     enum cfg_kind kind;
     size_t off;            /* offsetof(struct cfg, field) */
-    long long min, max;    /* K_INT / K_UINT / K_MEM bounds */
+    long long min, max;    /* K_INT / K_UINT / K_LL / K_MEM bounds */
     bool live;             /* a running server can change it */
     const char *help;
 };
@@ -53,6 +53,19 @@ static const struct cfg_desc descs[] = {
     {"loader-synthetic-latency-ms", K_UINT, F(loader_synthetic_latency_ms), 0, 3600000, true, "synthetic origin: time each load takes"},
     {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes"},
     {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1"},
+    {"hash-max-listpack-entries", K_LL, F(hash_max_listpack_entries), 0, INT64_MAX, true, "a hash with more fields becomes a hash table"},
+    {"hash-max-listpack-value", K_LL, F(hash_max_listpack_value), 0, INT64_MAX, true, "a hash with a longer field or value becomes a hash table"},
+    {"set-max-intset-entries", K_LL, F(set_max_intset_entries), 0, INT64_MAX, true, "a set of integers with more members leaves the intset encoding"},
+    {"set-max-listpack-entries", K_LL, F(set_max_listpack_entries), 0, INT64_MAX, true, "a set with more members becomes a hash table"},
+    {"set-max-listpack-value", K_LL, F(set_max_listpack_value), 0, INT64_MAX, true, "a set with a longer member becomes a hash table"},
+    {"list-max-listpack-size", K_LL, F(list_max_listpack_size), INT32_MIN, INT32_MAX, true, "list node size: -1..-5 = 4..64 KiB, n > 0 = n entries"},
+    {"zset-max-listpack-entries", K_LL, F(zset_max_listpack_entries), 0, INT64_MAX, true, "a sorted set with more members leaves the listpack encoding"},
+    {"zset-max-listpack-value", K_LL, F(zset_max_listpack_value), 0, INT64_MAX, true, "a sorted set with a longer member leaves the listpack encoding"},
+    {"lazyfree-lazy-eviction", K_BOOL, F(lazyfree_lazy_eviction), 0, 0, true, "free large evicted values on the lazy-free thread (yes | no)"},
+    {"lazyfree-lazy-expire", K_BOOL, F(lazyfree_lazy_expire), 0, 0, true, "free large expired values on the lazy-free thread (yes | no)"},
+    {"lazyfree-lazy-server-del", K_BOOL, F(lazyfree_lazy_server_del), 0, 0, true, "free large overwritten values on the lazy-free thread (yes | no)"},
+    {"lazyfree-lazy-user-del", K_BOOL, F(lazyfree_lazy_user_del), 0, 0, true, "DEL frees large values on the lazy-free thread, like UNLINK (yes | no)"},
+    {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 0, true, "FLUSHALL without SYNC/ASYNC is ASYNC (yes | no)"},
     {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)"},
     {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)"},
 };
@@ -65,7 +78,12 @@ const char *const cfg_names[] = {
     "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
     "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
     "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
-    "loader-synthetic-error-rate", "inject-bug", "bug-amplify", NULL,
+    "loader-synthetic-error-rate", "hash-max-listpack-entries",
+    "hash-max-listpack-value", "set-max-intset-entries", "set-max-listpack-entries",
+    "set-max-listpack-value", "list-max-listpack-size", "zset-max-listpack-entries",
+    "zset-max-listpack-value", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
+    "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
+    "inject-bug", "bug-amplify", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
@@ -111,6 +129,14 @@ void cfg_defaults(struct cfg *c)
     c->loader_synthetic_latency_ms = 0;
     c->loader_synthetic_value_size = 0;
     c->loader_synthetic_error_rate = 0;
+    c->hash_max_listpack_entries = 128;   /* Redis 7.0's defaults */
+    c->hash_max_listpack_value = 64;
+    c->set_max_intset_entries = 512;
+    c->set_max_listpack_entries = 128;
+    c->set_max_listpack_value = 64;
+    c->list_max_listpack_size = -2;
+    c->zset_max_listpack_entries = 128;
+    c->zset_max_listpack_value = 64;
     c->inject_bugs = 0;
     c->bug_amplify = true;
 }
@@ -201,6 +227,8 @@ static int set_int(const struct cfg_desc *d, char *field, const char *value, cha
     }
     if (d->kind == K_INT)
         *(int *)field = (int)v;
+    else if (d->kind == K_LL)
+        *(long long *)field = v;
     else
         *(unsigned *)field = (unsigned)v;
     return 0;
@@ -343,6 +371,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return set_addr(field, sizeof(c->bind), value, err, errlen);
     case K_INT:
     case K_UINT:
+    case K_LL:
         return set_int(d, field, value, err, errlen);
     case K_MEM:
     case K_MEMLL:
@@ -393,6 +422,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_ADDR: snprintf(buf, cap, "%s", field); break;
     case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
     case K_UINT: snprintf(buf, cap, "%u", *(const unsigned *)field); break;
+    case K_LL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_MEM: snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field); break;
     case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;

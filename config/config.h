@@ -59,6 +59,22 @@ struct cfg {
     unsigned loader_synthetic_latency_ms;
     unsigned loader_synthetic_value_size;  /* values are padded to this length */
     double loader_synthetic_error_rate;    /* 0..1: share of loads that fail */
+    /* the value types' compact encodings (docs/types.md): live, applied
+     * to each key at its next write */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;   /* bytes of a field or a value */
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long list_max_listpack_size;    /* -1..-5: 4..64 KiB per node; n > 0: entries */
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    /* lazy free (Redis 7.0's lazyfree-lazy-*): live */
+    bool lazyfree_lazy_eviction;
+    bool lazyfree_lazy_expire;
+    bool lazyfree_lazy_server_del;
+    bool lazyfree_lazy_user_del;
+    bool lazyfree_lazy_user_flush;
     /* the bug lab (docs/bugs.md): live, except the bugs that act only at
      * start-up (cfg_bug_live) */
     uint32_t inject_bugs;           /* bit N = bug N injected (N = 1..25); 0 = none */

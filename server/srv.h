@@ -260,6 +260,7 @@ int srv_reply_array(struct srv_conn *c, long long n);
 #define SRV_ERR_OOM      "OOM command not allowed when used memory > 'maxmemory'."
 #define SRV_ERR_NOMEM    "ERR out of memory"
 #define SRV_ERR_NOKEY    "ERR no such key"
+#define SRV_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 /* ---- provided by watchdog.c --------------------------------------------- */
 /* A thread that names workers whose loop has made no progress for 2 s

@@ -9,7 +9,9 @@
 #ifndef MMCACHE_COMMANDS_H
 #define MMCACHE_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "srv.h"
 
@@ -31,6 +33,11 @@ int srv__arg_ll(struct srv_conn *c, const struct proto_arg *a, long long *out,
  * out-of-range integers get Redis's range message). */
 int srv__arg_int(struct srv_conn *c, const struct proto_arg *a, int *out);
 
+/* A SCAN-family cursor, parsed as Redis's strtoul() does: an optional
+ * sign (a negative cursor wraps), decimal digits, no overflow. On failure
+ * reply "ERR invalid cursor" and return -1. */
+int srv__arg_cursor(struct srv_conn *c, const struct proto_arg *a, uint64_t *out);
+
 /* Copy an argument into a NUL-terminated buffer (truncates). */
 void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap);
 
@@ -42,6 +49,16 @@ void srv__reply_value_or_null(struct srv_conn *c, int rc);
 
 /* Keyspace hit/miss for a read lookup (Redis counts one per key read). */
 void srv__stat_lookup(struct srv_conn *c, int found);
+/* The same from a cache result: a key of the wrong type was found (a
+ * hit); errors count nothing. */
+void srv__stat_rc(struct srv_conn *c, int rc);
+
+/* A handler emitting an unbounded reply (HGETALL of a huge hash, a big
+ * HRANDFIELD) asks this before each element: true when the connection
+ * will be closed (an allocation failed, or its pending output passed
+ * client-output-buffer-limit, which this then marks), so the handler
+ * stops building a reply nobody will read. */
+bool srv__reply_stop(struct srv_conn *c);
 
 /* ---- subcommands ---------------------------------------------------------- */
 

@@ -266,6 +266,32 @@ int srv__arg_int(struct srv_conn *c, const struct proto_arg *a, int *out)
     return 0;
 }
 
+int srv__arg_cursor(struct srv_conn *c, const struct proto_arg *a, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    int neg = 0;
+
+    if (a->len > 0 && isspace((unsigned char)a->ptr[0]))
+        goto invalid;
+    if (a->len > 0 && (a->ptr[0] == '+' || a->ptr[0] == '-'))
+        neg = a->ptr[i++] == '-';
+    if (i == a->len && a->len > 0)
+        goto invalid;   /* a sign alone */
+    for (; i < a->len; i++) {
+        unsigned d = (unsigned char)a->ptr[i] - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            goto invalid;
+        v = v * 10 + d;
+    }
+    *out = neg ? (uint64_t)0 - v : v;
+    return 0;
+invalid:
+    srv_reply_error(c, "ERR invalid cursor");
+    return -1;
+}
+
 void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap)
 {
     size_t n = a->len < cap - 1 ? a->len : cap - 1;
@@ -290,6 +316,13 @@ void srv__stat_lookup(struct srv_conn *c, int found)
             inject_window();
         *ctr = n + 1;
     }
+}
+
+void srv__stat_rc(struct srv_conn *c, int rc)
+{
+    if (rc == CACHE_OK || rc == CACHE_NOTFOUND || rc == CACHE_NOELEM ||
+        rc == CACHE_E_WRONGTYPE)
+        srv__stat_lookup(c, rc != CACHE_NOTFOUND);
 }
 
 void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,

@@ -114,6 +114,9 @@ void srv__reply_cache_err(struct srv_conn *c, int rc)
     case CACHE_E_NANINF:
         srv_reply_error(c, "ERR increment would produce NaN or Infinity");
         break;
+    case CACHE_E_WRONGTYPE:
+        srv_reply_error(c, SRV_ERR_WRONGTYPE);
+        break;
     case CACHE_E_TOOBIG:
         srv_reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         break;
@@ -141,4 +144,18 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
         srv_reply_simple(c, lines[i]);
     srv_reply_simple(c, "HELP");
     srv_reply_simple(c, "    Prints this help.");
+}
+
+bool srv__reply_stop(struct srv_conn *c)
+{
+    if (c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING))
+        return true;
+    uint64_t lim = c->cfg->client_output_buffer_limit;
+    if (lim && c->out.len - c->out_sent + c->wbuf.len > lim) {
+        /* conn.c closes it after this request without sending the rest,
+         * exactly as it would have once the reply was complete. */
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+        return true;
+    }
+    return false;
 }

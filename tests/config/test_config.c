@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 24   /* settings in cfg_names */
+#define NAMES 37   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -183,6 +183,19 @@ static void test_names_live_canonical(void **s)
         {"loader-synthetic-latency-ms", true, "Loader-Synthetic-Latency-MS"},
         {"loader-synthetic-value-size", true, "LOADER-SYNTHETIC-VALUE-SIZE"},
         {"loader-synthetic-error-rate", true, "loader-synthetic-ERROR-rate"},
+        {"hash-max-listpack-entries", true, "HASH-MAX-LISTPACK-ENTRIES"},
+        {"hash-max-listpack-value", true, "Hash-Max-Listpack-Value"},
+        {"set-max-intset-entries", true, "SET-max-intset-ENTRIES"},
+        {"set-max-listpack-entries", true, "Set-Max-Listpack-Entries"},
+        {"set-max-listpack-value", true, "set-MAX-listpack-value"},
+        {"list-max-listpack-size", true, "List-Max-Listpack-Size"},
+        {"zset-max-listpack-entries", true, "ZSET-MAX-LISTPACK-ENTRIES"},
+        {"zset-max-listpack-value", true, "zset-max-LISTPACK-value"},
+        {"lazyfree-lazy-eviction", true, "LAZYFREE-LAZY-EVICTION"},
+        {"lazyfree-lazy-expire", true, "Lazyfree-Lazy-Expire"},
+        {"lazyfree-lazy-server-del", true, "lazyfree-LAZY-server-del"},
+        {"lazyfree-lazy-user-del", true, "LazyFree-Lazy-User-Del"},
+        {"lazyfree-lazy-user-flush", true, "LAZYFREE-lazy-USER-flush"},
         {"inject-bug", true, "Inject-Bug"},
         {"bug-amplify", true, "BUG-AMPLIFY"},
     };
@@ -368,7 +381,11 @@ static void test_every_directive_round_trips(void **s)
         {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"}, {"1k", "1000"},
         {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
         {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
-        {"128", "128"}, {".25", "0.25"}, {"13, 3", "3,13"}, {"No", "no"},
+        {"128", "128"}, {".25", "0.25"},
+        {"0", "0"}, {"1000000", "1000000"}, {"9223372036854775807", "9223372036854775807"},
+        {"7", "7"}, {"65", "65"}, {"-5", "-5"}, {"256", "256"}, {"32", "32"},
+        {"yes", "yes"}, {"YES", "yes"}, {"Yes", "yes"}, {"yes", "yes"}, {"yes", "yes"},
+        {"13, 3", "3,13"}, {"No", "no"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -420,6 +437,17 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.loader_synthetic_latency_ms, 250);
     assert_int_equal(c.loader_synthetic_value_size, 128);
     assert_true(c.loader_synthetic_error_rate == 0.25);
+    assert_int_equal(c.hash_max_listpack_entries, 0);
+    assert_int_equal(c.hash_max_listpack_value, 1000000);
+    assert_int_equal(c.set_max_intset_entries, INT64_MAX);
+    assert_int_equal(c.set_max_listpack_entries, 7);
+    assert_int_equal(c.set_max_listpack_value, 65);
+    assert_int_equal(c.list_max_listpack_size, -5);
+    assert_int_equal(c.zset_max_listpack_entries, 256);
+    assert_int_equal(c.zset_max_listpack_value, 32);
+    assert_true(c.lazyfree_lazy_eviction && c.lazyfree_lazy_expire &&
+                c.lazyfree_lazy_server_del && c.lazyfree_lazy_user_del &&
+                c.lazyfree_lazy_user_flush);
     assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
     assert_false(c.bug_amplify);
 }

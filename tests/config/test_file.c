@@ -286,7 +286,14 @@ static void test_documented_file(void **s)
         {"loader", "synthetic"}, {"loader-timeout-ms", "5"}, {"loader-ttl", "0"},
         {"loader-negative-ttl", "9"}, {"loader-max-inflight", "3"}, {"loader-threads", "2"},
         {"loader-synthetic-latency-ms", "7"}, {"loader-synthetic-value-size", "100"},
-        {"loader-synthetic-error-rate", "0.5"}, {"inject-bug", "13"}, {"bug-amplify", "no"},
+        {"loader-synthetic-error-rate", "0.5"}, {"hash-max-listpack-entries", "1"},
+        {"hash-max-listpack-value", "2"}, {"set-max-intset-entries", "3"},
+        {"set-max-listpack-entries", "4"}, {"set-max-listpack-value", "5"},
+        {"list-max-listpack-size", "6"}, {"zset-max-listpack-entries", "7"},
+        {"zset-max-listpack-value", "8"}, {"lazyfree-lazy-eviction", "yes"},
+        {"lazyfree-lazy-expire", "yes"}, {"lazyfree-lazy-server-del", "yes"},
+        {"lazyfree-lazy-user-del", "yes"}, {"lazyfree-lazy-user-flush", "yes"},
+        {"inject-bug", "13"}, {"bug-amplify", "no"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -460,12 +467,43 @@ static void test_load_bad_value_every_directive(void **s)
                                             "integer between 0 and 67108864 inclusive (got '1e3')"},
         {"loader-synthetic-error-rate 1.5", "'loader-synthetic-error-rate': argument must be a "
                                             "number between 0 and 1, e.g. 0.05 (got '1.5')"},
+        {"hash-max-listpack-entries -1", "'hash-max-listpack-entries': argument must be an "
+                                         "integer between 0 and 9223372036854775807 inclusive "
+                                         "(got '-1')"},
+        {"hash-max-listpack-value 1k", "'hash-max-listpack-value': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got '1k')"},
+        {"set-max-intset-entries 9223372036854775808", "'set-max-intset-entries': argument must "
+                                                       "be an integer between 0 and "
+                                                       "9223372036854775807 inclusive (got "
+                                                       "'9223372036854775808')"},
+        {"set-max-listpack-entries x", "'set-max-listpack-entries': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got 'x')"},
+        {"set-max-listpack-value -5", "'set-max-listpack-value': argument must be an integer "
+                                      "between 0 and 9223372036854775807 inclusive (got '-5')"},
+        {"list-max-listpack-size 2147483648", "'list-max-listpack-size': argument must be an "
+                                              "integer between -2147483648 and 2147483647 "
+                                              "inclusive (got '2147483648')"},
+        {"zset-max-listpack-entries 1.5", "'zset-max-listpack-entries': argument must be an "
+                                          "integer between 0 and 9223372036854775807 inclusive "
+                                          "(got '1.5')"},
+        {"zset-max-listpack-value +1", "'zset-max-listpack-value': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got '+1')"},
+        {"lazyfree-lazy-eviction 1", "'lazyfree-lazy-eviction': argument must be 'yes' or 'no' "
+                                     "(got '1')"},
+        {"lazyfree-lazy-expire on", "'lazyfree-lazy-expire': argument must be 'yes' or 'no' "
+                                    "(got 'on')"},
+        {"lazyfree-lazy-server-del y", "'lazyfree-lazy-server-del': argument must be 'yes' or "
+                                       "'no' (got 'y')"},
+        {"lazyfree-lazy-user-del true", "'lazyfree-lazy-user-del': argument must be 'yes' or "
+                                        "'no' (got 'true')"},
+        {"lazyfree-lazy-user-flush 0", "'lazyfree-lazy-user-flush': argument must be 'yes' or "
+                                       "'no' (got '0')"},
         {"inject-bug 26", "'inject-bug': unknown bug '26': valid bugs are 1..25 by number or "
                           "name, or none (mmcache --inject-bug=list shows them)"},
         {"bug-amplify maybe", "'bug-amplify': argument must be 'yes' or 'no' (got 'maybe')"},
     };
     char msg[CFG_ERRLEN], text[256];
-    bool seen[32] = {false};
+    bool seen[64] = {false};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[64];
         sscanf(cases[i].line, "%63s", name);

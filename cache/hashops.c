@@ -113,16 +113,16 @@ retry:
         goto retry;
     if (rc != CACHE_OK)
         goto out_unlock;
-    if ((flags & CACHE_HSET_NX) && cache__hash_get(s, it, fv[0].key, fv[0].klen, &v))
+    if ((flags & CACHE_HSET_NX) && cache__hash_get_locked(s, it, fv[0].key, fv[0].klen, &v))
         goto out_unlock;   /* the field exists: nothing to do, *added = 0 */
     /* A pair too long for a listpack converts the hash before the first
      * insert, so no listpack ever holds one (Redis's hashTypeTryConversion). */
     for (size_t i = 0; i < n && it->enc == CACHE__ENC_LISTPACK; i++)
         if (cache__hash_too_long(s, it, fv[i].klen, fv[i].vlen) &&
-            (rc = cache__hash_convert(s, &it)) != CACHE_OK)
+            (rc = cache__hash_convert_locked(s, &it)) != CACHE_OK)
             goto out_done;
     for (size_t i = 0; i < n; i++) {
-        int r = cache__hash_set(s, &it, fv[i].key, fv[i].klen, fv[i].val, fv[i].vlen);
+        int r = cache__hash_set_locked(s, &it, fv[i].key, fv[i].klen, fv[i].val, fv[i].vlen);
         if (r < 0) {
             rc = r;
             break;
@@ -160,7 +160,7 @@ int cache_hget(struct cache *c, const char *key, size_t klen, const char *field,
     cache__shard_lock(s);
     struct item *it = hash_for_read(s, h, key, klen, now, &rc);
     if (it)
-        rc = cache__hash_get(s, it, field, flen, &v)
+        rc = cache__hash_get_locked(s, it, field, flen, &v)
                  ? cache__val_copy(out, v.s, v.len) : CACHE_NOELEM;
     cache__shard_unlock(s);
     return rc;
@@ -181,7 +181,7 @@ int cache_hmget(struct cache *c, const char *key, size_t klen,
         goto out_unlock;
     rc = CACHE_OK;
     for (size_t i = 0; i < n && rc == CACHE_OK; i++) {
-        if (it && cache__hash_get(s, it, fields[i].s, fields[i].len, &v))
+        if (it && cache__hash_get_locked(s, it, fields[i].s, fields[i].len, &v))
             rc = cache__keys_push(out, v.s, v.len);
         else
             rc = cache__keys_push_nil(out);
@@ -247,7 +247,7 @@ int cache_hexists(struct cache *c, const char *key, size_t klen,
 
     cache__shard_lock(s);
     struct item *it = hash_for_read(s, h, key, klen, now, &rc);
-    if (it && !cache__hash_get(s, it, field, flen, &v))
+    if (it && !cache__hash_get_locked(s, it, field, flen, &v))
         rc = CACHE_NOELEM;
     cache__shard_unlock(s);
     return rc;
@@ -264,7 +264,7 @@ int cache_hstrlen(struct cache *c, const char *key, size_t klen,
     *len = 0;
     cache__shard_lock(s);
     struct item *it = hash_for_read(s, h, key, klen, now, &rc);
-    if (it && cache__hash_get(s, it, field, flen, &v))
+    if (it && cache__hash_get_locked(s, it, field, flen, &v))
         *len = v.len;
     cache__shard_unlock(s);
     return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
@@ -286,7 +286,7 @@ int cache_hdel(struct cache *c, const char *key, size_t klen,
                                                 CACHE_TYPE_HASH, &rc);
     if (it) {
         for (size_t i = 0; i < n && cache__hash_len(it) > 0; i++)
-            *deleted += (uint64_t)cache__hash_del(s, &it, fields[i].s, fields[i].len);
+            *deleted += (uint64_t)cache__hash_del_locked(s, &it, fields[i].s, fields[i].len);
         hash_write_done(s, it, now);
     }
     cache__shard_unlock(s);
@@ -319,10 +319,10 @@ retry:
         goto retry;
     if (rc != CACHE_OK)
         goto out_unlock;
-    bool found = cache__hash_get(s, it, field, flen, &v);
+    bool found = cache__hash_get_locked(s, it, field, flen, &v);
     rc = fn(found ? &v : NULL, arg, buf, cap, len);
     if (rc == CACHE_OK) {
-        int r = cache__hash_set(s, &it, field, flen, buf, *len);
+        int r = cache__hash_set_locked(s, &it, field, flen, buf, *len);
         rc = r < 0 ? r : CACHE_OK;
     }
     hash_write_done(s, it, now);

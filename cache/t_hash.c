@@ -192,8 +192,9 @@ bool cache__hash_too_long(struct shard *s, const struct item *it, size_t flen,
            it->vlen + flen + vlen + 2 * 10 > CACHE__LP_MAX;
 }
 
-int cache__hash_convert(struct shard *s, struct item **itp)
+int cache__hash_convert_locked(struct shard *s, struct item **itp)
 {
+    ASSERT_LOCKED(s);
     struct item *it = *itp;
     struct cache__hiter i;
     struct cache__hval f, v;
@@ -288,9 +289,10 @@ static void lp_val(const unsigned char *lp, size_t pos, struct cache__hval *v)
 
 /* ---- the interface -------------------------------------------------------- */
 
-bool cache__hash_get(struct shard *s, struct item *it, const char *f, size_t flen,
-                     struct cache__hval *v)
+bool cache__hash_get_locked(struct shard *s, struct item *it, const char *f,
+                            size_t flen, struct cache__hval *v)
 {
+    ASSERT_LOCKED(s);
     if (it->enc == CACHE__ENC_LISTPACK) {
         struct cache__lp_key fk;
         const unsigned char *lp = clp_of(it);
@@ -310,25 +312,28 @@ bool cache__hash_get(struct shard *s, struct item *it, const char *f, size_t fle
     return true;
 }
 
-int cache__hash_set(struct shard *s, struct item **itp, const char *f, size_t flen,
-                    const char *v, size_t vlen)
+int cache__hash_set_locked(struct shard *s, struct item **itp, const char *f,
+                           size_t flen, const char *v, size_t vlen)
 {
+    ASSERT_LOCKED(s);
     int rc;
 
     if (cache__hash_too_long(s, *itp, flen, vlen) &&
-        (rc = cache__hash_convert(s, itp)) != CACHE_OK)
+        (rc = cache__hash_convert_locked(s, itp)) != CACHE_OK)
         return rc;
     if ((*itp)->enc != CACHE__ENC_LISTPACK)
         return ht_set(s, *itp, f, flen, v, vlen);
     rc = lp_set(s, itp, f, flen, v, vlen);
     uint64_t maxn = atomic_load_explicit(&s->c->hash_lp_entries, memory_order_relaxed);
     if (rc == 1 && cache__hash_len(*itp) > maxn)
-        (void)cache__hash_convert(s, itp);   /* ENOMEM: stays a listpack, still correct */
+        (void)cache__hash_convert_locked(s, itp);   /* ENOMEM: stays a listpack, still correct */
     return rc;
 }
 
-int cache__hash_del(struct shard *s, struct item **itp, const char *f, size_t flen)
+int cache__hash_del_locked(struct shard *s, struct item **itp, const char *f,
+                           size_t flen)
 {
+    ASSERT_LOCKED(s);
     if ((*itp)->enc == CACHE__ENC_LISTPACK)
         return lp_del(s, itp, f, flen);
     return ht_del(s, *itp, f, flen);

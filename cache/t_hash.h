@@ -52,17 +52,18 @@ struct cache__hval {
 struct item *cache__hash_new(uint64_t h, const char *key, size_t klen);
 size_t cache__hash_len(const struct item *it);
 
-bool cache__hash_get(struct shard *s, struct item *it, const char *f, size_t flen,
-                     struct cache__hval *v);
+bool cache__hash_get_locked(struct shard *s, struct item *it, const char *f,
+                            size_t flen, struct cache__hval *v);
 /* 1: field added, 0: value replaced, CACHE_E_NOMEM: nothing changed.
  * Converts to a table first when the pair is too long for a listpack,
  * and after adding when the hash has too many fields. */
-int cache__hash_set(struct shard *s, struct item **itp, const char *f, size_t flen,
-                    const char *v, size_t vlen);
+int cache__hash_set_locked(struct shard *s, struct item **itp, const char *f,
+                           size_t flen, const char *v, size_t vlen);
 /* 1: removed, 0: no such field. The caller deletes a hash left empty. */
-int cache__hash_del(struct shard *s, struct item **itp, const char *f, size_t flen);
+int cache__hash_del_locked(struct shard *s, struct item **itp, const char *f,
+                           size_t flen);
 /* Listpack to table (a no-op for a table). 0 or CACHE_E_NOMEM. */
-int cache__hash_convert(struct shard *s, struct item **itp);
+int cache__hash_convert_locked(struct shard *s, struct item **itp);
 /* Would adding fields of these lengths convert a listpack hash? */
 bool cache__hash_too_long(struct shard *s, const struct item *it, size_t flen, size_t vlen);
 

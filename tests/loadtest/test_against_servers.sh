@@ -13,7 +13,8 @@ LOAD=${MMCACHE_LOAD_BIN:-$ROOT/build/mmcache-load}
 kind=${1:?usage: test_against_servers.sh mmcache|redis}
 case $kind in
     mmcache) BIN=${MMCACHE_BIN:-$ROOT/build/mmcache}; SERVER_ARGS=(--threads 2) ;;
-    redis)   BIN=$(command -v redis-server) || { echo "skip: no redis-server"; exit 0; }
+    redis)   BIN=$(command -v redis-server) || {
+                 echo "skipped: no redis-server (scripts/install-deps.sh test installs it)"; exit 77; }
              SERVER_ARGS=() ;;
     *) echo "unknown server kind $kind" >&2; exit 2 ;;
 esac

@@ -55,6 +55,14 @@ int harness_is_redis(void)
     return v && strcmp(v, "redis") == 0;
 }
 
+int harness_file_mmcache_only(const char *what)
+{
+    if (!harness_is_redis())
+        return -1;
+    printf("skipped against redis-server: mmcache's own, not Redis's: %s\n", what);
+    return TEST_SKIP_RC;
+}
+
 const char *harness_mmcache_bin(void)
 {
     const char *v = getenv("MMCACHE_BIN");
@@ -322,7 +330,7 @@ void harness_print_log(const struct harness_server *s)
         print_file(s->log);
 }
 
-void harness_finish(int failed)
+int harness_finish(int failed)
 {
     for (int i = 0; i < nlogs; i++) {
         if (failed)
@@ -331,6 +339,7 @@ void harness_finish(int failed)
             unlink(logs[i]);
     }
     nlogs = 0;
+    return test_exit_code(failed);
 }
 
 redisContext *harness_connect(const struct harness_server *s)

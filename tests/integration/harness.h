@@ -21,6 +21,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "skip.h"
+
 struct harness_server {
     pid_t pid;            /* 0 when not running */
     int port;
@@ -29,6 +31,22 @@ struct harness_server {
 
 /* True under MMCACHE_TEST_AGAINST=redis. */
 int harness_is_redis(void);
+
+/*
+ * What a test checks from here on is mmcache's own, not Redis's (its own
+ * settings, INFO fields, log lines, loader, reload): under
+ * MMCACHE_TEST_AGAINST=redis the test is skipped, saying so, and the file
+ * ends as Skipped (tests/skip.h). Needs <cmocka.h>.
+ */
+#define HARNESS_MMCACHE_ONLY(what)                                      \
+    do {                                                                \
+        if (harness_is_redis())                                         \
+            TEST_SKIP("mmcache's own, not Redis's: %s", (what));       \
+    } while (0)
+
+/* A whole test file that is mmcache's own: under MMCACHE_TEST_AGAINST=redis,
+ * say so and return the exit code that ctest shows as Skipped; else -1. */
+int harness_file_mmcache_only(const char *what);
 
 /*
  * Start a server on a free 127.0.0.1 port and wait (bounded) until PING
@@ -93,8 +111,10 @@ int harness_wait_exit(struct harness_server *s, int bound_ms);
 /* Print a server's log to stderr (with a header). */
 void harness_print_log(const struct harness_server *s);
 
-/* Print every log of this process when failed != 0, then delete them. */
-void harness_finish(int failed);
+/* Print every log of this process when failed != 0, then delete them.
+ * Returns the exit code for main: 1 when failed, TEST_SKIP_RC when a test
+ * was skipped, else 0. */
+int harness_finish(int failed);
 
 /* hiredis connection with a 5 s connect and command timeout; NULL on
  * error. */

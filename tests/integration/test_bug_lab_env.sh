@@ -18,6 +18,10 @@
 #      correct server's options are run-bug's too).
 # Env: MMCACHE_BIN, MMCACHE_LOAD_BIN (default build/...).
 set -u
+if [ "${MMCACHE_TEST_AGAINST:-}" = redis ]; then
+    echo "skipped against redis-server: mmcache's own, not Redis's: the bug lab"
+    exit 77
+fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 . "$ROOT/tests/integration/lib.sh"

@@ -81,8 +81,7 @@ static int wait_status(pid_t pid, int bound_ms)
 
 static void test_sighup_reload(void **state)
 {
-    if (skip_under_redis("SIGHUP reload is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("SIGHUP reload");
     char conf[PATH_MAX], needle[PATH_MAX + 300], s[PATH_MAX];
     path_in_dir(conf, sizeof(conf), "reload.conf");
     write_file(conf, "# version 1\ntimeout 10\nmaxmemory 100mb\nloglevel notice\n");
@@ -167,8 +166,7 @@ static void test_sighup_reload(void **state)
  * this server itself: the harness always passes --port. */
 static void test_sighup_port_kept(void **state)
 {
-    if (skip_under_redis("SIGHUP reload is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("SIGHUP reload");
     char conf[PATH_MAX], text[256], needle[256];
     path_in_dir(conf, sizeof(conf), "port.conf");
     memset(&srv, 0, sizeof(srv));
@@ -211,8 +209,7 @@ static void test_sighup_port_kept(void **state)
 
 static void test_sighup_without_file(void **state)
 {
-    if (skip_under_redis("SIGHUP reload is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("SIGHUP reload");
     start(NULL, NULL, NULL);
     redisContext *c = harness_connect(&srv);
     assert_non_null(c);
@@ -284,8 +281,7 @@ static void test_startup_errors(void **state)
         {"values.conf", "timeout 1 2\n", ":1: 'timeout' takes exactly one value (got 2)"},
         {NULL, NULL, ": cannot open the config file: No such file or directory"},
     };
-    if (skip_under_redis("mmcache's start-up messages"))
-        return;
+    HARNESS_MMCACHE_ONLY("the start-up messages");
     char conf[PATH_MAX], out[PATH_MAX], want[PATH_MAX + 300], port[16];
     path_in_dir(out, sizeof(out), "startup.out");
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -316,8 +312,7 @@ static void test_startup_errors(void **state)
  * server started on it runs with what a server without a file has. */
 static void test_example_conf(void **state)
 {
-    if (skip_under_redis("mmcache.conf is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the shipped mmcache.conf");
     char *text = read_file(MMCACHE_EXAMPLE_CONF);
     for (size_t i = 0; cfg_names[i]; i++) {
         char line[80], commented[80];
@@ -364,6 +359,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/config_file", tests,
                                              group_setup, group_teardown);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

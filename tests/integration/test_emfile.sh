@@ -12,7 +12,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 . "$HERE/lib.sh"
 
 if [ "${MMCACHE_TEST_AGAINST:-}" = redis ]; then
-    echo "skipped: the EMFILE path is mmcache's own"
+    echo "skipped against redis-server: mmcache's own, not Redis's: the EMFILE path"
     exit 77
 fi
 BIN=${MMCACHE_BIN:-$ROOT/build/mmcache}

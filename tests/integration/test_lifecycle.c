@@ -351,6 +351,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/lifecycle", tests,
                                              NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -869,10 +869,9 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (harness_is_redis()) {
-        printf("test_loader: skipped against redis-server (it has no read-through loader)\n");
-        return 0;
-    }
+    int own = harness_file_mmcache_only("the read-through loader");
+    if (own >= 0)
+        return own;
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
         T(test_thundering_herd),
@@ -892,6 +891,5 @@ int main(void)
 #undef T
     };
     int failed = cmocka_run_group_tests_name("integration/loader", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -325,6 +325,10 @@ static void test_set_errors(void **state)
         EXPECT_SET_ERR(c, "shards",
                        "can't set immutable config (restart with --shards to change it from 1024)",
                        "", "CONFIG SET shards 64");
+        /* immutable comes first: the value is not even read */
+        EXPECT_SET_ERR(c, "shards",
+                       "can't set immutable config (restart with --shards to change it from 1024)",
+                       "", "CONFIG SET shards 48");
         /* in a batch too (the live pair before it is not applied); the
          * name as typed, the flag's canonical */
         snprintf(why, sizeof(why), "can't set immutable config (restart with --port to change it from %d)",

@@ -143,15 +143,27 @@ static void test_sighup_reload(void **state)
              "(got 'abc')", conf);
     EXPECT_LOG(&srv, needle);
 
+    /* shards that is no power of two: refused like any invalid value,
+     * though shards would be kept running anyway */
+    write_file(conf, "# version 3b\ntimeout 30\nshards 48\n");
+    sighup_and_wait(c, gen, 1);
+    assert_int_equal(harness_info_ll(c, "config_reload_failures"), 2);
+    assert_int_equal(generation(c), gen);
+    EXPECT_CONFIG(c, "timeout", "20");
+    EXPECT_CONFIG(c, "shards", "1024");
+    snprintf(needle, sizeof(needle), "Config reload FAILED, still running generation 2: %s:3: "
+             "'shards': argument must be a power of two (got '48')", conf);
+    EXPECT_LOG(&srv, needle);
+
     /* valid again: the file is read afresh from the defaults, so a
      * CONFIG SET made meanwhile and a line now gone both go back */
     EXPECT_OK(c, "CONFIG SET maxclients 77");
     gen = generation(c);
     write_file(conf, "# version 4\ntimeout 40\n");
-    sighup_and_wait(c, gen, 1);
+    sighup_and_wait(c, gen, 2);
     assert_int_equal(generation(c), gen + 1);
     assert_int_equal(harness_info_ll(c, "config_last_reload_ok"), 1);
-    assert_int_equal(harness_info_ll(c, "config_reload_failures"), 1);
+    assert_int_equal(harness_info_ll(c, "config_reload_failures"), 2);
     EXPECT_CONFIG(c, "timeout", "40");
     EXPECT_CONFIG(c, "maxmemory", "0");
     EXPECT_CONFIG(c, "hz", "10");
@@ -279,6 +291,7 @@ static void test_startup_errors(void **state)
         {"quotes.conf", "timeout 1\nbind \"127.0.0.1\n",
          ":2: 'bind': unbalanced quotes or too many arguments"},
         {"values.conf", "timeout 1 2\n", ":1: 'timeout' takes exactly one value (got 2)"},
+        {"shards.conf", "shards 48\n", ":1: 'shards': argument must be a power of two (got '48')"},
         {NULL, NULL, ": cannot open the config file: No such file or directory"},
     };
     HARNESS_MMCACHE_ONLY("the start-up messages");

@@ -344,7 +344,7 @@ int harness_finish(int failed)
 
 redisContext *harness_connect(const struct harness_server *s)
 {
-    struct timeval tv = {5, 0};
+    struct timeval tv = {HARNESS_WAIT_MS / 1000, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
     if (!c)
         return NULL;
@@ -393,7 +393,7 @@ int harness_raw_connect_from(const char *src_ip, int port, int rcv_timeout_ms)
 
 redisContext *harness_connect_from(const struct harness_server *s, const char *src_ip)
 {
-    int fd = harness_raw_connect_from(src_ip, s->port, 5000);
+    int fd = harness_raw_connect_from(src_ip, s->port, HARNESS_WAIT_MS);
     redisContext *c;
 
     if (fd < 0)
@@ -542,11 +542,11 @@ int harness_idle_client(int port)
 {
     char buf[16];
     int eof;
-    int fd = harness_raw_connect(port, 3000);
+    int fd = harness_raw_connect(port, HARNESS_WAIT_MS);
     if (fd < 0)
         return -1;
     if (harness_write_all(fd, "PING\r\n", 6) != 0 ||
-        harness_read_until(fd, buf, 7, 3000, &eof) != 7) {
+        harness_read_until(fd, buf, 7, HARNESS_WAIT_MS, &eof) != 7) {
         close(fd);
         return -1;
     }

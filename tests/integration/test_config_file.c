@@ -213,7 +213,10 @@ static void test_sighup_port_kept(void **state)
     snprintf(needle, sizeof(needle), "Reload: port: the new config says %d, but port cannot change "
              "while running; keeping %d (restart to apply)", other, srv.port);
     EXPECT_LOG(&srv, needle);
-    assert_true(harness_ping(srv.port));
+    redisContext *c2 = harness_connect(&srv);     /* still there */
+    assert_non_null(c2);
+    EXPECT_STATUS(c2, "PONG", "PING");
+    redisFree(c2);
     assert_false(harness_ping(other));
     redisFree(c);
     stop_ok();

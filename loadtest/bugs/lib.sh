@@ -105,8 +105,16 @@ commas() { printf "%s" "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-
 #   everything else run-bug starts (mmcache-load, the drivers): correct
 #     code, so the correct server's options, exported.
 # Sets SRV_PREFIX (and IT_PREFIX, the same), the command prefix that
-# bug_server and bug_server_bg start the server with.
+# bug_server and bug_server_bg start the server with, and SAN_FACTOR: how
+# many times slower a sanitizer build may answer (TSan 5, ASan 2, else 1).
+# bug_load scales the load's reply and connect timeouts by it: under TSan
+# beside two CPU-bound processes, control 24's GETs once waited over 3 s
+# for a reply, a false liveness verdict; a real hang stays a hang.
 bug_sanitizers() {
+    SAN_FACTOR=1
+    if ldd "$BIN" 2>/dev/null | grep -q libtsan; then SAN_FACTOR=5
+    elif ldd "$BIN" 2>/dev/null | grep -q libasan; then SAN_FACTOR=2
+    fi
     it_san_export
     if [ "$MODE" = bugged ]; then
         it_sanitizers "$BIN" "TSAN_OPTIONS=halt_on_error=0 detect_deadlocks=0 report_signal_unsafe=0" \
@@ -195,10 +203,22 @@ read_tried() {
 LOAD_N=0
 # bug_load [mmcache-load args...]: run the load against the server; the
 # output lands in $LOAD_OUT (a file). Returns mmcache-load's exit code.
+# --reply-timeout and --connect-timeout (and the default reply timeout,
+# 5000 ms) are scaled by SAN_FACTOR (see bug_sanitizers).
 bug_load() {
+    local args=() reply=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --reply-timeout|--connect-timeout)
+            [ "$1" = --reply-timeout ] && reply=1
+            args+=("$1" "$(( $2 * ${SAN_FACTOR:-1} ))"); shift 2 ;;
+        *) args+=("$1"); shift ;;
+        esac
+    done
+    [ -n "$reply" ] || [ "${SAN_FACTOR:-1}" -eq 1 ] || args+=(--reply-timeout $(( 5000 * SAN_FACTOR )))
     LOAD_N=$((LOAD_N + 1))
     LOAD_OUT=$WORK/load.$LOAD_N.txt
-    "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "$@" >"$LOAD_OUT" 2>&1
+    "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "${args[@]}" >"$LOAD_OUT" 2>&1
 }
 
 # load_failures [FILE]: each failed checker's verdict line, trimmed

@@ -198,7 +198,7 @@ static SRV_HANDLER(config_set)
     if (blocks)
         report_lock_take();
     int rc = cfg_config_set(n, (const char *const *)names, (const char *const *)values,
-                            &bad, err, sizeof(err));
+                            CFG_GUARDS_ALL, &bad, err, sizeof(err));
     if (rc == -2) {
         srv_reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
                          names[bad]);

@@ -148,7 +148,8 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     if (c->flags & CONN_CLOSE_AFTER_REPLY)
         uv_read_stop((uv_stream_t *)&c->tcp);
     size_t pending = c->out.len - c->out_sent + c->wbuf.len;
-    if (cfg->client_output_buffer_limit && pending > cfg->client_output_buffer_limit) {
+    uint64_t hard = cfg->obuf_limits[CFG_OBUF_NORMAL].hard;
+    if (hard && pending > hard) {
         srv_log(CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be closed for "
                 "overcoming of output buffer limits (%zu bytes pending).",
                 (unsigned long long)c->id, c->addr, pending);

@@ -238,12 +238,12 @@ static void test_live_switching(void **s)
     snprintf(val, sizeof(val), "%d,%d", startup_bug, live_bug);
     const char *vals[] = {val};
     size_t bad = 99;
-    if (cfg_config_set(1, names, vals, &bad, err, sizeof(err)))
+    if (cfg_config_set(1, names, vals, CFG_GUARDS_ALL, &bad, err, sizeof(err)))
         fail_msg("CONFIG SET inject-bug %s: %s", val, err);
     assert_int_equal(running_bugs(), BIT(startup_bug) | BIT(live_bug));
     /* dropping the start-up bug is refused, and changes nothing */
     vals[0] = "none";
-    assert_int_equal(cfg_config_set(1, names, vals, &bad, err, sizeof(err)), -1);
+    assert_int_equal(cfg_config_set(1, names, vals, CFG_GUARDS_ALL, &bad, err, sizeof(err)), -1);
     assert_int_equal(bad, 0);
     char want[CFG_ERRLEN];
     snprintf(want, sizeof(want), "bug %d (%s) acts only at start-up: restart with "

@@ -684,7 +684,7 @@ static void test_shutdown_during_loads(void **state)
      * closed without an answer at its end, the loads cancelled, exit 0. */
     static const char *const slow[] = {
         "--loader", "synthetic", "--loader-synthetic-latency-ms", "60000",
-        "--loader-timeout-ms", "120000", NULL};
+        "--loader-timeout-ms", "60000", NULL};   /* both at their cap */
     start(slow);
     cs = start_waiters();
     t0 = now_us();

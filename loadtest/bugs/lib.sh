@@ -128,13 +128,15 @@ bug_sanitizers() {
 
 # ---- the server -------------------------------------------------------------
 # bug_server [extra server args...]: start BIN with this run's selection on
-# a free port. Sets SRV_PID, SRV_PORT, SRV_LOG.
+# a free port. Sets SRV_PID, SRV_PORT, SRV_LOG. The scenarios switch bugs and
+# origins live from 127.0.0.1: enable-bug-lab is local by default, and
+# enable-protected-configs local lets them CONFIG SET loader.
 bug_server() {
     local sel=none
     [ "$MODE" = bugged ] && sel=$BUG
     IT_START_BOUND_S=${IT_START_BOUND_S:-10}
     if ! it_start mmcache "$BIN" --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
-            "${SERVER_ARGS[@]}" "$@"; then
+            --enable-protected-configs local "${SERVER_ARGS[@]}" "$@"; then
         echo "run-bug: the server did not start" >&2
         return 2
     fi
@@ -288,7 +290,7 @@ bug_server_bg() {
     SRV_LOG=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX")
     IT_LOGS+=("$SRV_LOG")
     "${SRV_PREFIX[@]}" "$BIN" --port "$SRV_PORT" --bind 127.0.0.1 --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
-        "${SERVER_ARGS[@]}" "$@" >>"$SRV_LOG" 2>&1 </dev/null &
+        --enable-protected-configs local "${SERVER_ARGS[@]}" "$@" >>"$SRV_LOG" 2>&1 </dev/null &
     SRV_PID=$!
     IT_PIDS+=("$SRV_PID")
     SRV_STOPPED="" SRV_DIED=""

@@ -90,9 +90,13 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_READING           0x08
 #define CONN_WRITING           0x10   /* a uv_write is in flight */
 #define CONN_WAITING           0x20   /* a GET waits for a load: run nothing more */
+#define CONN_CLOSE_ASAP        0x40   /* over its output limit: nothing more is run or
+                                         written, closed at the end of the batch (Redis's
+                                         CLIENT_CLOSE_ASAP) */
 
 struct srv_worker;
 struct loader_wait;
+struct srv_out_chunk;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -114,9 +118,19 @@ struct srv_conn {
     struct proto_parser parser;    /* owned by: worker */
     char *in;                      /* owned by: worker; query buffer */
     size_t in_start, in_len, in_cap;   /* owned: unparsed bytes are in[in_start..in_len) */
-    struct proto_buf out;          /* owned: replies not yet handed to the kernel */
-    size_t out_sent;               /* owned: bytes of out already written */
-    struct proto_buf wbuf;         /* owned: bytes in flight in a uv_write */
+    /* Replies not yet written (net/output.c): sealed chunks, oldest
+     * first, then `out`, where replies are appended. */
+    struct proto_buf out;          /* owned: the newest replies */
+    struct srv_out_chunk *outq;    /* owned: chunks before out; the first wq_n are in a uv_write */
+    struct srv_out_chunk **outq_tail;  /* owned */
+    size_t outq_bytes;             /* owned: bytes of outq not yet written */
+    unsigned wq_n;                 /* owned */
+    /* The normal class's client-output-buffer-limit, copied from the
+     * snapshot at the start of each batch (replies made outside a request,
+     * a loaded value's, use the last batch's), and since when (worker's
+     * now_ms) the pending output has been over the soft limit, 0 = not. */
+    struct cfg_obuf_limit obuf_limit;  /* owned */
+    int64_t obuf_soft_since;       /* owned */
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
@@ -240,7 +254,27 @@ extern const size_t srv_command_count;
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the
- * stream can no longer be kept in sync) and return -ENOMEM. */
+ * stream can no longer be kept in sync) and return -ENOMEM. Each first
+ * checks the output limit (c->obuf_limit): a reply that would take the
+ * pending output past the hard limit, or past the soft one for longer
+ * than its seconds, is not appended; the conn is marked CONN_CLOSE_ASAP,
+ * what it held is dropped, and this and every later reply return -EPIPE
+ * without a copy. Handlers that loop over many replies stop once
+ * srv_reply_closing() is true. */
+static inline bool srv_reply_closing(const struct srv_conn *c)
+{
+    return (c->flags & CONN_CLOSE_ASAP) != 0;
+}
+/* Bytes of reply c holds, not yet written. */
+static inline size_t srv_reply_pending(const struct srv_conn *c)
+{
+    return c->out.len + c->outq_bytes;
+}
+/* c->out at SRV_OUT_CHUNK bytes or more becomes a chunk of the output
+ * queue before it would have to grow (net/output.c): 0, or -ENOMEM (then
+ * out just grows). */
+#define SRV_OUT_CHUNK (64 * 1024)
+int srv_out_seal(struct srv_conn *c);
 int srv_reply_ok(struct srv_conn *c);
 int srv_reply_simple(struct srv_conn *c, const char *s);
 int srv_reply_error(struct srv_conn *c, const char *s);          /* s: "ERR ..." */

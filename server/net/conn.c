@@ -21,7 +21,7 @@
 #include "srv.h"
 
 #define CONN_READ_CHUNK (16 * 1024)
-#define CONN_KEEP_BUF (64 * 1024)   /* buffers above this are freed when idle */
+#define CONN_KEEP_BUF (64 * 1024)   /* a query buffer above this is freed when drained */
 
 static void on_close(uv_handle_t *h)
 {
@@ -39,8 +39,7 @@ static void on_close(uv_handle_t *h)
     pthread_mutex_unlock(&w->reg_lock);
 
     proto_parser_free(&c->parser);
-    proto_buf_free(&c->out);
-    proto_buf_free(&c->wbuf);
+    conn_out_free(c);
     free(c->in);
     SRV_STAT_ADD(&w->stats, clients, -1);
     atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
@@ -100,7 +99,9 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void conn_process(struct srv_conn *c, const struct cfg *cfg)
 {
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
-    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING))) {
+    c->obuf_limit = cfg->obuf_limits[CFG_OBUF_NORMAL];   /* reply.c checks it per reply */
+    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
+                         CONN_CLOSE_ASAP))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
@@ -127,6 +128,12 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
         conn_close(c);
         return;
     }
+    /* Over its output limit (reply.c): what it sent after is not run,
+     * what it was owed was dropped; it goes now. */
+    if (c->flags & CONN_CLOSE_ASAP) {
+        conn_close(c);
+        return;
+    }
     /* Unparsed input over the limit: a request that never ends, or a
      * client pipelining while its GET waits for a load. */
     if (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) &&
@@ -147,16 +154,7 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     }
     if (c->flags & CONN_CLOSE_AFTER_REPLY)
         uv_read_stop((uv_stream_t *)&c->tcp);
-    size_t pending = c->out.len - c->out_sent + c->wbuf.len;
-    uint64_t hard = cfg->obuf_limits[CFG_OBUF_NORMAL].hard;
-    if (hard && pending > hard) {
-        srv_log(CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be closed for "
-                "overcoming of output buffer limits (%zu bytes pending).",
-                (unsigned long long)c->id, c->addr, pending);
-        conn_close(c);
-        return;
-    }
-    if (c->out.len > c->out_sent || (c->flags & CONN_CLOSE_AFTER_REPLY))
+    if (c->out.len || c->outq || (c->flags & CONN_CLOSE_AFTER_REPLY))
         conn_want_flush(c);
 }
 
@@ -202,70 +200,6 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     cfg_read_unlock(cfg);
 }
 
-static void on_write(uv_write_t *req, int status)
-{
-    struct srv_conn *c = req->data;
-    c->flags &= ~CONN_WRITING;
-    c->wbuf.len = 0;   /* keep the memory for the next time a write blocks */
-    if (c->flags & CONN_CLOSING)
-        return;
-    if (status < 0) {
-        conn_close(c);
-        return;
-    }
-    conn_flush(c);
-}
-
-void conn_flush(struct srv_conn *c)
-{
-    if (c->flags & (CONN_CLOSING | CONN_WRITING))
-        return;
-    size_t left = c->out.len - c->out_sent;
-    if (left) {
-        /* Try the write now: usually the socket has room and this is the
-         * only syscall the batch costs (no epoll_ctl, no write request). */
-        uv_buf_t b = uv_buf_init(c->out.data + c->out_sent, (unsigned)left);
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n < 0 && n != UV_EAGAIN) {
-            conn_close(c);
-            return;
-        }
-        if (n > 0) {
-            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)n);
-            c->out_sent += (size_t)n;
-            left -= (size_t)n;
-        }
-        if (left == 0) {
-            c->out.len = c->out_sent = 0;
-            if (c->out.cap > CONN_KEEP_BUF)
-                proto_buf_free(&c->out);   /* a big reply passed: give it back */
-        } else {
-            /* The kernel is full: hand the rest to libuv, which waits for
-             * writability. Swap buffers so new replies go to `out` while
-             * the in-flight bytes stay put in `wbuf`. */
-            struct proto_buf t = c->wbuf;
-            c->wbuf = c->out;
-            c->out = t;
-            c->out.len = 0;
-            size_t off = c->out_sent;
-            c->out_sent = 0;
-            b = uv_buf_init(c->wbuf.data + off, (unsigned)left);
-            c->wreq.data = c;
-            if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
-                conn_close(c);
-                return;
-            }
-            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)left);
-            c->flags |= CONN_WRITING;
-            return;
-        }
-    }
-    /* A conn that waits for a load still owes that reply (shutdown drain
-     * asks to close after replying; the load's answer comes first). */
-    if ((c->flags & CONN_CLOSE_AFTER_REPLY) && !(c->flags & CONN_WAITING))
-        conn_close(c);
-}
-
 /* Redis 7.0's notion of a local client (protected mode, and the
  * enable-*-command "local" levers): a peer of exactly 127.0.0.1 or ::1.
  * The rest of 127.0.0.0/8 is not local, as in Redis. */
@@ -305,8 +239,7 @@ int conn_accept(struct srv_worker *w, int fd)
     c->w = w;
     c->fd = fd;
     proto_parser_init(&c->parser);
-    proto_buf_init(&c->out);
-    proto_buf_init(&c->wbuf);
+    conn_out_init(c);
     if (uv_tcp_init(&w->loop, &c->tcp) < 0 || uv_tcp_open(&c->tcp, fd) < 0) {
         proto_parser_free(&c->parser);
         free(c);

@@ -391,7 +391,7 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
      * connection only, 0 for the others (reading them would race). */
     size_t qbuf = self ? c->in_len - c->in_start : 0;
     size_t qfree = self ? c->in_cap - c->in_len : 0;
-    size_t omem = self ? c->out.len - c->out_sent + c->wbuf.len : 0;
+    size_t omem = self ? srv_reply_pending(c) : 0;
     int n = snprintf(line, sizeof(line),
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64
         " idle=%" PRId64 " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"

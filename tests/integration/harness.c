@@ -578,3 +578,35 @@ long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms
     }
     return -1;
 }
+
+long long harness_proc_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    size_t flen = strlen(field);
+    long long v = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            v = atoll(line + flen + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+int harness_proc_sanitized(pid_t pid)
+{
+    char path[64], line[512];
+    int found = 0;
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, "libtsan") || strstr(line, "libasan");
+    fclose(f);
+    return found;
+}

@@ -194,6 +194,15 @@ long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms
  * -1 when missing. */
 long long harness_info_ll(redisContext *c, const char *field);
 
+/* A field of /proc/PID/status in kB ("VmRSS", "VmHWM": resident now, and
+ * its peak); -1 when missing. */
+long long harness_proc_kb(pid_t pid, const char *field);
+
+/* 1 when the process runs under a sanitizer's runtime (its shadow memory
+ * inflates RSS: TSan's about 5x what the program touches, ASan's more
+ * than 1x plus its quarantine), for tests that bound memory. */
+int harness_proc_sanitized(pid_t pid);
+
 /* Monotonic milliseconds. */
 long long harness_now_ms(void);
 

@@ -33,36 +33,13 @@
 
 #include "check.h"
 #include "harness.h"
+#include "server_fixture.h"
 
 #define REMOTE "127.0.0.2"   /* a client Redis 7.0 does not call local */
-
-static struct harness_server srv;
 
 /* Redis runs its protected mode (no password: remote clients refused);
  * the levers are what these tests are about, so it is off there. */
 static const char *const redis_open[] = {"--protected-mode", "no", NULL};
-
-static void start(const char *const *args, const char *const *mm)
-{
-    if (harness_start(&srv, args, mm, redis_open) != 0)
-        fail_msg("server did not start");
-}
-
-static void stop_ok(void)
-{
-    int st = harness_stop(&srv, 10000);
-    if (st != 0)
-        harness_print_log(&srv);
-    assert_int_equal(st, 0);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    if (srv.pid > 0)
-        harness_stop(&srv, 5000);
-    return 0;
-}
 
 static int skip_under_redis(const char *why)
 {
@@ -107,7 +84,7 @@ static redisContext *remote_client(void)
 static void test_debug_refused_by_default(void **state)
 {
     (void)state;
-    start(NULL, NULL);
+    start(NULL, NULL, redis_open);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG HELP");
@@ -133,7 +110,7 @@ static void test_debug_local(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL);
+    start(args, NULL, redis_open);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_OK(l, "DEBUG SLEEP 0");
     EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");
@@ -146,7 +123,7 @@ static void test_debug_yes(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "yes", NULL};
-    start(args, NULL);
+    start(args, NULL, redis_open);
     redisContext *r = remote_client();
     EXPECT_OK(r, "DEBUG SLEEP 0");
     redisFree(r);
@@ -182,7 +159,7 @@ static void test_debug_sleep_bounded(void **state)
     if (skip_under_redis("Redis would sleep for 31 years"))
         return;
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL);
+    start(args, NULL, redis_open);
     redisContext *l = local_client();
     static const char *const too_long[] = {"9223372036854775808", "1e9", "inf", "-nan", "nan",
                                            "3600.001", "1e400"};
@@ -268,7 +245,7 @@ static void test_loader_protected_by_default(void **state)
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
-    start(NULL, NULL);
+    start(NULL, NULL, redis_open);
     redisContext *both[] = {local_client(), remote_client()};
     for (int i = 0; i < 2; i++) {
         redisContext *c = both[i];
@@ -307,7 +284,7 @@ static void test_loader_protected_local(void **state)
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
     static const char *const args[] = {"--enable-protected-configs", "local", NULL};
-    start(args, NULL);
+    start(args, NULL, redis_open);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("loader") " (enable-protected-configs is 'local': only a "
                "local connection may set it)", "CONFIG SET loader %s", spec);
@@ -320,7 +297,7 @@ static void test_loader_protected_local(void **state)
     stop_ok();
 
     static const char *const yes[] = {"--enable-protected-configs", "yes", NULL};
-    start(yes, NULL);
+    start(yes, NULL, redis_open);
     r = remote_client();
     EXPECT_OK(r, "CONFIG SET loader %s", "synthetic");
     redisFree(r);
@@ -330,7 +307,7 @@ static void test_loader_protected_local(void **state)
     char flag[64];
     snprintf(flag, sizeof(flag), "redis 127.0.0.1:%d", port);
     const char *const from_flag[] = {"--loader", flag, NULL};
-    start(NULL, from_flag);
+    start(NULL, from_flag, redis_open);
     l = local_client();
     expect_config(l, "loader", flag);
     redisFree(l);
@@ -391,7 +368,7 @@ static void test_bug_lab_local_by_default(void **state)
     (void)state;
     if (skip_under_redis("the bug lab is mmcache's"))
         return;
-    start(NULL, NULL);
+    start(NULL, NULL, redis_open);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("inject-bug") LAB_LOCAL, "CONFIG SET inject-bug 13");
     EXPECT_ERR(r, PROTECTED_PREFIX("bug-amplify") LAB_LOCAL, "CONFIG SET bug-amplify no");

@@ -24,31 +24,7 @@
 
 #include "check.h"
 #include "harness.h"
-
-static struct harness_server srv;
-
-static void start(const char *const *args, const char *const *mm,
-                  const char *const *redis)
-{
-    if (harness_start(&srv, args, mm, redis) != 0)
-        fail_msg("server did not start");
-}
-
-/* stop by PID; the exit status must be 0 */
-static void stop_ok(void)
-{
-    int st = harness_stop(&srv, 10000);
-    if (st != 0)
-        harness_print_log(&srv);
-    assert_int_equal(st, 0);
-}
-
-static int teardown(void **state)
-{
-    if (srv.pid > 0)
-        harness_stop(&srv, 5000);      /* after a failure: just clean up */
-    return 0;
-}
+#include "server_fixture.h"
 
 /* Poll INFO until connected_clients == want (server-side closes are
  * asynchronous). Returns the last value seen. */

@@ -314,6 +314,19 @@ void srv_log(enum cfg_loglevel level, const char *fmt, ...)
  * set once when the thread starts. */
 extern _Thread_local char srv_log_role;
 
+/* A log line that a client or the OS can make happen at any rate (accept
+ * errors, origin failures) goes through a throttle: at most one line a
+ * second; the lines held back are counted, and the next line that passes
+ * says how many ("... (41 more like it in the last 1.2 s)"). Zero-init a
+ * static one per kind of line. */
+struct srv_log_throttle {
+    _Atomic int64_t last_ms;       /* atomic: relaxed; CAS elects the one line a second */
+    _Atomic uint64_t held;         /* atomic: relaxed; lines held back since */
+};
+/* Context: any thread. */
+void srv_log_throttled(struct srv_log_throttle *t, enum cfg_loglevel level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* ---- provided by glob.c ------------------------------------------------- */
 /* Redis's glob: * ? [abc] [^a-z] \x; nocase != 0 ignores ASCII case. */
 int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,

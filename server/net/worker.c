@@ -79,13 +79,17 @@ static void worker_close_handles(struct srv_worker *w)
     srv_loader_worker_close(w);
 }
 
+/* conn_accept fails when memory or descriptors run out: any rate. */
+static struct srv_log_throttle adopt_errors;
+
 /* Take every socket waiting in the ring. */
 static void worker_adopt(struct srv_worker *w)
 {
     int fd;
     while (srv_ring_pop(w->ring, &fd)) {
         if (conn_accept(w, fd) < 0) {
-            srv_log(CFG_LOG_WARNING, "Error registering fd %d on worker %u", fd, w->id);
+            srv_log_throttled(&adopt_errors, CFG_LOG_WARNING,
+                              "Error registering fd %d on worker %u", fd, w->id);
             close(fd);
             atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
         }

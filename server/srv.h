@@ -116,7 +116,8 @@ struct srv_conn {
     char *name;                    /* guarded by: w->reg_lock for writes and foreign reads */
     unsigned flags;                /* owned by: worker */
     struct proto_parser parser;    /* owned by: worker */
-    char *in;                      /* owned by: worker; query buffer */
+    char *in;                      /* owned by: worker; the unparsed input: its own buffer
+                                      (NULL when none), or w->rbuf during a batch (conn.c) */
     size_t in_start, in_len, in_cap;   /* owned: unparsed bytes are in[in_start..in_len) */
     /* Replies not yet written (net/output.c): sealed chunks, oldest
      * first, then `out`, where replies are appended. */
@@ -155,6 +156,7 @@ struct srv_worker {
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
+    char *rbuf;                    /* owned: where reads land (net/conn.c), CONN_RBUF_SIZE */
     struct cache_val scratch;      /* owned: values copied out of the cache */
     struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
     _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */

@@ -4,6 +4,9 @@
 
 #include "srv.h"
 
+/* A worker's read buffer (w->rbuf): the most one read takes in. */
+#define CONN_RBUF_SIZE (16 * 1024)
+
 /* Take ownership of an accepted socket: 0 or a negative errno (the caller
  * then still owns fd). */
 int conn_accept(struct srv_worker *w, int fd);

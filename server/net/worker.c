@@ -21,6 +21,7 @@
 
 #define WORKER_RING_CAP 4096
 #define WORKER_TICK_MS 100
+#define WORKER_IDLE_SHRINK_MS 2000   /* idle this long: the reply buffer is freed */
 #define WORKER_DRAIN_MS 3000   /* shutdown: longest wait for slow readers */
 #define WORKER_STOP_SEEN_MS 5000   /* shutdown: longest wait for a worker to see the stop */
 
@@ -182,16 +183,21 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
     srv_loader_tick(w);
 
-    /* Idle timeout, checked once a second. */
-    if (cfg->timeout && w->now_ms / 1000 != (w->now_ms - WORKER_TICK_MS) / 1000) {
+    /* Once a second: the idle timeout, and idle connections give back
+     * their reply buffer (Redis shrinks idle clients' buffers the same
+     * way): a connection that sits idle holds no buffer at all. */
+    if (w->now_ms / 1000 != (w->now_ms - WORKER_TICK_MS) / 1000) {
         int64_t limit = (int64_t)cfg->timeout * 1000;
         for (struct srv_conn *c = w->conns; c; c = c->next) {
             if (c->flags & CONN_CLOSING)
                 continue;
-            if (w->now_ms - atomic_load_explicit(&c->last_ms, memory_order_relaxed) > limit) {
+            int64_t idle = w->now_ms - atomic_load_explicit(&c->last_ms, memory_order_relaxed);
+            if (cfg->timeout && idle > limit) {
                 srv_log(CFG_LOG_VERBOSE, "Closing idle client id=%llu",
                         (unsigned long long)c->id);
                 conn_close(c);
+            } else if (idle > WORKER_IDLE_SHRINK_MS && c->out.cap && !c->out.len) {
+                proto_buf_free(&c->out);
             }
         }
     }
@@ -250,7 +256,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     memset(w, 0, sizeof(*w));
     w->id = id;
     w->ring = srv_ring_create(WORKER_RING_CAP);
-    if (!w->ring)
+    w->rbuf = malloc(CONN_RBUF_SIZE);
+    if (!w->ring || !w->rbuf)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -372,6 +379,7 @@ void srv_worker_destroy(struct srv_worker *w)
     srv_loader_worker_destroy(w);
     free(w->scratch.data);
     free(w->scratch2.data);
+    free(w->rbuf);
 }
 
 void srv_stats_sum(struct srv_stats *out)

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -270,6 +271,70 @@ static void test_config_form(void **state)
     stop_ok();
 }
 
+/*
+ * Per-connection memory: connections idle, or stalled in the middle of a
+ * command sent in pieces (the issue measured 23 KB each, Redis 7.0 5.8 KB
+ * on the same machine), cost at most CONN_BOUND bytes each of resident
+ * memory (measured: about 1.6 KB). Under redis-server the figure is
+ * printed, not bounded.
+ */
+#define CONN_BOUND 4096
+#define CONNS 1000
+
+static void test_connection_memory(void **state)
+{
+    (void)state;
+    struct rlimit rl;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    if (rl.rlim_cur < rl.rlim_max) {   /* room for our side of the connections */
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    int n = rl.rlim_cur > CONNS + 100 ? CONNS : (int)rl.rlim_cur - 100;
+    assert_true(n >= 100);
+    start(NULL, NULL, NULL);
+    int *fds = calloc((size_t)n, sizeof(*fds));
+    assert_non_null(fds);
+    harness_sleep_ms(200);
+    long long rss0 = harness_proc_kb(srv.pid, "VmRSS");
+    static const char *const pieces[] = {"*3\r\n$3\r\nSET\r\n$3\r\nfoo\r\n$100\r\n", "x", "y"};
+    for (int i = 0; i < n; i++) {
+        fds[i] = harness_raw_connect(srv.port, 2000);
+        assert_true(fds[i] >= 0);
+    }
+    for (size_t p = 0; p < 3; p++) {   /* each piece a read of its own */
+        for (int i = 0; i < n; i++)
+            assert_int_equal(harness_write_all(fds[i], pieces[p], strlen(pieces[p])), 0);
+        harness_sleep_ms(100);
+    }
+    harness_sleep_ms(500);
+    long long rss1 = harness_proc_kb(srv.pid, "VmRSS");
+    long long per = (rss1 - rss0) * 1024 / n;
+    fprintf(stderr, "%d connections stalled mid-command: %lld bytes of resident memory each\n",
+            n, per);
+    if (!harness_is_redis()) {
+        long long bound = CONN_BOUND * (harness_proc_sanitized(srv.pid) ? TSAN_SHADOW : 1);
+        assert_true(per < bound);
+    }
+    /* they are still served: the rest of the command completes it */
+    for (int i = 0; i < n; i++) {
+        char rest[128];
+        memset(rest, 'z', 98);
+        memcpy(rest + 98, "\r\n", 2);
+        assert_int_equal(harness_write_all(fds[i], rest, 100), 0);
+    }
+    for (int i = 0; i < n; i++) {
+        char ok[5];
+        int eof = 0;
+        assert_int_equal(harness_read_until(fds[i], ok, 5, 5000, &eof), 5);
+        assert_memory_equal(ok, "+OK\r\n", 5);
+        close(fds[i]);
+    }
+    free(fds);
+    stop_ok();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +344,7 @@ int main(void)
         cmocka_unit_test_teardown(test_keys_and_scan, teardown),
         cmocka_unit_test_teardown(test_soft_limit, teardown),
         cmocka_unit_test_teardown(test_config_form, teardown),
+        cmocka_unit_test_teardown(test_connection_memory, teardown),
     };
     int failed = cmocka_run_group_tests_name("integration/limits", tests, NULL, NULL);
     harness_finish(failed);

@@ -51,6 +51,22 @@ static inline void start_file(const char *conf, const char *const *mm_args)
         fail_msg("server did not start on %s", conf);
 }
 
+/* Does the server's log hold `needle`? (The harness captures it.) */
+static inline int log_has(const char *needle)
+{
+    FILE *f = fopen(srv.log, "r");
+    char line[2048];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    if (!found)
+        fprintf(stderr, "the server log has no line with '%s'\n", needle);
+    return found;
+}
+
 /* Stop by PID; the exit status must be 0 (under ASan: no leak either). */
 static inline void stop_ok(void)
 {

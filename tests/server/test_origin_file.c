@@ -281,6 +281,44 @@ static void test_create_errors(void **state)
     assert_null(origin_create(CFG_LOADER_FILE, "", 1, err, sizeof(err)));
 }
 
+/* The issue's probe: `file /proc/self` then GET environ (or maps) gave the
+ * process's environment and memory map. procfs and sysfs are no value
+ * stores: refused at create, nothing read. */
+static void test_proc_and_sys_refused(void **state)
+{
+    (void)state;
+    static const char *const dirs[] = {"/proc/self", "/proc", "/sys/kernel"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+        char err[256] = "";
+        if (access(dirs[i], R_OK | X_OK) != 0)
+            continue;
+        assert_null(origin_create(CFG_LOADER_FILE, dirs[i], 1, err, sizeof(err)));
+        if (!strstr(err, "not a directory of values"))
+            fail_msg("%s: '%s'", dirs[i], err);
+    }
+}
+
+/* The read is bounded by max_value_len however the file changes: a file
+ * grown past it after the size check is refused, not read whole. */
+static void test_grown_file_bounded(void **state)
+{
+    struct origin *o = *state;
+    struct origin_params p = fx_params(5000);
+    struct origin_result res;
+    p.max_value_len = 5;
+    put_file(root, "grows", "12345", 5);
+    assert_int_equal(origin_load(o, "grows", 5, &p, NULL, &res), ORIGIN_VALUE);
+    assert_int_equal(res.len, 5);
+    free(res.data);
+    put_file(root, "grows", "123456", 6);
+    assert_int_equal(origin_load(o, "grows", 5, &p, NULL, &res), ORIGIN_ERROR);
+    assert_string_equal(res.err, "value too large (6 bytes)");
+    assert_string_equal(res.pub, "value too large");
+    char path[512];
+    snprintf(path, sizeof(path), "%s/grows", root);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -293,6 +331,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_open_error, setup, teardown),
         cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_proc_and_sys_refused),
+        cmocka_unit_test_setup_teardown(test_grown_file_bounded, setup, teardown),
     };
     return cmocka_run_group_tests_name("origin_file", tests, group_setup, group_teardown);
 }

@@ -111,7 +111,8 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     (void)hint;
     if (pending <= CONN_RBUF_SIZE / 2) {
         /* copied, not moved: the own buffer keeps them until the read is in */
-        memcpy(w->rbuf, c->in + c->in_start, pending);
+        if (pending)
+            memcpy(w->rbuf, c->in + c->in_start, pending);
         buf->base = w->rbuf + pending;
         buf->len = CONN_RBUF_SIZE - pending;
         return;
@@ -185,6 +186,8 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
                          CONN_CLOSE_ASAP))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
+        if (c->in_start == c->in_len)
+            break;   /* nothing to parse (and maybe no buffer at all) */
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
                                        c->in_len - c->in_start, &used, &argc, &argv);
         c->in_start += used;

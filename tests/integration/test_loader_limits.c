@@ -102,7 +102,7 @@ static void hostile_stop(struct hostile *h)
 static void test_hostile_origin_400mb(void **state)
 {
     (void)state;
-    struct hostile h;
+    static struct hostile h;   /* static: its thread must not outlive a failed test's frame */
     char spec[64];
     hostile_start(&h, "$419430400\r\n", true);
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", h.port);
@@ -137,7 +137,7 @@ static void test_hostile_origin_400mb(void **state)
 static void test_max_value_size(void **state)
 {
     (void)state;
-    struct hostile h;
+    static struct hostile h;   /* static: its thread must not outlive a failed test's frame */
     char spec[64];
     hostile_start(&h, "$11\r\nhello world\r\n", false);
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", h.port);
@@ -161,7 +161,7 @@ static void test_max_value_size(void **state)
 static void test_errors_say_nothing(void **state)
 {
     (void)state;
-    struct hostile garbage;
+    static struct hostile garbage;
     hostile_start(&garbage, "HTTP/1.1 400 Bad Request\r\n\r\n", false);
     int closed = harness_free_port();
     char spec[64];

@@ -26,11 +26,13 @@
  * a CLIENT_CLOSE_ASAP client before its next write. */
 static void close_asap(struct srv_conn *c, size_t pending, const char *which)
 {
+    /* clients can get here at any rate: one line a second */
+    static struct srv_log_throttle over_limit;
     c->flags |= CONN_CLOSE_ASAP;
     proto_buf_free(&c->out);   /* the queue goes with the conn, at the end of the batch */
-    srv_log(CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be closed ASAP for "
-            "overcoming of output buffer limits (%s limit, %zu bytes pending).",
-            (unsigned long long)c->id, c->addr, which, pending);
+    srv_log_throttled(&over_limit, CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be "
+                      "closed ASAP for overcoming of output buffer limits (%s limit, %zu "
+                      "bytes pending).", (unsigned long long)c->id, c->addr, which, pending);
 }
 
 /* May n more bytes of reply be appended? The limit holds as a reply is

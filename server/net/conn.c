@@ -20,7 +20,6 @@
 #include "loader.h"
 #include "srv.h"
 
-
 static void on_close(uv_handle_t *h)
 {
     struct srv_conn *c = h->data;

@@ -227,6 +227,11 @@ int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
         return rc;
     if ((*tries)++ >= CACHE_EVICT_TRIES)
         return CACHE_E_OOM;
+    /* The other shards judge "over" counting our unflushed delta as part
+     * of their reserve; we count it exactly, on top of a reserve for
+     * theirs. Publish it first, or they stop evicting up to one batch
+     * short of what our retry needs, and every retry is refused. */
+    cache__mem_flush_locked(s);
     cache__shard_unlock(s);
     rc = cache__evict_others(s->c, s, need, now);
     cache__shard_lock(s);

@@ -4,6 +4,7 @@
  * CONFIG SET share one parser and one set of messages.
  */
 #include "config.h"
+#include "config_int.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +19,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO, K_BUGS, K_BOOL };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO,
+                K_BUGS, K_BOOL, K_LEVER, K_OBUF };
 
 struct cfg_desc {
     const char *name;
@@ -27,49 +29,64 @@ struct cfg_desc {
     long long min, max;    /* K_INT / K_UINT / K_LL / K_MEM bounds */
     bool live;             /* a running server can change it */
     const char *help;
+    enum cfg_guard guard;  /* the lever CONFIG SET of it sits behind */
 };
+
+/* Guards, for the rows below. OPEN: none. PROT: Redis's PROTECTED_CONFIG, a setting
+ * that names a path or an address (a client that sets it makes the server
+ * read files or connect where it says). LAB: the bug lab's switches. */
+#define OPEN CFG_GUARD_NONE
+#define PROT CFG_GUARD_PROTECTED
+#define LAB CFG_GUARD_BUG_LAB
 
 #define F(field) offsetof(struct cfg, field)
 static const struct cfg_desc descs[] = {
-    {"bind", K_ADDR, F(bind), 0, 0, false, "address to listen on (IPv4 or IPv6)"},
-    {"port", K_INT, F(port), 1, 65535, false, "TCP port"},
-    {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: number of cores)"},
-    {"shards", K_UINT, F(shards), 1, 65536, false, "cache shards, a power of two"},
-    {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, true, "memory limit for data (0 = none); k/kb/m/mb/g/gb"},
-    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction"},
-    {"maxclients", K_UINT, F(maxclients), 1, 1000000, true, "maximum connected clients"},
-    {"timeout", K_UINT, F(timeout), 0, INT32_MAX, true, "close clients idle this many seconds (0 = never)"},
-    {"loglevel", K_LOGLEVEL, F(loglevel), 0, 0, true, "debug | verbose | notice | warning"},
-    {"client-query-buffer-limit", K_MEM, F(client_query_buffer_limit), 1024 * 1024, INT64_MAX, true, "max unparsed input per client"},
-    {"client-output-buffer-limit", K_MEM, F(client_output_buffer_limit), 0, INT64_MAX, true, "max pending output per client (0 = none)"},
-    {"proto-max-bulk-len", K_MEMLL, F(proto_max_bulk_len), 1024 * 1024, INT64_MAX, true, "max bulk string length in a request"},
-    {"hz", K_UINT, F(hz), 1, 500, true, "active expiry cycles per second"},
-    {"loader", K_LOADER, F(loader), 0, 0, true, "where misses load from: none | synthetic | redis HOST:PORT | file DIR"},
-    {"loader-timeout-ms", K_UINT, F(loader_timeout_ms), 1, 3600000, true, "a client waiting for a load gets an error after this"},
-    {"loader-ttl", K_UINT, F(loader_ttl), 0, INT32_MAX, true, "seconds a loaded value stays cached (0 = no expiry)"},
-    {"loader-negative-ttl", K_UINT, F(loader_negative_ttl), 0, INT32_MAX, true, "seconds a miss or load error is remembered (0 = not)"},
-    {"loader-max-inflight", K_UINT, F(loader_max_inflight), 1, 1000000, true, "keys loading at once; beyond it GET gets an error"},
-    {"loader-threads", K_UINT, F(loader_threads), 1, 1024, false, "loader threads (origin calls block there, never on a worker)"},
-    {"loader-synthetic-latency-ms", K_UINT, F(loader_synthetic_latency_ms), 0, 3600000, true, "synthetic origin: time each load takes"},
-    {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes"},
-    {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1"},
-    {"hash-max-listpack-entries", K_LL, F(hash_max_listpack_entries), 0, INT64_MAX, true, "a hash with more fields becomes a hash table"},
-    {"hash-max-listpack-value", K_LL, F(hash_max_listpack_value), 0, INT64_MAX, true, "a hash with a longer field or value becomes a hash table"},
-    {"set-max-intset-entries", K_LL, F(set_max_intset_entries), 0, INT64_MAX, true, "a set of integers with more members leaves the intset encoding"},
-    {"set-max-listpack-entries", K_LL, F(set_max_listpack_entries), 0, INT64_MAX, true, "a set with more members becomes a hash table"},
-    {"set-max-listpack-value", K_LL, F(set_max_listpack_value), 0, INT64_MAX, true, "a set with a longer member becomes a hash table"},
-    {"list-max-listpack-size", K_LL, F(list_max_listpack_size), INT32_MIN, INT32_MAX, true, "list node size: -1..-5 = 4..64 KiB, n > 0 = n entries"},
-    {"zset-max-listpack-entries", K_LL, F(zset_max_listpack_entries), 0, INT64_MAX, true, "a sorted set with more members leaves the listpack encoding"},
-    {"zset-max-listpack-value", K_LL, F(zset_max_listpack_value), 0, INT64_MAX, true, "a sorted set with a longer member leaves the listpack encoding"},
-    {"lazyfree-lazy-eviction", K_BOOL, F(lazyfree_lazy_eviction), 0, 0, true, "free large evicted values on the lazy-free thread (yes | no)"},
-    {"lazyfree-lazy-expire", K_BOOL, F(lazyfree_lazy_expire), 0, 0, true, "free large expired values on the lazy-free thread (yes | no)"},
-    {"lazyfree-lazy-server-del", K_BOOL, F(lazyfree_lazy_server_del), 0, 0, true, "free large overwritten values on the lazy-free thread (yes | no)"},
-    {"lazyfree-lazy-user-del", K_BOOL, F(lazyfree_lazy_user_del), 0, 0, true, "DEL frees large values on the lazy-free thread, like UNLINK (yes | no)"},
-    {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 0, true, "FLUSHALL without SYNC/ASYNC is ASYNC (yes | no)"},
-    {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)"},
-    {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)"},
+    {"bind", K_ADDR, F(bind), 0, 0, false, "address to listen on (IPv4 or IPv6)", OPEN},
+    {"port", K_INT, F(port), 1, 65535, false, "TCP port", OPEN},
+    {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: number of cores)", OPEN},
+    {"shards", K_UINT, F(shards), 1, 65536, false, "cache shards, a power of two", OPEN},
+    {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, true, "memory limit for data (0 = none); k/kb/m/mb/g/gb", OPEN},
+    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction", OPEN},
+    {"maxclients", K_UINT, F(maxclients), 1, 1000000, true, "maximum connected clients", OPEN},
+    {"timeout", K_UINT, F(timeout), 0, INT32_MAX, true, "close clients idle this many seconds (0 = never)", OPEN},
+    {"loglevel", K_LOGLEVEL, F(loglevel), 0, 0, true, "debug | verbose | notice | warning", OPEN},
+    {"client-query-buffer-limit", K_MEM, F(client_query_buffer_limit), 1024 * 1024, INT64_MAX, true, "max unparsed input per client", OPEN},
+    {"client-output-buffer-limit", K_OBUF, F(obuf_limits), 0, 0, true, "normal <hard> <soft> <soft-seconds> (Redis's form), or one size: max pending output per client (0 = none)", OPEN},
+    {"proto-max-bulk-len", K_MEMLL, F(proto_max_bulk_len), 1024 * 1024, INT64_MAX, true, "max bulk string length in a request", OPEN},
+    {"hz", K_UINT, F(hz), 1, 500, true, "active expiry cycles per second", OPEN},
+    {"loader", K_LOADER, F(loader), 0, 0, true, "where misses load from: none | synthetic | redis HOST:PORT | file DIR", PROT},
+    {"loader-timeout-ms", K_UINT, F(loader_timeout_ms), 1, CFG_LOADER_TIMEOUT_MAX_MS, true, "a client waiting for a load gets an error after this", OPEN},
+    {"loader-ttl", K_UINT, F(loader_ttl), 0, INT32_MAX, true, "seconds a loaded value stays cached (0 = no expiry)", OPEN},
+    {"loader-negative-ttl", K_UINT, F(loader_negative_ttl), 0, INT32_MAX, true, "seconds a miss or load error is remembered (0 = not)", OPEN},
+    {"loader-max-inflight", K_UINT, F(loader_max_inflight), 1, 1000000, true, "keys loading at once; beyond it GET gets an error", OPEN},
+    {"loader-threads", K_UINT, F(loader_threads), 1, 1024, false, "loader threads (origin calls block there, never on a worker)", OPEN},
+    {"loader-synthetic-latency-ms", K_UINT, F(loader_synthetic_latency_ms), 0, CFG_LOADER_TIMEOUT_MAX_MS, true, "synthetic origin: time each load takes", OPEN},
+    {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes", OPEN},
+    {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1", OPEN},
+    {"loader-max-value-size", K_MEM, F(loader_max_value_size), 0, INT64_MAX, true, "longest value taken from an origin (also capped by proto-max-bulk-len)", OPEN},
+    {"hash-max-listpack-entries", K_LL, F(hash_max_listpack_entries), 0, INT64_MAX, true, "a hash with more fields becomes a hash table", OPEN},
+    {"hash-max-listpack-value", K_LL, F(hash_max_listpack_value), 0, INT64_MAX, true, "a hash with a longer field or value becomes a hash table", OPEN},
+    {"set-max-intset-entries", K_LL, F(set_max_intset_entries), 0, INT64_MAX, true, "a set of integers with more members leaves the intset encoding", OPEN},
+    {"set-max-listpack-entries", K_LL, F(set_max_listpack_entries), 0, INT64_MAX, true, "a set with more members becomes a hash table", OPEN},
+    {"set-max-listpack-value", K_LL, F(set_max_listpack_value), 0, INT64_MAX, true, "a set with a longer member becomes a hash table", OPEN},
+    {"list-max-listpack-size", K_LL, F(list_max_listpack_size), INT32_MIN, INT32_MAX, true, "list node size: -1..-5 = 4..64 KiB, n > 0 = n entries", OPEN},
+    {"zset-max-listpack-entries", K_LL, F(zset_max_listpack_entries), 0, INT64_MAX, true, "a sorted set with more members leaves the listpack encoding", OPEN},
+    {"zset-max-listpack-value", K_LL, F(zset_max_listpack_value), 0, INT64_MAX, true, "a sorted set with a longer member leaves the listpack encoding", OPEN},
+    {"lazyfree-lazy-eviction", K_BOOL, F(lazyfree_lazy_eviction), 0, 0, true, "free large evicted values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-expire", K_BOOL, F(lazyfree_lazy_expire), 0, 0, true, "free large expired values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-server-del", K_BOOL, F(lazyfree_lazy_server_del), 0, 0, true, "free large overwritten values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-user-del", K_BOOL, F(lazyfree_lazy_user_del), 0, 0, true, "DEL frees large values on the lazy-free thread, like UNLINK (yes | no)", OPEN},
+    {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 0, true, "FLUSHALL without SYNC/ASYNC is ASYNC (yes | no)", OPEN},
+    {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)", LAB},
+    {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)", LAB},
+    {"enable-debug-command", K_LEVER, F(enable_debug_command), 0, 0, false, "who may run DEBUG: no | yes | local (local clients only)", OPEN},
+    {"enable-protected-configs", K_LEVER, F(enable_protected_configs), 0, 0, false, "who may CONFIG SET settings naming a path or address (loader): no | yes | local", OPEN},
+    {"enable-bug-lab", K_LEVER, F(enable_bug_lab), 0, 0, false, "who may switch inject-bug / bug-amplify by CONFIG SET: no | yes | local", OPEN},
 };
 #undef F
+#undef OPEN
+#undef PROT
+#undef LAB
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
 
 const char *const cfg_names[] = {
@@ -78,21 +95,24 @@ const char *const cfg_names[] = {
     "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
     "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
     "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
-    "loader-synthetic-error-rate", "hash-max-listpack-entries",
+    "loader-synthetic-error-rate", "loader-max-value-size", "hash-max-listpack-entries",
     "hash-max-listpack-value", "set-max-intset-entries", "set-max-listpack-entries",
     "set-max-listpack-value", "list-max-listpack-size", "zset-max-listpack-entries",
     "zset-max-listpack-value", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
-    "inject-bug", "bug-amplify", NULL,
+    "inject-bug", "bug-amplify", "enable-debug-command", "enable-protected-configs",
+    "enable-bug-lab", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
 static const char *const level_names[] = {"debug", "verbose", "notice", "warning"};
 static const char *const loader_names[] = {"none", "synthetic", "redis", "file"};
+static const char *const lever_names[] = {"no", "yes", "local"};
 
 const char *cfg_policy_name(enum cfg_policy p) { return policy_names[p]; }
 const char *cfg_loglevel_name(enum cfg_loglevel l) { return level_names[l]; }
 const char *cfg_loader_name(enum cfg_loader k) { return loader_names[k]; }
+const char *cfg_lever_name(enum cfg_lever l) { return lever_names[l]; }
 
 void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap)
 {
@@ -117,7 +137,12 @@ void cfg_defaults(struct cfg *c)
     c->timeout = 0;
     c->loglevel = CFG_LOG_NOTICE;
     c->client_query_buffer_limit = 1024ULL * 1024 * 1024;
-    c->client_output_buffer_limit = 256ULL * 1024 * 1024;
+    /* normal: Redis has no limit by default; a cache that any client can
+     * ask for 1000 large values at once keeps one (Redis's replica hard
+     * limit). The other two classes are Redis's defaults. */
+    c->obuf_limits[CFG_OBUF_NORMAL] = (struct cfg_obuf_limit){256ULL << 20, 0, 0};
+    c->obuf_limits[CFG_OBUF_REPLICA] = (struct cfg_obuf_limit){256ULL << 20, 64ULL << 20, 60};
+    c->obuf_limits[CFG_OBUF_PUBSUB] = (struct cfg_obuf_limit){32ULL << 20, 8ULL << 20, 60};
     c->proto_max_bulk_len = 512LL * 1024 * 1024;
     c->hz = 10;
     c->loader = CFG_LOADER_NONE;
@@ -129,6 +154,7 @@ void cfg_defaults(struct cfg *c)
     c->loader_synthetic_latency_ms = 0;
     c->loader_synthetic_value_size = 0;
     c->loader_synthetic_error_rate = 0;
+    c->loader_max_value_size = 16ULL << 20;
     c->hash_max_listpack_entries = 128;   /* Redis 7.0's defaults */
     c->hash_max_listpack_value = 64;
     c->set_max_intset_entries = 512;
@@ -139,6 +165,11 @@ void cfg_defaults(struct cfg *c)
     c->zset_max_listpack_value = 64;
     c->inject_bugs = 0;
     c->bug_amplify = true;
+    c->enable_debug_command = CFG_LEVER_NO;       /* Redis 7.0's default */
+    c->enable_protected_configs = CFG_LEVER_NO;   /* Redis 7.0's default */
+    /* The lab's point is switching bugs live, from the machine it runs on;
+     * a client elsewhere must not crash the server with one. */
+    c->enable_bug_lab = CFG_LEVER_LOCAL;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)
@@ -176,7 +207,7 @@ static const struct cfg_desc *find(const char *name)
 bool cfg_takes_words(const char *name)
 {
     const struct cfg_desc *d = find(name);
-    return d && d->kind == K_LOADER;
+    return d && (d->kind == K_LOADER || d->kind == K_OBUF);
 }
 
 bool cfg_is_live(const char *name)
@@ -185,13 +216,40 @@ bool cfg_is_live(const char *name)
     return d && d->live;
 }
 
+enum cfg_guard cfg_guard_of(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d ? d->guard : CFG_GUARD_NONE;
+}
+
+const char *cfg_guard_setting(enum cfg_guard g)
+{
+    return g == CFG_GUARD_PROTECTED ? "enable-protected-configs"
+         : g == CFG_GUARD_BUG_LAB ? "enable-bug-lab" : "";
+}
+
+enum cfg_lever cfg_guard_lever(const struct cfg *c, enum cfg_guard g)
+{
+    return g == CFG_GUARD_PROTECTED ? c->enable_protected_configs
+         : g == CFG_GUARD_BUG_LAB ? c->enable_bug_lab : CFG_LEVER_YES;
+}
+
+unsigned cfg_guards_allowed(const struct cfg *c, bool local)
+{
+    unsigned allowed = 0;
+    for (int g = 0; g < CFG_GUARD_COUNT; g++)
+        if (cfg_lever_allows(cfg_guard_lever(c, (enum cfg_guard)g), local))
+            allowed |= CFG_GUARD_BIT(g);
+    return allowed;
+}
+
 const char *cfg_canonical_name(const char *name)
 {
     const struct cfg_desc *d = find(name);
     return d ? d->name : NULL;
 }
 
-static int pick(const char *const *names, int n, const char *v)
+int cfg__pick(const char *const *names, int n, const char *v)
 {
     for (int i = 0; i < n; i++)
         if (strcasecmp(names[i], v) == 0)
@@ -266,79 +324,6 @@ static int set_addr(char *field, size_t cap, const char *value, char *err, size_
     return 0;
 }
 
-/* `none`, `synthetic`, `redis HOST:PORT` (HOST a name, an IPv4 address or
- * [IPv6]) or `file DIR` (an existing directory, kept absolute so that the
- * spec means the same whatever the working directory). The directory's
- * existence is checked here, so a config naming a missing one is refused
- * at start-up and by a reload, instead of failing every load later. */
-static int set_loader(struct cfg *c, const char *value, char *err, size_t errlen)
-{
-    size_t wlen = strcspn(value, " \t");
-    const char *rest = value + wlen;
-    while (*rest == ' ' || *rest == '\t')
-        rest++;
-    char word[16] = "";
-    if (wlen < sizeof(word))
-        memcpy(word, value, wlen), word[wlen] = 0;
-    int k = pick(loader_names, 4, word);
-    if (k < 0) {
-        snprintf(err, errlen, "argument must be one of: none, synthetic, redis HOST:PORT, "
-                 "file DIR (got '%s')", value);
-        return -1;
-    }
-    char arg[CFG_LOADER_ARGLEN];
-    arg[0] = 0;
-    if (k == CFG_LOADER_NONE || k == CFG_LOADER_SYNTHETIC) {
-        if (*rest) {
-            snprintf(err, errlen, "'%s' takes no argument (got '%s')", loader_names[k], value);
-            return -1;
-        }
-    } else if (k == CFG_LOADER_REDIS) {
-        const char *colon = strrchr(rest, ':');
-        const char *host_end = colon;
-        bool bracket = rest[0] == '[';
-        if (bracket)
-            host_end = strchr(rest, ']');
-        char *end;
-        long port = colon ? strtol(colon + 1, &end, 10) : 0;
-        bool ok = colon && host_end && host_end > rest + bracket &&
-                  (!bracket || host_end + 1 == colon) && isdigit((unsigned char)colon[1]) &&
-                  !*end && port >= 1 && port <= 65535 && !strpbrk(rest, " \t") &&
-                  (bracket || !memchr(rest, ':', (size_t)(colon - rest))) &&
-                  strlen(rest) < sizeof(arg);
-        if (!ok) {
-            snprintf(err, errlen, "'redis' needs HOST:PORT, e.g. redis 127.0.0.1:6380 or "
-                     "redis [::1]:6380 (got '%s')", value);
-            return -1;
-        }
-        strcpy(arg, rest);
-    } else {
-        char *abs = *rest ? realpath(rest, NULL) : NULL;
-        struct stat st;
-        if (!*rest) {
-            snprintf(err, errlen, "'file' needs a directory, e.g. file /srv/values (got '%s')", value);
-            return -1;
-        }
-        const char *why = NULL;
-        if (!abs || stat(abs, &st) < 0)
-            why = strerror(errno);
-        else if (!S_ISDIR(st.st_mode))
-            why = "not a directory";
-        else if (strlen(abs) >= sizeof(arg))
-            why = "path too long";
-        if (why) {
-            snprintf(err, errlen, "'file' needs an existing directory: '%s': %s", rest, why);
-            free(abs);
-            return -1;
-        }
-        strcpy(arg, abs);
-        free(abs);
-    }
-    c->loader = (enum cfg_loader)k;
-    strcpy(c->loader_arg, arg);
-    return 0;
-}
-
 /* 0..1, as a plain decimal ("0.05", "1", ".5"); no exponents, no NaN. */
 static int set_ratio(double *field, const char *value, char *err, size_t errlen)
 {
@@ -377,7 +362,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
     case K_MEMLL:
         return set_mem(d, field, value, err, errlen);
     case K_POLICY:
-        if ((i = pick(policy_names, 4, value)) < 0) {
+        if ((i = cfg__pick(policy_names, 4, value)) < 0) {
             join(words, sizeof(words), policy_names, 4);
             snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
             return -1;
@@ -385,11 +370,21 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         c->policy = (enum cfg_policy)i;
         return 0;
     case K_LOADER:
-        return set_loader(c, value, err, errlen);
+        return cfg__set_loader(c, value, err, errlen);
     case K_RATIO:
         return set_ratio((double *)(void *)field, value, err, errlen);
     case K_BUGS:
         return cfg_bugs_parse(value, &c->inject_bugs, err, errlen);
+    case K_LEVER:
+        if ((i = cfg__pick(lever_names, 3, value)) < 0) {
+            join(words, sizeof(words), lever_names, 3);
+            snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
+            return -1;
+        }
+        *(enum cfg_lever *)(void *)field = (enum cfg_lever)i;
+        return 0;
+    case K_OBUF:
+        return cfg__set_obuf(c, value, err, errlen);
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0)
             *(bool *)field = true;
@@ -401,7 +396,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         }
         return 0;
     case K_LOGLEVEL:
-        if ((i = pick(level_names, 4, value)) < 0) {
+        if ((i = cfg__pick(level_names, 4, value)) < 0) {
             join(words, sizeof(words), level_names, 4);
             snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
             return -1;
@@ -431,6 +426,10 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_RATIO: snprintf(buf, cap, "%g", *(const double *)(const void *)field); break;
     case K_BUGS: cfg_bugs_format(c->inject_bugs, buf, cap); break;
     case K_BOOL: snprintf(buf, cap, "%s", *(const bool *)field ? "yes" : "no"); break;
+    case K_LEVER:
+        snprintf(buf, cap, "%s", lever_names[*(const enum cfg_lever *)(const void *)field]);
+        break;
+    case K_OBUF: cfg__obuf_format(c, buf, cap); break;
     }
     return 0;
 }

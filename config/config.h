@@ -27,6 +27,31 @@ enum cfg_loglevel { CFG_LOG_DEBUG = 0, CFG_LOG_VERBOSE, CFG_LOG_NOTICE, CFG_LOG_
 /* Where misses are loaded from: `loader none|synthetic|redis HOST:PORT|file DIR`. */
 enum cfg_loader { CFG_LOADER_NONE = 0, CFG_LOADER_SYNTHETIC, CFG_LOADER_REDIS, CFG_LOADER_FILE };
 #define CFG_LOADER_ARGLEN 1024   /* "host:port" or an absolute directory */
+/* loader-timeout-ms at most: a minute. Each waiting client holds its
+ * connection, and each load a loader thread, for that long. */
+#define CFG_LOADER_TIMEOUT_MAX_MS 60000
+
+/* Redis 7.0's `no | yes | local` for the dangerous levers: never, from
+ * any client, or only from a local one (127.0.0.1, ::1). */
+enum cfg_lever { CFG_LEVER_NO = 0, CFG_LEVER_YES, CFG_LEVER_LOCAL };
+
+/* Which lever a setting sits behind for CONFIG SET: none; Redis's
+ * enable-protected-configs (settings naming a path or an address); the
+ * bug lab's enable-bug-lab (switching a bug live). A start-up flag, the
+ * config file and a SIGHUP reload are the operator's and pass always. */
+enum cfg_guard { CFG_GUARD_NONE = 0, CFG_GUARD_PROTECTED, CFG_GUARD_BUG_LAB, CFG_GUARD_COUNT };
+#define CFG_GUARD_BIT(g) (1u << (g))
+#define CFG_GUARDS_ALL ((1u << CFG_GUARD_COUNT) - 1)
+
+/* Redis's client-output-buffer-limit classes. Only `normal` applies here
+ * (no replicas, no pub/sub); the others are kept for CONFIG GET/SET and
+ * config files written for Redis. */
+enum cfg_obuf_class { CFG_OBUF_NORMAL = 0, CFG_OBUF_REPLICA, CFG_OBUF_PUBSUB, CFG_OBUF_CLASSES };
+struct cfg_obuf_limit {
+    uint64_t hard;          /* bytes pending: over it the client is closed at once; 0 = none */
+    uint64_t soft;          /* bytes pending: over it for longer than soft_seconds, closed; 0 = none */
+    unsigned soft_seconds;
+};
 
 #define CFG_ERRLEN 512   /* room for any message this module writes */
 
@@ -45,7 +70,7 @@ struct cfg {
     unsigned timeout;               /* idle seconds, 0 = never */
     enum cfg_loglevel loglevel;
     uint64_t client_query_buffer_limit;   /* bytes */
-    uint64_t client_output_buffer_limit;  /* bytes pending per client, 0 = none */
+    struct cfg_obuf_limit obuf_limits[CFG_OBUF_CLASSES];   /* client-output-buffer-limit */
     long long proto_max_bulk_len;
     unsigned hz;                    /* active expiry cycles per second */
     /* the read-through loader (docs/loader.md); live except loader_threads */
@@ -59,6 +84,7 @@ struct cfg {
     unsigned loader_synthetic_latency_ms;
     unsigned loader_synthetic_value_size;  /* values are padded to this length */
     double loader_synthetic_error_rate;    /* 0..1: share of loads that fail */
+    uint64_t loader_max_value_size; /* bytes: a longer origin answer is refused while read */
     /* the value types' compact encodings (docs/types.md): live, applied
      * to each key at its next write */
     long long hash_max_listpack_entries;
@@ -79,6 +105,10 @@ struct cfg {
      * start-up (cfg_bug_live) */
     uint32_t inject_bugs;           /* bit N = bug N injected (N = 1..25); 0 = none */
     bool bug_amplify;               /* widen race windows (the catalogue's amplifiers) */
+    /* the levers (fixed at start-up, as Redis's are) */
+    enum cfg_lever enable_debug_command;      /* DEBUG */
+    enum cfg_lever enable_protected_configs;  /* CONFIG SET of CFG_GUARD_PROTECTED settings */
+    enum cfg_lever enable_bug_lab;            /* CONFIG SET of CFG_GUARD_BUG_LAB settings */
 };
 
 /* What inject_enter() takes for a unit of work under snapshot c
@@ -114,6 +144,21 @@ extern const char *const cfg_names[];
 bool cfg_takes_words(const char *name);
 /* false for settings a running server cannot change (bind, port, ...). */
 bool cfg_is_live(const char *name);
+/* The lever CONFIG SET of `name` sits behind (CFG_GUARD_NONE for most, and
+ * for unknown names). */
+enum cfg_guard cfg_guard_of(const char *name);
+/* The setting that is guard g's lever ("enable-protected-configs"), and
+ * its value in c. */
+const char *cfg_guard_setting(enum cfg_guard g);
+enum cfg_lever cfg_guard_lever(const struct cfg *c, enum cfg_guard g);
+/* May a client change settings behind g? local: it is a local client. */
+static inline bool cfg_lever_allows(enum cfg_lever l, bool local)
+{
+    return l == CFG_LEVER_YES || (l == CFG_LEVER_LOCAL && local);
+}
+/* The guards whose settings such a client may change under c
+ * (CFG_GUARD_BIT each, CFG_GUARD_NONE's always included). */
+unsigned cfg_guards_allowed(const struct cfg *c, bool local);
 /* The canonical spelling of a setting's name, NULL if unknown. */
 const char *cfg_canonical_name(const char *name);
 
@@ -122,6 +167,7 @@ int cfg_parse_memory(const char *s, uint64_t *out);
 const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_loglevel_name(enum cfg_loglevel l);
 const char *cfg_loader_name(enum cfg_loader k);
+const char *cfg_lever_name(enum cfg_lever l);
 /* The `loader` setting as one string, "none" or "redis 127.0.0.1:6380":
  * what CONFIG GET shows, INFO prints and an origin's spec is compared with. */
 void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap);
@@ -199,6 +245,12 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
  * Context: any thread; blocks on file I/O.
  */
 int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t errlen);
+/* The same for a writer that may not change the settings behind some
+ * levers (CONFIG REWRITE from a client that could not CONFIG SET them):
+ * only guards in `allowed` (CFG_GUARD_BIT each) are written; the file's
+ * lines for the others stay as they are, and none is added. */
+int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned allowed,
+                             char *err, size_t errlen);
 
 /*
  * Split one line into arguments the way Redis reads its config file:
@@ -304,12 +356,25 @@ int cfg_reload(char *err, size_t errlen, cfg_note_fn *note, void *arg);
 /*
  * CONFIG SET name value [name value ...]: all or nothing. On error returns
  * -1 and *bad is the index of the pair at fault, err says why (Redis's
- * wording: "duplicate parameter", "can't set immutable config", ...); -2:
- * pair *bad names no setting.
+ * wording: "duplicate parameter", "can't set immutable config", "can't set
+ * protected config" and which setting allows it, ...); -2: pair *bad
+ * names no setting. Settings behind a guard not in `allowed`
+ * (cfg_guards_allowed) are refused.
  * Context: a registered thread outside any read-side section.
  */
 int cfg_config_set(size_t n, const char *const *names, const char *const *values,
-                   size_t *bad, char *err, size_t errlen);
+                   unsigned allowed, size_t *bad, char *err, size_t errlen);
+
+/*
+ * The most clients the process can hold open descriptors for (the server
+ * works it out from RLIMIT_NOFILE at start-up, as Redis does): every
+ * snapshot from now on has maxclients at most `cap` (a reload lowers a
+ * larger value from the file, saying so; CONFIG SET refuses one with
+ * Redis's "try with N"). If the current snapshot's maxclients is larger,
+ * a lowered copy is published. 0 = no cap. Returns the maxclients now in
+ * force. Context: main thread, before other threads read snapshots.
+ */
+unsigned cfg_cap_maxclients(unsigned cap);
 
 struct cfg_reload_stats {
     bool last_ok;          /* the last reload (or start-up) succeeded */

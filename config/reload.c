@@ -39,6 +39,9 @@ static _Atomic int64_t last_time;
  * it only after the previous reload's wait returned. */
 static pthread_mutex_t reload_wait_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct cfg__latch reload_freed = CFG__LATCH_INIT;
+/* cfg_cap_maxclients's cap, 0 = none. Immutable after start-up (set on
+ * the main thread before the workers and the acceptor loop run). */
+static unsigned maxclients_cap;
 
 const char *cfg_file(void) { return file_path; }
 
@@ -49,14 +52,33 @@ void cfg_reload_stats(struct cfg_reload_stats *out)
     out->last_time = atomic_load_explicit(&last_time, memory_order_relaxed);
 }
 
-/* defaults < file < flags */
+/* defaults < file < flags, then the descriptor cap on maxclients */
 static int build(struct cfg *c, char *err, size_t errlen)
 {
     int exit_now;
     cfg_defaults(c);
     if (file_path[0] && cfg_load_file(c, file_path, err, errlen))
         return -1;
-    return cfg_parse_args(c, saved_argc, saved_argv, err, errlen, &exit_now);
+    if (cfg_parse_args(c, saved_argc, saved_argv, err, errlen, &exit_now))
+        return -1;
+    if (maxclients_cap && c->maxclients > maxclients_cap)
+        c->maxclients = maxclients_cap;
+    return 0;
+}
+
+unsigned cfg_cap_maxclients(unsigned cap)
+{
+    maxclients_cap = cap;
+    pthread_mutex_lock(&change_lock);
+    const struct cfg *cur = cfg_read_lock();
+    struct cfg next = *cur;
+    cfg_read_unlock(cur);
+    if (cap && next.maxclients > cap) {
+        next.maxclients = cap;
+        cfg_publish(&next);   /* no reader yet but this thread: cannot be refused */
+    }
+    pthread_mutex_unlock(&change_lock);
+    return next.maxclients;
 }
 
 int cfg_init(int argc, char **argv, char *err, size_t errlen)
@@ -131,6 +153,19 @@ static void merge_fixed(struct cfg *next, const struct cfg *cur, cfg_note_fn *no
         notef(note, arg, "inject-bug: bugs that act only at start-up cannot be switched by a "
               "reload; running with %s (restart to apply)", now);
     }
+}
+
+/* A setting behind a lever this client may not pull: Redis's words, then
+ * which setting would allow it. */
+static void refuse_guarded(const struct cfg *cur, enum cfg_guard g, char *err, size_t errlen)
+{
+    const char *lever = cfg_guard_setting(g);
+    if (cfg_guard_lever(cur, g) == CFG_LEVER_LOCAL)
+        snprintf(err, errlen, "can't set protected config (%s is 'local': only a local "
+                 "connection may set it)", lever);
+    else
+        snprintf(err, errlen, "can't set protected config (%s is 'no': set it to 'local' or "
+                 "'yes' in the config file or on the command line, then restart)", lever);
 }
 
 /* CONFIG SET inject-bug: refuse a change to a bug that acts only at start-up. */
@@ -214,7 +249,7 @@ out_count:
 }
 
 int cfg_config_set(size_t n, const char *const *names, const char *const *values,
-                   size_t *bad, char *err, size_t errlen)
+                   unsigned allowed, size_t *bad, char *err, size_t errlen)
 {
     struct cfg next;
     int rc = 0;
@@ -239,11 +274,15 @@ int cfg_config_set(size_t n, const char *const *names, const char *const *values
     uint32_t cur_bugs = cur->inject_bugs;
     cfg_read_unlock(cur);
     for (size_t i = 0; i < n && rc == 0; i++) {
+        enum cfg_guard g = cfg_guard_of(names[i]);
         if (!cfg_is_live(names[i])) {
             char now[CFG_VALUE_MAX];
             cfg_get(&next, names[i], now, sizeof(now));
             snprintf(err, errlen, "can't set immutable config (restart with --%s to change it from %s)",
                      cfg_canonical_name(names[i]), now);
+            rc = -1;
+        } else if (!(allowed & CFG_GUARD_BIT(g))) {
+            refuse_guarded(&next, g, err, errlen);
             rc = -1;
         } else if (cfg_set(&next, names[i], values[i], err, errlen)) {
             rc = -1;
@@ -251,6 +290,10 @@ int cfg_config_set(size_t n, const char *const *names, const char *const *values
             struct cfg was = next;
             was.inject_bugs = cur_bugs;
             rc = check_startup_bugs(&next, &was, err, errlen);
+        } else if (maxclients_cap && next.maxclients > maxclients_cap) {
+            snprintf(err, errlen, "The operating system is not able to handle the specified "
+                     "number of clients, try with %u", maxclients_cap);
+            rc = -1;
         }
         if (rc)
             *bad = i;

@@ -43,6 +43,34 @@ void srv_log(enum cfg_loglevel level, const char *fmt, ...)
     (void)w;
 }
 
+#define LOG_THROTTLE_MS 1000
+
+void srv_log_throttled(struct srv_log_throttle *t, enum cfg_loglevel level, const char *fmt, ...)
+{
+    if (level < cfg_loglevel_now())
+        return;
+    int64_t now = srv_now_ms();
+    int64_t last = atomic_load_explicit(&t->last_ms, memory_order_relaxed);
+    /* Relaxed: the CAS only elects which caller logs; nothing is published. */
+    if (now - last < LOG_THROTTLE_MS ||
+        !atomic_compare_exchange_strong_explicit(&t->last_ms, &last, now, memory_order_relaxed,
+                                                 memory_order_relaxed)) {
+        atomic_fetch_add_explicit(&t->held, 1, memory_order_relaxed);
+        return;
+    }
+    uint64_t held = atomic_exchange_explicit(&t->held, 0, memory_order_relaxed);
+    char msg[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (held)
+        srv_log(level, "%s (%llu more like it in the last %.1f s)", msg,
+                (unsigned long long)held, last ? (double)(now - last) / 1000 : 0.0);
+    else
+        srv_log(level, "%s", msg);
+}
+
 int64_t srv_now_ms(void)
 {
     struct timespec ts;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,6 +79,82 @@ static void apply_types(const struct cfg *c)
                        (c->lazyfree_lazy_user_del ? CACHE_LAZY_USER_DEL : 0));
 }
 
+/* ---- descriptors for maxclients (Redis's adjustOpenFilesLimit) ---------- */
+
+/* Descriptors the server keeps beyond one per client: Redis's 32, plus
+ * each worker loop's own (epoll, eventfds, libuv's spare: 5) and one per
+ * loader thread (a file or an origin connection). */
+static rlim_t reserved_fds(const struct cfg *cfg)
+{
+    return 32 + 5 * (rlim_t)cfg->threads + cfg->loader_threads;
+}
+
+/* Raise the soft RLIMIT_NOFILE towards `want` (up to the hard limit,
+ * which an unprivileged process may always reach). Returns the soft
+ * limit now, 0 when it cannot be read; *err is the errno of a refusal. */
+static rlim_t raise_nofile(rlim_t want, int *err)
+{
+    struct rlimit rl;
+    *err = 0;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur >= want)
+        return rl.rlim_cur;
+    struct rlimit nl = {want, rl.rlim_max};
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        nl.rlim_cur = rl.rlim_max;
+        *err = EPERM;   /* the hard limit is lower: root could raise it, we do not */
+    }
+    if (nl.rlim_cur > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &nl) != 0) {
+        *err = errno;
+        return rl.rlim_cur;
+    }
+    return nl.rlim_cur > rl.rlim_cur ? nl.rlim_cur : rl.rlim_cur;
+}
+
+/* At start, as Redis does: raise the descriptor limit to fit maxclients,
+ * or lower maxclients to fit the limit, saying so in Redis's words; later
+ * CONFIG SETs are capped where the hard limit would run out (config
+ * refuses more, "try with N"). -1 when not even the server's own
+ * descriptors fit. Context: main thread, before other threads. */
+static int fit_maxclients(const struct cfg *cfg)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        srv_log(CFG_LOG_WARNING, "Cannot read the open files limit: %s; maxclients %u unchecked",
+                strerror(errno), cfg->maxclients);
+        return 0;
+    }
+    rlim_t reserved = reserved_fds(cfg), need = cfg->maxclients + reserved, old = rl.rlim_cur;
+    int err;
+    rlim_t now = raise_nofile(need, &err);
+    if (now > old)
+        srv_log(CFG_LOG_NOTICE, "Increased maximum number of open files to %llu (it was "
+                "originally set to %llu).", (unsigned long long)now, (unsigned long long)old);
+    if (now <= reserved) {
+        srv_log(CFG_LOG_WARNING, "Your current 'ulimit -n' of %llu is not enough for the server "
+                "to start. Please increase your open file limit to at least %llu. Exiting.",
+                (unsigned long long)now, (unsigned long long)reserved + 1);
+        return -1;
+    }
+    if (now < need) {
+        srv_log(CFG_LOG_WARNING, "You requested maxclients of %u requiring at least %llu max "
+                "file descriptors.", cfg->maxclients, (unsigned long long)need);
+        srv_log(CFG_LOG_WARNING, "Server can't set maximum open files to %llu because of OS "
+                "error: %s.", (unsigned long long)need, strerror(err ? err : EPERM));
+        srv_log(CFG_LOG_WARNING, "Current maximum open files is %llu. maxclients has been "
+                "reduced to %llu to compensate for low ulimit. If you need higher maxclients "
+                "increase 'ulimit -n'.", (unsigned long long)now,
+                (unsigned long long)(now - reserved));
+    }
+    /* The most a CONFIG SET may ask for: what the hard limit holds (the
+     * apply hook raises the soft limit as far as it must). */
+    rlim_t hard = now < need ? now : rl.rlim_max;
+    if (hard != RLIM_INFINITY && hard - reserved < 1000000)
+        cfg_cap_maxclients((unsigned)(hard - reserved));
+    return 0;
+}
+
 /* cfg_apply_fn: a new snapshot was published (reload, CONFIG SET). Runs
  * under the config update lock, so the cache sees limits in generation
  * order. Lowering maxmemory evicts down to it here. */
@@ -89,6 +166,10 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
     apply_types(next);   /* a few relaxed stores: cheaper than comparing */
     if (next->loader != prev->loader || strcmp(next->loader_arg, prev->loader_arg) != 0)
         srv_loader_spec_changed();
+    if (next->maxclients > prev->maxclients) {   /* within the cap: the hard limit allows it */
+        int err;
+        raise_nofile(next->maxclients + reserved_fds(next), &err);
+    }
     srv_bugs_changed(next, prev);
 }
 
@@ -130,6 +211,8 @@ int main(int argc, char **argv)
     else
         srv_log(CFG_LOG_NOTICE, "No config file given: defaults and flags only "
                 "(mmcache /path/to/mmcache.conf to use one)");
+    if (fit_maxclients(&cfg) < 0)
+        return 1;
 
     /* The main thread works under the start-up selection (start-up-only
      * bugs act here: worker creation, lock kinds). */

@@ -90,9 +90,13 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_READING           0x08
 #define CONN_WRITING           0x10   /* a uv_write is in flight */
 #define CONN_WAITING           0x20   /* a GET waits for a load: run nothing more */
+#define CONN_CLOSE_ASAP        0x40   /* over its output limit: nothing more is run or
+                                         written, closed at the end of the batch (Redis's
+                                         CLIENT_CLOSE_ASAP) */
 
 struct srv_worker;
 struct loader_wait;
+struct srv_out_chunk;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -112,11 +116,22 @@ struct srv_conn {
     char *name;                    /* guarded by: w->reg_lock for writes and foreign reads */
     unsigned flags;                /* owned by: worker */
     struct proto_parser parser;    /* owned by: worker */
-    char *in;                      /* owned by: worker; query buffer */
+    char *in;                      /* owned by: worker; the unparsed input: its own buffer
+                                      (NULL when none), or w->rbuf during a batch (conn.c) */
     size_t in_start, in_len, in_cap;   /* owned: unparsed bytes are in[in_start..in_len) */
-    struct proto_buf out;          /* owned: replies not yet handed to the kernel */
-    size_t out_sent;               /* owned: bytes of out already written */
-    struct proto_buf wbuf;         /* owned: bytes in flight in a uv_write */
+    /* Replies not yet written (net/output.c): sealed chunks, oldest
+     * first, then `out`, where replies are appended. */
+    struct proto_buf out;          /* owned: the newest replies */
+    struct srv_out_chunk *outq;    /* owned: chunks before out; the first wq_n are in a uv_write */
+    struct srv_out_chunk **outq_tail;  /* owned */
+    size_t outq_bytes;             /* owned: bytes of outq not yet written */
+    unsigned wq_n;                 /* owned */
+    /* The normal class's client-output-buffer-limit, copied from the
+     * snapshot at the start of each batch (replies made outside a request,
+     * a loaded value's, use the last batch's), and since when (worker's
+     * now_ms) the pending output has been over the soft limit, 0 = not. */
+    struct cfg_obuf_limit obuf_limit;  /* owned */
+    int64_t obuf_soft_since;       /* owned */
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
@@ -141,6 +156,7 @@ struct srv_worker {
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
+    char *rbuf;                    /* owned: where reads land (net/conn.c), CONN_RBUF_SIZE */
     struct cache_val scratch;      /* owned: values copied out of the cache */
     struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
     _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */
@@ -240,7 +256,30 @@ extern const size_t srv_command_count;
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the
- * stream can no longer be kept in sync) and return -ENOMEM. */
+ * stream can no longer be kept in sync) and return -ENOMEM. Each first
+ * checks the output limit (c->obuf_limit): a reply that would take the
+ * pending output past the hard limit, or past the soft one for longer
+ * than its seconds, is not appended; the conn is marked CONN_CLOSE_ASAP,
+ * what it held is dropped, and this and every later reply return -EPIPE
+ * without a copy. Handlers that loop over many replies (MGET, KEYS,
+ * HGETALL, a big HRANDFIELD) stop once srv_reply_closing() is true: over
+ * the limit, or an allocation failed (later appends might succeed, but
+ * the stream is already broken and, with no limit set, a loop bounded
+ * only by a client's count would run on). */
+static inline bool srv_reply_closing(const struct srv_conn *c)
+{
+    return (c->flags & (CONN_CLOSE_ASAP | CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) != 0;
+}
+/* Bytes of reply c holds, not yet written. */
+static inline size_t srv_reply_pending(const struct srv_conn *c)
+{
+    return c->out.len + c->outq_bytes;
+}
+/* c->out at SRV_OUT_CHUNK bytes or more becomes a chunk of the output
+ * queue before it would have to grow (net/output.c): 0, or -ENOMEM (then
+ * out just grows). */
+#define SRV_OUT_CHUNK (64 * 1024)
+int srv_out_seal(struct srv_conn *c);
 int srv_reply_ok(struct srv_conn *c);
 int srv_reply_simple(struct srv_conn *c, const char *s);
 int srv_reply_error(struct srv_conn *c, const char *s);          /* s: "ERR ..." */
@@ -280,6 +319,19 @@ void srv_log(enum cfg_loglevel level, const char *fmt, ...)
  * ('W' a worker, 'D' the watchdog). owned by: each thread (thread-local),
  * set once when the thread starts. */
 extern _Thread_local char srv_log_role;
+
+/* A log line that a client or the OS can make happen at any rate (accept
+ * errors, origin failures) goes through a throttle: at most one line a
+ * second; the lines held back are counted, and the next line that passes
+ * says how many ("... (41 more like it in the last 1.2 s)"). Zero-init a
+ * static one per kind of line. */
+struct srv_log_throttle {
+    _Atomic int64_t last_ms;       /* atomic: relaxed; CAS elects the one line a second */
+    _Atomic uint64_t held;         /* atomic: relaxed; lines held back since */
+};
+/* Context: any thread. */
+void srv_log_throttled(struct srv_log_throttle *t, enum cfg_loglevel level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- provided by glob.c ------------------------------------------------- */
 /* Redis's glob: * ? [abc] [^a-z] \x; nocase != 0 ignores ASCII case. */

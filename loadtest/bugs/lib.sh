@@ -89,15 +89,54 @@ is_surfaced() { [ "$VERDICT" = SURFACED ]; }
 # 1234567 -> 1,234,567
 commas() { printf "%s" "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|[^0-9]\)/\1,\2\3/;ta'; }
 
+# ---- sanitizers --------------------------------------------------------------
+# bug_sanitizers: the sanitizer options for this run, whatever the caller's
+# environment says. An inherited TSAN_OPTIONS=halt_on_error=1 (test.sh
+# sets it for the whole TSan suite) once stopped bug 13's server at
+# start-up: its copied shard mutex is unlocked where TSan saw no lock, and
+# whether the two stack copies share an address depends on the size of the
+# process environment (issue 14).
+#   bugged server: a report goes to the log and the server runs on, so the
+#     scenario reaches its end and the report is evidence beside the rest
+#     (bug_finish). TSan's deadlock detector stays off, as for the correct
+#     server (tests/integration/lib.sh, IT_SAN_CORRECT).
+#   correct server: a report halts it, as in the test suite; the scenario
+#     then sees the server die, a false verdict that fails the run.
+#   everything else run-bug starts (mmcache-load, the drivers): correct
+#     code, so the correct server's options, exported.
+# Sets SRV_PREFIX (and IT_PREFIX, the same), the command prefix that
+# bug_server and bug_server_bg start the server with, and SAN_FACTOR: how
+# many times slower a sanitizer build may answer (TSan 5, ASan 2, else 1).
+# bug_load scales the load's reply and connect timeouts by it: under TSan
+# beside two CPU-bound processes, control 24's GETs once waited over 3 s
+# for a reply, a false liveness verdict; a real hang stays a hang.
+bug_sanitizers() {
+    SAN_FACTOR=1
+    if ldd "$BIN" 2>/dev/null | grep -q libtsan; then SAN_FACTOR=5
+    elif ldd "$BIN" 2>/dev/null | grep -q libasan; then SAN_FACTOR=2
+    fi
+    it_san_export
+    if [ "$MODE" = bugged ]; then
+        it_sanitizers "$BIN" "TSAN_OPTIONS=halt_on_error=0 detect_deadlocks=0 report_signal_unsafe=0" \
+            "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1" \
+            "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=0"
+    else
+        it_sanitizers "$BIN"
+    fi
+    SRV_PREFIX=("${IT_PREFIX[@]}")
+}
+
 # ---- the server -------------------------------------------------------------
 # bug_server [extra server args...]: start BIN with this run's selection on
-# a free port. Sets SRV_PID, SRV_PORT, SRV_LOG.
+# a free port. Sets SRV_PID, SRV_PORT, SRV_LOG. The scenarios switch bugs and
+# origins live from 127.0.0.1: enable-bug-lab is local by default, and
+# enable-protected-configs local lets them CONFIG SET loader.
 bug_server() {
     local sel=none
     [ "$MODE" = bugged ] && sel=$BUG
     IT_START_BOUND_S=${IT_START_BOUND_S:-10}
     if ! it_start mmcache "$BIN" --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
-            "${SERVER_ARGS[@]}" "$@"; then
+            --enable-protected-configs local "${SERVER_ARGS[@]}" "$@"; then
         echo "run-bug: the server did not start" >&2
         return 2
     fi
@@ -166,10 +205,22 @@ read_tried() {
 LOAD_N=0
 # bug_load [mmcache-load args...]: run the load against the server; the
 # output lands in $LOAD_OUT (a file). Returns mmcache-load's exit code.
+# --reply-timeout and --connect-timeout (and the default reply timeout,
+# 5000 ms) are scaled by SAN_FACTOR (see bug_sanitizers).
 bug_load() {
+    local args=() reply=""
+    while [ $# -gt 0 ]; do
+        case $1 in
+        --reply-timeout|--connect-timeout)
+            [ "$1" = --reply-timeout ] && reply=1
+            args+=("$1" "$(( $2 * ${SAN_FACTOR:-1} ))"); shift 2 ;;
+        *) args+=("$1"); shift ;;
+        esac
+    done
+    [ -n "$reply" ] || [ "${SAN_FACTOR:-1}" -eq 1 ] || args+=(--reply-timeout $(( 5000 * SAN_FACTOR )))
     LOAD_N=$((LOAD_N + 1))
     LOAD_OUT=$WORK/load.$LOAD_N.txt
-    "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "$@" >"$LOAD_OUT" 2>&1
+    "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "${args[@]}" >"$LOAD_OUT" 2>&1
 }
 
 # load_failures [FILE]: each failed checker's verdict line, trimmed
@@ -180,6 +231,13 @@ load_failures() {
 # load_first_failure [FILE]: the first listed failure of the first failed checker.
 load_first_failure() {
     awk '/^  [a-z]+ +FAILED/ { f = 1; next } f && /^ +- / { sub(/^ +- /, ""); print; exit }' "${1:-$LOAD_OUT}"
+}
+# load_skipped: "CHECKER SKIPPED reason", one line for each checker that
+# any load of this run skipped (mmcache-load: "  config     SKIPPED  why").
+load_skipped() {
+    [ "$LOAD_N" -gt 0 ] || return 0
+    awk '/^  [a-z]+ +SKIPPED  / { sub(/^ +/, ""); sub(/ +SKIPPED +/, " SKIPPED "); print }' \
+        "$WORK"/load.*.txt 2>/dev/null | sort -u
 }
 # load_field KEY [FILE]: a number from the summary line "throughput: N ops in ...".
 load_ops() { awk '/^throughput:/ { print $2; exit }' "${1:-$LOAD_OUT}"; }
@@ -231,8 +289,8 @@ bug_server_bg() {
     SRV_PORT=$(it_free_port) || return 2
     SRV_LOG=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX")
     IT_LOGS+=("$SRV_LOG")
-    "$BIN" --port "$SRV_PORT" --bind 127.0.0.1 --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
-        "${SERVER_ARGS[@]}" "$@" >>"$SRV_LOG" 2>&1 </dev/null &
+    "${SRV_PREFIX[@]}" "$BIN" --port "$SRV_PORT" --bind 127.0.0.1 --inject-bug="$sel" --bug-amplify "$AMPLIFY" \
+        --enable-protected-configs local "${SERVER_ARGS[@]}" "$@" >>"$SRV_LOG" 2>&1 </dev/null &
     SRV_PID=$!
     IT_PIDS+=("$SRV_PID")
     SRV_STOPPED="" SRV_DIED=""

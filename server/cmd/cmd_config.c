@@ -197,8 +197,10 @@ static SRV_HANDLER(config_set)
     }
     if (blocks)
         report_lock_take();
+    /* The levers: settings behind enable-protected-configs or
+     * enable-bug-lab only from a client that lever allows. */
     int rc = cfg_config_set(n, (const char *const *)names, (const char *const *)values,
-                            &bad, err, sizeof(err));
+                            cfg_guards_allowed(c->cfg, c->local), &bad, err, sizeof(err));
     if (rc == -2) {
         srv_reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
                          names[bad]);
@@ -239,7 +241,10 @@ out_free:
 
 /* CONFIG REWRITE: the running settings back into the file we started
  * with. Another CONFIG SET may land meanwhile; the file then holds the
- * snapshot this request saw, as if the SET had come just after. */
+ * snapshot this request saw, as if the SET had come just after. A client
+ * that could not CONFIG SET a lever's settings cannot persist them either
+ * (a bug a local client switched on live stays out of the file): their
+ * lines stay as the file has them. */
 static SRV_HANDLER(config_rewrite)
 {
     char err[CFG_ERRLEN];
@@ -248,7 +253,8 @@ static SRV_HANDLER(config_rewrite)
         srv_reply_error(c, "ERR The server is running without a config file");
         return;
     }
-    if (cfg_rewrite_file(c->cfg, cfg_file(), err, sizeof(err))) {
+    if (cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
+                                 err, sizeof(err))) {
         srv_log(CFG_LOG_WARNING, "CONFIG REWRITE failed: %s", err);
         srv_reply_errorf(c, "ERR Rewriting config file: %s", err);
         return;

@@ -6,8 +6,8 @@
  * Each handler makes one cache call (atomic under the key's shard lock)
  * and gets plain strings back; replies that can grow with the hash are
  * built element by element and stop early once the connection is going
- * to be closed (srv__reply_stop: an allocation failed or the output
- * passed client-output-buffer-limit).
+ * to be closed (srv_reply_closing: an allocation failed or the
+ * output passed client-output-buffer-limit).
  *
  * Context: the conn's worker thread, inside srv_dispatch().
  */
@@ -60,7 +60,7 @@ static void reply_records(struct srv_conn *c, const struct cache_keys *k)
     size_t pos = 0, len;
 
     srv_reply_array(c, (long long)k->count);
-    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv__reply_stop(c)) {
+    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c)) {
         if (len == CACHE_KEYS_NIL)
             srv_reply_null(c);
         else
@@ -265,7 +265,7 @@ static void reply_draws(struct srv_conn *c, const struct cache_keys *all,
             (void)cache_keys_next(all, &pos, &len);
     }
     srv_reply_array(c, (long long)(picks * per));
-    while (picks-- > 0 && !srv__reply_stop(c)) {
+    while (picks-- > 0 && !srv_reply_closing(c)) {
         size_t p = at[cache_rand() % n];
         for (size_t k = 0; k < per; k++) {
             const char *s = cache_keys_next(all, &p, &len);
@@ -372,7 +372,7 @@ SRV_HANDLER(srv_cmd_hscan)
             srv_reply_array(c, n);
             pos = 0;
             while ((f = cache_keys_next(&out, &pos, &flen)) &&
-                   (v = cache_keys_next(&out, &pos, &vlen)) && !srv__reply_stop(c)) {
+                   (v = cache_keys_next(&out, &pos, &vlen)) && !srv_reply_closing(c)) {
                 if (srv_glob_match(pat->ptr, pat->len, f, flen, 0)) {
                     srv_reply_bulk(c, f, flen);
                     srv_reply_bulk(c, v, vlen);

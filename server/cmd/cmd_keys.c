@@ -247,7 +247,8 @@ static void reply_matching(struct srv_conn *c, const struct cache_keys *k,
     }
     srv_reply_array(c, n);
     pos = 0;
-    while ((key = cache_keys_next(k, &pos, &klen)) != NULL)
+    /* stops once the client is over its output limit */
+    while (!srv_reply_closing(c) && (key = cache_keys_next(k, &pos, &klen)) != NULL)
         if (pat == NULL || srv_glob_match(pat->ptr, pat->len, key, klen, 0))
             srv_reply_bulk(c, key, klen);
 }

@@ -6,6 +6,7 @@
  *
  * Context: the conn's worker thread, inside srv_dispatch().
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -270,23 +271,67 @@ SRV_HANDLER(srv_cmd_time)
     srv_reply_bulk_cstr(c, usec);
 }
 
-/* DEBUG SLEEP <seconds>: blocks this worker, as Redis blocks its only
- * thread; the other workers keep serving. Anything else is unknown. */
+/* DEBUG SLEEP's bound: long enough for any test of a stalled server, and
+ * a worker never sleeps longer than that whatever a client asks. */
+#define DEBUG_SLEEP_MAX_S 3600
+#define DEBUG_SLEEP_SLICE_MS 100   /* how late a sleeping worker sees a shutdown */
+
+/* Sleep up to secs (finite, 0..DEBUG_SLEEP_MAX_S) against the monotonic
+ * clock, in slices, ending early once the worker is told to stop: SIGTERM
+ * during DEBUG SLEEP still shuts down within a slice. Never retries a
+ * failing nanosleep, so it cannot spin. */
+static void debug_sleep(struct srv_worker *w, double secs)
+{
+    struct timespec now, end;
+
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    long long ns = (long long)(secs * 1e9);   /* <= 3.6e12: no overflow */
+    end.tv_sec += (time_t)(ns / 1000000000);
+    end.tv_nsec += (long)(ns % 1000000000);
+    if (end.tv_nsec >= 1000000000) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000;
+    }
+    /* acquire: pairs with the release in srv_worker_stop */
+    while (!atomic_load_explicit(&w->stopping, memory_order_acquire)) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL +
+                         (end.tv_nsec - now.tv_nsec);
+        if (left <= 0)
+            break;
+        if (left > DEBUG_SLEEP_SLICE_MS * 1000000LL)
+            left = DEBUG_SLEEP_SLICE_MS * 1000000LL;
+        struct timespec ts = { 0, (long)left };
+        if (nanosleep(&ts, NULL) != 0 && errno != EINTR)
+            break;
+    }
+}
+
+/* DEBUG: refused unless enable-debug-command allows this client (Redis
+ * 7.0's check and words). DEBUG SLEEP <seconds> blocks this worker, as
+ * Redis blocks its only thread; the other workers keep serving. Anything
+ * else is unknown. */
 SRV_HANDLER(srv_cmd_debug)
 {
+    if (!cfg_lever_allows(c->cfg->enable_debug_command, c->local)) {
+        srv_reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option "
+                           "is set to \"local\", you can run it from a local connection, "
+                           "otherwise you need to set this option in the configuration file, "
+                           "and then restart the server.");
+        return;
+    }
     if (srv__arg_is(&argv[1], "sleep") && argc == 3) {
         char buf[64];
         double secs;
-        struct timespec ts;
 
         srv__arg_cstr(&argv[2], buf, sizeof(buf));
         secs = strtod(buf, NULL);       /* Redis's parse: junk means 0 */
-        if (secs > 0) {
-            ts.tv_sec = (time_t)secs;
-            ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
-            while (nanosleep(&ts, &ts) != 0)
-                ;
+        if (!(secs <= DEBUG_SLEEP_MAX_S)) {   /* also NaN */
+            srv_reply_errorf(c, "ERR DEBUG SLEEP takes at most %d seconds", DEBUG_SLEEP_MAX_S);
+            return;
         }
+        if (secs > 0)
+            debug_sleep(c->w, secs);
         srv_reply_ok(c);
         return;
     }

@@ -270,7 +270,9 @@ SRV_HANDLER(srv_cmd_getex)
 SRV_HANDLER(srv_cmd_mget)
 {
     srv_reply_array(c, (long long)(argc - 1));
-    for (size_t i = 1; i < argc; i++) {
+    /* Stops once the client is over its output limit: no more copies of
+     * values it will never get. */
+    for (size_t i = 1; i < argc && !srv_reply_closing(c); i++) {
         int rc = cache_get(srv.cache, argv[i].ptr, argv[i].len, NOW(c),
                            &c->w->scratch);
 

@@ -53,13 +53,6 @@ void srv__stat_lookup(struct srv_conn *c, int found);
  * hit); errors count nothing. */
 void srv__stat_rc(struct srv_conn *c, int rc);
 
-/* A handler emitting an unbounded reply (HGETALL of a huge hash, a big
- * HRANDFIELD) asks this before each element: true when the connection
- * will be closed (an allocation failed, or its pending output passed
- * client-output-buffer-limit, which this then marks), so the handler
- * stops building a reply nobody will read. */
-bool srv__reply_stop(struct srv_conn *c);
-
 /* ---- subcommands ---------------------------------------------------------- */
 
 /* A container command (CONFIG, CLIENT, ...) routes argv[1] through one of

@@ -2,38 +2,97 @@
  * Reply helpers: every reply a handler writes goes through these, onto the
  * connection's output buffer. If the buffer cannot grow, the reply stream
  * can no longer be kept in step with the requests, so the connection is
- * marked to close once what it already holds is flushed.
+ * marked to close once what it already holds is flushed. Each append first
+ * checks the client's output limit (srv.h): over it, nothing more is kept
+ * and the client is closed at the end of the batch.
  *
  * Context: the conn's worker thread (c->out is owned by it); no locks.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
 #include "srv.h"
 
+#define REPLY_FRAME 32   /* the most a reply adds around its payload ("$<len>\r\n...\r\n") */
+
+/* Over the limit: nothing more for this client. What it holds is dropped
+ * at once (it would never be read in time), the rest of its pipeline is
+ * not run, and conn.c closes it at the end of the batch, as Redis closes
+ * a CLIENT_CLOSE_ASAP client before its next write. */
+static void close_asap(struct srv_conn *c, size_t pending, const char *which)
+{
+    /* clients can get here at any rate: one line a second */
+    static struct srv_log_throttle over_limit;
+    c->flags |= CONN_CLOSE_ASAP;
+    proto_buf_free(&c->out);   /* the queue goes with the conn, at the end of the batch */
+    srv_log_throttled(&over_limit, CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be "
+                      "closed ASAP for overcoming of output buffer limits (%s limit, %zu "
+                      "bytes pending).", (unsigned long long)c->id, c->addr, which, pending);
+}
+
+/* May n more bytes of reply be appended? The limit holds as a reply is
+ * built, not only once a batch is done: 1000 pipelined GETs of a large
+ * value, or one MGET of many, stop at the limit. */
+static int reply_room(struct srv_conn *c, size_t n)
+{
+    if (c->flags & CONN_CLOSE_ASAP)
+        return -EPIPE;
+    /* A full out becomes a chunk rather than grow by realloc (which
+     * copies all of it, and for a moment holds it twice). */
+    if (n > c->out.cap - c->out.len && c->out.len >= SRV_OUT_CHUNK)
+        srv_out_seal(c);
+    const struct cfg_obuf_limit *l = &c->obuf_limit;
+    if (!l->hard && !l->soft)
+        return 0;
+    size_t pending = srv_reply_pending(c);
+    pending = n > SIZE_MAX - pending ? SIZE_MAX : pending + n;
+    if (l->hard && pending > l->hard) {
+        close_asap(c, pending, "hard");
+        return -EPIPE;
+    }
+    if (!l->soft || pending <= l->soft) {
+        c->obuf_soft_since = 0;
+        return 0;
+    }
+    /* Over the soft limit: allowed for soft_seconds (Redis's rule: closed
+     * once it has been over for longer than that). */
+    if (!c->obuf_soft_since)
+        c->obuf_soft_since = c->w->now_ms ? c->w->now_ms : 1;
+    else if (c->w->now_ms - c->obuf_soft_since > (int64_t)l->soft_seconds * 1000) {
+        close_asap(c, pending, "soft");
+        return -EPIPE;
+    }
+    return 0;
+}
+
 static int reply_done(struct srv_conn *c, int rc)
 {
-    if (rc < 0)
+    if (rc == -ENOMEM)
         c->flags |= CONN_CLOSE_AFTER_REPLY;
     return rc;
 }
 
+/* The check, then the append: `add` is evaluated only when it may go on. */
+#define REPLY(c, n, add) (reply_room((c), (n)) < 0 ? -EPIPE : reply_done((c), (add)))
+
 int srv_reply_ok(struct srv_conn *c)
 {
-    return reply_done(c, proto_add_raw(&c->out, "+OK\r\n", 5));
+    return REPLY(c, 5, proto_add_raw(&c->out, "+OK\r\n", 5));
 }
 
 int srv_reply_simple(struct srv_conn *c, const char *s)
 {
-    return reply_done(c, proto_add_simple(&c->out, s));
+    return REPLY(c, strlen(s) + REPLY_FRAME, proto_add_simple(&c->out, s));
 }
 
 int srv_reply_error(struct srv_conn *c, const char *s)
 {
-    return reply_done(c, proto_add_error(&c->out, s));
+    return REPLY(c, strlen(s) + REPLY_FRAME, proto_add_error(&c->out, s));
 }
 
 int srv_reply_errorf(struct srv_conn *c, const char *fmt, ...)
@@ -60,40 +119,40 @@ int srv_reply_errorf(struct srv_conn *c, const char *fmt, ...)
     for (char *p = msg; *p; p++)
         if (*p == '\r' || *p == '\n')
             *p = ' ';
-    rc = proto_add_error(&c->out, msg);
+    rc = REPLY(c, (size_t)n + REPLY_FRAME, proto_add_error(&c->out, msg));
     if (msg != small)
         free(msg);
-    return reply_done(c, rc);
+    return rc;
 }
 
 int srv_reply_int(struct srv_conn *c, long long v)
 {
-    return reply_done(c, proto_add_int(&c->out, v));
+    return REPLY(c, REPLY_FRAME, proto_add_int(&c->out, v));
 }
 
 int srv_reply_bulk(struct srv_conn *c, const void *p, size_t n)
 {
-    return reply_done(c, proto_add_bulk(&c->out, p, n));
+    return REPLY(c, n + REPLY_FRAME, proto_add_bulk(&c->out, p, n));
 }
 
 int srv_reply_bulk_cstr(struct srv_conn *c, const char *s)
 {
-    return reply_done(c, proto_add_bulk_cstr(&c->out, s));
+    return REPLY(c, strlen(s) + REPLY_FRAME, proto_add_bulk_cstr(&c->out, s));
 }
 
 int srv_reply_null(struct srv_conn *c)
 {
-    return reply_done(c, proto_add_null(&c->out));
+    return REPLY(c, 5, proto_add_null(&c->out));
 }
 
 int srv_reply_null_array(struct srv_conn *c)
 {
-    return reply_done(c, proto_add_null_array(&c->out));
+    return REPLY(c, 5, proto_add_null_array(&c->out));
 }
 
 int srv_reply_array(struct srv_conn *c, long long n)
 {
-    return reply_done(c, proto_add_array(&c->out, n));
+    return REPLY(c, REPLY_FRAME, proto_add_array(&c->out, n));
 }
 
 void srv__reply_cache_err(struct srv_conn *c, int rc)
@@ -144,18 +203,4 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
         srv_reply_simple(c, lines[i]);
     srv_reply_simple(c, "HELP");
     srv_reply_simple(c, "    Prints this help.");
-}
-
-bool srv__reply_stop(struct srv_conn *c)
-{
-    if (c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING))
-        return true;
-    uint64_t lim = c->cfg->client_output_buffer_limit;
-    if (lim && c->out.len - c->out_sent + c->wbuf.len > lim) {
-        /* conn.c closes it after this request without sending the rest,
-         * exactly as it would have once the reply was complete. */
-        c->flags |= CONN_CLOSE_AFTER_REPLY;
-        return true;
-    }
-    return false;
 }

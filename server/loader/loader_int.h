@@ -31,6 +31,8 @@ void loader_start(struct sf_call *call, const struct cfg *cfg);
  * what a waiter's own timer answers, so a client sees one message for a
  * timeout whichever comes first. */
 #define LOADER_TIMEOUT_MSG "timeout"
+/* A failed load's text for its clients when the origin has no public one. */
+#define LOADER_ORIGIN_FAILED "origin error"
 
 /* Process-wide counters. Several threads add to each (atomic fetch_add,
  * relaxed: they are figures, nothing is ordered by them). */

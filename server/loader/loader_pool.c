@@ -273,6 +273,23 @@ static struct origin *origin_for(const struct cfg *cfg, const struct origin_ops 
     return o;
 }
 
+/* Origin failures, logged at most once a second (a client can make them
+ * happen at any rate: a miss per key). */
+static struct srv_log_throttle origin_errors;
+
+/* What a failed load's clients are told. The origin's own words name
+ * paths and addresses and tell a refused connection from a reset one:
+ * they go to the log; the clients get the origin's public text, or only
+ * that it failed. A timeout stays one (a slow origin, or a silent one). */
+static void tell_error(const struct loader_job *j, struct origin_result *out)
+{
+    if (strcmp(out->err, LOADER_TIMEOUT_MSG) == 0)
+        return;
+    srv_log_throttled(&origin_errors, CFG_LOG_WARNING, "Loader: a load from %s failed: %s",
+                      j->origin->spec, out->err);
+    snprintf(out->err, sizeof(out->err), "%s", out->pub ? out->pub : LOADER_ORIGIN_FAILED);
+}
+
 void loader_start(struct sf_call *call, const struct cfg *cfg)
 {
     char err[ORIGIN_ERRLEN] = "";
@@ -281,6 +298,10 @@ void loader_start(struct sf_call *call, const struct cfg *cfg)
     struct origin *o = j ? origin_for(cfg, &ops, err, sizeof(err)) : NULL;
     struct loader_pool *p = o ? pool_get(cfg->loader_threads) : NULL;
     if (!p) {
+        if (j && !o && err[0]) {   /* the origin could not be made: its words name it */
+            srv_log_throttled(&origin_errors, CFG_LOG_WARNING, "Loader: %s", err);
+            snprintf(err, sizeof(err), "%s", LOADER_ORIGIN_FAILED);
+        }
         if (!err[0])
             snprintf(err, sizeof(err), "%s", j && o ? "cannot start loader threads" : "out of memory");
         LOADER_COUNT(errors);
@@ -300,7 +321,9 @@ void loader_start(struct sf_call *call, const struct cfg *cfg)
         .synthetic_latency_ms = cfg->loader_synthetic_latency_ms,
         .synthetic_value_size = cfg->loader_synthetic_value_size,
         .synthetic_error_rate = cfg->loader_synthetic_error_rate,
-        .max_value_len = (uint64_t)cfg->proto_max_bulk_len,
+        /* never more than a client could SET */
+        .max_value_len = cfg->loader_max_value_size < (uint64_t)cfg->proto_max_bulk_len
+                             ? cfg->loader_max_value_size : (uint64_t)cfg->proto_max_bulk_len,
     };
     j->negative_ttl_ms = (int64_t)cfg->loader_negative_ttl * 1000;
     j->ttl_ms = (int64_t)cfg->loader_ttl * 1000;
@@ -363,8 +386,10 @@ static void job_run(struct loader_job *j, struct cache_val *cached)
                 snprintf(out.err, sizeof(out.err), "%s", LOADER_TIMEOUT_MSG);
         }
     }
-    if (st == SF_ERROR)
+    if (st == SF_ERROR) {
         LOADER_COUNT(errors);
+        tell_error(j, &out);
+    }
     else if (st == SF_NOTFOUND)
         LOADER_COUNT(not_found);
     sf_complete(loader_sf, j->call, st, data, len, out.err, origin_now_ms(), j->negative_ttl_ms);

@@ -104,6 +104,7 @@ enum origin_rc origin_load_as(const struct origin_ops *ops, struct origin *o,
     out->data = NULL;
     out->len = 0;
     out->err[0] = '\0';
+    out->pub = NULL;
 
     /* Checked here once for every kind: a load queued past its deadline
      * or during shutdown costs the origin nothing. */
@@ -232,5 +233,6 @@ enum origin_rc origin__errf(struct origin_result *out, const char *fmt, ...)
 
 enum origin_rc origin__too_large(struct origin_result *out, uint64_t len)
 {
+    out->pub = "value too large";
     return origin__errf(out, "value too large (%llu bytes)", (unsigned long long)len);
 }

@@ -40,12 +40,17 @@ enum origin_rc {
  * and owned by the caller afterwards (free it; it may be non-NULL with
  * len 0); otherwise data is NULL and len 0. err is "" unless ORIGIN_ERROR,
  * then a message without the "loader: " prefix, at most ORIGIN_ERRLEN-1
- * bytes, naming the origin where it helps ("redis 10.0.0.5:6379: timeout"). */
+ * bytes, naming the origin where it helps ("redis 10.0.0.5:6379: timeout").
+ * err is for the server's log: it may name paths and addresses, and tells
+ * a refused connection from a reset one. A client is told `pub` instead, a
+ * static text that says nothing of the server ("value too large",
+ * "synthetic error"), or when NULL that the origin failed. */
 #define ORIGIN_ERRLEN 256
 struct origin_result {
     char *data;
     size_t len;
     char err[ORIGIN_ERRLEN];
+    const char *pub;
 };
 
 /* The settings of one load, copied from the request's config snapshot by
@@ -56,7 +61,8 @@ struct origin_params {
     unsigned synthetic_value_size;
     double synthetic_error_rate;  /* 0..1 */
     uint64_t max_value_len;       /* larger values are an error, "value too
-                                     large (N bytes)"; 0 allows only "" */
+                                     large (N bytes)", found out before they are
+                                     read whole; 0 allows only "" */
 };
 
 struct origin;

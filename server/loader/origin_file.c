@@ -3,10 +3,17 @@
  * DIR/K. A cache client chooses K, so K must never reach anything outside
  * DIR: only keys that are plain file names (origin_key_is_safe_filename:
  * no '/', no leading '.', so no "..") are looked up at all, relative to a
- * directory fd opened once at create (openat, so a DIR renamed or
- * replaced later does not redirect us), and the final component is never
- * followed if it is a symlink (O_NOFOLLOW). Anything that is not a regular
- * file (a directory, a FIFO, a socket) is a miss.
+ * directory fd opened once at create (so a DIR renamed or replaced later
+ * does not redirect us), and no symbolic link is followed: openat2 with
+ * RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, where the
+ * kernel has it (it would hold even if a key with '/' got through), else
+ * openat with O_NOFOLLOW (the key is one component). Anything that is
+ * not a regular file (a directory, a FIFO, a socket) is a miss. A DIR on
+ * procfs or sysfs (/proc/self: environ, maps) is refused at create: those
+ * are the process's and the kernel's, never values.
+ *
+ * A file is read only if fstat says it fits max_value_len, into a buffer
+ * of that size at most: one that grows meanwhile is refused once it passes.
  *
  * Shared state: only immutable fields; each load has its own fd.
  */
@@ -16,7 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
 
 #include "origin.h"
 #include "origin_kind.h"
@@ -47,27 +58,40 @@ static struct origin *file_create(const char *arg, uint64_t epoch, char *err,
         free(f);
         return NULL;
     }
+    struct statfs fs;
+    if (fstatfs(f->dirfd, &fs) == 0 &&
+        (fs.f_type == PROC_SUPER_MAGIC || fs.f_type == SYSFS_MAGIC)) {
+        snprintf(err, errlen, "file %.200s: on %s, not a directory of values", arg,
+                 fs.f_type == PROC_SUPER_MAGIC ? "procfs" : "sysfs");
+        close(f->dirfd);
+        free(f);
+        return NULL;
+    }
     snprintf(f->dir, sizeof(f->dir), "%s", arg);
     return &f->head;
 }
 
-/* Read all of fd into a new buffer, refusing more than max bytes.
- * size_hint (from fstat) sizes the buffer; the loop still reads to EOF,
- * because the file may have changed since. */
+/* Read all of fd into a new buffer of at most max + 1 bytes (one over,
+ * so that a file longer than max is seen to be). size_hint (from fstat,
+ * <= max) sizes it; the loop still reads to EOF, because the file may
+ * have changed since. */
 static enum origin_rc read_all(const struct origin_file *f, const char *name,
                                int fd, size_t size_hint, uint64_t max,
                                struct origin_result *out)
 {
-    /* One byte over the size, so that EOF comes from a read into spare
-     * room rather than a grow-and-retry. */
-    size_t cap = size_hint < SIZE_MAX ? size_hint + 1 : size_hint;
+    size_t limit = max < SIZE_MAX ? (size_t)max + 1 : SIZE_MAX;
+    size_t cap = size_hint < limit ? size_hint + 1 : limit;
     size_t len = 0;
     char *buf = malloc(cap);
     if (!buf)
         return origin__errf(out, "file %s/%s: out of memory (%zu bytes)", f->dir, name, cap);
     for (;;) {
         if (len == cap) {
-            size_t ncap = cap < SIZE_MAX / 2 ? cap * 2 : SIZE_MAX;
+            if (cap == limit) {   /* it grew past max after fstat */
+                free(buf);
+                return origin__too_large(out, len);
+            }
+            size_t ncap = cap < limit / 2 ? cap * 2 : limit;
             char *nb = realloc(buf, ncap);
             if (!nb) {
                 free(buf);
@@ -87,14 +111,34 @@ static enum origin_rc read_all(const struct origin_file *f, const char *name,
         if (n == 0)
             break;
         len += (size_t)n;
-        if ((uint64_t)len > max) {   /* it grew after fstat */
-            free(buf);
-            return origin__too_large(out, len);
-        }
+    }
+    if ((uint64_t)len > max) {
+        free(buf);
+        return origin__too_large(out, len);
     }
     out->data = buf;
     out->len = len;
     return ORIGIN_VALUE;
+}
+
+/* Open name under f's directory, following no link of any kind. -1 with
+ * errno (ELOOP or EXDEV for a link, ENOENT for none). */
+static int open_beneath(const struct origin_file *f, const char *name)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
+     * writer forever; for a regular file it changes nothing. */
+    int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+#ifdef SYS_openat2
+    struct open_how how = {
+        .flags = (uint64_t)flags,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    long fd = syscall(SYS_openat2, f->dirfd, name, &how, sizeof(how));
+    if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+        return (int)fd;
+    /* no openat2 (kernel < 5.6, or a seccomp filter that refuses it) */
+#endif
+    return openat(f->dirfd, name, flags);
 }
 
 static enum origin_rc file_load(struct origin *o, const char *key, size_t klen,
@@ -111,16 +155,15 @@ static enum origin_rc file_load(struct origin *o, const char *key, size_t klen,
     memcpy(name, key, klen);
     name[klen] = '\0';
 
-    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a
-     * writer forever; for a regular file it changes nothing. */
-    int fd = openat(f->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int fd = open_beneath(f, name);
     if (fd < 0) {
         int e = errno;
         if (e == ENOENT)
             return ORIGIN_NOTFOUND;
         /* An error, not a miss: the operator put a link there and should
-         * learn that it is refused, rather than see the key missing. */
-        if (e == ELOOP)
+         * learn (from the log) that it is refused, rather than see the key
+         * missing. */
+        if (e == ELOOP || e == EXDEV)
             return origin__errf(out, "file %s/%s: symbolic link not followed", f->dir, name);
         return origin__errf(out, "file %s/%s: %s", f->dir, name, strerror(e));
     }

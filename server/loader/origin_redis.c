@@ -11,9 +11,14 @@
  * does not see *cancel (the deadline still ends it), and name resolution
  * (getaddrinfo inside hiredis) sees neither: prefer an address.
  *
- * A connection that saw any error (I/O, timeout, cancel, protocol) is
- * freed, never pooled: after a timeout its reply may still arrive, and
- * would answer the next GET sent on it.
+ * A connection that saw any error (I/O, timeout, cancel, protocol, a reply
+ * too long or of the wrong shape, bytes past the reply) is freed, never
+ * pooled: after a timeout its reply may still arrive, and would answer the
+ * next GET sent on it.
+ *
+ * The upstream is not trusted with the server's memory: what it sends is
+ * checked as it is read (check_reply), and a value longer than
+ * max_value_len is refused from its header on, without reading it.
  *
  * hiredis writes with write(2): the process must ignore SIGPIPE (main.c
  * does), or writing to a pooled connection the upstream closed kills it.
@@ -25,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 
@@ -173,9 +179,104 @@ static enum trip await_readable(const struct origin_redis *r, const redisContext
     }
 }
 
+#define REDIS_LINE_MAX 4096   /* an error line, or a bulk's "$<len>", at most */
+#define REDIS_READ_CHUNK (16 * 1024)
+
+/*
+ * What the upstream sent for one GET, checked as it is read, before
+ * hiredis is given it: the answer is "$<len>\r\n<len bytes>\r\n",
+ * "$-1\r\n" or "-<error>\r\n". A hostile or broken upstream that sends
+ * another type (an array of a billion elements), declares a bulk longer
+ * than max_value_len (400 MB), or sends more bytes than its answer holds,
+ * is refused at once: the server never holds more than about
+ * max_value_len of it. Each round trip starts on a fresh stream (a
+ * connection is pooled only with nothing left unread), so byte 0 is the
+ * answer's first.
+ */
+struct answer {
+    char head[REDIS_LINE_MAX];  /* the first line, as far as it came */
+    size_t hlen;
+    bool head_done;             /* the first line is in: `expect` is known */
+    uint64_t expect;            /* bytes the whole answer takes */
+    uint64_t got;               /* bytes read so far */
+};
+
+static enum trip check_answer(const struct origin_redis *r, struct answer *a, const char *buf,
+                              size_t n, uint64_t max, struct origin_result *out)
+{
+    a->got += n;
+    if (!a->head_done) {
+        size_t take = n < sizeof(a->head) - a->hlen ? n : sizeof(a->head) - a->hlen;
+        memcpy(a->head + a->hlen, buf, take);
+        a->hlen += take;
+        if (a->head[0] != '$' && a->head[0] != '-') {
+            unsigned char t = (unsigned char)a->head[0];
+            origin__errf(out, "%s: unexpected reply type '%c' to GET", r->head.spec,
+                         t >= 32 && t < 127 ? t : '?');
+            return TRIP_FAILED;
+        }
+        const char *nl = memchr(a->head, '\n', a->hlen);
+        if (!nl) {
+            if (a->hlen < sizeof(a->head))
+                return TRIP_REPLY;   /* the line is still coming */
+            origin__errf(out, "%s: reply line longer than %d bytes", r->head.spec,
+                         REDIS_LINE_MAX);
+            return TRIP_FAILED;
+        }
+        a->head_done = true;
+        a->expect = (uint64_t)(nl - a->head) + 1;
+        if (a->head[0] == '$') {
+            char *end;
+            errno = 0;
+            long long len = strtoll(a->head + 1, &end, 10);
+            if (errno || end == a->head + 1 || *end != '\r' || len < -1) {
+                origin__errf(out, "%s: bad bulk length in the reply to GET", r->head.spec);
+                return TRIP_FAILED;
+            }
+            if (len > 0 && (uint64_t)len > max) {
+                origin__too_large(out, (uint64_t)len);
+                return TRIP_FAILED;
+            }
+            if (len >= 0)
+                a->expect += (uint64_t)len + 2;
+        }
+    }
+    if (a->got > a->expect) {
+        origin__errf(out, "%s: more bytes than the reply to GET", r->head.spec);
+        return TRIP_FAILED;
+    }
+    return TRIP_REPLY;
+}
+
+/* Read what the socket has (poll said it is readable), check it, give it
+ * to hiredis's reader. */
+static enum trip read_answer(struct origin_redis *r, redisContext *c, struct answer *a,
+                             uint64_t max, struct origin_result *out)
+{
+    char buf[REDIS_READ_CHUNK];
+    ssize_t n;
+    do
+        n = read(c->fd, buf, sizeof(buf));
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        origin__errf(out, "%s: %s", r->head.spec, n == 0 ? "Server closed the connection"
+                                                          : strerror(errno));
+        return TRIP_BROKEN;
+    }
+    enum trip t = check_answer(r, a, buf, (size_t)n, max, out);
+    if (t != TRIP_REPLY)
+        return t;
+    if (redisReaderFeed(c->reader, buf, (size_t)n) != REDIS_OK) {
+        origin__errf(out, "%s: out of memory", r->head.spec);
+        return TRIP_FAILED;
+    }
+    return TRIP_REPLY;
+}
+
 static enum trip round_trip(struct origin_redis *r, redisContext *c, const char *key,
-                            size_t klen, int64_t deadline_ms, const _Atomic bool *cancel,
-                            redisReply **reply, struct origin_result *out)
+                            size_t klen, int64_t deadline_ms, uint64_t max,
+                            const _Atomic bool *cancel, redisReply **reply,
+                            struct origin_result *out)
 {
     /* Bounds the blocking write; reads only happen once poll says so. */
     if (redisSetTimeout(c, ms_to_tv(deadline_ms - origin_now_ms())) != REDIS_OK ||
@@ -188,38 +289,44 @@ static enum trip round_trip(struct origin_redis *r, redisContext *c, const char 
     } while (!done);
 
     void *rep = NULL;
+    struct answer *a = calloc(1, sizeof(*a));
+    if (!a) {
+        origin__errf(out, "%s: out of memory", r->head.spec);
+        return TRIP_FAILED;
+    }
+    enum trip t = TRIP_REPLY;
     for (;;) {
-        if (redisGetReplyFromReader(c, &rep) != REDIS_OK)
-            goto out_broken;
+        if (redisGetReplyFromReader(c, &rep) != REDIS_OK) {
+            t = TRIP_FAILED;   /* a protocol error: the stream is lost */
+            conn_error(r, c, out);
+            break;
+        }
         if (rep)
             break;
-        enum trip t = await_readable(r, c, deadline_ms, cancel, out);
-        if (t != TRIP_REPLY)
-            return t;
-        if (redisBufferRead(c) != REDIS_OK)
-            goto out_broken;
+        if ((t = await_readable(r, c, deadline_ms, cancel, out)) != TRIP_REPLY ||
+            (t = read_answer(r, c, a, max, out)) != TRIP_REPLY)
+            break;
     }
+    free(a);
     *reply = rep;
-    return TRIP_REPLY;
+    return t;
 out_broken:
     conn_error(r, c, out);
     return TRIP_BROKEN;
 }
 
-static enum origin_rc map_reply(const struct origin_redis *r, const redisReply *rep,
+static enum origin_rc map_reply(const struct origin_redis *r, redisReply *rep,
                                 struct origin_result *out)
 {
     switch (rep->type) {
-    case REDIS_REPLY_STRING: {
-        char *v = malloc(rep->len ? rep->len : 1);
-        if (!v)
-            return origin__errf(out, "%s: out of memory (%zu bytes)", r->head.spec,
-                                (size_t)rep->len);
-        memcpy(v, rep->str, rep->len);
-        out->data = v;
+    case REDIS_REPLY_STRING:
+        /* The value is taken from the reply, not copied: hiredis made it
+         * with malloc, and freeReplyObject frees a NULL str. */
+        out->data = rep->str;
         out->len = rep->len;
+        rep->str = NULL;
+        rep->len = 0;
         return ORIGIN_VALUE;
-    }
     case REDIS_REPLY_NIL:
         return ORIGIN_NOTFOUND;
     case REDIS_REPLY_ERROR:   /* "WRONGTYPE ...", "NOAUTH ...": the upstream's words */
@@ -244,7 +351,8 @@ static enum origin_rc redis_load(struct origin *o, const char *key, size_t klen,
         if (!c && !(c = conn_open(r, p->deadline_ms, out)))
             return ORIGIN_ERROR;
         redisReply *rep = NULL;
-        enum trip t = round_trip(r, c, key, klen, p->deadline_ms, cancel, &rep, out);
+        enum trip t = round_trip(r, c, key, klen, p->deadline_ms, p->max_value_len, cancel,
+                                 &rep, out);
         if (t == TRIP_REPLY) {
             enum origin_rc rc = map_reply(r, rep, out);
             freeReplyObject(rep);

@@ -90,8 +90,10 @@ static enum origin_rc syn_load(struct origin *o, const char *key, size_t klen,
 
     /* Drawn after the wait: a failing backend is slow too. Rate 1 always
      * fails (the draw is < 1), rate 0 never (the draw is >= 0). */
-    if (p->synthetic_error_rate > 0 && rng_unit() < p->synthetic_error_rate)
+    if (p->synthetic_error_rate > 0 && rng_unit() < p->synthetic_error_rate) {
+        out->pub = "synthetic error";   /* made up: nothing of the server in it */
         return origin__errf(out, "synthetic error");
+    }
 
     char ver[32];
     int vlen = snprintf(ver, sizeof(ver), ":v%" PRIu64, o->epoch);

@@ -32,6 +32,9 @@ static uv_timer_t sampler;
 static uv_timer_t backoff;         /* restarts accepting after a pause */
 static unsigned next_worker;
 static int stopping;
+/* A client can make accept fail at any rate (connect in a loop past the
+ * descriptor limit): one line a second, with a count. */
+static struct srv_log_throttle accept_errors;
 static struct {
     uint64_t last_cmds;
     int64_t last_ms;
@@ -98,7 +101,8 @@ static void handoff(int fd)
             return;
     }
     atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
-    srv_log(CFG_LOG_WARNING, "All worker queues are full: dropping a connection");
+    srv_log_throttled(&accept_errors, CFG_LOG_WARNING,
+                      "All worker queues are full: dropping a connection");
     reject(fd, "-ERR server busy\r\n");
 }
 
@@ -118,8 +122,8 @@ static void on_backoff(uv_timer_t *t)
  * spin. Stop watching it for a moment instead. */
 static void pause_accepting(const char *why)
 {
-    srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s; "
-            "pausing accepts for %d ms", why, ACCEPT_BACKOFF_MS);
+    srv_log_throttled(&accept_errors, CFG_LOG_WARNING, "Error accepting a client connection: "
+                      "%s; pausing accepts for %d ms", why, ACCEPT_BACKOFF_MS);
     uv_poll_stop(&listen_poll);
     uv_timer_start(&backoff, on_backoff, ACCEPT_BACKOFF_MS, 0);
 }
@@ -148,8 +152,9 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
             /* Another thread (a sanitizer's runtime, say) may have taken
              * the slot meanwhile: then the next EMFILE pauses instead. */
             reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-            srv_log(CFG_LOG_WARNING, "Error accepting a client connection: %s "
-                    "(out of file descriptors: raise ulimit -n)", strerror(EMFILE));
+            srv_log_throttled(&accept_errors, CFG_LOG_WARNING, "Error accepting a client "
+                              "connection: %s (out of file descriptors: raise ulimit -n)",
+                              strerror(EMFILE));
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK)

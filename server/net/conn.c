@@ -20,9 +20,6 @@
 #include "loader.h"
 #include "srv.h"
 
-#define CONN_READ_CHUNK (16 * 1024)
-#define CONN_KEEP_BUF (64 * 1024)   /* buffers above this are freed when idle */
-
 static void on_close(uv_handle_t *h)
 {
     struct srv_conn *c = h->data;
@@ -39,8 +36,7 @@ static void on_close(uv_handle_t *h)
     pthread_mutex_unlock(&w->reg_lock);
 
     proto_parser_free(&c->parser);
-    proto_buf_free(&c->out);
-    proto_buf_free(&c->wbuf);
+    conn_out_free(c);
     free(c->in);
     SRV_STAT_ADD(&w->stats, clients, -1);
     atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
@@ -68,41 +64,129 @@ static void conn_want_flush(struct srv_conn *c)
     c->w->pending = c;
 }
 
+/*
+ * The query buffer. Reads land in the worker's read buffer (w->rbuf),
+ * shared by all its connections: one read is taken in whole before the
+ * next begins, so it is free again by then. The bytes a batch leaves
+ * unparsed (a command cut by the read) move to the connection's own
+ * buffer, sized to them and grown geometrically, and the next read puts
+ * them back in front of what it brings. So an idle connection holds no
+ * query buffer and one in the middle of a command holds just its bytes
+ * (3000 slow clients each sending a command in pieces cost 23 KB apiece
+ * when every connection kept 16 KB of room to read into). Past half the
+ * read buffer (a large value on its way) the connection reads into its
+ * own buffer directly, as before.
+ */
+#define CONN_OWN_MIN 256            /* smallest own buffer */
+
+/* Make the own buffer hold at least `need` bytes from in_start on,
+ * compacting first. 0, or -ENOMEM. */
+static int own_reserve(struct srv_conn *c, size_t need)
+{
+    size_t pending = c->in_len - c->in_start;
+    if (c->in_start) {   /* compact: the parser keeps offsets, not pointers */
+        memmove(c->in, c->in + c->in_start, pending);
+        c->in_len = pending;
+        c->in_start = 0;
+    }
+    if (c->in_cap >= need)
+        return 0;
+    size_t ncap = c->in_cap ? c->in_cap * 2 : CONN_OWN_MIN;
+    while (ncap < need)
+        ncap *= 2;
+    char *n = realloc(c->in, ncap);
+    if (!n)
+        return -ENOMEM;
+    c->in = n;
+    c->in_cap = ncap;
+    return 0;
+}
+
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
     struct srv_conn *c = h->data;
+    struct srv_worker *w = c->w;
+    size_t pending = c->in_len - c->in_start;
     (void)hint;
-    if (c->in_cap - c->in_len < CONN_READ_CHUNK) {
-        if (c->in_start) {   /* compact: the parser keeps offsets, not pointers */
-            memmove(c->in, c->in + c->in_start, c->in_len - c->in_start);
-            c->in_len -= c->in_start;
-            c->in_start = 0;
-        }
-        if (c->in_cap - c->in_len < CONN_READ_CHUNK) {
-            size_t ncap = c->in_cap * 2;
-            if (ncap < c->in_len + CONN_READ_CHUNK)
-                ncap = c->in_len + CONN_READ_CHUNK;
-            char *n = realloc(c->in, ncap);
-            if (!n) {
-                buf->base = NULL;   /* libuv reports UV_ENOBUFS: we close */
-                buf->len = 0;
-                return;
-            }
-            c->in = n;
-            c->in_cap = ncap;
-        }
+    if (pending <= CONN_RBUF_SIZE / 2) {
+        /* copied, not moved: the own buffer keeps them until the read is in */
+        if (pending)
+            memcpy(w->rbuf, c->in + c->in_start, pending);
+        buf->base = w->rbuf + pending;
+        buf->len = CONN_RBUF_SIZE - pending;
+        return;
+    }
+    if (own_reserve(c, pending + CONN_RBUF_SIZE) < 0) {
+        buf->base = NULL;   /* libuv reports UV_ENOBUFS: we close */
+        buf->len = 0;
+        return;
     }
     buf->base = c->in + c->in_len;
     buf->len = c->in_cap - c->in_len;
+}
+
+/* After a batch run from the read buffer: what it left unparsed goes to
+ * the own buffer (an empty one is freed), and the conn reads its own
+ * buffer again. */
+static void own_take_rest(struct srv_conn *c, char *own, size_t own_cap)
+{
+    size_t rest = c->in_len - c->in_start;
+    const char *from = c->in + c->in_start;
+    c->in = own;
+    c->in_cap = own_cap;
+    c->in_start = c->in_len = 0;
+    if (rest == 0) {
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+        return;
+    }
+    /* an own buffer far larger than the rest is given back first */
+    if (c->in_cap > 4 * (rest > CONN_OWN_MIN ? rest : CONN_OWN_MIN)) {
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = 0;
+    }
+    if (own_reserve(c, rest) < 0) {
+        conn_close(c);   /* the stream cannot be kept: like a failed read */
+        return;
+    }
+    memcpy(c->in, from, rest);
+    c->in_len = rest;
+}
+
+static void conn_process(struct srv_conn *c, const struct cfg *cfg);
+
+/* `n` bytes came in at `base` (from on_alloc): run them. */
+static void conn_read_done(struct srv_conn *c, const char *base, size_t n, const struct cfg *cfg)
+{
+    struct srv_worker *w = c->w;
+    if (base < w->rbuf || base >= w->rbuf + CONN_RBUF_SIZE) {
+        c->in_len += n;   /* into the own buffer */
+        conn_process(c, cfg);
+        return;
+    }
+    char *own = c->in;
+    size_t own_cap = c->in_cap;
+    c->in = w->rbuf;
+    c->in_cap = CONN_RBUF_SIZE;
+    c->in_len = (size_t)(base - w->rbuf) + n;   /* the pending bytes, then the new */
+    c->in_start = 0;
+    conn_process(c, cfg);
+    own_take_rest(c, own, own_cap);
 }
 
 /* Parse and run every complete command in the query buffer. */
 static void conn_process(struct srv_conn *c, const struct cfg *cfg)
 {
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
-    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING))) {
+    c->obuf_limit = cfg->obuf_limits[CFG_OBUF_NORMAL];   /* reply.c checks it per reply */
+    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
+                         CONN_CLOSE_ASAP))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
+        if (c->in_start == c->in_len)
+            break;   /* nothing to parse (and maybe no buffer at all) */
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
                                        c->in_len - c->in_start, &used, &argc, &argv);
         c->in_start += used;
@@ -127,6 +211,12 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
         conn_close(c);
         return;
     }
+    /* Over its output limit (reply.c): what it sent after is not run,
+     * what it was owed was dropped; it goes now. */
+    if (c->flags & CONN_CLOSE_ASAP) {
+        conn_close(c);
+        return;
+    }
     /* Unparsed input over the limit: a request that never ends, or a
      * client pipelining while its GET waits for a load. */
     if (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) &&
@@ -137,25 +227,15 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
         conn_close(c);
         return;
     }
-    if (c->in_start == c->in_len) {
+    if (c->in_start == c->in_len && c->in != c->w->rbuf) {
         c->in_start = c->in_len = 0;
-        if (c->in_cap > CONN_KEEP_BUF) {   /* a big request passed: give it back */
-            free(c->in);
-            c->in = NULL;
-            c->in_cap = 0;
-        }
+        free(c->in);   /* drained: the next read goes to the read buffer */
+        c->in = NULL;
+        c->in_cap = 0;
     }
     if (c->flags & CONN_CLOSE_AFTER_REPLY)
         uv_read_stop((uv_stream_t *)&c->tcp);
-    size_t pending = c->out.len - c->out_sent + c->wbuf.len;
-    if (cfg->client_output_buffer_limit && pending > cfg->client_output_buffer_limit) {
-        srv_log(CFG_LOG_WARNING, "Client id=%llu addr=%s scheduled to be closed for "
-                "overcoming of output buffer limits (%zu bytes pending).",
-                (unsigned long long)c->id, c->addr, pending);
-        conn_close(c);
-        return;
-    }
-    if (c->out.len > c->out_sent || (c->flags & CONN_CLOSE_AFTER_REPLY))
+    if (c->out.len || c->outq || (c->flags & CONN_CLOSE_AFTER_REPLY))
         conn_want_flush(c);
 }
 
@@ -172,7 +252,6 @@ void conn_resume(struct srv_conn *c)
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
     struct srv_conn *c = s->data;
-    (void)buf;
     if (nread < 0) {   /* EOF, reset, or ENOBUFS */
         if (!INJECT(18)) {
             conn_close(c);
@@ -191,78 +270,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0)
         return;
     struct srv_worker *w = c->w;
-    c->in_len += (size_t)nread;
     w->now_ms = srv_now_ms();
     atomic_store_explicit(&c->last_ms, w->now_ms, memory_order_relaxed);
     SRV_STAT_ADD(&w->stats, net_in, (uint64_t)nread);
     /* The buffer limits for this batch; each request takes its own too. */
     const struct cfg *cfg = cfg_read_lock();
-    conn_process(c, cfg);
+    conn_read_done(c, buf->base, (size_t)nread, cfg);
     cfg_read_unlock(cfg);
-}
-
-static void on_write(uv_write_t *req, int status)
-{
-    struct srv_conn *c = req->data;
-    c->flags &= ~CONN_WRITING;
-    c->wbuf.len = 0;   /* keep the memory for the next time a write blocks */
-    if (c->flags & CONN_CLOSING)
-        return;
-    if (status < 0) {
-        conn_close(c);
-        return;
-    }
-    conn_flush(c);
-}
-
-void conn_flush(struct srv_conn *c)
-{
-    if (c->flags & (CONN_CLOSING | CONN_WRITING))
-        return;
-    size_t left = c->out.len - c->out_sent;
-    if (left) {
-        /* Try the write now: usually the socket has room and this is the
-         * only syscall the batch costs (no epoll_ctl, no write request). */
-        uv_buf_t b = uv_buf_init(c->out.data + c->out_sent, (unsigned)left);
-        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
-        if (n < 0 && n != UV_EAGAIN) {
-            conn_close(c);
-            return;
-        }
-        if (n > 0) {
-            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)n);
-            c->out_sent += (size_t)n;
-            left -= (size_t)n;
-        }
-        if (left == 0) {
-            c->out.len = c->out_sent = 0;
-            if (c->out.cap > CONN_KEEP_BUF)
-                proto_buf_free(&c->out);   /* a big reply passed: give it back */
-        } else {
-            /* The kernel is full: hand the rest to libuv, which waits for
-             * writability. Swap buffers so new replies go to `out` while
-             * the in-flight bytes stay put in `wbuf`. */
-            struct proto_buf t = c->wbuf;
-            c->wbuf = c->out;
-            c->out = t;
-            c->out.len = 0;
-            size_t off = c->out_sent;
-            c->out_sent = 0;
-            b = uv_buf_init(c->wbuf.data + off, (unsigned)left);
-            c->wreq.data = c;
-            if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
-                conn_close(c);
-                return;
-            }
-            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)left);
-            c->flags |= CONN_WRITING;
-            return;
-        }
-    }
-    /* A conn that waits for a load still owes that reply (shutdown drain
-     * asks to close after replying; the load's answer comes first). */
-    if ((c->flags & CONN_CLOSE_AFTER_REPLY) && !(c->flags & CONN_WAITING))
-        conn_close(c);
 }
 
 /* Redis 7.0's notion of a local client (protected mode, and the
@@ -304,8 +318,7 @@ int conn_accept(struct srv_worker *w, int fd)
     c->w = w;
     c->fd = fd;
     proto_parser_init(&c->parser);
-    proto_buf_init(&c->out);
-    proto_buf_init(&c->wbuf);
+    conn_out_init(c);
     if (uv_tcp_init(&w->loop, &c->tcp) < 0 || uv_tcp_open(&c->tcp, fd) < 0) {
         proto_parser_free(&c->parser);
         free(c);
@@ -359,15 +372,14 @@ void conn_drain(struct srv_conn *c)
     const struct cfg *cfg = cfg_read_lock();
     while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING))) {
         uv_buf_t b;
-        on_alloc((uv_handle_t *)&c->tcp, CONN_READ_CHUNK, &b);
+        on_alloc((uv_handle_t *)&c->tcp, CONN_RBUF_SIZE, &b);
         if (!b.base)
             break;
         ssize_t n = recv(c->fd, b.base, b.len, MSG_DONTWAIT);
         if (n <= 0)
             break;
-        c->in_len += (size_t)n;
         c->w->now_ms = srv_now_ms();
-        conn_process(c, cfg);
+        conn_read_done(c, b.base, (size_t)n, cfg);
     }
     cfg_read_unlock(cfg);
     if (c->flags & CONN_CLOSING)

@@ -21,6 +21,7 @@
 
 #define WORKER_RING_CAP 4096
 #define WORKER_TICK_MS 100
+#define WORKER_IDLE_SHRINK_MS 2000   /* idle this long: the reply buffer is freed */
 #define WORKER_DRAIN_MS 3000   /* shutdown: longest wait for slow readers */
 #define WORKER_STOP_SEEN_MS 5000   /* shutdown: longest wait for a worker to see the stop */
 
@@ -79,13 +80,17 @@ static void worker_close_handles(struct srv_worker *w)
     srv_loader_worker_close(w);
 }
 
+/* conn_accept fails when memory or descriptors run out: any rate. */
+static struct srv_log_throttle adopt_errors;
+
 /* Take every socket waiting in the ring. */
 static void worker_adopt(struct srv_worker *w)
 {
     int fd;
     while (srv_ring_pop(w->ring, &fd)) {
         if (conn_accept(w, fd) < 0) {
-            srv_log(CFG_LOG_WARNING, "Error registering fd %d on worker %u", fd, w->id);
+            srv_log_throttled(&adopt_errors, CFG_LOG_WARNING,
+                              "Error registering fd %d on worker %u", fd, w->id);
             close(fd);
             atomic_fetch_sub_explicit(&srv.nclients, 1, memory_order_relaxed);
         }
@@ -178,16 +183,21 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
     srv_loader_tick(w);
 
-    /* Idle timeout, checked once a second. */
-    if (cfg->timeout && w->now_ms / 1000 != (w->now_ms - WORKER_TICK_MS) / 1000) {
+    /* Once a second: the idle timeout, and idle connections give back
+     * their reply buffer (Redis shrinks idle clients' buffers the same
+     * way): a connection that sits idle holds no buffer at all. */
+    if (w->now_ms / 1000 != (w->now_ms - WORKER_TICK_MS) / 1000) {
         int64_t limit = (int64_t)cfg->timeout * 1000;
         for (struct srv_conn *c = w->conns; c; c = c->next) {
             if (c->flags & CONN_CLOSING)
                 continue;
-            if (w->now_ms - atomic_load_explicit(&c->last_ms, memory_order_relaxed) > limit) {
+            int64_t idle = w->now_ms - atomic_load_explicit(&c->last_ms, memory_order_relaxed);
+            if (cfg->timeout && idle > limit) {
                 srv_log(CFG_LOG_VERBOSE, "Closing idle client id=%llu",
                         (unsigned long long)c->id);
                 conn_close(c);
+            } else if (idle > WORKER_IDLE_SHRINK_MS && c->out.cap && !c->out.len) {
+                proto_buf_free(&c->out);
             }
         }
     }
@@ -246,7 +256,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     memset(w, 0, sizeof(*w));
     w->id = id;
     w->ring = srv_ring_create(WORKER_RING_CAP);
-    if (!w->ring)
+    w->rbuf = malloc(CONN_RBUF_SIZE);
+    if (!w->ring || !w->rbuf)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -368,6 +379,7 @@ void srv_worker_destroy(struct srv_worker *w)
     srv_loader_worker_destroy(w);
     free(w->scratch.data);
     free(w->scratch2.data);
+    free(w->rbuf);
 }
 
 void srv_stats_sum(struct srv_stats *out)
@@ -391,7 +403,7 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
      * connection only, 0 for the others (reading them would race). */
     size_t qbuf = self ? c->in_len - c->in_start : 0;
     size_t qfree = self ? c->in_cap - c->in_len : 0;
-    size_t omem = self ? c->out.len - c->out_sent + c->wbuf.len : 0;
+    size_t omem = self ? srv_reply_pending(c) : 0;
     int n = snprintf(line, sizeof(line),
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64
         " idle=%" PRId64 " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "inject.h"
+#include "skip.h"
 
 #define BIT(n) (1u << (n))
 
@@ -221,7 +222,7 @@ static void test_live_switching(void **s)
         if (!cfg_bug(id)->live)
             startup_bug = id;
     if (!startup_bug)
-        skip();   /* every bug is live: nothing to refuse */
+        TEST_SKIP("every bug is live: no start-up-only bug to refuse");
     static char *av[3];
     av[0] = "mmcache";
     av[1] = conf;
@@ -237,12 +238,12 @@ static void test_live_switching(void **s)
     snprintf(val, sizeof(val), "%d,%d", startup_bug, live_bug);
     const char *vals[] = {val};
     size_t bad = 99;
-    if (cfg_config_set(1, names, vals, &bad, err, sizeof(err)))
+    if (cfg_config_set(1, names, vals, CFG_GUARDS_ALL, &bad, err, sizeof(err)))
         fail_msg("CONFIG SET inject-bug %s: %s", val, err);
     assert_int_equal(running_bugs(), BIT(startup_bug) | BIT(live_bug));
     /* dropping the start-up bug is refused, and changes nothing */
     vals[0] = "none";
-    assert_int_equal(cfg_config_set(1, names, vals, &bad, err, sizeof(err)), -1);
+    assert_int_equal(cfg_config_set(1, names, vals, CFG_GUARDS_ALL, &bad, err, sizeof(err)), -1);
     assert_int_equal(bad, 0);
     char want[CFG_ERRLEN];
     snprintf(want, sizeof(want), "bug %d (%s) acts only at start-up: restart with "
@@ -294,5 +295,5 @@ int main(void)
         cmocka_unit_test(test_print_and_banner),
         cmocka_unit_test(test_live_switching),
     };
-    return cmocka_run_group_tests_name("config/bugs", tests, setup, teardown);
+    return test_exit_code(cmocka_run_group_tests_name("config/bugs", tests, setup, teardown));
 }

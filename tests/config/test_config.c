@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 37   /* settings in cfg_names */
+#define NAMES 41   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -152,9 +152,17 @@ static void test_defaults(void **s)
     assert_int_equal(c.timeout, 0);
     assert_int_equal(c.loglevel, CFG_LOG_NOTICE);
     assert_int_equal(c.client_query_buffer_limit, 1024ULL * 1024 * 1024);
-    assert_int_equal(c.client_output_buffer_limit, 256ULL * 1024 * 1024);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].hard, 256ULL * 1024 * 1024);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].soft, 0);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].soft_seconds, 0);
     assert_int_equal(c.proto_max_bulk_len, 512LL * 1024 * 1024);
     assert_int_equal(c.hz, 10);
+    assert_int_equal(c.loader_max_value_size, 16ULL * 1024 * 1024);
+    assert_int_equal(c.loader_timeout_ms, 1000);
+    /* the levers: Redis 7.0's defaults, and the bug lab local-only */
+    assert_int_equal(c.enable_debug_command, CFG_LEVER_NO);
+    assert_int_equal(c.enable_protected_configs, CFG_LEVER_NO);
+    assert_int_equal(c.enable_bug_lab, CFG_LEVER_LOCAL);
 }
 
 static void test_names_live_canonical(void **s)
@@ -183,6 +191,7 @@ static void test_names_live_canonical(void **s)
         {"loader-synthetic-latency-ms", true, "Loader-Synthetic-Latency-MS"},
         {"loader-synthetic-value-size", true, "LOADER-SYNTHETIC-VALUE-SIZE"},
         {"loader-synthetic-error-rate", true, "loader-synthetic-ERROR-rate"},
+        {"loader-max-value-size", true, "Loader-Max-Value-Size"},
         {"hash-max-listpack-entries", true, "HASH-MAX-LISTPACK-ENTRIES"},
         {"hash-max-listpack-value", true, "Hash-Max-Listpack-Value"},
         {"set-max-intset-entries", true, "SET-max-intset-ENTRIES"},
@@ -198,6 +207,9 @@ static void test_names_live_canonical(void **s)
         {"lazyfree-lazy-user-flush", true, "LAZYFREE-lazy-USER-flush"},
         {"inject-bug", true, "Inject-Bug"},
         {"bug-amplify", true, "BUG-AMPLIFY"},
+        {"enable-debug-command", false, "Enable-Debug-Command"},
+        {"enable-protected-configs", false, "ENABLE-PROTECTED-CONFIGS"},
+        {"enable-bug-lab", false, "enable-BUG-lab"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -317,7 +329,7 @@ static void test_memory_settings(void **s)
 {
     (void)s;
     check_mem_setting("maxmemory", 0);
-    check_mem_setting("client-output-buffer-limit", 0);
+    check_mem_setting("loader-max-value-size", 0);
     check_mem_setting("client-query-buffer-limit", 1024 * 1024);
     check_mem_setting("proto-max-bulk-len", 1024 * 1024);
 }
@@ -378,14 +390,15 @@ static void test_every_directive_round_trips(void **s)
     static const char *const value[NAMES][2] = {   /* as set, as CONFIG GET shows it */
         {"::1", "::1"}, {"7001", "7001"}, {"3", "3"}, {"64", "64"},
         {"100mb", "104857600"}, {"volatile-lru", "volatile-lru"}, {"123", "123"},
-        {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"}, {"1k", "1000"},
+        {"300", "300"}, {"debug", "debug"}, {"2gb", "2147483648"},
+        {"1k", "normal 1000 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
         {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
         {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
-        {"128", "128"}, {".25", "0.25"},
+        {"128", "128"}, {".25", "0.25"}, {"1kb", "1024"},
         {"0", "0"}, {"1000000", "1000000"}, {"9223372036854775807", "9223372036854775807"},
         {"7", "7"}, {"65", "65"}, {"-5", "-5"}, {"256", "256"}, {"32", "32"},
         {"yes", "yes"}, {"YES", "yes"}, {"Yes", "yes"}, {"yes", "yes"}, {"yes", "yes"},
-        {"13, 3", "3,13"}, {"No", "no"},
+        {"13, 3", "3,13"}, {"No", "no"}, {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -424,7 +437,7 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.timeout, 300);
     assert_int_equal(c.loglevel, CFG_LOG_DEBUG);
     assert_int_equal(c.client_query_buffer_limit, 2147483648ULL);
-    assert_int_equal(c.client_output_buffer_limit, 1000);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].hard, 1000);
     assert_int_equal(c.proto_max_bulk_len, 1048576);
     assert_int_equal(c.hz, 42);
     assert_int_equal(c.loader, CFG_LOADER_REDIS);
@@ -437,6 +450,7 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.loader_synthetic_latency_ms, 250);
     assert_int_equal(c.loader_synthetic_value_size, 128);
     assert_true(c.loader_synthetic_error_rate == 0.25);
+    assert_int_equal(c.loader_max_value_size, 1024);
     assert_int_equal(c.hash_max_listpack_entries, 0);
     assert_int_equal(c.hash_max_listpack_value, 1000000);
     assert_int_equal(c.set_max_intset_entries, INT64_MAX);
@@ -450,6 +464,125 @@ static void test_every_directive_round_trips(void **s)
                 c.lazyfree_lazy_user_flush);
     assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
     assert_false(c.bug_amplify);
+    assert_int_equal(c.enable_debug_command, CFG_LEVER_YES);
+    assert_int_equal(c.enable_protected_configs, CFG_LEVER_LOCAL);
+    assert_int_equal(c.enable_bug_lab, CFG_LEVER_NO);
+}
+
+/* The levers: no | yes | local, which settings sit behind which, and what
+ * a local or a remote client may change. */
+static void test_levers(void **s)
+{
+    (void)s;
+    static const char *const names[] = {"enable-debug-command", "enable-protected-configs",
+                                        "enable-bug-lab"};
+    char msg[CFG_ERRLEN];
+    for (size_t i = 0; i < 3; i++) {
+        set_ok(names[i], "no", "no");
+        set_ok(names[i], "YES", "yes");
+        set_ok(names[i], "Local", "local");
+        static const char *const bad[] = {"", "1", "true", "remote", "local "};
+        for (size_t j = 0; j < sizeof(bad) / sizeof(bad[0]); j++) {
+            snprintf(msg, sizeof(msg), "argument must be one of the following: no, yes, "
+                     "local (got '%s')", bad[j]);
+            set_bad(names[i], bad[j], msg);
+        }
+        assert_false(cfg_is_live(names[i]));   /* immutable, as Redis's are */
+        assert_int_equal(cfg_guard_of(names[i]), CFG_GUARD_NONE);
+    }
+    assert_int_equal(cfg_guard_of("loader"), CFG_GUARD_PROTECTED);
+    assert_int_equal(cfg_guard_of("LOADER"), CFG_GUARD_PROTECTED);
+    assert_int_equal(cfg_guard_of("inject-bug"), CFG_GUARD_BUG_LAB);
+    assert_int_equal(cfg_guard_of("bug-amplify"), CFG_GUARD_BUG_LAB);
+    /* the settings that name a path or an address are all protected */
+    for (size_t i = 0; cfg_names[i]; i++) {
+        bool names_place = strcmp(cfg_names[i], "loader") == 0 || strcmp(cfg_names[i], "bind") == 0;
+        if (names_place && cfg_is_live(cfg_names[i]))
+            assert_int_equal(cfg_guard_of(cfg_names[i]), CFG_GUARD_PROTECTED);
+    }
+    assert_int_equal(cfg_guard_of("maxmemory"), CFG_GUARD_NONE);
+    assert_int_equal(cfg_guard_of("no-such-setting"), CFG_GUARD_NONE);
+    assert_string_equal(cfg_guard_setting(CFG_GUARD_PROTECTED), "enable-protected-configs");
+    assert_string_equal(cfg_guard_setting(CFG_GUARD_BUG_LAB), "enable-bug-lab");
+
+    struct cfg c;
+    cfg_defaults(&c);   /* protected: no, bug lab: local */
+    unsigned none = CFG_GUARD_BIT(CFG_GUARD_NONE);
+    assert_int_equal(cfg_guards_allowed(&c, false), none);
+    assert_int_equal(cfg_guards_allowed(&c, true), none | CFG_GUARD_BIT(CFG_GUARD_BUG_LAB));
+    c.enable_protected_configs = CFG_LEVER_LOCAL;
+    c.enable_bug_lab = CFG_LEVER_NO;
+    assert_int_equal(cfg_guards_allowed(&c, false), none);
+    assert_int_equal(cfg_guards_allowed(&c, true), none | CFG_GUARD_BIT(CFG_GUARD_PROTECTED));
+    c.enable_protected_configs = CFG_LEVER_YES;
+    c.enable_bug_lab = CFG_LEVER_YES;
+    assert_int_equal(cfg_guards_allowed(&c, false), CFG_GUARDS_ALL);
+    assert_false(cfg_lever_allows(CFG_LEVER_NO, true));
+    assert_false(cfg_lever_allows(CFG_LEVER_LOCAL, false));
+    assert_true(cfg_lever_allows(CFG_LEVER_LOCAL, true));
+    assert_true(cfg_lever_allows(CFG_LEVER_YES, false));
+}
+
+/* client-output-buffer-limit: Redis's `class hard soft seconds` groups,
+ * its messages, "" as a no-op, and the single size mmcache took before. */
+static void test_output_buffer_limit(void **s)
+{
+    (void)s;
+    const char *name = "client-output-buffer-limit";
+    set_ok(name, "normal 10mb 5mb 10",
+           "normal 10485760 5242880 10 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "NORMAL 0 0 0",
+           "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "replica 1mb 1mb 1 pubsub 2 3 4",
+           "normal 268435456 0 0 slave 1048576 1048576 1 pubsub 2 3 4");
+    set_ok(name, "slave 1 2 3",
+           "normal 268435456 0 0 slave 1 2 3 pubsub 33554432 8388608 60");
+    set_ok(name, "normal 1kb 0 0 normal 2kb 0 0",   /* the last one wins, as in Redis */
+           "normal 2048 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "  normal\t1k  2k 3 ",
+           "normal 1000 2000 3 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "", "normal 268435456 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "32mb", "normal 33554432 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+    set_ok(name, "0", "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60");
+
+    static const char *const nargs[] = {"normal 1mb", "normal 1 1", "normal 1 1 1 pubsub", "a b c d e"};
+    for (size_t i = 0; i < sizeof(nargs) / sizeof(nargs[0]); i++)
+        set_bad(name, nargs[i], "Wrong number of arguments in buffer limit configuration.");
+    static const char *const cls[] = {"foo 1 1 1", "normal 1 1 1 master 1 1 1", "replicas 1 1 1"};
+    for (size_t i = 0; i < sizeof(cls) / sizeof(cls[0]); i++)
+        set_bad(name, cls[i], "Invalid client class specified in buffer limit configuration.");
+    static const char *const num[] = {
+        "normal x 1 1", "normal -1 1 1", "normal 1 1 -1", "normal 1 1 1.5", "normal 1 1mb 1s",
+        "normal 99999999999999999999 0 0", "normal 1 1 2147483648", "pubsub 1 1 1 normal 1 1 x",
+    };
+    for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+        set_bad(name, num[i], "Error in hard, soft or soft_seconds setting in buffer limit "
+                "configuration.");
+    char msg[CFG_ERRLEN];
+    static const char *const one[] = {"abc", "-1", "1.5mb"};
+    for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++) {
+        snprintf(msg, sizeof(msg), "argument must be 'normal <hard> <soft> <soft-seconds>' or one "
+                 "memory value like 256mb (got '%s')", one[i]);
+        set_bad(name, one[i], msg);
+    }
+    /* into the right fields */
+    struct cfg c;
+    char err[CFG_ERRLEN];
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, name, "normal 3 2 1", err, sizeof(err)), 0);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].hard, 3);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].soft, 2);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].soft_seconds, 1);
+    assert_true(cfg_takes_words(name));
+}
+
+/* Every timeout and sleep a setting gives has a sane upper bound. */
+static void test_time_caps(void **s)
+{
+    (void)s;
+    check_int_setting("loader-timeout-ms", 1, CFG_LOADER_TIMEOUT_MAX_MS);
+    check_int_setting("loader-synthetic-latency-ms", 0, CFG_LOADER_TIMEOUT_MAX_MS);
+    assert_true(CFG_LOADER_TIMEOUT_MAX_MS <= 60000);
 }
 
 /* The loader spec: each kind, its argument, and what is refused. */
@@ -823,6 +956,9 @@ int main(void)
         cmocka_unit_test(test_policy),
         cmocka_unit_test(test_loglevel),
         cmocka_unit_test(test_every_directive_round_trips),
+        cmocka_unit_test(test_levers),
+        cmocka_unit_test(test_output_buffer_limit),
+        cmocka_unit_test(test_time_caps),
         cmocka_unit_test(test_loader_spec),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_small_error_buffer),

@@ -264,7 +264,7 @@ static void test_load_every_directive(void **s)
     assert_int_equal(c.timeout, 300);
     assert_int_equal(c.loglevel, CFG_LOG_DEBUG);
     assert_int_equal(c.client_query_buffer_limit, 2ULL << 20);
-    assert_int_equal(c.client_output_buffer_limit, 0);
+    assert_int_equal(c.obuf_limits[CFG_OBUF_NORMAL].hard, 0);
     assert_int_equal(c.proto_max_bulk_len, 1LL << 30);
     assert_int_equal(c.hz, 100);
 }
@@ -286,14 +286,16 @@ static void test_documented_file(void **s)
         {"loader", "synthetic"}, {"loader-timeout-ms", "5"}, {"loader-ttl", "0"},
         {"loader-negative-ttl", "9"}, {"loader-max-inflight", "3"}, {"loader-threads", "2"},
         {"loader-synthetic-latency-ms", "7"}, {"loader-synthetic-value-size", "100"},
-        {"loader-synthetic-error-rate", "0.5"}, {"hash-max-listpack-entries", "1"},
+        {"loader-synthetic-error-rate", "0.5"}, {"loader-max-value-size", "1"},
+        {"hash-max-listpack-entries", "1"},
         {"hash-max-listpack-value", "2"}, {"set-max-intset-entries", "3"},
         {"set-max-listpack-entries", "4"}, {"set-max-listpack-value", "5"},
         {"list-max-listpack-size", "6"}, {"zset-max-listpack-entries", "7"},
         {"zset-max-listpack-value", "8"}, {"lazyfree-lazy-eviction", "yes"},
         {"lazyfree-lazy-expire", "yes"}, {"lazyfree-lazy-server-del", "yes"},
         {"lazyfree-lazy-user-del", "yes"}, {"lazyfree-lazy-user-flush", "yes"},
-        {"inject-bug", "13"}, {"bug-amplify", "no"},
+        {"inject-bug", "13"}, {"bug-amplify", "no"}, {"enable-debug-command", "yes"},
+        {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -328,7 +330,8 @@ static void test_documented_file(void **s)
             char lb[512];
             snprintf(lb, sizeof(lb), "%s", p);
             int argc = cfg_split_line(lb, argv, 8);
-            if (argc == 2 && strcmp(argv[0], cfg_names[i]) == 0)
+            bool fits = argc == 2 || (argc > 2 && cfg_takes_words(cfg_names[i]));
+            if (fits && strcmp(argv[0], cfg_names[i]) == 0)
                 hash ? commented++ : active++;
         }
         free(copy);
@@ -402,7 +405,8 @@ static void test_load_wrong_arg_count(void **s)
     /* a comment after a value is not a comment (as in Redis) */
     load_bad("timeout 0 # never\n", 1, "'timeout' takes exactly one value (got 3)");
     /* more words than the parser keeps */
-    load_bad("maxmemory 1 2 3 4 5 6 7 8\n", 1, "'maxmemory': unbalanced quotes or too many arguments");
+    load_bad("maxmemory 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", 1,
+             "'maxmemory': unbalanced quotes or too many arguments");
 }
 
 static void test_load_bad_quotes(void **s)
@@ -438,7 +442,8 @@ static void test_load_bad_value_every_directive(void **s)
         {"loglevel info", "'loglevel': argument must be one of the following: debug, verbose, "
                           "notice, warning (got 'info')"},
         {"client-query-buffer-limit 1000", NULL},
-        {"client-output-buffer-limit -1", NULL},
+        {"client-output-buffer-limit normal 1mb 0", "'client-output-buffer-limit': Wrong number of "
+                                                    "arguments in buffer limit configuration."},
         {"proto-max-bulk-len 1m", NULL},
         {"hz 501", "'hz': argument must be an integer between 1 and 500 inclusive (got '501')"},
         {"TimeOut 5x", "'timeout': argument must be an integer between 0 and 2147483647 "
@@ -451,7 +456,7 @@ static void test_load_bad_value_every_directive(void **s)
         {"loader redis localhost", "'loader': 'redis' needs HOST:PORT, e.g. redis 127.0.0.1:6380 "
                                    "or redis [::1]:6380 (got 'redis localhost')"},
         {"loader-timeout-ms 0", "'loader-timeout-ms': argument must be an integer between 1 and "
-                                "3600000 inclusive (got '0')"},
+                                "60000 inclusive (got '0')"},
         {"loader-ttl -1", "'loader-ttl': argument must be an integer between 0 and 2147483647 "
                           "inclusive (got '-1')"},
         {"loader-negative-ttl x", "'loader-negative-ttl': argument must be an integer between 0 "
@@ -460,9 +465,9 @@ static void test_load_bad_value_every_directive(void **s)
                                   "and 1000000 inclusive (got '0')"},
         {"loader-threads 1025", "'loader-threads': argument must be an integer between 1 and "
                                 "1024 inclusive (got '1025')"},
-        {"loader-synthetic-latency-ms 3600001", "'loader-synthetic-latency-ms': argument must be "
-                                                "an integer between 0 and 3600000 inclusive "
-                                                "(got '3600001')"},
+        {"loader-synthetic-latency-ms 60001", "'loader-synthetic-latency-ms': argument must be "
+                                                "an integer between 0 and 60000 inclusive "
+                                                "(got '60001')"},
         {"loader-synthetic-value-size 1e3", "'loader-synthetic-value-size': argument must be an "
                                             "integer between 0 and 67108864 inclusive (got '1e3')"},
         {"loader-synthetic-error-rate 1.5", "'loader-synthetic-error-rate': argument must be a "
@@ -501,6 +506,13 @@ static void test_load_bad_value_every_directive(void **s)
         {"inject-bug 26", "'inject-bug': unknown bug '26': valid bugs are 1..25 by number or "
                           "name, or none (mmcache --inject-bug=list shows them)"},
         {"bug-amplify maybe", "'bug-amplify': argument must be 'yes' or 'no' (got 'maybe')"},
+        {"loader-max-value-size 1q", NULL},
+        {"enable-debug-command on", "'enable-debug-command': argument must be one of the "
+                                    "following: no, yes, local (got 'on')"},
+        {"enable-protected-configs 1", "'enable-protected-configs': argument must be one of the "
+                                       "following: no, yes, local (got '1')"},
+        {"enable-bug-lab remote", "'enable-bug-lab': argument must be one of the following: no, "
+                                  "yes, local (got 'remote')"},
     };
     char msg[CFG_ERRLEN], text[256];
     bool seen[64] = {false};
@@ -653,6 +665,53 @@ static void test_rewrite_keeps_foreign_lines(void **s)
 
 /* Every setting changed and no line for any: all appended, in canonical
  * order, and the file loads back to exactly c. */
+/* A writer that may not change the settings behind a lever: their lines
+ * stay exactly as they were (every one of them), none is added, and the
+ * rest is rewritten as usual. */
+static void test_rewrite_guarded(void **s)
+{
+    (void)s;
+    char err[CFG_ERRLEN];
+    struct cfg c;
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "inject-bug", "13", err, sizeof(err)), 0);
+    assert_int_equal(cfg_set(&c, "bug-amplify", "no", err, sizeof(err)), 0);
+    assert_int_equal(cfg_set(&c, "loader", "synthetic", err, sizeof(err)), 0);
+    assert_int_equal(cfg_set(&c, "hz", "20", err, sizeof(err)), 0);
+    write_file(path, "# lab\ninject-bug none\nhz 10\ninject-bug 2\nloader none\n");
+    unsigned open_only = CFG_GUARD_BIT(CFG_GUARD_NONE);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, open_only, err, sizeof(err)), 0);
+    char *got = read_file(path);
+    assert_string_equal(got, "# lab\ninject-bug none\nhz 20\ninject-bug 2\nloader none\n");
+    free(got);
+    /* the bug lab's settings allowed: those are written, loader is not */
+    unsigned lab = open_only | CFG_GUARD_BIT(CFG_GUARD_BUG_LAB);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, lab, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "# lab\ninject-bug 13\nhz 20\nloader none\n"
+                             "# Generated by CONFIG REWRITE\nbug-amplify no\n");
+    free(got);
+    /* no line for a guarded setting: none is added */
+    write_file(path, "hz 1\n");
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, 0, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 20\n");
+    free(got);
+    /* everyone's writer: all of it */
+    assert_int_equal(cfg_rewrite_file(&c, path, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 20\n# Generated by CONFIG REWRITE\nloader synthetic\n"
+                             "inject-bug 13\nbug-amplify no\n");
+    free(got);
+    /* a later rewrite that adds more: under the same header, not a second */
+    assert_int_equal(cfg_set(&c, "timeout", "5", err, sizeof(err)), 0);
+    assert_int_equal(cfg_rewrite_file(&c, path, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 20\n# Generated by CONFIG REWRITE\nloader synthetic\n"
+                             "inject-bug 13\nbug-amplify no\ntimeout 5\n");
+    free(got);
+}
+
 static void test_rewrite_missing_file_created(void **s)
 {
     (void)s;
@@ -685,7 +744,8 @@ static void test_rewrite_missing_file_created(void **s)
              "timeout 300\n"
              "loglevel debug\n"
              "client-query-buffer-limit 2147483648\n"
-             "client-output-buffer-limit 1000\n"
+             "client-output-buffer-limit normal 1000 0 0 slave 268435456 67108864 60 pubsub "
+             "33554432 8388608 60\n"
              "proto-max-bulk-len 1048576\n"
              "hz 42\n", c.threads);
     assert_string_equal(got, want);
@@ -731,7 +791,9 @@ static void test_rewrite_documented_file(void **s)
         {"loader", "redis 127.0.0.1:6380"}, {"loader-timeout-ms", "250"}, {"loader-ttl", "0"},
         {"loader-negative-ttl", "2"}, {"loader-max-inflight", "16"}, {"loader-threads", "3"},
         {"loader-synthetic-latency-ms", "200"}, {"loader-synthetic-value-size", "64"},
-        {"loader-synthetic-error-rate", "0.25"}, {"inject-bug", "16"}, {"bug-amplify", "no"},
+        {"loader-synthetic-error-rate", "0.25"}, {"loader-max-value-size", "1mb"},
+        {"inject-bug", "16"}, {"bug-amplify", "no"}, {"enable-debug-command", "local"},
+        {"enable-protected-configs", "yes"}, {"enable-bug-lab", "no"},
     };
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
         assert_int_equal(cfg_set(&c, set[i][0], set[i][1], err, sizeof(err)), 0);
@@ -750,7 +812,9 @@ static void test_rewrite_documented_file(void **s)
         {"\ntimeout 0\n", "\ntimeout 60\n"},
         {"\nloglevel notice\n", "\nloglevel warning\n"},
         {"\nclient-query-buffer-limit 1gb\n", "\nclient-query-buffer-limit 1048576\n"},
-        {"\nclient-output-buffer-limit 256mb\n", "\nclient-output-buffer-limit 0\n"},
+        {"\nclient-output-buffer-limit normal 256mb 0 0\n",
+         "\nclient-output-buffer-limit normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 "
+         "8388608 60\n"},
         {"\nproto-max-bulk-len 512mb\n", "\nproto-max-bulk-len 1073741824\n"},
         {"\nhz 10\n", "\nhz 100\n"},
         /* a setting of several words is written as words, unquoted */
@@ -763,7 +827,11 @@ static void test_rewrite_documented_file(void **s)
         {"\nloader-synthetic-latency-ms 0\n", "\nloader-synthetic-latency-ms 200\n"},
         {"\nloader-synthetic-value-size 0\n", "\nloader-synthetic-value-size 64\n"},
         {"\nloader-synthetic-error-rate 0\n", "\nloader-synthetic-error-rate 0.25\n"},
+        {"\nloader-max-value-size 16mb\n", "\nloader-max-value-size 1048576\n"},
         {"\ninject-bug none\n", "\ninject-bug 16\n"},
+        {"\nbug-amplify yes\n", "\nbug-amplify no\n"},
+        {"\nenable-debug-command no\n", "\nenable-debug-command local\n"},
+        {"\nenable-protected-configs no\n", "\nenable-protected-configs yes\n"},
     };
     for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
         char *at = strstr(want, edits[i][0]);
@@ -775,12 +843,12 @@ static void test_rewrite_documented_file(void **s)
         snprintf(rest, sizeof(rest), "%s", at + strlen(edits[i][0]));
         snprintf(at, sizeof(want) - (size_t)(at - want), "%s%s", edits[i][1], rest);
     }
-    /* bug-amplify is the last line and has its newline */
-    char *last = strstr(want, "\nbug-amplify yes\n");
+    /* enable-bug-lab is the last line and has its newline */
+    char *last = strstr(want, "\nenable-bug-lab local\n");
     assert_non_null(last);
-    assert_string_equal(last, "\nbug-amplify yes\n");
+    assert_string_equal(last, "\nenable-bug-lab local\n");
     snprintf(last, sizeof(want) - (size_t)(last - want),
-             "\nbug-amplify no\n# Generated by CONFIG REWRITE\nthreads %u\n", c.threads);
+             "\nenable-bug-lab no\n# Generated by CONFIG REWRITE\nthreads %u\n", c.threads);
     assert_string_equal(got, want);
     free(got);
     cfg_defaults(&back);
@@ -855,6 +923,7 @@ int main(void)
         T(test_load_too_large),
         T(test_load_unknown_directive),
         T(test_load_wrong_arg_count),
+        T(test_rewrite_guarded),
         T(test_load_bad_quotes),
         T(test_load_bad_value_every_directive),
         T(test_load_reports_first_bad_line),

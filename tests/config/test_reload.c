@@ -277,9 +277,52 @@ static int child_help_version(char *why, size_t cap)
     return 0;
 }
 
+/* The descriptor cap on maxclients: lowers the running value (one more
+ * snapshot), a reload that says more, and refuses a CONFIG SET above it
+ * with Redis's words. */
+static int child_maxclients_cap(char *why, size_t cap)
+{
+    static char *av[] = {"mmcache", conf, "--maxclients", "500", NULL};
+    char err[CFG_ERRLEN] = "";
+    size_t bad;
+    int nnote = 0;
+
+    write_conf("maxclients 900\n");
+    cfg_thread_register();
+    int rc = cfg_init(4, av, err, sizeof(err));
+    CHECK(rc == 0, "cfg_init = %d: %s", rc, err);
+    CHECK(cfg_cap_maxclients(1000) == 500, "a cap above it changes nothing");
+    const struct cfg *c = cfg_read_lock();
+    CHECK(c->maxclients == 500 && c->generation == 1, "maxclients %u generation %llu",
+          c->maxclients, (unsigned long long)c->generation);
+    cfg_read_unlock(c);
+    CHECK(cfg_cap_maxclients(100) == 100, "lowered to the cap");
+    c = cfg_read_lock();
+    CHECK(c->maxclients == 100 && c->generation == 2, "maxclients %u generation %llu",
+          c->maxclients, (unsigned long long)c->generation);
+    cfg_read_unlock(c);
+    const char *names[] = {"maxclients"};
+    const char *over[] = {"101"};
+    rc = cfg_config_set(1, names, over, CFG_GUARDS_ALL, &bad, err, sizeof(err));
+    CHECK(rc == -1 && strcmp(err, "The operating system is not able to handle the specified "
+                             "number of clients, try with 100") == 0, "%d: %s", rc, err);
+    const char *at[] = {"100"};
+    rc = cfg_config_set(1, names, at, CFG_GUARDS_ALL, &bad, err, sizeof(err));
+    CHECK(rc == 0, "CONFIG SET maxclients 100: %s", err);
+    rc = cfg_reload(err, sizeof(err), quiet_note, &nnote);
+    CHECK(rc == 0, "cfg_reload: %s", err);
+    c = cfg_read_lock();
+    CHECK(c->maxclients == 100, "after a reload: maxclients %u", c->maxclients);
+    cfg_read_unlock(c);
+    cfg_snapshot_shutdown();
+    cfg_thread_unregister();
+    return 0;
+}
+
 static void test_start_up_in_children(void **s)
 {
     (void)s;
+    in_child(child_maxclients_cap, "maxclients capped by the descriptor limit");
     in_child(child_no_file, "no config file: reload -2");
     in_child(child_missing_file, "missing config file");
     in_child(child_bad_file, "invalid config file");
@@ -360,7 +403,9 @@ static void test_reload_live_and_fixed(void **s)
         "maxmemory: 10485760 -> 20971520",
         "maxmemory-policy: allkeys-lru -> noeviction",
         "loglevel: notice -> warning",
-        "client-output-buffer-limit: 268435456 -> 1048576",
+        "client-output-buffer-limit: normal 268435456 0 0 slave 268435456 67108864 60 pubsub "
+        "33554432 8388608 60 -> normal 1048576 0 0 slave 268435456 67108864 60 pubsub 33554432 "
+        "8388608 60",
         "hz: 20 -> 10",
     };
     size_t nwant = sizeof(want_notes) / sizeof(want_notes[0]);
@@ -373,7 +418,7 @@ static void test_reload_live_and_fixed(void **s)
     want.maxmemory = 20 * 1024 * 1024;
     want.policy = CFG_NOEVICTION;
     want.loglevel = CFG_LOG_WARNING;
-    want.client_output_buffer_limit = 1024 * 1024;
+    want.obuf_limits[CFG_OBUF_NORMAL].hard = 1024 * 1024;
     want.hz = 10;
     current(&got);
     assert_memory_equal(&got, &want, sizeof(got));
@@ -510,7 +555,7 @@ static int config_set(size_t n, const char *const *names, const char *const *val
 {
     *bad = 99;
     strcpy(err, "(no message)");
-    return cfg_config_set(n, names, values, bad, err, errlen);
+    return cfg_config_set(n, names, values, CFG_GUARDS_ALL, bad, err, errlen);
 }
 
 static void test_config_set(void **s)
@@ -628,6 +673,78 @@ static void test_config_set(void **s)
     assert_int_equal(cfg_loglevel_now(), CFG_LOG_DEBUG);
 }
 
+/* The levers: a setting behind a guard the caller may not pull is refused,
+ * saying which setting allows it, and nothing is published; the levers
+ * themselves are immutable. */
+static void test_config_set_guarded(void **s)
+{
+    (void)s;
+    char err[CFG_ERRLEN];
+    size_t bad;
+    struct cfg before, got;
+    size_t since = ncalls;
+    unsigned open_only = CFG_GUARD_BIT(CFG_GUARD_NONE);
+
+    current(&before);
+    assert_int_equal(before.enable_protected_configs, CFG_LEVER_NO);
+    assert_int_equal(before.enable_bug_lab, CFG_LEVER_LOCAL);
+    static const struct { const char *name, *value, *msg; } refused[] = {
+        {"loader", "file /etc", "can't set protected config (enable-protected-configs is 'no': "
+         "set it to 'local' or 'yes' in the config file or on the command line, then restart)"},
+        {"LOADER", "redis 10.0.0.1:6379", "can't set protected config (enable-protected-configs "
+         "is 'no': set it to 'local' or 'yes' in the config file or on the command line, then "
+         "restart)"},
+        {"loader", "none", "can't set protected config (enable-protected-configs is 'no': set "
+         "it to 'local' or 'yes' in the config file or on the command line, then restart)"},
+        {"inject-bug", "13", "can't set protected config (enable-bug-lab is 'local': only a "
+         "local connection may set it)"},
+        {"bug-amplify", "no", "can't set protected config (enable-bug-lab is 'local': only a "
+         "local connection may set it)"},
+    };
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        const char *names[] = {"hz", refused[i].name};
+        const char *values[] = {"11", refused[i].value};
+        *err = 0;
+        assert_int_equal(cfg_config_set(2, names, values, open_only, &bad, err, sizeof(err)), -1);
+        assert_int_equal(bad, 1);
+        assert_string_equal(err, refused[i].msg);
+    }
+    /* a guard the caller may pull: that one passes, the other does not */
+    {
+        const char *names[] = {"bug-amplify", "loader"};
+        const char *values[] = {"no", "synthetic"};
+        unsigned lab = open_only | CFG_GUARD_BIT(CFG_GUARD_BUG_LAB);
+        assert_int_equal(cfg_config_set(2, names, values, lab, &bad, err, sizeof(err)), -1);
+        assert_int_equal(bad, 1);
+    }
+    static const char *const levers[] = {"enable-debug-command", "enable-protected-configs",
+                                         "enable-bug-lab"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *names[] = {levers[i]};
+        const char *values[] = {"yes"};
+        char want[CFG_ERRLEN];
+        assert_int_equal(cfg_config_set(1, names, values, CFG_GUARDS_ALL, &bad, err,
+                                        sizeof(err)), -1);
+        snprintf(want, sizeof(want), "can't set immutable config (restart with --%s to change it "
+                 "from %s)", levers[i], i == 2 ? "local" : "no");
+        assert_string_equal(err, want);
+    }
+    current(&got);
+    assert_memory_equal(&got, &before, sizeof(got));
+    assert_int_equal(ncalls, since);
+    /* with every guard allowed, the same settings pass */
+    {
+        const char *names[] = {"bug-amplify", "loader"};
+        const char *values[] = {"no", "synthetic"};
+        assert_int_equal(cfg_config_set(2, names, values, CFG_GUARDS_ALL, &bad, err,
+                                        sizeof(err)), 0);
+        values[0] = "yes";
+        values[1] = "none";
+        assert_int_equal(cfg_config_set(2, names, values, CFG_GUARDS_ALL, &bad, err,
+                                        sizeof(err)), 0);
+    }
+}
+
 /* A reload rebuilds from the file: what CONFIG SET changed (and did not
  * CONFIG REWRITE) goes back to the file's value, the flags still win. */
 static void test_reload_after_config_set(void **s)
@@ -660,7 +777,7 @@ static void *setter(void *arg)
         snprintf(v, sizeof(v), "%d", 1000 + i);
         const char *names[] = {"timeout"};
         const char *values[] = {v};
-        if (cfg_config_set(1, names, values, &bad, err, sizeof(err)))
+        if (cfg_config_set(1, names, values, CFG_GUARDS_ALL, &bad, err, sizeof(err)))
             return (void *)"cfg_config_set failed";
     }
     cfg_thread_unregister();
@@ -805,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_reload_unchanged),
         cmocka_unit_test(test_reload_invalid_changes_nothing),
         cmocka_unit_test(test_config_set),
+        cmocka_unit_test(test_config_set_guarded),
         cmocka_unit_test(test_reload_after_config_set),
         cmocka_unit_test(test_concurrent_changes),
         cmocka_unit_test(test_reload_waits_with_bug24),

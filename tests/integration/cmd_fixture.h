@@ -1,7 +1,8 @@
 /*
  * cmd_fixture: the fixture shared by the command tests (test_strings.c,
  * test_keyspace.c, test_server_cmds.c): one server per cmocka group,
- * started with --maxmemory 100mb (INFO and CONFIG GET expect that value),
+ * started with --maxmemory 100mb (INFO and CONFIG GET expect that value)
+ * and --enable-debug-command local (DEBUG SLEEP),
  * one hiredis connection `c` to it, and a per-test setup that returns to
  * db 0 and empties the keyspace.
  *
@@ -26,7 +27,9 @@ static redisContext *c;
 
 static int group_setup(void **state)
 {
-    static const char *const args[] = {"--maxmemory", "100mb", NULL};
+    /* DEBUG SLEEP from this (local) client, on both kinds of server */
+    static const char *const args[] = {"--maxmemory", "100mb", "--enable-debug-command", "local",
+                                       NULL};
     if (harness_start(&srv, args, NULL, NULL) != 0)
         return -1;
     c = harness_connect(&srv);

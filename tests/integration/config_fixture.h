@@ -185,14 +185,6 @@ static inline void stop_ok(void)
     assert_int_equal(st, 0);
 }
 
-static inline int skip_under_redis(const char *what)
-{
-    if (!harness_is_redis())
-        return 0;
-    print_message("skipped under redis-server: %s\n", what);
-    return 1;
-}
-
 /* ---- fixtures ------------------------------------------------------------ */
 
 static inline int group_setup(void **state)

@@ -55,6 +55,14 @@ int harness_is_redis(void)
     return v && strcmp(v, "redis") == 0;
 }
 
+int harness_file_mmcache_only(const char *what)
+{
+    if (!harness_is_redis())
+        return -1;
+    printf("skipped against redis-server: mmcache's own, not Redis's: %s\n", what);
+    return TEST_SKIP_RC;
+}
+
 const char *harness_mmcache_bin(void)
 {
     const char *v = getenv("MMCACHE_BIN");
@@ -141,10 +149,11 @@ static pid_t spawn(const char *bin, const char *conf, int port, const char *log,
     argv[n++] = "127.0.0.1";
     if (harness_is_redis()) {
         /* No persistence; one database so that SELECT 1 fails as it does
-         * in mmcache; DEBUG is off by default in Redis 7. */
+         * in mmcache. DEBUG stays off, as it is by default in both: a test
+         * that needs it says --enable-debug-command local for both. */
         static const char *const redis_fixed[] = {
             "--save", "", "--appendonly", "no", "--databases", "1",
-            "--enable-debug-command", "yes", "--daemonize", "no", NULL};
+            "--daemonize", "no", NULL};
         n = push_args(argv, n, redis_fixed);
         n = push_args(argv, n, args);
         n = push_args(argv, n, redis_args);
@@ -322,7 +331,7 @@ void harness_print_log(const struct harness_server *s)
         print_file(s->log);
 }
 
-void harness_finish(int failed)
+int harness_finish(int failed)
 {
     for (int i = 0; i < nlogs; i++) {
         if (failed)
@@ -331,11 +340,12 @@ void harness_finish(int failed)
             unlink(logs[i]);
     }
     nlogs = 0;
+    return test_exit_code(failed);
 }
 
 redisContext *harness_connect(const struct harness_server *s)
 {
-    struct timeval tv = {5, 0};
+    struct timeval tv = {HARNESS_WAIT_MS / 1000, 0};
     redisContext *c = redisConnectWithTimeout("127.0.0.1", s->port, tv);
     if (!c)
         return NULL;
@@ -384,7 +394,7 @@ int harness_raw_connect_from(const char *src_ip, int port, int rcv_timeout_ms)
 
 redisContext *harness_connect_from(const struct harness_server *s, const char *src_ip)
 {
-    int fd = harness_raw_connect_from(src_ip, s->port, 5000);
+    int fd = harness_raw_connect_from(src_ip, s->port, HARNESS_WAIT_MS);
     redisContext *c;
 
     if (fd < 0)
@@ -533,11 +543,11 @@ int harness_idle_client(int port)
 {
     char buf[16];
     int eof;
-    int fd = harness_raw_connect(port, 3000);
+    int fd = harness_raw_connect(port, HARNESS_WAIT_MS);
     if (fd < 0)
         return -1;
     if (harness_write_all(fd, "PING\r\n", 6) != 0 ||
-        harness_read_until(fd, buf, 7, 3000, &eof) != 7) {
+        harness_read_until(fd, buf, 7, HARNESS_WAIT_MS, &eof) != 7) {
         close(fd);
         return -1;
     }
@@ -567,4 +577,36 @@ long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms
             return harness_now_ms() - t0;
     }
     return -1;
+}
+
+long long harness_proc_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    size_t flen = strlen(field);
+    long long v = -1;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            v = atoll(line + flen + 1);
+            break;
+        }
+    fclose(f);
+    return v;
+}
+
+int harness_proc_sanitized(pid_t pid)
+{
+    char path[64], line[512];
+    int found = 0;
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, "libtsan") || strstr(line, "libasan");
+    fclose(f);
+    return found;
 }

@@ -21,14 +21,40 @@
 
 #include <hiredis/hiredis.h>
 
+#include "skip.h"
+
 struct harness_server {
     pid_t pid;            /* 0 when not running */
     int port;
     char log[256];        /* path of the captured stdout/stderr */
 };
 
+/*
+ * How long a test waits for what must happen (a reply, a close, a count
+ * reached): a bound on a hang, never a claim about speed. A 10 MB SET took
+ * over 5 s under TSan beside two CPU-bound processes on the shared 2-core
+ * host. Waits for what must NOT happen (no close, no reply) stay short.
+ */
+#define HARNESS_WAIT_MS 60000
+
 /* True under MMCACHE_TEST_AGAINST=redis. */
 int harness_is_redis(void);
+
+/*
+ * What a test checks from here on is mmcache's own, not Redis's (its own
+ * settings, INFO fields, log lines, loader, reload): under
+ * MMCACHE_TEST_AGAINST=redis the test is skipped, saying so, and the file
+ * ends as Skipped (tests/skip.h). Needs <cmocka.h>.
+ */
+#define HARNESS_MMCACHE_ONLY(what)                                      \
+    do {                                                                \
+        if (harness_is_redis())                                         \
+            TEST_SKIP("mmcache's own, not Redis's: %s", (what));       \
+    } while (0)
+
+/* A whole test file that is mmcache's own: under MMCACHE_TEST_AGAINST=redis,
+ * say so and return the exit code that ctest shows as Skipped; else -1. */
+int harness_file_mmcache_only(const char *what);
 
 /*
  * Start a server on a free 127.0.0.1 port and wait (bounded) until PING
@@ -93,11 +119,13 @@ int harness_wait_exit(struct harness_server *s, int bound_ms);
 /* Print a server's log to stderr (with a header). */
 void harness_print_log(const struct harness_server *s);
 
-/* Print every log of this process when failed != 0, then delete them. */
-void harness_finish(int failed);
+/* Print every log of this process when failed != 0, then delete them.
+ * Returns the exit code for main: 1 when failed, TEST_SKIP_RC when a test
+ * was skipped, else 0. */
+int harness_finish(int failed);
 
-/* hiredis connection with a 5 s connect and command timeout; NULL on
- * error. */
+/* hiredis connection with HARNESS_WAIT_MS connect and command timeouts;
+ * NULL on error. */
 redisContext *harness_connect(const struct harness_server *s);
 
 /* Raw blocking TCP socket to the server with a receive timeout; -1 on
@@ -111,7 +139,8 @@ int harness_raw_connect(int port, int rcv_timeout_ms);
  * play a remote client without leaving the machine.
  */
 int harness_raw_connect_from(const char *src_ip, int port, int rcv_timeout_ms);
-/* hiredis over harness_raw_connect_from() (5 s timeouts); NULL on error. */
+/* hiredis over harness_raw_connect_from() (HARNESS_WAIT_MS timeouts);
+ * NULL on error. */
 redisContext *harness_connect_from(const struct harness_server *s, const char *src_ip);
 
 /* Write all of buf (blocking). 0 or -1. */
@@ -148,9 +177,9 @@ long harness_fill(redisContext *c, const char *prefix, long n, size_t vlen,
                   char *err, size_t errcap, long long *max_used,
                   long long maxmem);
 
-/* A raw connection (3 s timeouts) that has sent one PING and read its
- * reply, so the server has surely accepted it, and now stays idle. -1 on
- * error. */
+/* A raw connection (HARNESS_WAIT_MS timeouts) that has sent one PING and
+ * read its reply, so the server has surely accepted it, and now stays
+ * idle. -1 on error. */
 int harness_idle_client(int port);
 
 /*
@@ -164,6 +193,15 @@ long long harness_wait_idle_closed(redisContext *busy, int idle_fd, int bound_ms
 /* Value of `field` in an INFO reply ("field:value\r\n"), as long long;
  * -1 when missing. */
 long long harness_info_ll(redisContext *c, const char *field);
+
+/* A field of /proc/PID/status in kB ("VmRSS", "VmHWM": resident now, and
+ * its peak); -1 when missing. */
+long long harness_proc_kb(pid_t pid, const char *field);
+
+/* 1 when the process runs under a sanitizer's runtime (its shadow memory
+ * inflates RSS: TSan's about 5x what the program touches, ASan's more
+ * than 1x plus its quarantine), for tests that bound memory. */
+int harness_proc_sanitized(pid_t pid);
 
 /* Monotonic milliseconds. */
 long long harness_now_ms(void);

@@ -16,7 +16,23 @@
 #   it_stop_all
 #       Stop every server this shell started (for a trap). Never by name.
 #
+#   it_sanitizers BIN [VAR=VALUE...]
+#       Sets IT_PREFIX so that BIN starts with fixed sanitizer options,
+#       whatever the caller's environment says: VAR=VALUE... when given,
+#       else IT_SAN_CORRECT (a report halts the server: the options of the
+#       test suite for correct code); plus setarch -R for a TSan build.
+#   it_san_export
+#       Exports IT_SAN_CORRECT, for the tools a script runs (mmcache-load).
+#
 # Only 127.0.0.1 is ever used.
+
+# The sanitizer options for correct code: any report stops the process.
+# TSan's deadlock detector is off: it tracks at most 64 mutexes held by one
+# thread, and MSET holds the lock of every shard it touches (see
+# tests/integration/CMakeLists.txt).
+IT_SAN_CORRECT=("TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1 detect_deadlocks=0"
+                "ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1"
+                "UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 
 IT_PIDS=()
 IT_LOGS=()
@@ -37,6 +53,22 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
         fi
     done
     return 1
+}
+
+it_sanitizers() {
+    local bin=$1
+    shift
+    IT_PREFIX=(env)
+    if [ $# -gt 0 ]; then IT_PREFIX+=("$@"); else IT_PREFIX+=("${IT_SAN_CORRECT[@]}"); fi
+    # TSan needs a fixed address-space layout on kernels with high ASLR entropy.
+    if ldd "$bin" 2>/dev/null | grep -q libtsan && setarch "$(uname -m)" -R true 2>/dev/null; then
+        IT_PREFIX+=(setarch "$(uname -m)" -R)
+    fi
+}
+
+it_san_export() {
+    local v
+    for v in "${IT_SAN_CORRECT[@]}"; do export "${v?}"; done
 }
 
 it_ping() { # PORT -> 0 when the server answers PONG

@@ -35,16 +35,36 @@ static struct harness_server srv;
 
 /* ---- the server under test ----------------------------------------------- */
 
+/* The tests switch origins with CONFIG SET from this (local) client:
+ * enable-protected-configs allows that from a local connection. */
+static const char *const loader_fixture_args[] = {"--enable-protected-configs", "local", NULL};
+
 static inline void start(const char *const *mm_args)
 {
-    if (harness_start(&srv, NULL, mm_args, NULL) != 0)
+    if (harness_start(&srv, loader_fixture_args, mm_args, NULL) != 0)
         fail_msg("server did not start");
 }
 
 static inline void start_file(const char *conf, const char *const *mm_args)
 {
-    if (harness_start_file(&srv, conf, NULL, mm_args, NULL) != 0)
+    if (harness_start_file(&srv, conf, loader_fixture_args, mm_args, NULL) != 0)
         fail_msg("server did not start on %s", conf);
+}
+
+/* Does the server's log hold `needle`? (The harness captures it.) */
+static inline int log_has(const char *needle)
+{
+    FILE *f = fopen(srv.log, "r");
+    char line[2048];
+    int found = 0;
+    if (!f)
+        return 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, needle) != NULL;
+    fclose(f);
+    if (!found)
+        fprintf(stderr, "the server log has no line with '%s'\n", needle);
+    return found;
 }
 
 /* Stop by PID; the exit status must be 0 (under ASan: no leak either). */

@@ -9,6 +9,10 @@
 #      (no retry: a detector that fires on correct code is a defect).
 # Env: MMCACHE_BIN, MMCACHE_LOAD_BIN (default build/...).
 set -u
+if [ "${MMCACHE_TEST_AGAINST:-}" = redis ]; then
+    echo "skipped against redis-server: mmcache's own, not Redis's: the bug lab"
+    exit 77
+fi
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${MMCACHE_BIN:-$ROOT/build/mmcache}
 LOAD=${MMCACHE_LOAD_BIN:-$ROOT/build/mmcache-load}

@@ -141,6 +141,24 @@ static void test_get_patterns(void **state)
     stop_ok();
 }
 
+/* A setting that is mmcache's own: Redis 7.0 has no shards, loader or bug
+ * lab, and its io-threads is another setting with another meaning;
+ * set-max-listpack-* came with Redis 7.2's listpack sets (docs/types.md).
+ * A new setting of mmcache's own goes here, or the redis-server run fails. */
+static int own_setting(const char *name)
+{
+    static const char *const own[] = {"threads", "shards", "loader", "inject-bug",
+                                      "bug-amplify", "enable-bug-lab",
+                                      "set-max-listpack-entries", "set-max-listpack-value",
+                                      NULL};
+    if (strncmp(name, "loader-", 7) == 0)
+        return 1;
+    for (size_t i = 0; own[i]; i++)
+        if (strcmp(name, own[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void test_get_every_setting(void **state)
 {
     start(NULL, NULL, NULL);
@@ -148,9 +166,7 @@ static void test_get_every_setting(void **state)
     assert_non_null(c);
     for (size_t i = 0; cfg_names[i]; i++) {
         const char *name = cfg_names[i];
-        /* mmcache's own: Redis has no shards, and its io-threads is
-         * another setting with another meaning */
-        if (harness_is_redis() && (strcmp(name, "threads") == 0 || strcmp(name, "shards") == 0))
+        if (harness_is_redis() && own_setting(name))
             continue;
         redisReply *r = CMD(c, "CONFIG GET %s", name);
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
@@ -312,6 +328,10 @@ static void test_set_errors(void **state)
         EXPECT_SET_ERR(c, "shards",
                        "can't set immutable config (restart with --shards to change it from 1024)",
                        "", "CONFIG SET shards 64");
+        /* immutable comes first: the value is not even read */
+        EXPECT_SET_ERR(c, "shards",
+                       "can't set immutable config (restart with --shards to change it from 1024)",
+                       "", "CONFIG SET shards 48");
         /* in a batch too (the live pair before it is not applied); the
          * name as typed, the flag's canonical */
         snprintf(why, sizeof(why), "can't set immutable config (restart with --port to change it from %d)",
@@ -408,20 +428,20 @@ static void test_set_timeout_loglevel(void **state)
     /* timeout 0: the idle client stays */
     size_t n;
     assert_false(harness_wait_closed(idle, 1200, &n));
-    /* timeout 1: closed within ~3 s, without a word; this busy one stays */
+    /* timeout 1: closed, without a word; this busy one stays */
     EXPECT_OK(c, "CONFIG SET timeout 1");
-    assert_true(harness_wait_idle_closed(c, idle, 3500) >= 0);
+    assert_true(harness_wait_idle_closed(c, idle, HARNESS_WAIT_MS) >= 0);
     close(idle);
     EXPECT_OK(c, "CONFIG SET timeout 0");
     EXPECT_STATUS(c, "PONG", "PING");
 
     EXPECT_OK(c, "CONFIG SET loglevel verbose");
     EXPECT_CONFIG(c, "loglevel", "verbose");
-    if (skip_under_redis("loglevel's effect on mmcache's log lines")) {
+    if (harness_is_redis()) {   /* the rest reads mmcache's log lines */
         EXPECT_OK(c, "CONFIG SET loglevel notice");
         redisFree(c);
         stop_ok();
-        return;
+        HARNESS_MMCACHE_ONLY("loglevel's effect on the log lines");
     }
     /* verbose logs each accepted client; warning does not, nor notices */
     char needle[128];
@@ -593,6 +613,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/config_cmds", tests,
                                              group_setup, group_teardown);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

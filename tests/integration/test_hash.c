@@ -518,6 +518,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/hash", tests, group_setup,
                                              group_teardown);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

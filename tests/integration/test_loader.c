@@ -40,7 +40,7 @@ static void test_thundering_herd(void **state)
 {
     static const char *const args[] = {
         "--loader", "synthetic", "--loader-synthetic-latency-ms", "200",
-        "--loader-timeout-ms", "3000", "--threads", "2", NULL};
+        "--loader-timeout-ms", "30000", "--threads", "2", NULL};
     start(args);
     redisContext **cs = connect_many(HERD);
     redisContext *ctl = connect_ok();
@@ -66,10 +66,11 @@ static void test_thundering_herd(void **state)
     print_message("herd: %d clients answered in %lld ms\n", HERD, ms);
     assert_int_equal(wrong, 0);
     /* the one load took its 200 ms (the clock of the origin counts whole
-     * ms, so 199.x is the least it can wait); no client waited out the
-     * timeout (they would have an error) */
+     * ms, so 199.x is the least it can wait); 500 loads one after another
+     * would take 100 s (the bound leaves room for a slow host: 922 ms
+     * under TSan beside two CPU-bound processes) */
     assert_true(ms >= 199);
-    assert_true(ms < 3000);
+    assert_true(ms < 15000);
     EXPECT_INFO(ctl, "loader_origin_calls", 1);
     EXPECT_INFO(ctl, "loader_loads_started", 1);
     EXPECT_INFO(ctl, "loader_loads_joined", HERD - 1);
@@ -171,13 +172,13 @@ static void test_pipeline_order(void **state)
 static void test_timeout(void **state)
 {
     static const char *const args[] = {
-        "--loader", "synthetic", "--loader-synthetic-latency-ms", "500",
+        "--loader", "synthetic", "--loader-synthetic-latency-ms", "2000",
         "--loader-timeout-ms", "100", NULL};
     start(args);
     redisContext *c = connect_ok();
 
     /*
-     * Latency 500 > timeout 100. The load has the same deadline as the
+     * Latency 2000 > timeout 100. The load has the same deadline as the
      * client (loader-timeout-ms from its start): the synthetic origin
      * waits until it and fails, nothing is stored. The client's timer and
      * the load's failure are due the same millisecond; whichever answers,
@@ -189,13 +190,15 @@ static void test_timeout(void **state)
     if (!reply_is(r, REDIS_REPLY_ERROR, "ERR loader timeout", 18)) {
         char got[300];
         chk_describe(r, got, sizeof(got));
-        fail_msg("GET slow with latency 500, timeout 100: %s", got);
+        fail_msg("GET slow with latency 2000, timeout 100: %s", got);
     }
     freeReplyObject(r);
     print_message("timeout: answered in %lld ms\n", ms);
-    assert_true(ms >= 90 && ms <= 400);
+    /* at the timeout, not the latency: the upper bound has room for a
+     * slow host (271 ms under TSan beside two CPU-bound processes) */
+    assert_true(ms >= 90 && ms < 1500);
     EXPECT_STATUS(c, "PONG", "PING");   /* the connection lives on */
-    AWAIT_INFO(c, "loader_queued_or_running", 0, 3000);
+    AWAIT_INFO(c, "loader_queued_or_running", 0, HARNESS_WAIT_MS);
     EXPECT_INFO(c, "loader_timeouts", 1);
     EXPECT_INFO(c, "loader_errors", 1);   /* the load itself failed */
     EXPECT_INFO(c, "loader_origin_calls", 1);
@@ -206,34 +209,34 @@ static void test_timeout(void **state)
     assert_non_null(strstr(r->str, "timeout"));
     freeReplyObject(r);
     EXPECT_INFO(c, "loader_loads_started", 2);
-    AWAIT_INFO(c, "loader_queued_or_running", 0, 3000);
+    AWAIT_INFO(c, "loader_queued_or_running", 0, HARNESS_WAIT_MS);
     EXPECT_INFO(c, "loader_origin_calls", 2);
 
     /*
      * The client's own timeout, apart from the load's: A starts a load
-     * under timeout 3000 (its deadline), then the timeout drops to 100
+     * under timeout 30000 (its deadline), then the timeout drops to 100
      * and B joins that load. B gets "-ERR loader timeout" after ~100 ms,
-     * and nothing else; the load goes on, answers A at ~500 ms and stores
+     * and nothing else; the load goes on, answers A at ~2000 ms and stores
      * the value, which B then reads as a plain hit.
      */
-    EXPECT_OK(c, "CONFIG SET loader-timeout-ms 3000");
+    EXPECT_OK(c, "CONFIG SET loader-timeout-ms 30000");
     EXPECT_OK(c, "CONFIG RESETSTAT");
     redisContext *a = connect_ok(), *b = connect_ok();
     long long ta = now_us();
     redisAppendCommand(a, "GET shared");
     flush_out(a);
-    AWAIT_INFO(c, "loader_inflight", 1, 3000);
+    AWAIT_INFO(c, "loader_inflight", 1, HARNESS_WAIT_MS);
     EXPECT_OK(c, "CONFIG SET loader-timeout-ms 100");
     t0 = now_us();
     r = CMD(b, "GET shared");
     ms = (now_us() - t0) / 1000;
     EXPECT_REPLY_ERR(r, "ERR loader timeout", "GET shared, joined with timeout 100");
-    assert_true(ms >= 90 && ms <= 400);
+    assert_true(ms >= 90 && ms < 1500);
     EXPECT_STATUS(b, "PONG", "PING");
     EXPECT_INFO(c, "loader_timeouts", 1);
     EXPECT_INFO(c, "loader_loads_joined", 1);
     EXPECT_REPLY_BULK(next_reply(a), "key:shared:v1", "GET shared, the load's leader");
-    assert_true((now_us() - ta) / 1000 >= 499);
+    assert_true((now_us() - ta) / 1000 >= 1999);
     EXPECT_BULK(b, "key:shared:v1", "GET shared");
     EXPECT_INFO(c, "loader_origin_calls", 1);
     EXPECT_INFO(c, "loader_errors", 0);
@@ -303,7 +306,7 @@ static void test_max_inflight(void **state)
     redisAppendCommand(c2, "GET b");
     flush_out(c1);
     flush_out(c2);
-    AWAIT_INFO(ctl, "loader_inflight", 2, 3000);
+    AWAIT_INFO(ctl, "loader_inflight", 2, HARNESS_WAIT_MS);
 
     /* a third key is refused at once, while a and b still load */
     long long t0 = now_us();
@@ -363,7 +366,9 @@ static void test_redis_origin(void **state)
     EXPECT_INT(u, 1, "HSET h f v");
 
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", up.port);
-    const char *args[] = {"--loader", spec, "--loader-timeout-ms", "2000", NULL};
+    /* a timeout that only stops a hang: a 1 MB load took over 2 s under
+     * TSan beside two CPU-bound processes */
+    const char *args[] = {"--loader", spec, "--loader-timeout-ms", "60000", NULL};
     start(args);
     redisContext *c = connect_ok();
     EXPECT_BULK(c, "hello upstream", "GET str");
@@ -371,12 +376,13 @@ static void test_redis_origin(void **state)
     EXPECT_BULKN(c, big, (size_t)BIG, "GET big");
     EXPECT_NIL(c, "GET missing");
     EXPECT_INFO(c, "loader_not_found", 1);
-    snprintf(prefix, sizeof(prefix), "ERR loader: redis 127.0.0.1:%d: WRONGTYPE", up.port);
-    redisReply *r = CMD(c, "GET h");
-    if (r->type != REDIS_REPLY_ERROR || strncmp(r->str, prefix, strlen(prefix)) != 0)
-        fail_msg("GET h (a hash upstream): want an error beginning '%s', got '%s'", prefix,
-                 r->str ? r->str : "(not a string)");
-    freeReplyObject(r);
+    /* the upstream's words go to the log; the client learns only that the
+     * origin failed */
+    EXPECT_ERR(c, "ERR loader: origin error", "GET h");
+    snprintf(prefix, sizeof(prefix), "Loader: a load from redis 127.0.0.1:%d failed: "
+             "redis 127.0.0.1:%d: WRONGTYPE", up.port, up.port);
+    assert_true(log_has(prefix));
+    redisReply *r;
     /* loaded values are cached: the upstream's later change is not seen */
     EXPECT_OK(u, "SET str changed");
     EXPECT_BULK(c, "hello upstream", "GET str");
@@ -395,20 +401,21 @@ static void test_redis_origin(void **state)
     assert_int_equal(upstream_get_calls(u), 1);
     EXPECT_INFO(c, "loader_origin_calls", 6);
 
-    /* the upstream gone: an error naming it, long before the timeout */
+    /* the upstream gone: an error long before the timeout; the log says
+     * why (after a second: origin errors are logged once a second) */
     redisFree(u);
     upstream_stop(&up);
-    snprintf(prefix, sizeof(prefix), "ERR loader: redis 127.0.0.1:%d: ", usrv.port);
+    harness_sleep_ms(1100);
     long long t0 = now_us();
     r = CMD(c, "GET gone");
     long long ms = (now_us() - t0) / 1000;
-    if (r->type != REDIS_REPLY_ERROR || strncmp(r->str, prefix, strlen(prefix)) != 0 ||
-        !strstr(r->str, "refused"))
-        fail_msg("GET with the upstream stopped: want '%s...refused...', got '%s'", prefix,
-                 r->str ? r->str : "(not a string)");
+    if (r->type != REDIS_REPLY_ERROR || strcmp(r->str, "ERR loader: origin error") != 0)
+        fail_msg("GET with the upstream stopped: got '%s'", r->str ? r->str : "(not a string)");
     print_message("upstream stopped: '%s' in %lld ms\n", r->str, ms);
     freeReplyObject(r);
-    assert_true(ms < 1000);
+    assert_true(ms < 30000);   /* half the timeout: not waited out */
+    snprintf(prefix, sizeof(prefix), "failed: redis 127.0.0.1:%d: Connection refused", usrv.port);
+    assert_true(log_has(prefix));
     /* what was loaded is still served */
     EXPECT_BULK(c, "hot value", "GET hot");
     free(big);
@@ -487,10 +494,11 @@ static void test_file_origin(void **state)
     EXPECT_NIL(c, "GET sub");          /* a directory */
     EXPECT_NIL(c, "GET missing");
     EXPECT_INT(c, 0, "EXISTS .hidden");
-    /* a symlink is never followed: an error that says so */
-    snprintf(text, sizeof(text), "ERR loader: file %s/link: symbolic link not followed",
-             data_dir);
-    EXPECT_ERR(c, text, "GET link");
+    /* a symlink is never followed: an error, whose reason (and the path)
+     * only the log has */
+    EXPECT_ERR(c, "ERR loader: origin error", "GET link");
+    snprintf(text, sizeof(text), "failed: file %s/link: symbolic link not followed", data_dir);
+    assert_true(log_has(text));
 
     /* loader-negative-ttl 1 (from the file): a miss is remembered for a
      * second, even when the file appears meanwhile */
@@ -609,14 +617,14 @@ static void test_disconnect_while_waiting(void **state)
         assert_int_equal(harness_write_all(fds[i], get, sizeof(get) - 1), 0);
     }
     /* all 20 are waiting on the one load, then they all leave */
-    AWAIT_INFO(ctl, "loader_loads_joined", LEAVERS - 1, 3000);
+    AWAIT_INFO(ctl, "loader_loads_joined", LEAVERS - 1, HARNESS_WAIT_MS);
     EXPECT_INFO(ctl, "loader_loads_started", 1);
     for (int i = 0; i < LEAVERS; i++)
         close(fds[i]);
     EXPECT_STATUS(ctl, "PONG", "PING");
-    AWAIT_INFO(ctl, "connected_clients", 1, 3000);
-    AWAIT_INFO(ctl, "loader_inflight", 0, 3000);
-    AWAIT_INFO(ctl, "loader_queued_or_running", 0, 3000);
+    AWAIT_INFO(ctl, "connected_clients", 1, HARNESS_WAIT_MS);
+    AWAIT_INFO(ctl, "loader_inflight", 0, HARNESS_WAIT_MS);
+    AWAIT_INFO(ctl, "loader_queued_or_running", 0, HARNESS_WAIT_MS);
     /* nobody was left to answer, but the value was stored */
     EXPECT_BULK(ctl, "key:k:v1", "GET k");
     EXPECT_INFO(ctl, "loader_origin_calls", 1);
@@ -638,7 +646,7 @@ static redisContext **start_waiters(void)
         redisAppendCommand(cs[i], "GET s%d", i);
         flush_out(cs[i]);
     }
-    AWAIT_INFO(ctl, "loader_inflight", WAITERS, 3000);
+    AWAIT_INFO(ctl, "loader_inflight", WAITERS, HARNESS_WAIT_MS);
     redisFree(ctl);
     return cs;
 }
@@ -679,7 +687,7 @@ static void test_shutdown_during_loads(void **state)
      * closed without an answer at its end, the loads cancelled, exit 0. */
     static const char *const slow[] = {
         "--loader", "synthetic", "--loader-synthetic-latency-ms", "60000",
-        "--loader-timeout-ms", "120000", NULL};
+        "--loader-timeout-ms", "60000", NULL};   /* both at their cap */
     start(slow);
     cs = start_waiters();
     t0 = now_us();
@@ -802,7 +810,7 @@ static void test_stored_values(void **state)
     redisContext *w = connect_ok();
     redisAppendCommand(w, "GET race");
     flush_out(w);
-    AWAIT_INFO(c, "loader_origin_calls", calls + 1, 3000);
+    AWAIT_INFO(c, "loader_origin_calls", calls + 1, HARNESS_WAIT_MS);
     EXPECT_OK(c, "SET race mine");
     EXPECT_REPLY_BULK(next_reply(w), "key:race:v1", "GET race (waiting)");
     EXPECT_BULK(c, "mine", "GET race");
@@ -841,10 +849,10 @@ static void test_recheck_queued(void **state)
     redisContext *ctl = connect_ok(), *cx = connect_ok(), *cy = connect_ok();
     redisAppendCommand(cx, "GET x");
     flush_out(cx);
-    AWAIT_INFO(ctl, "loader_origin_calls", 1, 3000);
+    AWAIT_INFO(ctl, "loader_origin_calls", 1, HARNESS_WAIT_MS);
     redisAppendCommand(cy, "GET y");
     flush_out(cy);
-    AWAIT_INFO(ctl, "loader_inflight", 2, 3000);
+    AWAIT_INFO(ctl, "loader_inflight", 2, HARNESS_WAIT_MS);
     EXPECT_INFO(ctl, "loader_queued_or_running", 2);
     EXPECT_OK(ctl, "SET y mine");
     EXPECT_REPLY_BULK(next_reply(cx), "key:x:v1", "GET x");
@@ -869,10 +877,9 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (harness_is_redis()) {
-        printf("test_loader: skipped against redis-server (it has no read-through loader)\n");
-        return 0;
-    }
+    int own = harness_file_mmcache_only("the read-through loader");
+    if (own >= 0)
+        return own;
     const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_teardown(f, teardown)
         T(test_thundering_herd),
@@ -892,6 +899,5 @@ int main(void)
 #undef T
     };
     int failed = cmocka_run_group_tests_name("integration/loader", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -52,7 +52,7 @@ static void show(const char *what, const char *p, size_t n)
 
 /*
  * Send `in` on a fresh connection; expect exactly `want` back.
- * closed=1: the server must then close the connection (within 3 s).
+ * closed=1: the server must then close the connection.
  * closed=0: the server must keep it open (nothing more within 200 ms).
  */
 static void exchange(const char *in, size_t inlen, const char *want,
@@ -60,13 +60,13 @@ static void exchange(const char *in, size_t inlen, const char *want,
 {
     char *buf = malloc(wantlen + 64);
     int eof = 0;
-    int fd = harness_raw_connect(srv.port, 3000);
+    int fd = harness_raw_connect(srv.port, HARNESS_WAIT_MS);
     assert_true(fd >= 0);
     assert_int_equal(harness_write_all(fd, in, inlen), 0);
-    size_t got = harness_read_until(fd, buf, wantlen, 3000, &eof);
+    size_t got = harness_read_until(fd, buf, wantlen, HARNESS_WAIT_MS, &eof);
     if (!eof) {
         /* anything more? closed: wait for the close; open: a short look */
-        got += harness_read_until(fd, buf + got, 64, closed ? 3000 : 200, &eof);
+        got += harness_read_until(fd, buf + got, 64, closed ? HARNESS_WAIT_MS : 200, &eof);
     }
     int ok = got == wantlen && memcmp(buf, want, wantlen) == 0 &&
              eof == closed;
@@ -223,13 +223,13 @@ static void test_split_byte_by_byte(void **state)
     static const char want[] = "+OK\r\n$12\r\nhello\r\nworld\r\n+PONG\r\n";
     char buf[128];
     int eof;
-    int fd = harness_raw_connect(srv.port, 3000);
+    int fd = harness_raw_connect(srv.port, HARNESS_WAIT_MS);
     assert_true(fd >= 0);
     for (size_t i = 0; i < sizeof(in) - 1; i++) {
         assert_int_equal(harness_write_all(fd, in + i, 1), 0);
         harness_sleep_ms(1);
     }
-    size_t got = harness_read_until(fd, buf, sizeof(want) - 1, 3000, &eof);
+    size_t got = harness_read_until(fd, buf, sizeof(want) - 1, HARNESS_WAIT_MS, &eof);
     if (got != sizeof(want) - 1 || memcmp(buf, want, got) != 0)
         show("got", buf, got);
     assert_int_equal(got, sizeof(want) - 1);
@@ -250,7 +250,7 @@ static void test_split_big_bulk(void **state)
     for (size_t i = 0; i < n; i++)
         in[hl + i] = (char)('A' + i % 61);
     memcpy(in + hl + n, "\r\n", 2);
-    int fd = harness_raw_connect(srv.port, 3000);
+    int fd = harness_raw_connect(srv.port, HARNESS_WAIT_MS);
     assert_true(fd >= 0);
     for (size_t off = 0; off < total; off += 997) {
         size_t len = total - off < 997 ? total - off : 997;
@@ -258,7 +258,7 @@ static void test_split_big_bulk(void **state)
     }
     char buf[8];
     int eof;
-    assert_int_equal(harness_read_until(fd, buf, 5, 3000, &eof), 5);
+    assert_int_equal(harness_read_until(fd, buf, 5, HARNESS_WAIT_MS, &eof), 5);
     assert_memory_equal(buf, "+OK\r\n", 5);
     close(fd);
     redisContext *c = harness_connect(&srv);
@@ -301,6 +301,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/protocol", tests,
                                              group_setup, group_teardown);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -365,10 +365,9 @@ static void test_sighup_storm(void **state)
 
 int main(void)
 {
-    if (harness_is_redis()) {
-        printf("test_reload: skipped against redis-server (no SIGHUP reload there)\n");
-        return 0;
-    }
+    int own = harness_file_mmcache_only("SIGHUP reload");
+    if (own >= 0)
+        return own;
     snprintf(conf_path, sizeof(conf_path), "/tmp/mmcache-reload-%d.conf", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sighup_storm),
@@ -377,6 +376,5 @@ int main(void)
     if (srv.pid > 0)
         harness_stop(&srv, 5000);
     unlink(conf_path);
-    harness_finish(failed);
-    return failed;
+    return harness_finish(failed);
 }

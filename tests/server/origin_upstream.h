@@ -193,4 +193,73 @@ static inline void *slow_accept_main(void *arg)
     return NULL;
 }
 
+/* ---- a hostile upstream: any answer, any size ------------------------------ */
+
+/* Answers every GET on every connection with `answer` (answer_len bytes),
+ * then, when `stream` is set, with filler for as long as the peer takes
+ * it (up to 1 GB): an upstream that claims or sends a huge value. Counts
+ * connections and bytes sent. */
+struct hostile {
+    int lfd, port;
+    const char *answer;
+    size_t answer_len;
+    bool stream;
+    _Atomic bool stop;               /* atomic: release by the test, acquire here */
+    _Atomic int conns;               /* atomic: relaxed; counted, read after join */
+    _Atomic long long sent;          /* atomic: relaxed; bytes written, read after join */
+    pthread_t tid;
+};
+
+static inline void hostile_serve(struct hostile *h, int fd)
+{
+    char buf[512], fill[64 * 1024];
+    memset(fill, 'x', sizeof(fill));
+    while (read(fd, buf, sizeof(buf)) > 0) {
+        if (write(fd, h->answer, h->answer_len) != (ssize_t)h->answer_len)
+            break;
+        atomic_fetch_add_explicit(&h->sent, (long long)h->answer_len, memory_order_relaxed);
+        for (long long n = 0; h->stream && n < (1LL << 30); n += (long long)sizeof(fill)) {
+            ssize_t w = write(fd, fill, sizeof(fill));
+            if (w <= 0)
+                break;
+            atomic_fetch_add_explicit(&h->sent, w, memory_order_relaxed);
+        }
+    }
+    close(fd);
+}
+
+static inline void *hostile_main(void *arg)
+{
+    struct hostile *h = arg;
+    signal(SIGPIPE, SIG_IGN);
+    while (!atomic_load_explicit(&h->stop, memory_order_acquire)) {
+        struct pollfd pfd = {.fd = h->lfd, .events = POLLIN};
+        if (poll(&pfd, 1, 10) <= 0)
+            continue;
+        int fd = accept(h->lfd, NULL, NULL);
+        if (fd < 0)
+            continue;
+        atomic_fetch_add_explicit(&h->conns, 1, memory_order_relaxed);
+        hostile_serve(h, fd);   /* one connection at a time is enough here */
+    }
+    return NULL;
+}
+
+static inline void hostile_start(struct hostile *h, const char *answer, size_t len, bool stream)
+{
+    memset(h, 0, sizeof(*h));
+    h->answer = answer;
+    h->answer_len = len;
+    h->stream = stream;
+    h->lfd = black_hole(16, &h->port);
+    assert_int_equal(pthread_create(&h->tid, NULL, hostile_main, h), 0);
+}
+
+static inline void hostile_stop(struct hostile *h)
+{
+    atomic_store_explicit(&h->stop, true, memory_order_release);
+    pthread_join(h->tid, NULL);
+    close(h->lfd);
+}
+
 #endif

@@ -39,6 +39,8 @@ struct srv_stats {
     _Atomic uint64_t net_in;           /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t net_out;          /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
+    _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
+                                          in a blocking pop now */
 } __attribute__((aligned(SRV_CACHELINE)));
 
 /* Bump a counter of the calling worker's own stats (single writer). */
@@ -90,9 +92,11 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_READING           0x08
 #define CONN_WRITING           0x10   /* a uv_write is in flight */
 #define CONN_WAITING           0x20   /* a GET waits for a load: run nothing more */
+#define CONN_BLOCKED           0x40   /* a blocking pop waits: run nothing more */
 
 struct srv_worker;
 struct loader_wait;
+struct srv_blocked;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -120,6 +124,9 @@ struct srv_conn {
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
+    struct srv_blocked *blocked;   /* owned: the wait of a blocking pop (CONN_BLOCKED) */
+    _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
+                                      CLIENT LIST on any worker reads (flags=b) */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -138,6 +145,10 @@ struct srv_worker {
     pthread_mutex_t done_lock;     /* lock order: after a singleflight stripe lock (leaf) */
     struct loader_wait *done_head; /* guarded by: done_lock; finished waits to answer */
     unsigned waits;                /* owned: waits not yet ended (shutdown waits for 0) */
+    uv_async_t unblocked;          /* uv_async_send from any thread: blocking pops served */
+    pthread_mutex_t blk_lock;      /* lock order: a leaf, taken with no shard lock held */
+    struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
+    unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
@@ -203,6 +214,7 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_ADMIN    0x08
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
+#define CMD_BLOCKING 0x40   /* may block the client (BLPOP ...) */
 
 /* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
  * bit each; srv_acl_category_names[bit] is the name without '@'. */

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "blocked.h"
 #include "conn.h"
 #include "inject.h"
 #include "loader.h"
@@ -53,6 +54,7 @@ void conn_close(struct srv_conn *c)
         return;
     c->flags |= CONN_CLOSING;
     srv_loader_conn_closed(c);
+    srv_blocked_conn_closed(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -100,7 +102,8 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 static void conn_process(struct srv_conn *c, const struct cfg *cfg)
 {
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
-    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING))) {
+    while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
+                         CONN_BLOCKED))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
@@ -184,6 +187,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
              * seeing no CLOSING flag, it closes the handle a second time:
              * libuv's assertion, or the conn freed twice. */
             srv_loader_conn_closed(c);
+            srv_blocked_conn_closed(c);
             uv_close((uv_handle_t *)&c->tcp, on_close);
         }
         return;

@@ -97,6 +97,7 @@ extern struct srv_shared_stats srv_shared_stats;
 struct srv_worker;
 struct loader_wait;
 struct srv_blocked;
+struct srv_connreq;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -148,6 +149,8 @@ struct srv_worker {
     uv_async_t unblocked;          /* uv_async_send from any thread: blocking pops served */
     pthread_mutex_t blk_lock;      /* lock order: a leaf, taken with no shard lock held */
     struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
+    struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
+                                      this worker's connections, from any worker */
     unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
@@ -201,6 +204,22 @@ int srv_clients_list(struct proto_buf *b, int64_t now_ms);
  * its buffer sizes may be read (another worker's may not).
  * Context: any worker; a foreign c only under its worker's reg_lock. */
 int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now_ms, int self);
+/* CLIENT KILL / CLIENT UNBLOCK: the connections of every worker that
+ * match (immutable fields only, read under each worker's reg_lock) are
+ * acted on by their own worker, which the request is posted to
+ * (blocked.c). Only blocked ones match an unblock. Returns how many
+ * matched; *self says the caller's own connection was one of them (not
+ * posted: the caller closes itself after its reply). Context: any worker. */
+struct srv_client_filter {
+    uint64_t id;                   /* 0: any */
+    const char *addr, *laddr;      /* NULL: any; NUL-terminated */
+    bool skipme;
+};
+#define SRV_CONN_KILL        1
+#define SRV_CONN_UNBLOCK     2     /* answered as its timeout would be */
+#define SRV_CONN_UNBLOCK_ERR 3     /* answered -UNBLOCKED */
+unsigned srv_clients_act(const struct srv_client_filter *f, int op,
+                         const struct srv_conn *caller, bool *self);
 /* Set a connection's name (NULL to clear) under its worker's reg_lock. */
 int srv_conn_setname(struct srv_conn *c, const char *name, size_t len);
 

@@ -37,6 +37,8 @@ void srv_blocked_free(struct srv_blocked *b)
     free(b);
 }
 
+static void run_connreqs(struct srv_worker *w, struct srv_connreq *r);
+
 static void free_on_close(uv_handle_t *h)
 {
     free(h->data);
@@ -136,7 +138,9 @@ static void on_unblocked(uv_async_t *a)
 
     pthread_mutex_lock(&w->blk_lock);
     struct srv_blocked *b = w->blk_done;
+    struct srv_connreq *reqs = w->creq;
     w->blk_done = NULL;
+    w->creq = NULL;
     pthread_mutex_unlock(&w->blk_lock);
     w->now_ms = srv_now_ms();
     /* The list is newest first: answer in the order they were served. */
@@ -162,6 +166,8 @@ static void on_unblocked(uv_async_t *a)
         wait_end(b);
         b = next;
     }
+    /* After the serves: an UNBLOCK that raced a serve finds it done. */
+    run_connreqs(w, reqs);
 }
 
 void srv_blocked_conn_closed(struct srv_conn *c)
@@ -179,12 +185,14 @@ void srv_blocked_conn_closed(struct srv_conn *c)
     /* else: served meanwhile; on_unblocked gives the elements back */
 }
 
-bool srv_blocked_unblock(struct srv_conn *c, const char *error)
+/* CLIENT UNBLOCK: c's wait ends as a timeout (nil) or with the error;
+ * nothing when it was served meanwhile (its reply is on its way). */
+static void unblock(struct srv_conn *c, const char *error)
 {
     struct srv_blocked *b = c->blocked;
 
     if (!b || cache_bpop_cancel(srv.cache, b->h) != CACHE_OK)
-        return false;
+        return;
     b->h = NULL;
     if (error)
         srv_reply_error(c, error);
@@ -192,13 +200,58 @@ bool srv_blocked_unblock(struct srv_conn *c, const char *error)
         reply(c, b->kind, CACHE_NOTFOUND, NULL);
     conn_unblock(c, true);
     wait_end(b);
-    return true;
+}
+
+/* ---- requests from other workers about this worker's connections ---- */
+
+struct srv_connreq {
+    uint64_t id;                    /* immutable */
+    int op;                         /* immutable: SRV_CONN_* */
+    struct srv_connreq *next;       /* guarded by: w->blk_lock */
+};
+
+int srv_conn_post(struct srv_worker *w, uint64_t id, int op)
+{
+    struct srv_connreq *r = malloc(sizeof(*r));
+
+    if (!r)
+        return -ENOMEM;
+    r->id = id;
+    r->op = op;
+    pthread_mutex_lock(&w->blk_lock);
+    r->next = w->creq;
+    w->creq = r;
+    uv_async_send(&w->unblocked);
+    pthread_mutex_unlock(&w->blk_lock);
+    return 0;
+}
+
+/* Context: w's thread, the only writer of its client list (so it reads
+ * the list without reg_lock). */
+static void run_connreqs(struct srv_worker *w, struct srv_connreq *r)
+{
+    while (r) {
+        struct srv_connreq *next = r->next;
+        struct srv_conn *c = w->conns;
+        while (c && c->id != r->id)
+            c = c->next;
+        if (c && !(c->flags & CONN_CLOSING)) {
+            if (r->op == SRV_CONN_KILL)
+                conn_close(c);
+            else
+                unblock(c, r->op == SRV_CONN_UNBLOCK_ERR
+                               ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL);
+        }
+        free(r);
+        r = next;
+    }
 }
 
 int srv_blocked_worker_init(struct srv_worker *w)
 {
     pthread_mutex_init(&w->blk_lock, NULL);
     w->blk_done = NULL;
+    w->creq = NULL;
     w->nblocked = 0;
     int rc = uv_async_init(&w->loop, &w->unblocked, on_unblocked);
     w->unblocked.data = w;
@@ -212,5 +265,7 @@ void srv_blocked_worker_close(struct srv_worker *w)
 
 void srv_blocked_worker_destroy(struct srv_worker *w)
 {
+    run_connreqs(w, w->creq);   /* none left, normally: frees them */
+    w->creq = NULL;
     pthread_mutex_destroy(&w->blk_lock);
 }

@@ -49,10 +49,11 @@ void srv_block(struct srv_blocked *b, struct cache_bpop *h, int64_t deadline_ms)
 void srv_blocked_wake(void *arg);
 /* c is closing: end its wait, if any. */
 void srv_blocked_conn_closed(struct srv_conn *c);
-/* CLIENT UNBLOCK on c's own worker: end its wait as a timeout (nil) or
- * with error (non-NULL). false when c is not blocked, or its wait was
- * served meanwhile (the reply is on its way). */
-bool srv_blocked_unblock(struct srv_conn *c, const char *error);
+
+/* Posts op (SRV_CONN_*) for connection id to its worker w, which runs
+ * it from its loop. 0 or -ENOMEM. Context: any worker (w->blk_lock is a
+ * leaf: callers may hold a worker's reg_lock). */
+int srv_conn_post(struct srv_worker *w, uint64_t id, int op);
 
 /* Per worker: the wake handle and list (srv_worker_init/close/destroy). */
 int srv_blocked_worker_init(struct srv_worker *w);

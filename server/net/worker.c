@@ -410,6 +410,43 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
     return proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+static bool client_matches(const struct srv_conn *c, const struct srv_client_filter *f,
+                           int op, const struct srv_conn *caller)
+{
+    if (f->id && c->id != f->id)
+        return false;
+    if (f->addr && strcmp(c->addr, f->addr) != 0)
+        return false;
+    if (f->laddr && strcmp(c->laddr, f->laddr) != 0)
+        return false;
+    if (c == caller && f->skipme)
+        return false;
+    return op == SRV_CONN_KILL || atomic_load_explicit(&c->is_blocked, memory_order_relaxed);
+}
+
+unsigned srv_clients_act(const struct srv_client_filter *f, int op,
+                         const struct srv_conn *caller, bool *self)
+{
+    unsigned n = 0;
+
+    *self = false;
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        struct srv_worker *w = &srv.workers[i];
+        pthread_mutex_lock(&w->reg_lock);
+        for (struct srv_conn *c = w->conns; c; c = c->next) {
+            if (!client_matches(c, f, op, caller))
+                continue;
+            if (c == caller)
+                *self = true;
+            else if (srv_conn_post(w, c->id, op) != 0)
+                continue;   /* no memory to ask: not counted */
+            n++;
+        }
+        pthread_mutex_unlock(&w->reg_lock);
+    }
+    return n;
+}
+
 int srv_clients_list(struct proto_buf *b, int64_t now_ms)
 {
     int rc = 0;

@@ -286,6 +286,8 @@ static void give_back(struct cache *c, struct cache__serve *sv, struct cache_bpo
 void cache__serve_begin(struct cache__serve *sv, const unsigned *held, size_t nheld)
 {
     sv->wakes = sv->moves = sv->ready = NULL;
+    sv->wakes_tail = &sv->wakes;
+    sv->moves_tail = &sv->moves;
     sv->held = held;
     sv->nheld = nheld;
 }
@@ -304,10 +306,17 @@ static bool held(const struct cache__serve *sv, const struct shard *s)
     return false;
 }
 
+/* Queues w on a FIFO list: wakes go out in the order waits were served. */
+static void enqueue(struct cache_bpop ***tail, struct cache_bpop *w)
+{
+    w->snext = NULL;
+    **tail = w;
+    *tail = &w->snext;
+}
+
 static void to_wake(struct cache__serve *sv, struct cache_bpop *w)
 {
-    w->snext = sv->wakes;
-    sv->wakes = w;
+    enqueue(&sv->wakes_tail, w);
 }
 
 /* Serves a claimed move from *itp (the list of its source key, in s):
@@ -322,8 +331,7 @@ static void serve_move(struct shard *s, struct cache__serve *sv, struct item **i
 
     if (!held(sv, sd)) {
         w->rc = cache__list_pop_locked(s, itp, w->from, 1, &w->res);
-        w->snext = sv->moves;
-        sv->moves = w;
+        enqueue(&sv->moves_tail, w);
         return;
     }
     int rc;
@@ -437,12 +445,16 @@ void cache__serve_end(struct cache *c, struct cache__serve *sv, int64_t now)
     sv->held = NULL;
     sv->nheld = 0;
     while ((w = sv->moves) != NULL) {
-        sv->moves = w->snext;
+        if (!(sv->moves = w->snext))
+            sv->moves_tail = &sv->moves;
         finish_move(c, sv, w, now);
     }
     /* Last, with every element where it goes: the wakes. After its wake a
      * wait belongs to its owner again (it may be freed at once). */
-    for (w = sv->wakes, sv->wakes = NULL; w;) {
+    w = sv->wakes;
+    sv->wakes = NULL;
+    sv->wakes_tail = &sv->wakes;
+    while (w) {
         struct cache_bpop *next = w->snext;
         w->wake(w->arg);
         w = next;

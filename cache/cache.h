@@ -331,7 +331,7 @@ int cache_lpush(struct cache *c, const char *key, size_t klen, int where,
 int cache_lpop(struct cache *c, const char *key, size_t klen, int where,
                uint64_t count, int64_t now, struct cache_keys *out);
 int cache_llen(struct cache *c, const char *key, size_t klen, int64_t now,
-               uint64_t *len);   /* missing: OK, 0 */
+               uint64_t *len);   /* OK / NOTFOUND (*len 0) / WRONGTYPE */
 /* LRANGE with Redis's index rules: *total is the range's length; its
  * elements are copied into out until max_bytes of them (the caller's
  * output limit: a reply past it could not be sent whole anyway), so

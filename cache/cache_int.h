@@ -477,8 +477,10 @@ void cache__unlock_ids(struct cache *c, const unsigned *ids, size_t n);
  * cache__serve_end. docs/locking.md, "Blocking pops". */
 struct cache_bpop;
 struct cache__serve {
-    struct cache_bpop *wakes;   /* served: wake once no lock is held */
-    struct cache_bpop *moves;   /* served moves whose dst's shard is not held */
+    struct cache_bpop *wakes;   /* served: wake once no lock is held (FIFO) */
+    struct cache_bpop **wakes_tail;
+    struct cache_bpop *moves;   /* served moves whose dst's shard is not held (FIFO) */
+    struct cache_bpop **moves_tail;
     struct cache_bpop *ready;   /* served moves whose dst (in a held shard) may
                                    have waiters of its own */
     const unsigned *held;       /* the shard indexes this thread holds */

@@ -142,7 +142,7 @@ int cache_llen(struct cache *c, const char *key, size_t klen, int64_t now,
     struct item *it = list_for_read(s, h, key, klen, now, &rc);
     *len = it ? cache__list_len(it) : 0;
     cache__shard_unlock(s);
-    return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
+    return rc;
 }
 
 /* Redis's range rules: [*start, *end] within [0, len), false if empty. */

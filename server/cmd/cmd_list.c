@@ -126,6 +126,7 @@ SRV_HANDLER(srv_cmd_llen)
     uint64_t len;
     int rc = cache_llen(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &len);
 
+    srv__stat_rc(c, rc);   /* a read: a keyspace hit or miss, as Redis counts */
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
@@ -280,6 +281,7 @@ SRV_HANDLER(srv_cmd_lpos)
     struct cache_val *out = &c->w->scratch;
     int rc = cache_lpos(srv.cache, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len,
                         rank, count < 0 ? 1 : count, maxlen, NOW(c), out);
+    srv__stat_rc(c, rc);
     if (rc < 0) {
         srv__reply_cache_err(c, rc);
         return;

@@ -184,6 +184,25 @@ static int compact_or_convert(struct shard *s, struct item **itp, long long grow
 
 /* ---- writes ------------------------------------------------------------- */
 
+/* Inserts k at offset `at` of a compact list (SIZE_MAX: at the end):
+ * 1 done, 0 the list became a quicklist first (the caller goes on
+ * there, positions unchanged), or an error. */
+static int compact_insert(struct shard *s, struct item **itp, size_t at,
+                          const struct cache__lp_key *k)
+{
+    size_t need = cache__lp_insert_need(k);
+    int rc = compact_or_convert(s, itp, (long long)need, 1);
+
+    if (rc != 1)
+        return rc;
+    size_t bytes = cache__lp_bytes(lp_of(*itp));
+    if (cache__item_room_locked(s, itp, bytes + need) != CACHE_OK)
+        return CACHE_E_NOMEM;
+    cache__lp_insert(lp_of(*itp), at == SIZE_MAX ? bytes : at, k);
+    (*itp)->vlen = (uint32_t)(bytes + need);
+    return 1;
+}
+
 int cache__list_push_locked(struct shard *s, struct item **itp, int where,
                             const struct cache__lp_key *k)
 {
@@ -191,18 +210,10 @@ int cache__list_push_locked(struct shard *s, struct item **itp, int where,
     size_t need = cache__lp_insert_need(k);
     int rc;
 
-    if ((*itp)->enc == CACHE__ENC_LISTPACK) {
-        if ((rc = compact_or_convert(s, itp, (long long)need, 1)) < 0)
-            return rc;
-        if (rc == 1) {
-            size_t bytes = cache__lp_bytes(lp_of(*itp));
-            if (cache__item_room_locked(s, itp, bytes + need) != CACHE_OK)
-                return CACHE_E_NOMEM;
-            cache__lp_insert(lp_of(*itp), where == CACHE_LIST_HEAD ? CACHE__LP_HDR : bytes, k);
-            (*itp)->vlen = (uint32_t)(bytes + need);
-            return CACHE_OK;
-        }
-    }
+    if ((*itp)->enc == CACHE__ENC_LISTPACK &&
+        (rc = compact_insert(s, itp, where == CACHE_LIST_HEAD ? CACHE__LP_HDR : SIZE_MAX,
+                             k)) != 0)
+        return rc < 0 ? rc : CACHE_OK;
     struct cache__quicklist *ql = cache__list_ql(*itp);
     struct cache__qnode *n = where == CACHE_LIST_HEAD ? ql->head : ql->tail;
     if (n && cache__ql_allows(list_fill(s), cache__ql_node_need(n) + need,
@@ -276,17 +287,9 @@ int cache__list_insert_locked(struct shard *s, struct item **itp,
     int rc;
 
     if ((*itp)->enc == CACHE__ENC_LISTPACK) {
-        if ((rc = compact_or_convert(s, itp, (long long)need, 1)) < 0)
-            return rc;
-        if (rc == 1) {
-            size_t bytes = cache__lp_bytes(lp_of(*itp));
-            size_t at = after ? q.pos + cache__lp_entry_size(lp_of(*itp), q.pos) : q.pos;
-            if (cache__item_room_locked(s, itp, bytes + need) != CACHE_OK)
-                return CACHE_E_NOMEM;
-            cache__lp_insert(lp_of(*itp), at, k);
-            (*itp)->vlen = (uint32_t)(bytes + need);
-            return CACHE_OK;
-        }
+        size_t at = after ? q.pos + cache__lp_entry_size(lp_of(*itp), q.pos) : q.pos;
+        if ((rc = compact_insert(s, itp, at, k)) != 0)
+            return rc < 0 ? rc : CACHE_OK;
         q.node = cache__list_ql(*itp)->head;   /* the listpack became this node */
     }
     struct cache__quicklist *ql = cache__list_ql(*itp);

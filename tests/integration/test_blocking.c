@@ -22,37 +22,11 @@
 #include <cmocka.h>
 
 #include "check.h"
+#define CMD_FIXTURE_MM_ARGS "--threads", "2",
+#include "cmd_fixture.h"
 #include "harness.h"
 
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
-
-static struct harness_server srv;
-static redisContext *c;   /* the control connection */
-
-static int group_setup(void **state)
-{
-    static const char *const mm[] = {"--threads", "2", NULL};
-    if (harness_start(&srv, NULL, mm, NULL) != 0)
-        return -1;
-    c = harness_connect(&srv);
-    return c ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    if (c)
-        redisFree(c);
-    return harness_stop(&srv, 10000) == 0 ? 0 : -1;
-}
-
-static int test_setup(void **state)
-{
-    redisReply *r = redisCommand(c, "FLUSHALL");
-    int ok = r && r->type == REDIS_REPLY_STATUS;
-    if (r)
-        freeReplyObject(r);
-    return ok ? 0 : -1;
-}
 
 /* The worker a connection is on (mmcache's CLIENT INFO worker=), -1 for
  * a server that does not say (Redis). */

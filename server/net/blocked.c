@@ -237,7 +237,7 @@ static void run_connreqs(struct srv_worker *w, struct srv_connreq *r)
             c = c->next;
         if (c && !(c->flags & CONN_CLOSING)) {
             if (r->op == SRV_CONN_KILL)
-                conn_close(c);
+                conn_close_flushed(c);   /* a reply already made still goes */
             else
                 unblock(c, r->op == SRV_CONN_UNBLOCK_ERR
                                ? "UNBLOCKED client unblocked via CLIENT UNBLOCK" : NULL);

@@ -60,6 +60,19 @@ void conn_close(struct srv_conn *c)
     uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
+void conn_close_flushed(struct srv_conn *c)
+{
+    size_t left = c->out.len - c->out_sent;
+
+    if (left && !(c->flags & (CONN_CLOSING | CONN_WRITING))) {
+        uv_buf_t b = uv_buf_init(c->out.data + c->out_sent, (unsigned)left);
+        int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (n > 0)
+            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)n);
+    }
+    conn_close(c);
+}
+
 /* Queue the conn for the end-of-pass flush. */
 static void conn_want_flush(struct srv_conn *c)
 {
@@ -178,7 +191,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     (void)buf;
     if (nread < 0) {   /* EOF, reset, or ENOBUFS */
         if (!INJECT(18)) {
-            conn_close(c);
+            /* A peer that only shut its sending side still reads: the
+             * replies already made for it go out (a served blocking
+             * pop's element among them), as far as the kernel takes
+             * them now. */
+            if (nread == UV_EOF)
+                conn_close_flushed(c);
+            else
+                conn_close(c);
         } else {
             /* BUG 18 (closing from the receiver): the reader closes the
              * handle itself, past conn_close's CLOSING state. The sender

@@ -133,6 +133,7 @@ void cache_destroy(struct cache *c)
         cache__shard_lock(s);
         cache__shard_clear_locked(s);
         cache__table_free_locked(s);
+        cache__blocking_free_locked(s);
         cache__shard_unlock(s);
         if (s->rw)
             pthread_rwlock_destroy(&s->rwlock);

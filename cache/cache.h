@@ -309,6 +309,104 @@ int cache_hscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
 /* A random number from the calling thread's generator (not for security). */
 uint64_t cache_rand(void);
 
+/* ---- Lists (listops.c) ---------------------------------------------------
+ * Each call is atomic: the key's shard lock for the whole command (both
+ * keys' for LMOVE, every key's for LMPOP, locked in shard index order). A
+ * missing key reads as an empty list; a key of another type gives
+ * CACHE_E_WRONGTYPE and changes nothing. A list whose last element goes
+ * is deleted. A write that adds elements to a list serves the clients
+ * blocked on that key (cache_bpop) before it returns. */
+
+#define CACHE_LIST_HEAD 0   /* LEFT */
+#define CACHE_LIST_TAIL 1   /* RIGHT */
+
+/* LPUSH/RPUSH (xx 0) and LPUSHX/RPUSHX (xx 1: only an existing list):
+ * *len is the length after the push (0: xx and no key). OK, WRONGTYPE,
+ * E_OOM, E_TOOBIG, E_NOMEM (elements before the failure stay pushed). */
+int cache_lpush(struct cache *c, const char *key, size_t klen, int where,
+                const struct cache_str *elems, size_t n, int xx, int64_t now,
+                uint64_t *len);
+/* LPOP/RPOP: up to count elements from the `where` end into out, in the
+ * order they come off. OK / NOTFOUND / WRONGTYPE. */
+int cache_lpop(struct cache *c, const char *key, size_t klen, int where,
+               uint64_t count, int64_t now, struct cache_keys *out);
+int cache_llen(struct cache *c, const char *key, size_t klen, int64_t now,
+               uint64_t *len);   /* OK / NOTFOUND (*len 0) / WRONGTYPE */
+/* LRANGE with Redis's index rules: *total is the range's length; its
+ * elements are copied into out until max_bytes of them (the caller's
+ * output limit: a reply past it could not be sent whole anyway), so
+ * out->count < *total says it was cut. OK / NOTFOUND / WRONGTYPE. */
+int cache_lrange(struct cache *c, const char *key, size_t klen, long long start,
+                 long long end, size_t max_bytes, int64_t now,
+                 struct cache_keys *out, uint64_t *total);
+/* LINDEX: OK (out), NOTFOUND, NOELEM (out of range), WRONGTYPE. */
+int cache_lindex(struct cache *c, const char *key, size_t klen, long long index,
+                 int64_t now, struct cache_val *out);
+/* LSET: OK, NOTFOUND, NOELEM (index out of range), WRONGTYPE, E_OOM. */
+int cache_lset(struct cache *c, const char *key, size_t klen, long long index,
+               const char *val, size_t vlen, int64_t now);
+/* LINSERT: *len = the new length, -1 when the pivot is not there, 0 when
+ * the key is missing. OK, WRONGTYPE, E_OOM. */
+int cache_linsert(struct cache *c, const char *key, size_t klen, int after,
+                  const char *pivot, size_t plen, const char *val, size_t vlen,
+                  int64_t now, long long *len);
+/* LREM: count > 0 from the head, < 0 from the tail, 0 all. */
+int cache_lrem(struct cache *c, const char *key, size_t klen, long long count,
+               const char *val, size_t vlen, int64_t now, uint64_t *removed);
+int cache_ltrim(struct cache *c, const char *key, size_t klen, long long start,
+                long long end, int64_t now);   /* OK (missing too) / WRONGTYPE */
+/* LPOS: the indexes of matches into out (an array of int64_t, out->len in
+ * bytes). rank != 0 (negative: from the tail, Redis's wrapping kept),
+ * count 0 = all (the caller maps "no COUNT" to 1), maxlen 0 = all.
+ * OK / NOTFOUND / WRONGTYPE. */
+int cache_lpos(struct cache *c, const char *key, size_t klen, const char *val,
+               size_t vlen, long long rank, long long count, long long maxlen,
+               int64_t now, struct cache_val *out);
+
+/* ---- Blocking pops and multi-key pops (blocking.c) -----------------------
+ * LMPOP, LMOVE/RPOPLPUSH and the blocking BLPOP BRPOP BLMPOP BLMOVE
+ * BRPOPLPUSH share one request. Keys are checked in order as Redis does
+ * (the first that is not a list: WRONGTYPE; the first non-empty list is
+ * popped); every shard involved is locked in index order for the whole
+ * call, so the pop (and for a move, the push to dst) is atomic. */
+struct cache_bpop;   /* one blocked client's wait, owned by its caller */
+struct cache_bpop_req {
+    const struct cache_str *keys;   /* the source keys, in order */
+    size_t nkeys;
+    int from;                       /* CACHE_LIST_HEAD / TAIL */
+    uint64_t count;                 /* elements at most (1 but for [B]LMPOP) */
+    const char *dst;                /* a move (LMOVE, BLMOVE): nkeys is 1 */
+    size_t dlen;
+    int to;
+    /* Blocking: called exactly once if the wait is served (an element was
+     * handed to it, or it ended with an error), from whichever thread
+     * served it, with no cache lock held; never after cache_bpop_cancel
+     * returned OK. NULL: do not block (LMPOP, LMOVE). */
+    void (*wake)(void *arg);
+    void *arg;
+};
+#define CACHE_BLOCKED 4   /* cache_bpop: the caller waits (*hp is its wait) */
+/* OK: popped now: out holds the key then the elements (a pop), or the one
+ * element (a move). NOTFOUND: nothing to pop and no wake given. BLOCKED:
+ * *hp is the wait; the caller owns it and ends it with cache_bpop_cancel
+ * or, after the wake, cache_bpop_take. WRONGTYPE, E_NOMEM. */
+int cache_bpop(struct cache *c, const struct cache_bpop_req *r, int64_t now,
+               struct cache_keys *out, struct cache_bpop **hp);
+/* Ends a wait that was not served: OK (h is freed; no wake will come) or
+ * NOTSET (it was served meanwhile: the wake is coming, take it then).
+ * Context: h's owner, no cache lock held. */
+int cache_bpop_cancel(struct cache *c, struct cache_bpop *h);
+/* After the wake: the outcome into out as cache_bpop's OK (or the error
+ * the wait ended with: WRONGTYPE for a move whose dst became another
+ * type, E_NOMEM), and frees h. giveback: the client is gone; the popped
+ * elements go back to the end of the key they came from, as if never
+ * popped (a move's element already is in dst). Context: as cancel. */
+int cache_bpop_take(struct cache *c, struct cache_bpop *h, int giveback,
+                    struct cache_keys *out, int64_t now);
+/* Keys that have clients blocked on them now (tests). Context: any
+ * thread; takes each shard lock in turn. */
+uint64_t cache_blocked_keys(struct cache *c);
+
 /* ---- Whole-keyspace operations ------------------------------------------ */
 
 uint64_t cache_dbsize(struct cache *c);     /* live keys (may include not yet reaped expired ones) */

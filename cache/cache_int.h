@@ -118,6 +118,8 @@ struct shard {
     uint32_t ttl_hand;      /* guarded by: lock; active expiry position */
     int64_t mem_flushed;    /* guarded by: lock; part of mem already added
                                to cache->mem_global */
+    struct cache__ctable *bkeys;  /* guarded by: lock; keys with clients blocked
+                               on them (blocking.c), NULL until the first */
 
     /* Written only under lock (relaxed load + store), read anywhere with
      * relaxed loads (stats, eviction's cheap "anything to evict?" test). */
@@ -413,6 +415,7 @@ struct cache__type {
     int (*check)(const struct item *it);
 };
 extern const struct cache__type cache__type_hash;
+extern const struct cache__type cache__type_list;
 extern const struct cache__type *const cache__types[CACHE_TYPE_COUNT];
 
 /* Frees taking more allocations than this go to the lazy-free thread when
@@ -428,6 +431,11 @@ void cache__item_destroy(struct item *it);
 /* Makes room for vcap value bytes in a linked item; NULL on ENOMEM (it is
  * unchanged). The item may move: use the returned pointer. */
 struct item *cache__item_resize_locked(struct shard *s, struct item *it, size_t vcap);
+/* The same through *itp: 0 or CACHE_E_NOMEM (*itp unchanged). */
+int cache__item_room_locked(struct shard *s, struct item **itp, size_t vcap);
+/* A new item of `type` holding an empty listpack inline (a compact
+ * collection's start), unlinked, unaccounted. */
+struct item *cache__item_new_lp(uint64_t h, const char *key, size_t klen, int type);
 /* A deep copy of src under another key (COPY), not linked, not accounted. */
 struct item *cache__item_dup(const struct item *src, uint64_t h,
                              const char *key, size_t klen);
@@ -451,6 +459,53 @@ static inline struct item *cache__lookup_type_locked(struct shard *s, uint64_t h
     *rc = CACHE_OK;
     return it;
 }
+
+/* ---- multikey.c: locking several shards ---------------------------------- */
+
+/* The sorted, distinct shard indexes of n key hashes into ids (room for
+ * n); returns how many. */
+size_t cache__shard_ids(struct cache *c, const uint64_t *h, size_t n, unsigned *ids);
+/* Locks ids[0..n) in order (ascending: the lock order) / unlocks them. */
+void cache__lock_ids(struct cache *c, const unsigned *ids, size_t n);
+void cache__unlock_ids(struct cache *c, const unsigned *ids, size_t n);
+
+/* ---- blocking.c: serving blocked clients ---------------------------------
+ * A write that adds elements to a list hands them to the clients blocked
+ * on the key, in the order they blocked, under the lock it holds; what
+ * must happen once no lock is held (a move into a key of a shard not
+ * held, the wake calls) is collected in a struct cache__serve and done by
+ * cache__serve_end. docs/locking.md, "Blocking pops". */
+struct cache_bpop;
+struct cache__serve {
+    struct cache_bpop *wakes;   /* served: wake once no lock is held (FIFO) */
+    struct cache_bpop **wakes_tail;
+    struct cache_bpop *moves;   /* served moves whose dst's shard is not held (FIFO) */
+    struct cache_bpop **moves_tail;
+    struct cache_bpop *ready;   /* served moves whose dst (in a held shard) may
+                                   have waiters of its own */
+    const unsigned *held;       /* the shard indexes this thread holds */
+    size_t nheld;
+    unsigned one;               /* held storage for a single shard */
+    unsigned heldv[2];          /* held storage for a pair (RENAME, COPY) */
+};
+/* Context: the caller holds exactly held[0..nheld) (ascending). */
+void cache__serve_begin(struct cache__serve *sv, const unsigned *held, size_t nheld);
+void cache__serve_begin1(struct cache__serve *sv, const struct shard *s);
+/* Context: s locked, one of sv's held. The list `key` just got elements:
+ * serve its blocked clients while it has some. */
+void cache__serve_key_locked(struct shard *s, struct cache__serve *sv, uint64_t h,
+                             const char *key, size_t klen, int64_t now);
+static inline bool cache__has_blocked_locked(const struct shard *s)
+{
+    return s->bkeys && cache__ct_count(s->bkeys) > 0;
+}
+/* Context: no shard lock held. Finishes the moves, then wakes. */
+void cache__serve_end(struct cache *c, struct cache__serve *sv, int64_t now);
+/* cache_destroy: frees what is left of the wait lists. */
+void cache__blocking_free_locked(struct shard *s);
+/* debug.c: the wait lists' structure, and no lost wake-up (a non-empty
+ * list with a client still waiting on it). 0, or -1 with why. */
+int cache__blocking_check_locked(struct shard *s, char *why, size_t cap);
 
 /* ---- lazyfree.c ------------------------------------------------------------ */
 

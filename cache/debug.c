@@ -90,6 +90,9 @@ static int check_shard_locked(struct cache *c, struct shard *s)
              (unsigned long)with_ttl);
     if (s->ttl)
         mem += malloc_usable_size(s->ttl);
+    char why[160];
+    if (cache__blocking_check_locked(s, why, sizeof(why)) != 0)
+        FAIL("shard %u: %s", s->id, why);
     if (mem != RLX_LOAD(s->mem))
         FAIL("shard %u: mem %lu, counted %lu", s->id,
              (unsigned long)RLX_LOAD(s->mem), (unsigned long)mem);

@@ -31,6 +31,21 @@ static void unlock_pair(struct shard *a, struct shard *b)
     cache__shard_unlock(a);
 }
 
+/* A list linked at a key (RENAME's or COPY's destination) serves the
+ * clients blocked on that key, as Redis's dbAdd does. Context: ss and sd
+ * locked (they may be one shard). */
+static void list_ready_locked(struct shard *ss, struct shard *sd, struct item *it,
+                              int64_t now, struct cache__serve *sv)
+{
+    if (it->type != CACHE_TYPE_LIST || !cache__has_blocked_locked(sd))
+        return;
+    sv->held = sv->heldv;
+    sv->heldv[0] = ss->id < sd->id ? ss->id : sd->id;
+    sv->heldv[1] = ss->id < sd->id ? sd->id : ss->id;
+    sv->nheld = ss == sd ? 1 : 2;
+    cache__serve_key_locked(sd, sv, item_hash(it), item_key(it), it->klen, now);
+}
+
 static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
 {
     return alen == blen && memcmp(a, b, alen) == 0;
@@ -44,10 +59,12 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
 {
     uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
     struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
+    struct cache__serve sv;
     int rc = CACHE_OK;
 
     if (dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
+    cache__serve_begin(&sv, NULL, 0);
     lock_pair(ss, sd);
     struct item *it = cache__lookup_locked(ss, hs, src, slen, now);
     if (!it) {
@@ -96,8 +113,10 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
     cache__link_locked(sd, moved, now);
     cache__shard_tidy_locked(ss);
     cache__shard_tidy_locked(sd);
+    list_ready_locked(ss, sd, moved, now, &sv);
 out_unlock:
     unlock_pair(ss, sd);
+    cache__serve_end(c, &sv, now);
     return rc;
 }
 
@@ -110,10 +129,12 @@ int cache_copy(struct cache *c, const char *src, size_t slen,
     uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
     struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
     struct item *nw = NULL;
+    struct cache__serve sv;
     int rc, tries = 0;
 
     if (dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
+    cache__serve_begin(&sv, NULL, 0);
 retry:
     rc = CACHE_OK;
     lock_pair(ss, sd);
@@ -161,9 +182,11 @@ retry:
         cache__replace_locked(sd, dit, nw, now);
     else
         cache__link_locked(sd, nw, now);
+    list_ready_locked(ss, sd, nw, now, &sv);
     nw = NULL;
 out_unlock:
     unlock_pair(ss, sd);
+    cache__serve_end(c, &sv, now);
     if (nw)
         cache__item_destroy(nw);
     return rc;
@@ -175,24 +198,37 @@ static int cmp_uint(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+size_t cache__shard_ids(struct cache *c, const uint64_t *h, size_t n, unsigned *ids)
+{
+    size_t nids = 0;
+
+    for (size_t i = 0; i < n; i++)
+        ids[i] = cache__shard_of(c, h[i])->id;
+    qsort(ids, n, sizeof(*ids), cmp_uint);
+    for (size_t i = 0; i < n; i++)
+        if (nids == 0 || ids[nids - 1] != ids[i])
+            ids[nids++] = ids[i];
+    return nids;
+}
+
+void cache__lock_ids(struct cache *c, const unsigned *ids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)   /* ascending: lock order */
+        cache__shard_lock(&c->shards[ids[i]]);
+}
+
+void cache__unlock_ids(struct cache *c, const unsigned *ids, size_t n)
+{
+    for (size_t i = n; i-- > 0;)
+        cache__shard_unlock(&c->shards[ids[i]]);
+}
+
 struct mset_ctx {
     uint64_t *hash;
     struct item **items;
     unsigned *ids;      /* sorted, unique shard ids */
     size_t nids;
 };
-
-static void lock_ids(struct cache *c, const struct mset_ctx *m)
-{
-    for (size_t i = 0; i < m->nids; i++)   /* ascending: lock order */
-        cache__shard_lock(&c->shards[m->ids[i]]);
-}
-
-static void unlock_ids(struct cache *c, const struct mset_ctx *m)
-{
-    for (size_t i = m->nids; i-- > 0;)
-        cache__shard_unlock(&c->shards[m->ids[i]]);
-}
 
 int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
                int64_t now)
@@ -222,15 +258,11 @@ int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
             rc = CACHE_E_NOMEM;
             goto out_free;
         }
-        m.ids[i] = cache__shard_of(c, m.hash[i])->id;
     }
-    qsort(m.ids, n, sizeof(*m.ids), cmp_uint);
-    for (i = 0; i < n; i++)
-        if (m.nids == 0 || m.ids[m.nids - 1] != m.ids[i])
-            m.ids[m.nids++] = m.ids[i];
+    m.nids = cache__shard_ids(c, m.hash, n, m.ids);
 
 retry:
-    lock_ids(c, &m);
+    cache__lock_ids(c, m.ids, m.nids);
     int64_t need = 0;
     for (i = 0; i < n; i++) {
         struct shard *s = cache__shard_of(c, m.hash[i]);
@@ -246,7 +278,7 @@ retry:
     struct shard *first = &c->shards[m.ids[0]];
     enum cache__admit adm = cache__admit_locked(first, need);
     if (adm != CACHE__FITS) {
-        unlock_ids(c, &m);
+        cache__unlock_ids(c, m.ids, m.nids);
         if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
             cache__evict_others(c, NULL, need, now) != CACHE_OK) {
             rc = CACHE_E_OOM;
@@ -267,7 +299,7 @@ retry:
         m.items[i] = NULL;
     }
 out_unlock:
-    unlock_ids(c, &m);
+    cache__unlock_ids(c, m.ids, m.nids);
 out_free:
     if (m.items)
         for (i = 0; i < n; i++)

@@ -18,10 +18,12 @@
 #include <string.h>
 
 #include "cache_int.h"
+#include "listpack.h"
 
 /* Types whose encodings keep nothing outside the item need no entry. */
 const struct cache__type *const cache__types[CACHE_TYPE_COUNT] = {
     [CACHE_TYPE_HASH] = &cache__type_hash,
+    [CACHE_TYPE_LIST] = &cache__type_list,
 };
 
 static const char *const type_names[CACHE_TYPE_COUNT] = {
@@ -145,6 +147,27 @@ struct item *cache__item_resize_locked(struct shard *s, struct item *it,
     cache__table_add_locked(s, nw);
     cache__mem_add_locked(s, (int64_t)malloc_usable_size(nw) - (int64_t)before);
     return nw;
+}
+
+struct item *cache__item_new_lp(uint64_t h, const char *key, size_t klen, int type)
+{
+    struct item *it = cache__item_new(h, key, klen, NULL, 0, CACHE__LP_HDR);
+    if (!it)
+        return NULL;
+    it->type = (uint8_t)type;
+    it->enc = CACHE__ENC_LISTPACK;
+    cache__lp_init((unsigned char *)item_val(it));
+    it->vlen = CACHE__LP_HDR;
+    return it;
+}
+
+int cache__item_room_locked(struct shard *s, struct item **itp, size_t vcap)
+{
+    struct item *nw = cache__item_resize_locked(s, *itp, vcap);
+    if (!nw)
+        return CACHE_E_NOMEM;
+    *itp = nw;
+    return CACHE_OK;
 }
 
 struct item *cache__item_dup(const struct item *src, uint64_t h,

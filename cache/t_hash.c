@@ -29,14 +29,7 @@ struct cache__hash_ht *cache__hash_table(const struct item *it)
 
 struct item *cache__hash_new(uint64_t h, const char *key, size_t klen)
 {
-    struct item *it = cache__item_new(h, key, klen, NULL, 0, CACHE__LP_HDR);
-    if (!it)
-        return NULL;
-    it->type = CACHE_TYPE_HASH;
-    it->enc = CACHE__ENC_LISTPACK;
-    cache__lp_init(lp_of(it));
-    it->vlen = CACHE__LP_HDR;
-    return it;
+    return cache__item_new_lp(h, key, klen, CACHE_TYPE_HASH);
 }
 
 size_t cache__hash_len(const struct item *it)
@@ -222,16 +215,6 @@ int cache__hash_convert_locked(struct shard *s, struct item **itp)
 
 /* ---- the listpack encoding ---------------------------------------------- */
 
-/* Grows (or shrinks) the item for a listpack of `bytes` bytes. */
-static int lp_room(struct shard *s, struct item **itp, size_t bytes)
-{
-    struct item *nw = cache__item_resize_locked(s, *itp, bytes);
-    if (!nw)
-        return CACHE_E_NOMEM;
-    *itp = nw;
-    return CACHE_OK;
-}
-
 static int lp_set(struct shard *s, struct item **itp, const char *f, size_t flen,
                   const char *v, size_t vlen)
 {
@@ -245,17 +228,17 @@ static int lp_set(struct shard *s, struct item **itp, const char *f, size_t flen
     if (fpos) {
         size_t vpos = cache__lp_next(lp, fpos);
         long long grow = cache__lp_replace_need(lp, vpos, &vk);
-        if (grow > 0 && lp_room(s, itp, bytes + (size_t)grow) != CACHE_OK)
+        if (grow > 0 && cache__item_room_locked(s, itp, bytes + (size_t)grow) != CACHE_OK)
             return CACHE_E_NOMEM;
         lp = lp_of(*itp);
         cache__lp_replace(lp, vpos, &vk);
         (*itp)->vlen = (uint32_t)cache__lp_bytes(lp);
         if (grow < 0)
-            (void)lp_room(s, itp, (*itp)->vlen);   /* may give memory back */
+            (void)cache__item_room_locked(s, itp, (*itp)->vlen);   /* may give memory back */
         return 0;
     }
     size_t need = cache__lp_insert_need(&fk) + cache__lp_insert_need(&vk);
-    if (lp_room(s, itp, bytes + need) != CACHE_OK)
+    if (cache__item_room_locked(s, itp, bytes + need) != CACHE_OK)
         return CACHE_E_NOMEM;
     lp = lp_of(*itp);
     size_t at = cache__lp_insert(lp, bytes, &fk);
@@ -275,7 +258,7 @@ static int lp_del(struct shard *s, struct item **itp, const char *f, size_t flen
         return 0;
     cache__lp_delete(lp, fpos, 2);
     (*itp)->vlen = (uint32_t)cache__lp_bytes(lp);
-    (void)lp_room(s, itp, (*itp)->vlen);
+    (void)cache__item_room_locked(s, itp, (*itp)->vlen);
     return 1;
 }
 

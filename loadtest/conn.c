@@ -29,6 +29,9 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_INFO: return "INFO";
     case LD_K_CFG_GET: return "CONFIG GET";
     case LD_K_CFG_SET: return "CONFIG SET";
+    case LD_K_LPUSH: return "LPUSH";
+    case LD_K_RPOP: return "RPOP";
+    case LD_K_BRPOP: return "BRPOP";
     default: break;
     }
     switch ((enum ld_op)kind) {
@@ -62,8 +65,12 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->out = malloc(c->out_cap);
     if (kind == LD_CONN_LOAD)
         c->shared_last = calloc(o->counters, sizeof(*c->shared_last));
+    if (kind == LD_CONN_QPOP && (c->q_last = malloc((size_t)t->run->q_nprod *
+                                                    LD_QUEUE_KEYS * sizeof(uint64_t))))
+        memset(c->q_last, 0xff, (size_t)t->run->q_nprod * LD_QUEUE_KEYS * sizeof(uint64_t));
     if (c->rd == NULL || c->fifo == NULL || c->out == NULL ||
-        (kind == LD_CONN_LOAD && c->shared_last == NULL)) {
+        (kind == LD_CONN_LOAD && c->shared_last == NULL) ||
+        (kind == LD_CONN_QPOP && c->q_last == NULL)) {
         ld__conn_free(c);
         return -ENOMEM;
     }
@@ -81,6 +88,8 @@ void ld__conn_free(struct ld_conn *c)
     free(c->fifo);
     free(c->out);
     free(c->shared_last);
+    free(c->q_last);
+    c->q_last = NULL;
     c->fifo = NULL;
     c->out = NULL;
     c->shared_last = NULL;
@@ -116,7 +125,8 @@ void ld__conn_close(struct ld_conn *c)
 static const char *conn_label(const struct ld_conn *c, char *buf, size_t cap)
 {
     static const char *const names[] = { "client", "info poller", "config reader",
-                                         "config writer" };
+                                         "config writer", "queue producer",
+                                         "queue consumer" };
 
     if (c->kind == LD_CONN_LOAD)
         snprintf(buf, cap, "client %u", c->id);
@@ -147,6 +157,8 @@ void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
         c->t->st.unsure++;
         if (c->kind == LD_CONN_LOAD)
             ld__load_unsure(c, q);
+        else if (c->kind == LD_CONN_QPUSH || c->kind == LD_CONN_QPOP)
+            ld__queue_unsure(c, q);
     }
     finished(c);
 }
@@ -330,6 +342,10 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
     case LD_CONN_CFG_READ:
     case LD_CONN_CFG_WRITE:
         ld__cfg_reply(c, &q, rep);
+        break;
+    case LD_CONN_QPUSH:
+    case LD_CONN_QPOP:
+        ld__queue_reply(c, &q, rep);
         break;
     }
 }

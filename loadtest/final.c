@@ -278,6 +278,8 @@ void ld__final(struct ld_run *r, struct ld_ctl *k)
     details(r, &s);
     if (ld__on(r, LD_CHK_COUNTER))
         counter_final(r, k);
+    if (ld__on(r, LD_CHK_QUEUE))
+        ld__queue_final(r, k);   /* before stats: its LRANGEs count */
     if (ld__on(r, LD_CHK_STATS))
         stats_final(r, k, &s);
     config_restore(r, k, &s);

@@ -40,10 +40,12 @@
 #define LD_GEN_NONE INT64_MIN        /* a config field outside the convention */
 #define LD_CFG_TIMEOUT_BASE 3600ull
 #define LD_CFG_MAXMEM_BASE 1099511627776ull     /* 2^40 */
+#define LD_QUEUE_KEYS 2                  /* <prefix>:q:0 and :1 */
+#define LD_QUEUE_MAX (1u << 18)          /* elements a producer pushes at most */
 
 /* What a request was, beyond the workload's enum ld_op. */
 enum ld_kind {
-    LD_K_INFO = LD_NOPS, LD_K_CFG_GET, LD_K_CFG_SET,
+    LD_K_INFO = LD_NOPS, LD_K_CFG_GET, LD_K_CFG_SET, LD_K_LPUSH, LD_K_RPOP, LD_K_BRPOP,
 };
 
 /* One outstanding request: what its reply must be checked against. */
@@ -57,7 +59,8 @@ struct ld_req {
     uint64_t sent_ns;
 };
 
-enum ld_conn_kind { LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE };
+enum ld_conn_kind { LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE,
+                    LD_CONN_QPUSH, LD_CONN_QPOP };
 enum ld_conn_state { LD_CS_IDLE, LD_CS_CONNECTING, LD_CS_OPEN, LD_CS_CLOSED };
 
 #define LD_MONO_NFIELDS 10
@@ -91,6 +94,12 @@ struct ld_conn {
     /* config checker */
     int64_t cfg_last_k;
     int64_t cfg_k;                   /* CFG_WRITE: last k sent */
+    /* queue checker (queue.c) */
+    uint64_t q_acked, q_unsure;      /* QPUSH: LPUSHes answered / unanswered */
+    uint64_t *q_last;                /* QPOP: [producers * LD_QUEUE_KEYS] last seq
+                                        popped from each producer and key */
+    bool q_block;                    /* QPOP: BRPOP, else RPOP */
+    unsigned q_next;                 /* QPOP: the next key to pop */
 };
 
 /* Owned by: its client thread; `ops` also read by the progress line. */
@@ -104,6 +113,8 @@ struct ld_tstats {
     uint64_t *incr_acked;            /* [counters] INCRs acknowledged */
     uint64_t *incr_unsure;           /* [counters] INCRs sent, never answered */
     uint64_t info_reads, cfg_gets, cfg_sets;
+    uint64_t q_popped, q_bpopped;    /* elements popped by RPOP / by BRPOP */
+    uint64_t q_unsure_pops;          /* pops sent, never answered: may have taken one */
     uint64_t last_reply_ns;
     struct ld_hist lat;              /* workload latency, ns */
 };
@@ -171,6 +182,18 @@ struct ld_run {
     _Atomic int64_t cfg_acked_k;
     _Atomic bool cfg_refused;        /* atomic: relaxed; the server said no */
 
+    /*
+     * The queue checker: producer p (one per client thread) pushes seqs 0,
+     * 1, 2, ... Its highest sent seq + 1 is release-stored before the LPUSH
+     * is written, acquire-loaded by a consumer that got an element of p.
+     * popped[p * LD_QUEUE_MAX + seq] counts the pops of each element (any
+     * consumer thread, relaxed fetch_add: only the counts matter, read by
+     * main after join).
+     */
+    unsigned q_nprod;                /* immutable once threads run */
+    _Atomic uint64_t *q_sent;        /* [q_nprod] */
+    _Atomic uint8_t *q_popped;       /* [q_nprod * LD_QUEUE_MAX] */
+
     pthread_mutex_t lock;            /* leaf lock, see the top of this file */
     struct ld_checker chk[LD_NCHECKS];           /* guarded by: lock */
     struct ld_errkind errs[LD_ERRKINDS_MAX];     /* guarded by: lock */
@@ -233,6 +256,11 @@ void ld__load_unsure(struct ld_conn *c, const struct ld_req *q);
 void ld__info_issue(struct ld_conn *c);
 void ld__info_reply(struct ld_conn *c, const redisReply *rep);
 void ld__cfg_issue(struct ld_conn *c);
+void ld__queue_issue(struct ld_conn *c);
+void ld__queue_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__queue_unsure(struct ld_conn *c, const struct ld_req *q);
+int ld__queue_init(struct ld_run *r);
+void ld__queue_free(struct ld_run *r);
 void ld__cfg_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 /* "k" of one config field under the convention, or LD_GEN_NONE. */
 int64_t ld__cfg_gen(uint64_t value, uint64_t base);
@@ -262,6 +290,9 @@ int ld__read_info(struct ld_ctl *k, uint64_t out[3], long long *clients, char *e
                   size_t cap);
 /* k is NULL when the control connection is gone. */
 void ld__final(struct ld_run *r, struct ld_ctl *k);
+/* queue.c: the lists read back (what is left must be what was pushed and
+ * not popped, in order) and the verdict. */
+void ld__queue_final(struct ld_run *r, struct ld_ctl *k);
 
 /* ---- report.c ---- */
 void ld__progress(struct ld_run *r, double elapsed_s, uint64_t ops, double rate);

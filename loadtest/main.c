@@ -47,7 +47,8 @@ static int resolve(struct ld_run *r, char *err, size_t cap)
 }
 
 /* Connections of thread i: load connections i, i+T, ...; then one INFO
- * poller and one CONFIG GET reader per thread, the writer on thread 0. */
+ * poller and one CONFIG GET reader per thread, the writer on thread 0;
+ * with the queue checker, producer i and two consumers (RPOP, BRPOP). */
 static int make_threads(struct ld_run *r)
 {
     const struct ld_opts *o = r->o;
@@ -72,7 +73,7 @@ static int make_threads(struct ld_run *r)
         t->st.incr_acked = calloc(o->counters, sizeof(uint64_t));
         t->st.incr_unsure = calloc(o->counters, sizeof(uint64_t));
         ld_hist_init(&t->st.lat);
-        t->conns = calloc(nload + 3, sizeof(*t->conns));
+        t->conns = calloc(nload + 6, sizeof(*t->conns));
         if (t->epfd < 0 || t->scratch == NULL || t->st.incr_acked == NULL ||
             t->st.incr_unsure == NULL || t->conns == NULL)
             return -ENOMEM;
@@ -101,6 +102,14 @@ static int make_threads(struct ld_run *r)
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_CFG_WRITE) < 0)
                 return -ENOMEM;
             t->conns[(*n)++].cfg_k = r->cfg_base_k;
+        }
+        for (unsigned q = 0; ld__on(r, LD_CHK_QUEUE) && q < 3; q++) {
+            struct ld_conn *c = &t->conns[*n];
+            if (ld__conn_init(c, t, q == 0 ? LD_CONN_QPUSH : LD_CONN_QPOP) < 0)
+                return -ENOMEM;
+            (*n)++;
+            c->id = i;            /* producer i */
+            c->q_block = q == 2;  /* one consumer with BRPOP, one with RPOP */
         }
     }
     return 0;
@@ -281,6 +290,9 @@ int main(int argc, char **argv)
         if (ld__on(&run, LD_CHK_LIVENESS))
             ld__fail(&run, LD_CHK_LIVENESS, "control connection: %s", err);
         skip_all(&run, "cannot connect");
+    } else if (ld__on(&run, LD_CHK_QUEUE) && ld__queue_init(&run) < 0) {
+        fprintf(stderr, "mmcache-load: out of memory\n");
+        goto out;
     } else if (ld__setup(&run, ctl) < 0) {
         atomic_fetch_add(&run.conn_failures, 1);
         skip_all(&run, "the set-up failed");
@@ -296,6 +308,7 @@ out:
     ld__ctl_close(ctl);
     free_threads(&run);
     free(run.max_seq);
+    ld__queue_free(&run);
     pthread_mutex_destroy(&run.lock);
     return code;
 }

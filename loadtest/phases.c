@@ -199,7 +199,8 @@ int ld__setup(struct ld_run *r, struct ld_ctl *k)
 
     if (del_range(r, k, 'k', r->o->keyspace, err, sizeof(err)) < 0 ||
         del_range(r, k, 'c', r->o->counters, err, sizeof(err)) < 0 ||
-        del_range(r, k, 'p', r->nload, err, sizeof(err)) < 0) {
+        del_range(r, k, 'p', r->nload, err, sizeof(err)) < 0 ||
+        del_range(r, k, 'q', LD_QUEUE_KEYS, err, sizeof(err)) < 0) {
         ld__error(r, "set-up", "deleting the prefix's keys: %s", err);
         return -1;
     }

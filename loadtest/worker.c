@@ -44,6 +44,8 @@ void ld__conn_issue(struct ld_conn *c, uint64_t now)
         if (c->count == 0 && now >= c->next_ns) {
             if (c->kind == LD_CONN_INFO)
                 ld__info_issue(c);
+            else if (c->kind == LD_CONN_QPUSH || c->kind == LD_CONN_QPOP)
+                ld__queue_issue(c);
             else
                 ld__cfg_issue(c);
         }

@@ -39,6 +39,8 @@ struct srv_stats {
     _Atomic uint64_t net_in;           /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t net_out;          /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
+    _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
+                                          in a blocking pop now */
 } __attribute__((aligned(SRV_CACHELINE)));
 
 /* Bump a counter of the calling worker's own stats (single writer). */
@@ -93,10 +95,13 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_CLOSE_ASAP        0x40   /* over its output limit: nothing more is run or
                                          written, closed at the end of the batch (Redis's
                                          CLIENT_CLOSE_ASAP) */
+#define CONN_BLOCKED           0x80   /* a blocking pop waits: run nothing more */
 
 struct srv_worker;
 struct loader_wait;
 struct srv_out_chunk;
+struct srv_blocked;
+struct srv_connreq;
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -135,6 +140,9 @@ struct srv_conn {
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
+    struct srv_blocked *blocked;   /* owned: the wait of a blocking pop (CONN_BLOCKED) */
+    _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
+                                      CLIENT LIST on any worker reads (flags=b) */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -153,6 +161,12 @@ struct srv_worker {
     pthread_mutex_t done_lock;     /* lock order: after a singleflight stripe lock (leaf) */
     struct loader_wait *done_head; /* guarded by: done_lock; finished waits to answer */
     unsigned waits;                /* owned: waits not yet ended (shutdown waits for 0) */
+    uv_async_t unblocked;          /* uv_async_send from any thread: blocking pops served */
+    pthread_mutex_t blk_lock;      /* lock order: a leaf, taken with no shard lock held */
+    struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
+    struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
+                                      this worker's connections, from any worker */
+    unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
@@ -206,6 +220,22 @@ int srv_clients_list(struct proto_buf *b, int64_t now_ms);
  * its buffer sizes may be read (another worker's may not).
  * Context: any worker; a foreign c only under its worker's reg_lock. */
 int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now_ms, int self);
+/* CLIENT KILL / CLIENT UNBLOCK: the connections of every worker that
+ * match (immutable fields only, read under each worker's reg_lock) are
+ * acted on by their own worker, which the request is posted to
+ * (blocked.c). Only blocked ones match an unblock. Returns how many
+ * matched; *self says the caller's own connection was one of them (not
+ * posted: the caller closes itself after its reply). Context: any worker. */
+struct srv_client_filter {
+    uint64_t id;                   /* 0: any */
+    const char *addr, *laddr;      /* NULL: any; NUL-terminated */
+    bool skipme;
+};
+#define SRV_CONN_KILL        1
+#define SRV_CONN_UNBLOCK     2     /* answered as its timeout would be */
+#define SRV_CONN_UNBLOCK_ERR 3     /* answered -UNBLOCKED */
+unsigned srv_clients_act(const struct srv_client_filter *f, int op,
+                         const struct srv_conn *caller, bool *self);
 /* Set a connection's name (NULL to clear) under its worker's reg_lock. */
 int srv_conn_setname(struct srv_conn *c, const char *name, size_t len);
 
@@ -219,6 +249,7 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_ADMIN    0x08
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
+#define CMD_BLOCKING 0x40   /* may block the client (BLPOP ...) */
 
 /* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
  * bit each; srv_acl_category_names[bit] is the name without '@'. */

@@ -1,5 +1,7 @@
 /*
- * Connection commands: CLIENT, HELLO, QUIT, RESET.
+ * Connection commands: CLIENT, HELLO, QUIT, RESET. CLIENT KILL and
+ * UNBLOCK act on any worker's connections through that worker
+ * (srv_clients_act).
  *
  * A connection's name is written only by its own worker (here, through
  * srv_conn_setname(), which takes the worker's reg_lock so that CLIENT LIST
@@ -151,6 +153,104 @@ static SRV_HANDLER(client_info)
     proto_buf_free(&b);
 }
 
+/* CLIENT KILL <ip:port> | CLIENT KILL [ID id] [ADDR ip:port] [LADDR
+ * ip:port] [SKIPME yes|no] [TYPE normal] [USER default] ...: each match
+ * is closed by its own worker (the caller's own connection after this
+ * reply). The options of Redis 7.0's that single out clients this
+ * server does not have (TYPE master|replica|pubsub, other users) match
+ * none. */
+static SRV_HANDLER(client_kill)
+{
+    struct srv_client_filter f = { .skipme = true };
+    char addr[64], laddr[64];
+    bool none = false, self;
+
+    if (argc == 3) {   /* the old form: one address, may name the caller */
+        srv__arg_cstr(&argv[2], addr, sizeof(addr));
+        f.addr = addr;
+        f.skipme = false;
+    }
+    for (size_t i = 2; argc > 3 && i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
+        }
+        struct proto_arg *v = &argv[i + 1];
+        if (srv__arg_is(&argv[i], "id")) {
+            long long id;
+            if (proto_str2ll(v->ptr, v->len, &id) != 0 || id < 1) {
+                srv_reply_error(c, "ERR client-id should be greater than 0");
+                return;
+            }
+            f.id = (uint64_t)id;
+        } else if (srv__arg_is(&argv[i], "addr")) {
+            srv__arg_cstr(v, addr, sizeof(addr));
+            f.addr = addr;
+        } else if (srv__arg_is(&argv[i], "laddr")) {
+            srv__arg_cstr(v, laddr, sizeof(laddr));
+            f.laddr = laddr;
+        } else if (srv__arg_is(&argv[i], "skipme") &&
+                   (srv__arg_is(v, "yes") || srv__arg_is(v, "no"))) {
+            f.skipme = srv__arg_is(v, "yes");
+        } else if (srv__arg_is(&argv[i], "type")) {
+            if (srv__arg_is(v, "master") || srv__arg_is(v, "replica") ||
+                srv__arg_is(v, "slave") || srv__arg_is(v, "pubsub")) {
+                none = true;
+            } else if (!srv__arg_is(v, "normal")) {
+                srv_reply_errorf(c, "ERR Unknown client type '%.*s'",
+                                 (int)(v->len < 128 ? v->len : 128), v->ptr);
+                return;
+            }
+        } else if (srv__arg_is(&argv[i], "user")) {
+            if (!(v->len == 7 && memcmp(v->ptr, "default", 7) == 0)) {
+                srv_reply_errorf(c, "ERR No such user '%.*s'",
+                                 (int)(v->len < 128 ? v->len : 128), v->ptr);
+                return;
+            }
+        } else {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
+        }
+    }
+    unsigned n = none ? 0 : srv_clients_act(&f, SRV_CONN_KILL, c, &self);
+    if (argc == 3 && n == 0)
+        srv_reply_error(c, "ERR No such client");
+    else if (argc == 3)
+        srv_reply_ok(c);
+    else
+        srv_reply_int(c, n);
+    if (!none && self)
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the client was blocked (its
+ * worker then ends the wait as a timeout, or with -UNBLOCKED; a serve
+ * that got there first wins and the client gets its element), else 0. */
+static SRV_HANDLER(client_unblock)
+{
+    int op = SRV_CONN_UNBLOCK;
+    long long id;
+    bool self;
+
+    if (argc > 4) {   /* Redis 7.0's words for it */
+        srv_reply_error(c, "ERR unknown subcommand or wrong number of arguments for "
+                           "'unblock'. Try CLIENT HELP.");
+        return;
+    }
+    if (argc == 4) {
+        if (srv__arg_is(&argv[3], "error")) {
+            op = SRV_CONN_UNBLOCK_ERR;
+        } else if (!srv__arg_is(&argv[3], "timeout")) {
+            srv_reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (srv__arg_ll(c, &argv[2], &id, NULL) < 0)
+        return;
+    struct srv_client_filter f = { .id = (uint64_t)id, .skipme = true };
+    srv_reply_int(c, id > 0 && srv_clients_act(&f, op, c, &self) > 0);
+}
+
 static SRV_HANDLER(client_help)
 {
     static const char *const lines[] = {
@@ -160,6 +260,22 @@ static SRV_HANDLER(client_help)
         "    Return the ID of the current connection.",
         "INFO",
         "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -168,6 +284,8 @@ static SRV_HANDLER(client_help)
         "      Return clients of specified IDs only.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         NULL,
     };
     srv__reply_help(c, "CLIENT", lines);
@@ -179,6 +297,8 @@ static const struct srv_subcommand client_subs[] = {
     { "setname", "client|setname",  3, client_setname },
     { "setinfo", "client|setinfo",  4, client_setinfo },
     { "list",    "client|list",    -2, client_list },
+    { "kill",    "client|kill",    -3, client_kill },
+    { "unblock", "client|unblock", -3, client_unblock },
     { "info",    "client|info",     2, client_info },
     { "help",    "client|help",     2, client_help },
 };

@@ -53,6 +53,13 @@ void srv__stat_lookup(struct srv_conn *c, int found);
  * hit); errors count nothing. */
 void srv__stat_rc(struct srv_conn *c, int rc);
 
+/* The reply of a [B]LMPOP, BLPOP/BRPOP or BLMOVE/BRPOPLPUSH from its
+ * cache_bpop outcome (kind: enum srv_bpop_kind in net/blocked.h): rc < 0
+ * an error, NOTFOUND the null array (nothing, or the timeout), OK the
+ * elements in the command's shape. cmd_blocking.c; blocked.c answers a
+ * served wait with it. */
+void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out);
+
 /* ---- subcommands ---------------------------------------------------------- */
 
 /* A container command (CONFIG, CLIENT, ...) routes argv[1] through one of

@@ -132,7 +132,9 @@ static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
     srv__infof(b, rc, "connected_clients:%u\r\n",
          atomic_load_explicit(&srv.nclients, memory_order_relaxed));
     srv__infof(b, rc, "maxclients:%u\r\n", cfg->maxclients);
-    srv__infof(b, rc, "blocked_clients:0\r\n");
+    struct srv_stats st;
+    srv_stats_sum(&st);
+    srv__infof(b, rc, "blocked_clients:%llu\r\n", (unsigned long long)st.blocked);
 }
 
 /* Resident set size from /proc/self/statm (pages). 0 if unreadable. */

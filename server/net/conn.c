@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "blocked.h"
 #include "conn.h"
 #include "inject.h"
 #include "loader.h"
@@ -49,6 +50,7 @@ void conn_close(struct srv_conn *c)
         return;
     c->flags |= CONN_CLOSING;
     srv_loader_conn_closed(c);
+    srv_blocked_conn_closed(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -182,7 +184,7 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
     c->obuf_limit = cfg->obuf_limits[CFG_OBUF_NORMAL];   /* reply.c checks it per reply */
     while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
-                         CONN_CLOSE_ASAP))) {
+                         CONN_CLOSE_ASAP | CONN_BLOCKED))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         if (c->in_start == c->in_len)
@@ -254,7 +256,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct srv_conn *c = s->data;
     if (nread < 0) {   /* EOF, reset, or ENOBUFS */
         if (!INJECT(18)) {
-            conn_close(c);
+            /* A peer that only shut its sending side still reads: the
+             * replies already made for it go out (a served blocking
+             * pop's element among them), as far as the kernel takes
+             * them now. */
+            if (nread == UV_EOF)
+                conn_close_flushed(c);
+            else
+                conn_close(c);
         } else {
             /* BUG 18 (closing from the receiver): the reader closes the
              * handle itself, past conn_close's CLOSING state. The sender
@@ -263,6 +272,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
              * seeing no CLOSING flag, it closes the handle a second time:
              * libuv's assertion, or the conn freed twice. */
             srv_loader_conn_closed(c);
+            srv_blocked_conn_closed(c);
             uv_close((uv_handle_t *)&c->tcp, on_close);
         }
         return;

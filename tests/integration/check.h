@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
@@ -129,5 +130,85 @@ static inline int chk_reply(const char *file, int line, redisContext *c,
             fail_msg("no reply to `%s`: %s", #__VA_ARGS__, (c)->errstr);    \
         r_;                                                                 \
     })
+
+/* ---- arrays ---------------------------------------------------------------- */
+
+static inline int chk_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One element as text: a string, "(nil)", an integer, "[a b]" for a
+ * nested array. Caller frees. */
+static inline char *chk_elem(const redisReply *e)
+{
+    char *s = NULL;
+
+    switch (e->type) {
+    case REDIS_REPLY_NIL: return strdup("(nil)");
+    case REDIS_REPLY_INTEGER:
+        if (asprintf(&s, "%lld", e->integer) < 0)
+            s = NULL;
+        return s;
+    case REDIS_REPLY_ARRAY: {
+        size_t cap = 64, used = 1;
+        s = malloc(cap);
+        strcpy(s, "[");
+        for (size_t i = 0; i < e->elements; i++) {
+            char *x = chk_elem(e->element[i]);
+            size_t n = strlen(x) + 2;
+            if (used + n + 1 > cap)
+                s = realloc(s, cap = 2 * (used + n + 1));
+            used += (size_t)sprintf(s + used, "%s%s", i ? " " : "", x);
+            free(x);
+        }
+        strcpy(s + used, "]");
+        return s;
+    }
+    default:
+        return strndup(e->str, e->len);
+    }
+}
+
+/* The reply's elements as one string, "a b (nil) c"; pairs: "f=v f=v".
+ * sorted: in sorted order (for orders a hash or set does not define). */
+static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *out,
+                              size_t cap)
+{
+    char *items[4096];
+    size_t n = 0, used = 0;
+
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements && n < 4096; i += pairs ? 2 : 1) {
+        char *s = chk_elem(r->element[i]);
+        if (pairs) {
+            char *v = chk_elem(r->element[i + 1]), *p;
+            assert_true(asprintf(&p, "%s=%s", s, v) > 0);
+            free(s);
+            free(v);
+            s = p;
+        }
+        items[n++] = s;
+    }
+    if (sorted)
+        qsort(items, n, sizeof(items[0]), chk_cmp_str);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s",
+                                 i ? " " : "", items[i]);
+        free(items[i]);
+    }
+}
+
+#define EXPECT_ARRAY(c, want, pairs, sorted, ...)                             \
+    do {                                                                      \
+        char got_[8192];                                                      \
+        redisReply *ra_ = CMD(c, __VA_ARGS__);                                \
+        chk_joined(ra_, pairs, sorted, got_, sizeof(got_));                   \
+        if (strcmp(got_, want) != 0)                                          \
+            fail_msg("`%s`:\n  got  \"%s\"\n  want \"%s\"", #__VA_ARGS__,     \
+                     got_, want);                                             \
+        freeReplyObject(ra_);                                                 \
+    } while (0)
 
 #endif

@@ -25,12 +25,19 @@
 static struct harness_server srv;
 static redisContext *c;
 
+/* A test file may give mmcache more flags (not redis-server):
+ * #define CMD_FIXTURE_MM_ARGS "--threads", "2", before including this. */
+#ifndef CMD_FIXTURE_MM_ARGS
+#define CMD_FIXTURE_MM_ARGS
+#endif
+
 static int group_setup(void **state)
 {
     /* DEBUG SLEEP from this (local) client, on both kinds of server */
     static const char *const args[] = {"--maxmemory", "100mb", "--enable-debug-command", "local",
                                        NULL};
-    if (harness_start(&srv, args, NULL, NULL) != 0)
+    static const char *const mm[] = {CMD_FIXTURE_MM_ARGS NULL};
+    if (harness_start(&srv, args, mm, NULL) != 0)
         return -1;
     c = harness_connect(&srv);
     return c ? 0 : -1;

@@ -6,7 +6,8 @@
  *   ld_fake_server --port-file PATH [--fault MODE] [--after N] [--every K]
  *
  * Binds 127.0.0.1:0 and writes the port to PATH. Commands: PING, GET, SET,
- * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT. INFO and its counters follow
+ * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, and the lists of the queue
+ * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN). INFO and its counters follow
  * Redis 7 (a command counts once it has run; unknown commands do not
  * count; GET and each MGET key count a hit or a miss).
  *
@@ -24,6 +25,9 @@
  *   config-torn     a CONFIG GET shows the new timeout with the old maxmemory
  *   config-stale    a CONFIG GET shows the generation before the last SET
  *   config-refuse   CONFIG SET answers "-ERR CONFIG SET is not supported yet"
+ *   queue-lose      an RPOP/BRPOP takes an element and answers nil (lost)
+ *   queue-dup       an RPOP answers an element and leaves it in the list
+ *   queue-reorder   an LPUSH puts its element under the head, not on it
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -41,15 +45,14 @@
 
 #include <hiredis/hiredis.h>
 
+#include "fake_server.h"
+
 #define NBUCKETS 16384
 
-enum fault {
-    F_NONE, F_WRONG_VALUE, F_CORRUPT, F_DROP_INCR, F_STALL, F_RESET, F_EXIT,
-    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
-};
 static const char *const fault_names[] = {
     "none", "wrong-value", "corrupt", "drop-incr", "stall", "reset", "exit",
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
+    "queue-lose", "queue-dup", "queue-reorder",
 };
 
 struct item {
@@ -58,13 +61,6 @@ struct item {
     size_t klen, vlen;
 };
 
-struct conn {
-    struct conn *prev, *next;        /* S.conns: freed at exit */
-    int fd;
-    redisReader *rd;
-    char *out;
-    size_t out_len, out_cap;
-};
 
 /* The whole server: one thread, so nothing here is shared. */
 static struct {
@@ -133,7 +129,7 @@ static int del_key(const char *k, size_t n)
 }
 
 /* ---- output ---- */
-static void out(struct conn *c, const char *p, size_t n)
+void out(struct conn *c, const char *p, size_t n)
 {
     if (c->out_len + n > c->out_cap) {
         while (c->out_len + n > c->out_cap)
@@ -144,7 +140,7 @@ static void out(struct conn *c, const char *p, size_t n)
     c->out_len += n;
 }
 
-static void outf(struct conn *c, const char *fmt, ...)
+void outf(struct conn *c, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -156,7 +152,7 @@ static void outf(struct conn *c, const char *fmt, ...)
     out(c, buf, (size_t)n);
 }
 
-static void bulk(struct conn *c, const char *p, size_t n)
+void bulk(struct conn *c, const char *p, size_t n)
 {
     outf(c, "$%zu\r\n", n);
     out(c, p, n);
@@ -164,9 +160,17 @@ static void bulk(struct conn *c, const char *p, size_t n)
 }
 
 /* A fault's turn: past --after, and every --every-th chance. */
-static bool turn(enum fault f)
+bool turn(enum fault f)
 {
     return S.fault == f && S.commands >= S.after && ++S.chances % S.every == 0;
+}
+
+void count_lookup(bool hit)
+{
+    if (hit)
+        S.hits++;
+    else
+        S.misses++;
 }
 
 /* ---- commands ---- */
@@ -313,7 +317,7 @@ static bool run(struct conn *c, redisReply *r)
         long long d = 0;
 
         for (size_t i = 1; i < n; i++)
-            d += del_key(a[i]->str, a[i]->len);
+            d += del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
         outf(c, ":%lld\r\n", d);
     } else if (strcasecmp(name, "INCR") == 0 && n == 2)
         cmd_incr(c, a[1]);
@@ -325,6 +329,8 @@ static bool run(struct conn *c, redisReply *r)
         cmd_info(c);
     else if (strcasecmp(name, "CONFIG") == 0 && n >= 2)
         cmd_config(c, a, n);
+    else if (fake_list_run(c, a, n))
+        ;
     else if (strcasecmp(name, "QUIT") == 0) {
         out(c, "+OK\r\n", 5);
         return false;
@@ -495,6 +501,7 @@ int main(int argc, char **argv)
             free(it->val);
             free(it);
         }
+    fake_list_free_all();
     close(lfd);
     close(S.epfd);
     return 0;

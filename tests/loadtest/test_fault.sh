@@ -25,6 +25,9 @@ case $fault in
     info-backwards)   want=monotonic; evidence='went backwards' ;;
     config-torn)      want=config;    evidence='expected fields of one generation, got timeout=[0-9]+ \(generation [0-9]+\) with maxmemory=[0-9]+ \(generation [0-9]+\)' ;;
     config-stale)     want=config;    evidence='stale|went backwards' ;;
+    queue-lose)       want=queue;     evidence='was lost: neither popped nor in the list' ;;
+    queue-dup)        want=queue;     evidence='popped more than once|still in the list after being popped' ;;
+    queue-reorder)    want=queue;     evidence='out of the order pushed' ;;
     *) echo "unknown fault $fault" >&2; exit 2 ;;
 esac
 

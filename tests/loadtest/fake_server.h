@@ -1,0 +1,42 @@
+/*
+ * fake_server.h: what the fake RESP server's parts share (fake_server.c,
+ * fake_list.c). One thread: nothing here is synchronised.
+ */
+#ifndef MMCACHE_FAKE_SERVER_H
+#define MMCACHE_FAKE_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <hiredis/hiredis.h>
+
+enum fault {
+    F_NONE, F_WRONG_VALUE, F_CORRUPT, F_DROP_INCR, F_STALL, F_RESET, F_EXIT,
+    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
+    F_QUEUE_LOSE, F_QUEUE_DUP, F_QUEUE_REORDER,
+};
+
+struct conn {
+    struct conn *prev, *next;        /* the server's list: freed at exit */
+    int fd;
+    redisReader *rd;
+    char *out;
+    size_t out_len, out_cap;
+};
+
+/* Replies, appended to the connection's output. */
+void out(struct conn *c, const char *p, size_t n);
+void outf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void bulk(struct conn *c, const char *p, size_t n);
+/* Is it the fault f's turn (past --after, every --every-th chance)? */
+bool turn(enum fault f);
+/* A read lookup for INFO's keyspace_hits / keyspace_misses. */
+void count_lookup(bool hit);
+
+/* fake_list.c: runs a list command (true), or leaves it (false). */
+bool fake_list_run(struct conn *c, redisReply **a, size_t n);
+/* DEL of a list key: 1 if there was one. */
+int fake_list_del(const char *k, size_t n);
+void fake_list_free_all(void);
+
+#endif

@@ -27,7 +27,8 @@
  *   config-refuse   CONFIG SET answers "-ERR CONFIG SET is not supported yet"
  *   queue-lose      an RPOP/BRPOP takes an element and answers nil (lost)
  *   queue-dup       an RPOP answers an element and leaves it in the list
- *   queue-reorder   an LPUSH puts its element under the head, not on it
+ *   queue-reorder   a pop hands out a producer's newer element before its older
+ *                   one (kept back for the same client's next pop)
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>

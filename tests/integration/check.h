@@ -200,6 +200,35 @@ static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *
     }
 }
 
+/* Every key a whole SCAN with `opts` (e.g. "COUNT 100 TYPE hash") returns,
+ * sorted, space-separated, into out. A SCAN is iterated to cursor 0: COUNT
+ * bounds one call's work, not what it covers (mmcache's keys lie in 1024
+ * shards, placed by a hash seeded at start). */
+static inline void chk_scan_all(redisContext *c, const char *opts, char *out, size_t cap)
+{
+    char *items[4096], fmt[256], cursor[32] = "0";
+    size_t n = 0, used = 0;
+
+    snprintf(fmt, sizeof(fmt), "SCAN %%s %s", opts);
+    do {
+        redisReply *r = redisCommand(c, fmt, cursor);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+        assert_int_equal(r->elements, 2);
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements && n < 4096; i++)
+            items[n++] = chk_elem(r->element[1]->element[i]);
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    qsort(items, n, sizeof(items[0]), chk_cmp_str);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s",
+                                 i ? " " : "", items[i]);
+        free(items[i]);
+    }
+}
+
 #define EXPECT_ARRAY(c, want, pairs, sorted, ...)                             \
     do {                                                                      \
         char got_[8192];                                                      \

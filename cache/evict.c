@@ -227,6 +227,9 @@ int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
         return rc;
     if ((*tries)++ >= CACHE_EVICT_TRIES)
         return CACHE_E_OOM;
+    /* Our pending delta into the global first: the other shards judge
+     * "still over?" by it, and would stop short of what we need. */
+    cache__mem_flush_locked(s);
     cache__shard_unlock(s);
     rc = cache__evict_others(s->c, s, need, now);
     cache__shard_lock(s);

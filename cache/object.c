@@ -22,6 +22,7 @@
 /* Types whose encodings keep nothing outside the item need no entry. */
 const struct cache__type *const cache__types[CACHE_TYPE_COUNT] = {
     [CACHE_TYPE_HASH] = &cache__type_hash,
+    [CACHE_TYPE_SET] = &cache__type_set,
 };
 
 static const char *const type_names[CACHE_TYPE_COUNT] = {

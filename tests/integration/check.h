@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <hiredis/hiredis.h>
@@ -129,5 +130,61 @@ static inline int chk_reply(const char *file, int line, redisContext *c,
             fail_msg("no reply to `%s`: %s", #__VA_ARGS__, (c)->errstr);    \
         r_;                                                                 \
     })
+
+/* ---- arrays ------------------------------------------------------------ */
+
+static inline int chk_cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* An array reply's elements as one string, "a b (nil) 1 c" (integers in
+ * decimal); pairs: "f=v f=v";
+ * sorted: in sorted order (for orders a collection does not define). */
+static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *out,
+                              size_t cap)
+{
+    char *items[4096];
+    size_t n = 0, used = 0;
+
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements && n < 4096; i += pairs ? 2 : 1) {
+        const redisReply *e = r->element[i];
+        char num[24];
+        if (e->type == REDIS_REPLY_INTEGER)
+            snprintf(num, sizeof(num), "%lld", e->integer);
+        const char *a = e->type == REDIS_REPLY_NIL ? "(nil)"
+                      : e->type == REDIS_REPLY_INTEGER ? num : e->str;
+        const char *b = pairs ? r->element[i + 1]->str : NULL;
+        size_t len = strlen(a) + (b ? strlen(b) + 2 : 1);
+        char *s = malloc(len);
+        assert_non_null(s);
+        if (b)
+            snprintf(s, len, "%s=%s", a, b);
+        else
+            snprintf(s, len, "%s", a);
+        items[n++] = s;
+    }
+    if (sorted)
+        qsort(items, n, sizeof(items[0]), chk_cmp_str);
+    out[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s",
+                                 i ? " " : "", items[i]);
+        free(items[i]);
+    }
+}
+
+/* The array reply, joined as chk_joined does, must be `want`. */
+#define EXPECT_ARRAY(c, want, pairs, sorted, ...)                             \
+    do {                                                                      \
+        char got_[8192];                                                      \
+        redisReply *ra_ = CMD(c, __VA_ARGS__);                                \
+        chk_joined(ra_, pairs, sorted, got_, sizeof(got_));                   \
+        if (strcmp(got_, want) != 0)                                          \
+            fail_msg("`%s`:\n  got  \"%s\"\n  want \"%s\"", #__VA_ARGS__,     \
+                     got_, want);                                             \
+        freeReplyObject(ra_);                                                 \
+    } while (0)
 
 #endif

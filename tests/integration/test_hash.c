@@ -26,49 +26,6 @@
 
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The reply's elements as one string, "a b (nil) c"; pairs: "f=v f=v".
- * sorted: in sorted order (for orders a hash does not define). */
-static void joined(const redisReply *r, int pairs, int sorted, char *out, size_t cap)
-{
-    char *items[4096];
-    size_t n = 0, used = 0;
-
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    for (size_t i = 0; i < r->elements && n < 4096; i += pairs ? 2 : 1) {
-        const redisReply *e = r->element[i];
-        char *s;
-        if (pairs)
-            assert_true(asprintf(&s, "%s=%s", e->str, r->element[i + 1]->str) > 0);
-        else
-            s = strdup(e->type == REDIS_REPLY_NIL ? "(nil)" : e->str);
-        items[n++] = s;
-    }
-    if (sorted)
-        qsort(items, n, sizeof(items[0]), cmp_str);
-    out[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s",
-                                 i ? " " : "", items[i]);
-        free(items[i]);
-    }
-}
-
-#define EXPECT_ARRAY(c, want, pairs, sorted, ...)                             \
-    do {                                                                      \
-        char got_[8192];                                                      \
-        redisReply *ra_ = CMD(c, __VA_ARGS__);                                \
-        joined(ra_, pairs, sorted, got_, sizeof(got_));                       \
-        if (strcmp(got_, want) != 0)                                          \
-            fail_msg("`%s`:\n  got  \"%s\"\n  want \"%s\"", #__VA_ARGS__,     \
-                     got_, want);                                             \
-        freeReplyObject(ra_);                                                 \
-    } while (0)
-
 /* ---- HSET family ---------------------------------------------------------- */
 
 static void test_hset_hget(void **state)
@@ -252,11 +209,11 @@ static void test_hscan(void **state)
     assert_int_equal(r->elements, 2);
     assert_string_equal(r->element[0]->str, "0");   /* a listpack comes whole */
     char got[256];
-    joined(r->element[1], 1, 1, got, sizeof(got));
+    chk_joined(r->element[1], 1, 1, got, sizeof(got));
     assert_string_equal(got, "a=1 b=2 c=3");
     freeReplyObject(r);
     r = CMD(c, "HSCAN small 0 MATCH [ab]");
-    joined(r->element[1], 1, 1, got, sizeof(got));
+    chk_joined(r->element[1], 1, 1, got, sizeof(got));
     assert_string_equal(got, "a=1 b=2");
     freeReplyObject(r);
 
@@ -393,15 +350,15 @@ static void test_keyspace_on_hashes(void **state)
     EXPECT_ARRAY(c, "big h s", 0, 1, "KEYS *");
     redisReply *r = CMD(c, "SCAN 0 COUNT 100 TYPE hash");
     char got[256];
-    joined(r->element[1], 0, 1, got, sizeof(got));
+    chk_joined(r->element[1], 0, 1, got, sizeof(got));
     assert_string_equal(got, "big h");
     freeReplyObject(r);
     r = CMD(c, "SCAN 0 COUNT 100 TYPE HASH");
-    joined(r->element[1], 0, 1, got, sizeof(got));
+    chk_joined(r->element[1], 0, 1, got, sizeof(got));
     assert_string_equal(got, "big h");
     freeReplyObject(r);
     r = CMD(c, "SCAN 0 COUNT 100 TYPE string");
-    joined(r->element[1], 0, 1, got, sizeof(got));
+    chk_joined(r->element[1], 0, 1, got, sizeof(got));
     assert_string_equal(got, "s");
     freeReplyObject(r);
     r = CMD(c, "SCAN 0 COUNT 100 TYPE nosuchtype");

@@ -37,7 +37,7 @@ load() { # OUTFILE args...: one bounded run, its output shown
 # every checker passed; config may be skipped against mmcache (see above)
 all_passed() { # OUTFILE
     local c
-    for c in tagged counter stats monotonic liveness; do
+    for c in tagged counter stats monotonic liveness hash set; do
         grep -Eq "^  $c +passed" "$1" || { echo "   $c did not pass"; return 1; }
     done
     if [ "$kind" = mmcache ] && grep -Eq "^  config +SKIPPED  server refused CONFIG SET: " "$1"; then

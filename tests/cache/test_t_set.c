@@ -15,6 +15,7 @@
  * encoding.
  */
 #include <limits.h>
+#include <time.h>
 
 #include "test_util.h"
 
@@ -306,6 +307,60 @@ static void test_build(void **st)
     assert_int_equal(cache__item_check(it), 0);
     cache__item_destroy(it);
     cache_keys_free(&k);
+    cache_destroy(c);
+}
+
+/* A large set is freed off the shard lock like a large hash: by the
+ * lazy-free thread for UNLINK, and for an overwrite (a STORE's
+ * destination) with lazyfree-lazy-server-del; a small one on the spot. */
+static uint64_t lazyfreed(struct cache *c)
+{
+    struct cache_stats st;
+    for (int i = 0; i < 10000; i++) {       /* bounded: 10 s */
+        cache_stats(c, &st);
+        if (st.lazyfree_pending == 0)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(st.lazyfree_pending, 0);
+    return st.lazyfreed;
+}
+
+static void big_set(struct cache *c, const char *k, int n)
+{
+    char m[32];
+    for (int i = 0; i < n; i++) {
+        snprintf(m, sizeof(m), "member:%d", i);
+        assert_int_equal(sadd1(c, k, m), 1);
+    }
+}
+
+static void test_lazy_free(void **st)
+{
+    struct cache *c = mk(4, 0, CACHE_ALLKEYS_LRU);
+    uint64_t base = used(c);
+    struct cache_setop_result r = {0};
+
+    big_set(c, "big", 5000);
+    fill_ints(c, "small", 0, 10);
+    assert_int_equal(cache_unlink(c, S("big"), 1), CACHE_OK);
+    assert_int_equal(lazyfreed(c), 1);
+    assert_int_equal(cache_unlink(c, S("small"), 1), CACHE_OK);   /* small: on the spot */
+    assert_int_equal(lazyfreed(c), 1);
+    cache_set_lazyfree(c, CACHE_LAZY_SERVER_DEL);
+    big_set(c, "big", 5000);
+    fill_ints(c, "small", 0, 10);
+    struct cache_str src = {S("small")};
+    struct cache_setop op = {.op = CACHE_SUNION, .keys = &src, .nkeys = 1, .dst = "big",
+                             .dlen = 3};
+    assert_int_equal(cache_setop(c, &op, 1, &r), CACHE_OK);        /* over the big set */
+    assert_int_equal(lazyfreed(c), 2);
+    assert_string_equal(enc_of(c, "big"), "intset");
+    ASSERT_INV(c);
+    assert_int_equal(cache_del(c, S("big"), 1), CACHE_OK);
+    assert_int_equal(cache_del(c, S("small"), 1), CACHE_OK);
+    assert_true(used(c) <= base + 4096);
     cache_destroy(c);
 }
 
@@ -646,6 +701,7 @@ int main(void)
         cmocka_unit_test(test_memory_accounting),
         cmocka_unit_test(test_copy_rename),
         cmocka_unit_test(test_build),
+        cmocka_unit_test(test_lazy_free),
         cmocka_unit_test(test_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

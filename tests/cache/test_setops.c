@@ -10,23 +10,7 @@
 #include "test_util.h"
 
 #include "t_set.h"
-
-static void limits(struct cache *c, uint64_t is_max, uint64_t lp_max, uint64_t lp_value)
-{
-    struct cache_type_limits l;
-    cache_type_limits_default(&l);
-    l.set_max_intset_entries = is_max;
-    l.set_max_listpack_entries = lp_max;
-    l.set_max_listpack_value = lp_value;
-    cache_set_type_limits(c, &l);
-}
-
-static const char *enc_of(struct cache *c, const char *k)
-{
-    const char *e = NULL;
-    int t;
-    return cache_type(c, S(k), 1, &t, &e) == CACHE_OK ? e : "none";
-}
+#include "set_util.h"
 
 /* Key `k` as a set of `size` members: integers 0..size-1, or "m<i>"
  * (with_strings), in whatever encoding that gives. */

@@ -599,17 +599,15 @@ int cache_bpop(struct cache *c, const struct cache_bpop_req *r, int64_t now,
 {
     size_t nh = r->nkeys + (r->dst ? 1 : 0);
     uint64_t hsmall[16], *hs = hsmall;
-    unsigned idsmall[16], *ids = idsmall;
+    struct cache__mlock lk = {0};
     struct cache__serve sv;
     int rc;
 
     *hp = NULL;
     struct cache_bpop *w = bpop_new(r, c);
-    if (nh > 16) {
+    if (nh > 16)
         hs = malloc(nh * sizeof(*hs));
-        ids = malloc(nh * sizeof(*ids));
-    }
-    if (!w || !hs || !ids) {
+    if (!w || !hs) {
         rc = CACHE_E_NOMEM;
         goto out_free;
     }
@@ -617,9 +615,10 @@ int cache_bpop(struct cache *c, const struct cache_bpop_req *r, int64_t now,
         hs[j] = w->ent[j].h;
     if (r->dst)
         hs[r->nkeys] = w->dh;
-    size_t nids = cache__shard_ids(c, hs, nh, ids);
-    cache__lock_ids(c, ids, nids);
-    cache__serve_begin(&sv, ids, nids);
+    if ((rc = cache__mlock_init(c, &lk, hs, nh)) != CACHE_OK)
+        goto out_free;
+    cache__mlock_lock(c, &lk);
+    cache__serve_begin(&sv, lk.ids, lk.n);
     rc = pop_now_locked(c, &sv, w, now, out);
     if (rc == CACHE_NOTFOUND && r->wake) {
         rc = wait_locked(c, w);
@@ -630,7 +629,7 @@ int cache_bpop(struct cache *c, const struct cache_bpop_req *r, int64_t now,
             atomic_store_explicit(&w->state, BP_CANCELLED, memory_order_relaxed);
         }
     }
-    cache__unlock_ids(c, ids, nids);
+    cache__mlock_unlock(c, &lk);
     cache__serve_end(c, &sv, now);
     if (rc == CACHE_E_NOMEM && *hp == NULL && w)
         unlink_all(c, w);   /* a partial registration */
@@ -639,8 +638,7 @@ out_free:
         free(w);
     if (hs != hsmall)
         free(hs);
-    if (ids != idsmall)
-        free(ids);
+    cache__mlock_free(&lk);
     return rc;
 }
 

@@ -306,6 +306,84 @@ int cache_hscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
                 size_t count, int64_t now, struct cache_keys *out,
                 uint64_t *next);
 
+/* ---- Sets (setops.c, setmulti.c) -------------------------------------------
+ * As hashes: each call is atomic (the commands on several keys lock all
+ * their keys' shards at once, in index order); a missing key reads as the
+ * empty set; a key of another type gives CACHE_E_WRONGTYPE and changes
+ * nothing; a set whose last member goes is deleted. Members come back as
+ * records (an integer member as its decimal digits). */
+
+/* SADD: *added = members that were new. OK, WRONGTYPE, E_OOM, E_TOOBIG,
+ * E_NOMEM (members before the failure stay added). */
+int cache_sadd(struct cache *c, const char *key, size_t klen,
+               const struct cache_str *members, size_t n, int64_t now,
+               uint64_t *added);
+/* SREM: *removed. OK / WRONGTYPE. */
+int cache_srem(struct cache *c, const char *key, size_t klen,
+               const struct cache_str *members, size_t n, int64_t now,
+               uint64_t *removed);
+/* SMEMBERS: every member. OK / NOTFOUND / WRONGTYPE. */
+int cache_smembers(struct cache *c, const char *key, size_t klen, int64_t now,
+                   struct cache_keys *out);
+/* SISMEMBER: OK (a member), NOELEM, NOTFOUND, WRONGTYPE. */
+int cache_sismember(struct cache *c, const char *key, size_t klen,
+                    const char *member, size_t mlen, int64_t now);
+/* SMISMEMBER: is[i] = 1 when members[i] is one, else 0. OK / NOTFOUND
+ * (all 0) / WRONGTYPE. */
+int cache_smismember(struct cache *c, const char *key, size_t klen,
+                     const struct cache_str *members, size_t n, int64_t now,
+                     unsigned char *is);
+/* SCARD (0 for a missing key): OK / NOTFOUND / WRONGTYPE. */
+int cache_scard(struct cache *c, const char *key, size_t klen, int64_t now,
+                uint64_t *card);
+/* SPOP: min(count, card) members removed at random, as records (count 0:
+ * none, the key only checked). OK / NOTFOUND / WRONGTYPE. */
+int cache_spop(struct cache *c, const char *key, size_t klen, uint64_t count,
+               int64_t now, struct cache_keys *out);
+/* SRANDMEMBER key count: as HRANDFIELD (count >= 0: distinct members;
+ * < 0: -count draws that may repeat; past the set's size the whole set
+ * is copied instead and *sample says so: the caller draws from it).
+ * OK / NOTFOUND / WRONGTYPE. */
+int cache_srandmember(struct cache *c, const char *key, size_t klen,
+                      long long count, int64_t now, struct cache_keys *out,
+                      int *sample);
+/* SSCAN: as HSCAN, member records (a compact set whole, cursor 0). */
+int cache_sscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
+                size_t count, int64_t now, struct cache_keys *out,
+                uint64_t *next);
+/* SMOVE: OK (moved; or src == dst and it is a member), NOELEM (not a
+ * member of src), NOTFOUND (no src), WRONGTYPE (src, or an existing dst,
+ * of another type). No other client ever sees the member in both keys or
+ * in neither. */
+int cache_smove(struct cache *c, const char *src, size_t slen, const char *dst,
+                size_t dlen, const char *member, size_t mlen, int64_t now);
+
+/* SINTER, SUNION, SDIFF, SINTERSTORE, SUNIONSTORE, SDIFFSTORE, SINTERCARD:
+ * one call, every key's shard locked for all of it, so the result (and a
+ * STORE's destination) reflects one instant. Sources are looked up in
+ * order: a missing one is the empty set, the first of another type ends
+ * the call with WRONGTYPE. A STORE replaces its destination (any type,
+ * its TTL dropped; it may be a source) with the result, or deletes it
+ * when the result is empty. */
+enum cache_setop_kind { CACHE_SINTER, CACHE_SUNION, CACHE_SDIFF };
+struct cache_setop {
+    int op;                          /* enum cache_setop_kind */
+    const struct cache_str *keys;    /* the sources */
+    size_t nkeys;                    /* >= 1 */
+    const char *dst;                 /* STORE: the destination; else NULL */
+    size_t dlen;
+    int card_only;                   /* SINTERCARD: count, no members */
+    uint64_t limit;                  /* SINTERCARD LIMIT: stop counting there; 0 none */
+};
+struct cache_setop_result {
+    struct cache_keys members;       /* the result (not for STORE or card_only) */
+    uint64_t card;                   /* its size (STORE: the destination's) */
+    uint64_t hits, misses;           /* sources looked up, found / missing */
+};
+/* OK / WRONGTYPE / E_OOM (STORE) / E_TOOBIG / E_NOMEM. */
+int cache_setop(struct cache *c, const struct cache_setop *op, int64_t now,
+                struct cache_setop_result *res);
+
 /* A random number from the calling thread's generator (not for security). */
 uint64_t cache_rand(void);
 

@@ -288,6 +288,13 @@ struct cache__ct_iter {
 struct cache__tnode *cache__ct_first(const struct cache__ctable *t, struct cache__ct_iter *it);
 struct cache__tnode *cache__ct_next(const struct cache__ctable *t, struct cache__ct_iter *it);
 
+/* A page of a collection's scan: about `count` entries (HSCAN, SSCAN). */
+uint64_t cache__ct_scan_page(const struct cache__ctable *t, uint64_t v, size_t count,
+                             cache__ct_scan_fn fn, void *arg, int *stop);
+/* `want` distinct entries at random (want <= count / 3), each to fn. */
+int cache__ct_random_distinct(const struct cache__ctable *t, size_t want,
+                              cache__ct_scan_fn fn, void *arg);
+
 static inline uint64_t cache__ct_count(const struct cache__ctable *t)
 {
     return t->ht[0].used + t->ht[1].used;
@@ -314,6 +321,19 @@ cache__ct_find(const struct cache__ctable *t, uint64_t h,
     }
     return NULL;
 }
+
+/* A collection's table of nodes, each its own allocation (a hash's
+ * fields, a set's members; table.c): free them all with the buckets;
+ * deep-copy into dst (unaccounted; *bytes = the copies' usable sizes);
+ * debug.c's check (each node where its hash puts it and the first with
+ * its key, the buckets' bytes; *bytes = the nodes' usable sizes). */
+typedef bool (*cache__ct_eq_fn)(const struct cache__tnode *, const void *);
+void cache__ct_free_nodes(struct cache__ctable *t);
+int cache__ct_dup_nodes(const struct cache__ctable *src, struct cache__ctable *dst,
+                        size_t (*node_size)(const struct cache__tnode *), size_t *bytes);
+int cache__ct_check_nodes(const struct cache__ctable *t, cache__ct_eq_fn eq,
+                          void (*key_of)(const struct cache__tnode *, struct cache__lookup_key *),
+                          size_t *bytes, size_t *count);
 
 /* The shard's key table (items). */
 int cache__table_init_locked(struct shard *s);
@@ -416,6 +436,7 @@ struct cache__type {
 };
 extern const struct cache__type cache__type_hash;
 extern const struct cache__type cache__type_list;
+extern const struct cache__type cache__type_set;
 extern const struct cache__type *const cache__types[CACHE_TYPE_COUNT];
 
 /* Frees taking more allocations than this go to the lazy-free thread when
@@ -460,14 +481,23 @@ static inline struct item *cache__lookup_type_locked(struct shard *s, uint64_t h
     return it;
 }
 
-/* ---- multikey.c: locking several shards ---------------------------------- */
-
-/* The sorted, distinct shard indexes of n key hashes into ids (room for
- * n); returns how many. */
-size_t cache__shard_ids(struct cache *c, const uint64_t *h, size_t n, unsigned *ids);
-/* Locks ids[0..n) in order (ascending: the lock order) / unlocks them. */
-void cache__lock_ids(struct cache *c, const unsigned *ids, size_t n);
-void cache__unlock_ids(struct cache *c, const unsigned *ids, size_t n);
+/* ---- multikey.c: the shards of several keys, locked together --------------
+ * The shard ids of the keys, sorted and de-duplicated: locking them in
+ * that order is the lock order (docs/locking.md), for any number of keys.
+ * Multi-key writes never evict while holding them: unlock, evict one shard
+ * at a time (cache__evict_others), retry. */
+#define CACHE__MLOCK_SMALL 8
+struct cache__mlock {
+    unsigned *ids;                /* sorted, unique; small or allocated */
+    size_t n;
+    unsigned small[CACHE__MLOCK_SMALL];
+};
+/* CACHE_OK or CACHE_E_NOMEM (nothing to free then). */
+int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+                      size_t n);
+void cache__mlock_free(struct cache__mlock *m);
+void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
+void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
 
 /* ---- blocking.c: serving blocked clients ---------------------------------
  * A write that adds elements to a list hands them to the clients blocked

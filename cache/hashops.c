@@ -409,37 +409,30 @@ static int push_subset_scan(const struct item *it, size_t size, size_t want,
     return rc;
 }
 
-/* A few out of a large table: random nodes, skipping repeats with a small
- * open-addressing set of the nodes taken (want <= size / 3, so draws
- * rarely repeat). */
+/* A few out of a large table (want <= size / 3): distinct random nodes. */
+struct draw_ctx {
+    int what;
+    struct cache_keys *out;
+    int rc;
+};
+
+static int push_node(void *arg, struct cache__tnode *n)
+{
+    struct draw_ctx *x = arg;
+    struct cache__hval f, v;
+
+    cache__hash_node_vals((const struct cache__hfield *)n, &f, &v);
+    x->rc = push_pair(x->out, x->what, &f, &v);
+    return x->rc != CACHE_OK;
+}
+
 static int push_subset_draw(const struct item *it, size_t want, int what,
                             struct cache_keys *out)
 {
-    size_t cap = 16;
-    while (cap < want * 2)
-        cap <<= 1;
-    const struct cache__hfield **seen = calloc(cap, sizeof(*seen));
-    int rc = CACHE_OK;
+    struct draw_ctx x = {what, out, CACHE_OK};
+    int rc = cache__ct_random_distinct(&cache__hash_table(it)->t, want, push_node, &x);
 
-    if (!seen)
-        return CACHE_E_NOMEM;
-    while (want > 0 && rc == CACHE_OK) {
-        const struct cache__hfield *n = cache__hash_random_node(it);
-        if (!n)
-            continue;   /* a sparse table's unlucky draws: draw again */
-        size_t j = (size_t)((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull & (cap - 1);
-        while (seen[j] && seen[j] != n)
-            j = (j + 1) & (cap - 1);
-        if (seen[j])
-            continue;
-        seen[j] = n;
-        struct cache__hval f, v;
-        cache__hash_node_vals(n, &f, &v);
-        rc = push_pair(out, what, &f, &v);
-        want--;
-    }
-    free(seen);
-    return rc;
+    return rc != CACHE_OK ? rc : x.rc;
 }
 
 /* `picks` pairs drawn independently (repeats allowed), picks <= size. */
@@ -515,7 +508,6 @@ out_unlock:
 
 struct hscan_ctx {
     struct cache_keys *out;
-    size_t fields;
     int err;
 };
 
@@ -529,7 +521,6 @@ static int hscan_emit(void *arg, struct cache__tnode *n)
         x->err = CACHE_E_NOMEM;
         return 1;
     }
-    x->fields++;
     return 0;
 }
 
@@ -550,16 +541,10 @@ int cache_hscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
         rc = push_all(it, CACHE_H_FIELDS | CACHE_H_VALUES, out);
         goto out_unlock;
     }
-    /* Redis's bound: at most 10 * count bucket visits per call. */
-    const struct cache__ctable *t = &cache__hash_table(it)->t;
-    struct hscan_ctx x = {out, 0, 0};
-    size_t visits = 0;
+    struct hscan_ctx x = {out, 0};
     int stop = 0;
-    if (count == 0)
-        count = 1;
-    do {
-        cursor = cache__ct_scan(t, cursor, hscan_emit, &x, &stop);
-    } while (cursor != 0 && !stop && x.fields < count && ++visits < count * 10);
+    cursor = cache__ct_scan_page(&cache__hash_table(it)->t, cursor, count, hscan_emit, &x,
+                                 &stop);
     rc = x.err;
     *next = cursor;
 out_unlock:

@@ -1,5 +1,7 @@
 /*
- * multikey.c: RENAME, COPY, MSET: atomic across shards.
+ * multikey.c: RENAME, COPY, MSET: atomic across shards; and the locking
+ * of any number of keys' shards (cache__mlock), which MSET and the set
+ * commands on several keys (setmulti.c) use.
  *
  * Lock order (docs/locking.md): the shards involved are locked in
  * ascending index order, each once. No eviction happens while more than
@@ -198,36 +200,45 @@ static int cmp_uint(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-size_t cache__shard_ids(struct cache *c, const uint64_t *h, size_t n, unsigned *ids)
+int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+                      size_t n)
 {
-    size_t nids = 0;
-
+    m->ids = n <= CACHE__MLOCK_SMALL ? m->small : malloc(n * sizeof(*m->ids));
+    m->n = 0;
+    if (!m->ids)
+        return CACHE_E_NOMEM;
     for (size_t i = 0; i < n; i++)
-        ids[i] = cache__shard_of(c, h[i])->id;
-    qsort(ids, n, sizeof(*ids), cmp_uint);
+        m->ids[i] = cache__shard_of(c, hash[i])->id;
+    qsort(m->ids, n, sizeof(*m->ids), cmp_uint);
     for (size_t i = 0; i < n; i++)
-        if (nids == 0 || ids[nids - 1] != ids[i])
-            ids[nids++] = ids[i];
-    return nids;
+        if (m->n == 0 || m->ids[m->n - 1] != m->ids[i])
+            m->ids[m->n++] = m->ids[i];
+    return CACHE_OK;
 }
 
-void cache__lock_ids(struct cache *c, const unsigned *ids, size_t n)
+void cache__mlock_free(struct cache__mlock *m)
 {
-    for (size_t i = 0; i < n; i++)   /* ascending: lock order */
-        cache__shard_lock(&c->shards[ids[i]]);
+    if (m->ids != m->small)
+        free(m->ids);
+    m->ids = NULL;
 }
 
-void cache__unlock_ids(struct cache *c, const unsigned *ids, size_t n)
+void cache__mlock_lock(struct cache *c, const struct cache__mlock *m)
 {
-    for (size_t i = n; i-- > 0;)
-        cache__shard_unlock(&c->shards[ids[i]]);
+    for (size_t i = 0; i < m->n; i++)   /* ascending: lock order */
+        cache__shard_lock(&c->shards[m->ids[i]]);
+}
+
+void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m)
+{
+    for (size_t i = m->n; i-- > 0;)
+        cache__shard_unlock(&c->shards[m->ids[i]]);
 }
 
 struct mset_ctx {
     uint64_t *hash;
     struct item **items;
-    unsigned *ids;      /* sorted, unique shard ids */
-    size_t nids;
+    struct cache__mlock lk;   /* the keys' shards */
 };
 
 int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
@@ -244,8 +255,7 @@ int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
             return CACHE_E_TOOBIG;
     m.hash = malloc(n * sizeof(*m.hash));
     m.items = calloc(n, sizeof(*m.items));
-    m.ids = malloc(n * sizeof(*m.ids));
-    if (!m.hash || !m.items || !m.ids) {
+    if (!m.hash || !m.items) {
         rc = CACHE_E_NOMEM;
         goto out_free;
     }
@@ -259,10 +269,11 @@ int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
             goto out_free;
         }
     }
-    m.nids = cache__shard_ids(c, m.hash, n, m.ids);
+    if ((rc = cache__mlock_init(c, &m.lk, m.hash, n)) != CACHE_OK)
+        goto out_free;
 
 retry:
-    cache__lock_ids(c, m.ids, m.nids);
+    cache__mlock_lock(c, &m.lk);
     int64_t need = 0;
     for (i = 0; i < n; i++) {
         struct shard *s = cache__shard_of(c, m.hash[i]);
@@ -275,10 +286,10 @@ retry:
         need += (int64_t)cache__item_size(m.items[i]) -
                 (old ? (int64_t)cache__item_size(old) : 0);
     }
-    struct shard *first = &c->shards[m.ids[0]];
+    struct shard *first = &c->shards[m.lk.ids[0]];
     enum cache__admit adm = cache__admit_locked(first, need);
     if (adm != CACHE__FITS) {
-        cache__unlock_ids(c, m.ids, m.nids);
+        cache__mlock_unlock(c, &m.lk);
         if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
             cache__evict_others(c, NULL, need, now) != CACHE_OK) {
             rc = CACHE_E_OOM;
@@ -299,13 +310,14 @@ retry:
         m.items[i] = NULL;
     }
 out_unlock:
-    cache__unlock_ids(c, m.ids, m.nids);
+    cache__mlock_unlock(c, &m.lk);
 out_free:
     if (m.items)
         for (i = 0; i < n; i++)
             free(m.items[i]);
     free(m.hash);
     free(m.items);
-    free(m.ids);
+    if (m.lk.ids)
+        cache__mlock_free(&m.lk);
     return rc;
 }

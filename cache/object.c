@@ -24,6 +24,7 @@
 const struct cache__type *const cache__types[CACHE_TYPE_COUNT] = {
     [CACHE_TYPE_HASH] = &cache__type_hash,
     [CACHE_TYPE_LIST] = &cache__type_list,
+    [CACHE_TYPE_SET] = &cache__type_set,
 };
 
 static const char *const type_names[CACHE_TYPE_COUNT] = {

@@ -131,15 +131,7 @@ static int ht_del(struct shard *s, struct item *it, const char *f, size_t flen)
 
 static void ht_free(struct cache__hash_ht *h)
 {
-    struct cache__ct_iter ci;
-    struct cache__tnode *n = cache__ct_first(&h->t, &ci);
-
-    while (n) {
-        struct cache__tnode *next = cache__ct_next(&h->t, &ci);
-        free(n);
-        n = next;
-    }
-    cache__ct_free(NULL, &h->t);
+    cache__ct_free_nodes(&h->t);
     free(h);
 }
 
@@ -393,28 +385,33 @@ static void hash_free_ext(struct item *it)
     ht_free(cache__hash_table(it));
 }
 
+static size_t node_size(const struct cache__tnode *n)
+{
+    const struct cache__hfield *f = (const struct cache__hfield *)n;
+    return NODE_HDR + f->flen + f->vlen;
+}
+
 static int hash_dup_ext(const struct item *src, struct item *dst)
 {
-    const struct cache__hash_ht *h = cache__hash_table(src);
-    struct cache__hash_ht *d = ht_new(cache__ct_count(&h->t));
-    struct cache__ct_iter ci;
+    struct cache__hash_ht *d = malloc(sizeof(*d));
+    size_t bytes;
 
     if (!d)
         return CACHE_E_NOMEM;
-    for (struct cache__tnode *n = cache__ct_first(&h->t, &ci); n;
-         n = cache__ct_next(&h->t, &ci)) {
-        const struct cache__hfield *f = (const struct cache__hfield *)n;
-        struct cache__hfield *c = node_new(n->hash, f->data, f->flen,
-                                           f->data + f->flen, f->vlen);
-        if (!c || cache__ct_add(NULL, &d->t, &c->node) != 0) {
-            free(c);
-            ht_free(d);
-            return CACHE_E_NOMEM;
-        }
-        d->bytes += malloc_usable_size(c);
+    if (cache__ct_dup_nodes(&cache__hash_table(src)->t, &d->t, node_size, &bytes) != CACHE_OK) {
+        free(d);
+        return CACHE_E_NOMEM;
     }
+    d->bytes = malloc_usable_size(d) + bytes;
     cache__item_set_ptr(dst, d);
     return CACHE_OK;
+}
+
+static void field_key(const struct cache__tnode *n, struct cache__lookup_key *k)
+{
+    const struct cache__hfield *f = (const struct cache__hfield *)n;
+    k->s = f->data;
+    k->len = f->flen;
 }
 
 static int hash_check(const struct item *it)
@@ -428,23 +425,10 @@ static int hash_check(const struct item *it)
     if (it->enc != CACHE__ENC_TABLE)
         return -1;
     const struct cache__hash_ht *h = cache__hash_table(it);
-    struct cache__ct_iter ci;
-    size_t bytes = malloc_usable_size((void *)h), n = 0;
-    for (struct cache__tnode *e = cache__ct_first(&h->t, &ci); e;
-         e = cache__ct_next(&h->t, &ci)) {
-        const struct cache__hfield *f = (const struct cache__hfield *)e;
-        struct cache__lookup_key k = {f->data, f->flen};
-        bytes += malloc_usable_size((void *)f);
-        if (cache__ct_find(&h->t, e->hash, field_eq, &k) != e)
-            return -1;   /* duplicate field, or in the wrong bucket */
-        n++;
-    }
-    size_t buckets = 0;
-    for (int k = 0; k < 2; k++)
-        if (h->t.ht[k].b)
-            buckets += malloc_usable_size(h->t.ht[k].b);
-    return bytes == h->bytes && buckets == h->t.bucket_bytes && n > 0 &&
-           n == cache__ct_count(&h->t) ? 0 : -1;
+    size_t bytes, n;
+    if (cache__ct_check_nodes(&h->t, field_eq, field_key, &bytes, &n) != 0)
+        return -1;
+    return bytes + malloc_usable_size((void *)h) == h->bytes && n > 0 ? 0 : -1;
 }
 
 const struct cache__type cache__type_hash = {

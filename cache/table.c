@@ -328,6 +328,134 @@ uint64_t cache__ct_scan(const struct cache__ctable *t, uint64_t v,
     return v;
 }
 
+/* A page of a collection's scan (HSCAN, SSCAN): steps from cursor v until
+ * about `count` entries were emitted or, Redis's bound, 10 * count steps
+ * were taken. Returns the next cursor (0: done). */
+struct scan_page {
+    cache__ct_scan_fn fn;
+    void *arg;
+    size_t emitted;
+};
+
+static int page_emit(void *arg, struct cache__tnode *n)
+{
+    struct scan_page *p = arg;
+
+    p->emitted++;
+    return p->fn(p->arg, n);
+}
+
+uint64_t cache__ct_scan_page(const struct cache__ctable *t, uint64_t v, size_t count,
+                             cache__ct_scan_fn fn, void *arg, int *stop)
+{
+    struct scan_page p = {fn, arg, 0};
+    size_t steps = 0;
+
+    if (count == 0)
+        count = 1;
+    do {
+        v = cache__ct_scan(t, v, page_emit, &p, stop);
+    } while (v != 0 && !*stop && p.emitted < count && ++steps < count * 10);
+    return v;
+}
+
+/* ---- a collection's nodes (a hash's fields, a set's members) ------------
+ * Each entry of such a table is one allocation of its own: free() frees
+ * it, and its owner counts the nodes' usable sizes beside the buckets. */
+
+void cache__ct_free_nodes(struct cache__ctable *t)
+{
+    struct cache__ct_iter ci;
+    struct cache__tnode *n = cache__ct_first(t, &ci);
+
+    while (n) {
+        struct cache__tnode *next = cache__ct_next(t, &ci);
+        free(n);
+        n = next;
+    }
+    cache__ct_free(NULL, t);
+}
+
+int cache__ct_dup_nodes(const struct cache__ctable *src, struct cache__ctable *dst,
+                        size_t (*node_size)(const struct cache__tnode *), size_t *bytes)
+{
+    struct cache__ct_iter ci;
+
+    *bytes = 0;
+    if (cache__ct_init(NULL, dst, cache__ct_count(src)) != 0)
+        return CACHE_E_NOMEM;
+    for (struct cache__tnode *n = cache__ct_first(src, &ci); n; n = cache__ct_next(src, &ci)) {
+        size_t size = node_size(n);
+        struct cache__tnode *c = malloc(size);
+        if (c) {
+            memcpy(c, n, size);
+            c->tnext = NULL;
+        }
+        if (!c || cache__ct_add(NULL, dst, c) != 0) {
+            free(c);
+            cache__ct_free_nodes(dst);
+            return CACHE_E_NOMEM;
+        }
+        *bytes += malloc_usable_size(c);
+    }
+    return CACHE_OK;
+}
+
+int cache__ct_check_nodes(const struct cache__ctable *t, cache__ct_eq_fn eq,
+                          void (*key_of)(const struct cache__tnode *, struct cache__lookup_key *),
+                          size_t *bytes, size_t *count)
+{
+    struct cache__ct_iter ci;
+    struct cache__lookup_key k;
+    size_t buckets = 0;
+
+    *bytes = *count = 0;
+    for (struct cache__tnode *e = cache__ct_first(t, &ci); e; e = cache__ct_next(t, &ci)) {
+        key_of(e, &k);
+        if (cache__ct_find(t, e->hash, eq, &k) != e)
+            return -1;   /* a key twice, or in the wrong bucket */
+        *bytes += malloc_usable_size(e);
+        (*count)++;
+    }
+    for (int i = 0; i < 2; i++)
+        if (t->ht[i].b)
+            buckets += malloc_usable_size(t->ht[i].b);
+    return buckets == t->bucket_bytes && *count == cache__ct_count(t) ? 0 : -1;
+}
+
+/* `want` distinct entries drawn at random, each handed to fn (non-zero
+ * stops): for a few out of many (want <= count / 3, so a draw rarely
+ * repeats one already taken; a repeat is drawn again). The entries taken
+ * are remembered in a small open-addressing set of pointers. 0, or
+ * CACHE_E_NOMEM. */
+int cache__ct_random_distinct(const struct cache__ctable *t, size_t want,
+                              cache__ct_scan_fn fn, void *arg)
+{
+    size_t cap = 16;
+    while (cap < want * 2)
+        cap <<= 1;
+    const struct cache__tnode **taken = calloc(cap, sizeof(*taken));
+
+    if (!taken)
+        return CACHE_E_NOMEM;
+    while (want > 0) {
+        struct cache__tnode *n = cache__ct_random(t);
+        if (!n)
+            continue;   /* a sparse table's unlucky draws: draw again */
+        size_t j = (size_t)((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull & (cap - 1);
+        while (taken[j] && taken[j] != n)
+            j = (j + 1) & (cap - 1);
+        if (taken[j])
+            continue;
+        taken[j] = n;
+        want--;
+        if (fn(arg, n) != 0)
+            break;
+    }
+    free(taken);
+    return CACHE_OK;
+}
+
 /* ---- the shard's key table --------------------------------------------- */
 
 int cache__table_init_locked(struct shard *s)

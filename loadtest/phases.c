@@ -208,6 +208,11 @@ int ld__setup(struct ld_run *r, struct ld_ctl *k)
         ld__error(r, "set-up", "--fill: %s", err);
         return -1;
     }
+    if ((ld__on(r, LD_CHK_HASH) && ld__hash_setup(r, k, err, sizeof(err)) < 0) ||
+        (ld__on(r, LD_CHK_SET) && ld__set_setup(r, k, err, sizeof(err)) < 0)) {
+        ld__error(r, "set-up", "the hash and set checkers' keys: %s", err);
+        return -1;
+    }
     if (ld__on(r, LD_CHK_CONFIG))
         config_baseline(r, k);
     if (ld__on(r, LD_CHK_STATS) &&

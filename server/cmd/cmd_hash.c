@@ -22,52 +22,6 @@
 
 #define NOW(c) ((c)->w->now_ms)
 
-/* Fields named by argv[first..argc): views, no copies. */
-struct fieldv {
-    struct cache_str small[16];
-    struct cache_str *f;
-    size_t n;
-};
-
-static int fields_of(struct srv_conn *c, struct proto_arg *argv, size_t first,
-                     size_t argc, struct fieldv *fv)
-{
-    fv->n = argc - first;
-    fv->f = fv->small;
-    if (fv->n > sizeof(fv->small) / sizeof(fv->small[0]) &&
-        !(fv->f = malloc(fv->n * sizeof(*fv->f)))) {
-        srv_reply_error(c, SRV_ERR_NOMEM);
-        return -1;
-    }
-    for (size_t i = 0; i < fv->n; i++) {
-        fv->f[i].s = argv[first + i].ptr;
-        fv->f[i].len = argv[first + i].len;
-    }
-    return 0;
-}
-
-static void fields_free(struct fieldv *fv)
-{
-    if (fv->f != fv->small)
-        free(fv->f);
-}
-
-/* An array of the records in k (nil records as nil), stopping early when
- * the connection is going away. */
-static void reply_records(struct srv_conn *c, const struct cache_keys *k)
-{
-    const char *s;
-    size_t pos = 0, len;
-
-    srv_reply_array(c, (long long)k->count);
-    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c)) {
-        if (len == CACHE_KEYS_NIL)
-            srv_reply_null(c);
-        else
-            srv_reply_bulk(c, s, len);
-    }
-}
-
 /* ---- HSET, HMSET, HSETNX ------------------------------------------------------ */
 
 static void hset_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
@@ -121,18 +75,18 @@ SRV_HANDLER(srv_cmd_hget)
 SRV_HANDLER(srv_cmd_hmget)
 {
     struct cache_keys out = { 0 };
-    struct fieldv fv;
+    struct srv_strv fv;
 
-    if (fields_of(c, argv, 2, argc, &fv) < 0)
+    if (srv__strv(c, argv, 2, argc, &fv) < 0)
         return;
-    int rc = cache_hmget(srv.cache, argv[1].ptr, argv[1].len, fv.f, fv.n, NOW(c), &out);
+    int rc = cache_hmget(srv.cache, argv[1].ptr, argv[1].len, fv.v, fv.n, NOW(c), &out);
     srv__stat_rc(c, rc);
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
-        reply_records(c, &out);
+        srv__reply_records(c, &out);
     cache_keys_free(&out);
-    fields_free(&fv);
+    srv__strv_free(&fv);
 }
 
 static void getall_generic(struct srv_conn *c, const struct proto_arg *key, int what)
@@ -144,7 +98,7 @@ static void getall_generic(struct srv_conn *c, const struct proto_arg *key, int 
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
-        reply_records(c, &out);   /* a missing key: the empty array */
+        srv__reply_records(c, &out);   /* a missing key: the empty array */
     cache_keys_free(&out);
 }
 
@@ -191,17 +145,17 @@ SRV_HANDLER(srv_cmd_hstrlen)
 
 SRV_HANDLER(srv_cmd_hdel)
 {
-    struct fieldv fv;
+    struct srv_strv fv;
     uint64_t n;
 
-    if (fields_of(c, argv, 2, argc, &fv) < 0)
+    if (srv__strv(c, argv, 2, argc, &fv) < 0)
         return;
-    int rc = cache_hdel(srv.cache, argv[1].ptr, argv[1].len, fv.f, fv.n, NOW(c), &n);
+    int rc = cache_hdel(srv.cache, argv[1].ptr, argv[1].len, fv.v, fv.n, NOW(c), &n);
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
         srv_reply_int(c, (long long)n);
-    fields_free(&fv);
+    srv__strv_free(&fv);
 }
 
 SRV_HANDLER(srv_cmd_hincrby)
@@ -246,35 +200,6 @@ SRV_HANDLER(srv_cmd_hincrbyfloat)
 
 /* ---- HRANDFIELD ------------------------------------------------------------------ */
 
-/* -count picks with repeats, drawn from a copy of the whole hash (the
- * cache hands one over when the count exceeds its size): the copy's size
- * bounds the memory, the output limit bounds the reply. */
-static void reply_draws(struct srv_conn *c, const struct cache_keys *all,
-                        unsigned long long picks, int withvalues)
-{
-    size_t per = withvalues ? 2 : 1, n = all->count / per, pos = 0, len;
-    size_t *at = malloc(n * sizeof(*at));
-
-    if (!at) {
-        srv_reply_error(c, SRV_ERR_NOMEM);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {   /* where each pair starts */
-        at[i] = pos;
-        for (size_t k = 0; k < per; k++)
-            (void)cache_keys_next(all, &pos, &len);
-    }
-    srv_reply_array(c, (long long)(picks * per));
-    while (picks-- > 0 && !srv_reply_closing(c)) {
-        size_t p = at[cache_rand() % n];
-        for (size_t k = 0; k < per; k++) {
-            const char *s = cache_keys_next(all, &p, &len);
-            srv_reply_bulk(c, s, len);
-        }
-    }
-    free(at);
-}
-
 /* HRANDFIELD key [count [WITHVALUES]] */
 SRV_HANDLER(srv_cmd_hrandfield)
 {
@@ -311,74 +236,16 @@ SRV_HANDLER(srv_cmd_hrandfield)
     else if (argc < 3)
         srv_reply_bulk(c, out.buf + sizeof(uint32_t), out.len - sizeof(uint32_t));
     else if (sample)
-        reply_draws(c, &out, (unsigned long long)-(count + 1) + 1, withvalues);
+        srv__reply_draws(c, &out, (unsigned long long)-(count + 1) + 1,
+                         withvalues ? 2 : 1);
     else
-        reply_records(c, &out);
+        srv__reply_records(c, &out);
     cache_keys_free(&out);
 }
 
 /* ---- HSCAN ------------------------------------------------------------------------ */
 
-/* HSCAN key cursor [MATCH pattern] [COUNT count]. Redis checks the cursor,
- * then the key (a missing one answers the empty scan whatever the
- * options), then the options. */
 SRV_HANDLER(srv_cmd_hscan)
 {
-    const struct proto_arg *pat = NULL;
-    const char *err = NULL;
-    struct cache_keys out = { 0 };
-    long long count = 10;
-    uint64_t cursor, next;
-    char buf[24];
-
-    if (srv__arg_cursor(c, &argv[2], &cursor) < 0)
-        return;
-    for (size_t i = 3; i < argc && !err; i += 2) {
-        if (srv__arg_is(&argv[i], "count") && i + 1 < argc) {
-            if (proto_str2ll(argv[i + 1].ptr, argv[i + 1].len, &count) < 0)
-                err = SRV_ERR_NOTINT;
-            else if (count < 1)
-                err = SRV_ERR_SYNTAX;
-        } else if (srv__arg_is(&argv[i], "match") && i + 1 < argc) {
-            pat = &argv[i + 1];
-        } else {
-            err = SRV_ERR_SYNTAX;
-        }
-    }
-    int rc = cache_hscan(srv.cache, argv[1].ptr, argv[1].len, cursor,
-                         err ? 1 : (size_t)count, NOW(c), &out, &next);
-    srv__stat_rc(c, rc);
-    if (rc < 0) {
-        srv__reply_cache_err(c, rc);
-    } else if (rc == CACHE_NOTFOUND) {
-        srv_reply_array(c, 2);
-        srv_reply_bulk_cstr(c, "0");
-        srv_reply_array(c, 0);
-    } else if (err) {
-        srv_reply_error(c, err);
-    } else {
-        const char *f, *v;
-        size_t pos = 0, flen, vlen;
-        long long n = 0;
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
-        srv_reply_array(c, 2);
-        srv_reply_bulk_cstr(c, buf);
-        if (pat == NULL || (pat->len == 1 && pat->ptr[0] == '*')) {
-            reply_records(c, &out);
-        } else {   /* two passes: RESP wants the count first */
-            while ((f = cache_keys_next(&out, &pos, &flen)) &&
-                   (v = cache_keys_next(&out, &pos, &vlen)))
-                n += 2 * srv_glob_match(pat->ptr, pat->len, f, flen, 0);
-            srv_reply_array(c, n);
-            pos = 0;
-            while ((f = cache_keys_next(&out, &pos, &flen)) &&
-                   (v = cache_keys_next(&out, &pos, &vlen)) && !srv_reply_closing(c)) {
-                if (srv_glob_match(pat->ptr, pat->len, f, flen, 0)) {
-                    srv_reply_bulk(c, f, flen);
-                    srv_reply_bulk(c, v, vlen);
-                }
-            }
-        }
-    }
-    cache_keys_free(&out);
+    srv__collection_scan(c, argc, argv, cache_hscan, 2);
 }

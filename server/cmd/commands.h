@@ -60,6 +60,34 @@ void srv__stat_rc(struct srv_conn *c, int rc);
  * served wait with it. */
 void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out);
 
+/* ---- collections (collection.c): what cmd_hash.c and cmd_set.c share ------ */
+
+/* Views of argv[first..argc) as cache strings (fields, members), no
+ * copies. On allocation failure replies the error and returns -1. */
+struct srv_strv {
+    struct cache_str small[16];
+    struct cache_str *v;
+    size_t n;
+};
+int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
+              size_t argc, struct srv_strv *sv);
+void srv__strv_free(struct srv_strv *sv);
+/* An array of the records in k (nil records as nil), stopping early when
+ * the connection is going away. */
+void srv__reply_records(struct srv_conn *c, const struct cache_keys *k);
+/* `picks` draws with repeats from a copy of a whole collection, `all`,
+ * whose elements are groups of `per` records (a field and its value: 2):
+ * the copy bounds the memory, the output limit the reply. */
+void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
+                      unsigned long long picks, size_t per);
+/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count] over fn, whose
+ * elements are groups of `per` records, MATCH applying to the first. */
+typedef int srv_collection_scan_fn(struct cache *c, const char *key, size_t klen,
+                                   uint64_t cursor, size_t count, int64_t now,
+                                   struct cache_keys *out, uint64_t *next);
+void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                          srv_collection_scan_fn *fn, size_t per);
+
 /* ---- subcommands ---------------------------------------------------------- */
 
 /* A container command (CONFIG, CLIENT, ...) routes argv[1] through one of

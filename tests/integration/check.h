@@ -229,6 +229,7 @@ static inline void chk_scan_all(redisContext *c, const char *opts, char *out, si
     }
 }
 
+/* The array reply, joined as chk_joined does, must be `want`. */
 #define EXPECT_ARRAY(c, want, pairs, sorted, ...)                             \
     do {                                                                      \
         char got_[8192];                                                      \

@@ -6,10 +6,12 @@
  *   ld_fake_server --port-file PATH [--fault MODE] [--after N] [--every K]
  *
  * Binds 127.0.0.1:0 and writes the port to PATH. Commands: PING, GET, SET,
- * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, and the lists of the queue
- * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN). INFO and its counters follow
- * Redis 7 (a command counts once it has run; unknown commands do not
- * count; GET and each MGET key count a hit or a miss).
+ * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
+ * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
+ * and set checkers HSET, HGET, HINCRBY, HGETALL, SADD, SREM, SISMEMBER,
+ * SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
+ * has run; unknown commands do not count; GET and each MGET key count a
+ * hit or a miss, the hash and set reads one for their key).
  *
  * Faults start after N commands (default 200) and hit every K-th chance
  * (default 10):
@@ -29,6 +31,10 @@
  *   queue-dup       an RPOP answers an element and leaves it in the list
  *   queue-reorder   a pop hands out a producer's newer element before its older
  *                   one (kept back for the same client's next pop)
+ *   hash-wrong-value  an HGET answers with another field's value
+ *   drop-hincr      an HINCRBY answers n+1 but does not store it
+ *   set-missing     an SADD answers as if it added a member, and does not
+ *   set-extra       an SREM answers as if it removed a member, and does not
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -54,14 +60,25 @@ static const char *const fault_names[] = {
     "none", "wrong-value", "corrupt", "drop-incr", "stall", "reset", "exit",
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
     "queue-lose", "queue-dup", "queue-reorder",
+    "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
 };
+
+/* A field and its value (a hash), or a member (a set: no value). */
+struct elem {
+    char *f, *v;
+    size_t flen, vlen;
+};
+
+enum { T_STRING, T_HASH, T_SET };
 
 struct item {
     struct item *next;
     char *key, *val;
     size_t klen, vlen;
+    int type;
+    struct elem *el;                 /* T_HASH, T_SET */
+    size_t nel, elcap;
 };
-
 
 /* The whole server: one thread, so nothing here is shared. */
 static struct {
@@ -114,6 +131,18 @@ static void set_value(const char *k, size_t kn, const char *v, size_t vn)
     S.last_set = it;
 }
 
+static void item_free(struct item *it)
+{
+    for (size_t i = 0; i < it->nel; i++) {
+        free(it->el[i].f);
+        free(it->el[i].v);
+    }
+    free(it->el);
+    free(it->key);
+    free(it->val);
+    free(it);
+}
+
 static int del_key(const char *k, size_t n)
 {
     struct item **pp = find(k, n), *it = *pp;
@@ -123,9 +152,7 @@ static int del_key(const char *k, size_t n)
     *pp = it->next;
     if (S.last_set == it)
         S.last_set = NULL;
-    free(it->key);
-    free(it->val);
-    free(it);
+    item_free(it);
     return 1;
 }
 
@@ -287,6 +314,165 @@ static void cmd_config(struct conn *c, redisReply **a, size_t n)
     out(c, "-ERR unsupported CONFIG subcommand\r\n", 36);
 }
 
+/* ---- hashes and sets: a list of elements per key, searched in turn ---- */
+
+/* NUL-terminated, so that a counter reads as a number. */
+static char *dup_bytes(const char *p, size_t n)
+{
+    char *d = malloc(n + 1);
+
+    memcpy(d, p, n);
+    d[n] = '\0';
+    return d;
+}
+
+/* The key's item of `type`, created when `create`; NULL when missing. */
+static struct item *coll(struct conn *c, redisReply *k, int type, bool create, bool *wrong)
+{
+    struct item **pp = find(k->str, k->len), *it = *pp;
+
+    *wrong = false;
+    if (it != NULL && it->type != type) {
+        out(c, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", 68);
+        *wrong = true;
+        return NULL;
+    }
+    if (it == NULL && create) {
+        it = calloc(1, sizeof(*it));
+        it->key = dup_bytes(k->str, k->len);
+        it->klen = k->len;
+        it->type = type;
+        *pp = it;
+    }
+    return it;
+}
+
+static struct elem *elem_find(struct item *it, const char *f, size_t n)
+{
+    for (size_t i = 0; it != NULL && i < it->nel; i++)
+        if (it->el[i].flen == n && memcmp(it->el[i].f, f, n) == 0)
+            return &it->el[i];
+    return NULL;
+}
+
+/* Adds element f (value v, or none for a set); false if it was there
+ * (a hash's value is replaced). */
+static bool elem_put(struct item *it, const char *f, size_t flen, const char *v, size_t vlen)
+{
+    struct elem *e = elem_find(it, f, flen);
+    bool added = e == NULL;
+
+    if (added) {
+        if (it->nel == it->elcap) {
+            it->elcap = it->elcap ? it->elcap * 2 : 8;
+            it->el = realloc(it->el, it->elcap * sizeof(*it->el));
+        }
+        e = &it->el[it->nel++];
+        e->f = dup_bytes(f, flen);
+        e->flen = flen;
+        e->v = NULL;
+    }
+    if (v != NULL) {
+        free(e->v);
+        e->v = dup_bytes(v, vlen);
+        e->vlen = vlen;
+    }
+    return added;
+}
+
+static void elem_del(struct item *it, struct elem *e)
+{
+    free(e->f);
+    free(e->v);
+    *e = it->el[--it->nel];
+}
+
+static void cmd_hash(struct conn *c, redisReply **a, size_t n, const char *name)
+{
+    bool wrong;
+    bool write = strcasecmp(name, "HSET") == 0 || strcasecmp(name, "HINCRBY") == 0;
+    struct item *it = coll(c, a[1], T_HASH, write, &wrong);
+
+    if (wrong)
+        return;
+    if (!write)
+        *(it ? &S.hits : &S.misses) += 1;
+    if (strcasecmp(name, "HSET") == 0) {
+        long long added = 0;
+        for (size_t i = 2; i + 1 < n; i += 2)
+            added += elem_put(it, a[i]->str, a[i]->len, a[i + 1]->str, a[i + 1]->len);
+        outf(c, ":%lld\r\n", added);
+    } else if (strcasecmp(name, "HGET") == 0) {
+        struct elem *e = elem_find(it, a[2]->str, a[2]->len), *other = NULL;
+        for (size_t i = 0; e && i < it->nel && !other; i++)
+            if (&it->el[i] != e && it->el[i].flen == e->flen && it->el[i].f[0] == 'f')
+                other = &it->el[i];      /* another tagged field */
+        if (e == NULL)
+            out(c, "$-1\r\n", 5);
+        else if (other && turn(F_HASH_WRONG))
+            bulk(c, other->v, other->vlen);
+        else
+            bulk(c, e->v, e->vlen);
+    } else if (strcasecmp(name, "HINCRBY") == 0) {
+        struct elem *e = elem_find(it, a[2]->str, a[2]->len);
+        char tmp[32];
+        long long v = e ? strtoll(e->v, NULL, 10) : 0;
+        v += strtoll(a[3]->str, NULL, 10);
+        outf(c, ":%lld\r\n", v);
+        if (!turn(F_DROP_HINCR))         /* answered, not stored: a lost increment */
+            elem_put(it, a[2]->str, a[2]->len, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", v));
+    } else {                             /* HGETALL */
+        outf(c, "*%zu\r\n", it ? 2 * it->nel : 0);
+        for (size_t i = 0; it && i < it->nel; i++) {
+            bulk(c, it->el[i].f, it->el[i].flen);
+            bulk(c, it->el[i].v, it->el[i].vlen);
+        }
+    }
+}
+
+static void cmd_set(struct conn *c, redisReply **a, size_t n, const char *name)
+{
+    bool wrong, add = strcasecmp(name, "SADD") == 0, rem = strcasecmp(name, "SREM") == 0;
+    struct item *it = coll(c, a[1], T_SET, add, &wrong);
+    long long count = 0;
+
+    if (wrong)
+        return;
+    if (!add && !rem)
+        *(it ? &S.hits : &S.misses) += 1;
+    if (add || rem) {
+        for (size_t i = 2; i < n; i++) {
+            struct elem *e = elem_find(it, a[i]->str, a[i]->len);
+            if (add && !e) {
+                count++;
+                if (!turn(F_SET_MISSING))    /* counted, not stored */
+                    elem_put(it, a[i]->str, a[i]->len, NULL, 0);
+            } else if (rem && e) {
+                count++;
+                if (!turn(F_SET_EXTRA))      /* counted, not removed */
+                    elem_del(it, e);
+            }
+        }
+        if (it && it->nel == 0)
+            del_key(a[1]->str, a[1]->len);
+        outf(c, ":%lld\r\n", count);
+    } else if (strcasecmp(name, "SISMEMBER") == 0) {
+        outf(c, ":%d\r\n", elem_find(it, a[2]->str, a[2]->len) != NULL);
+    } else {                             /* SMEMBERS */
+        outf(c, "*%zu\r\n", it ? it->nel : 0);
+        for (size_t i = 0; it && i < it->nel; i++)
+            bulk(c, it->el[i].f, it->el[i].flen);
+    }
+}
+
+static bool is_one_of(const char *name, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcasecmp(name, *names) == 0)
+            return true;
+    return false;
+}
+
 /* Run one command; returns false when the connection must close. */
 static bool run(struct conn *c, redisReply *r)
 {
@@ -332,6 +518,12 @@ static bool run(struct conn *c, redisReply *r)
         cmd_config(c, a, n);
     else if (fake_list_run(c, a, n))
         ;
+    else if (is_one_of(name, (const char *const[]){ "HSET", "HGET", "HINCRBY", "HGETALL", NULL }) &&
+             n >= 2)
+        cmd_hash(c, a, n, name);
+    else if (is_one_of(name, (const char *const[]){ "SADD", "SREM", "SISMEMBER", "SMEMBERS",
+                                                    NULL }) && n >= 2)
+        cmd_set(c, a, n, name);
     else if (strcasecmp(name, "QUIT") == 0) {
         out(c, "+OK\r\n", 5);
         return false;
@@ -498,9 +690,7 @@ int main(int argc, char **argv)
             struct item *it = S.table[b];
 
             S.table[b] = it->next;
-            free(it->key);
-            free(it->val);
-            free(it);
+            item_free(it);
         }
     fake_list_free_all();
     close(lfd);

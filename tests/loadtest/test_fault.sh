@@ -31,6 +31,10 @@ case $fault in
     # its chance (a producer's two elements in one list at a pop) is rare
     # while the consumers keep up: every one counts
     queue-reorder)    want=queue;     evidence='out of the order pushed'; every=1 ;;
+    hash-wrong-value) want=hash;      evidence='HGET [^ ]+:h:[0-9]/f[0-9]+: expected a value of [^ ]+/f[0-9]+ or nil, got a value of [^ ]+/f[0-9]+ \(cross-talk\)' ;;
+    drop-hincr)       want=hash;      evidence='HINCRBY [^ ]+ c[0-9]+ \(this client.s own counter\): expected [0-9]+, got [0-9]+|counter [^ ]+ c[0-9]+: expected' ;;
+    set-missing)      want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 1, got 0|expected [0-9]+ removed, got" ;;
+    set-extra)        want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 0, got 1|expected [0-9]+ added, got" ;;
     *) echo "unknown fault $fault" >&2; exit 2 ;;
 esac
 

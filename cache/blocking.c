@@ -530,12 +530,7 @@ static int move_now_locked(struct shard *s, struct cache__serve *sv, struct item
         cache__lp_key_str(&k, el.buf + sizeof(uint32_t), el.len - sizeof(uint32_t));
         (void)cache__list_push_locked(s, &it, w->from, &k);
     }
-    if (cache__list_len(it) == 0) {
-        cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
-        cache__shard_tidy_locked(s);
-    } else {
-        cache__lru_bump_locked(s, it, now);
-    }
+    cache__coll_write_done_locked(s, it, cache__list_len(it), now);
     /* Last, when nothing of src is in use: dst's waiters (a chain of
      * BLMOVEs may come back to src). */
     if (rc == CACHE_OK && !self)
@@ -566,12 +561,7 @@ static int pop_now_locked(struct cache *c, struct cache__serve *sv,
         if ((rc = cache__keys_push(out, e->key, e->klen)) != CACHE_OK ||
             (rc = cache__list_pop_locked(s, &it, w->from, w->count, out)) != CACHE_OK)
             return rc;
-        if (cache__list_len(it) == 0) {
-            cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
-            cache__shard_tidy_locked(s);
-        } else {
-            cache__lru_bump_locked(s, it, now);
-        }
+        cache__coll_write_done_locked(s, it, cache__list_len(it), now);
         return CACHE_OK;
     }
     return CACHE_NOTFOUND;

@@ -256,6 +256,12 @@ struct item *cache__lookup_locked(struct shard *s, uint64_t h,
                                   const char *key, size_t klen, int64_t now);
 /* After deletes: maybe start a shrink. */
 void cache__shard_tidy_locked(struct shard *s);
+/* Ends a write to a collection that now holds `len` elements: one left
+ * empty (a new key that got nothing, the last element removed) is
+ * deleted, as Redis deletes an empty collection; else it is marked used.
+ * Context: s locked. (object.c) */
+void cache__coll_write_done_locked(struct shard *s, struct item *it, uint64_t len,
+                                   int64_t now);
 void cache__shard_clear_locked(struct shard *s);
 
 int cache__val_copy(struct cache_val *out, const char *p, size_t n);

@@ -73,18 +73,6 @@ static int hash_for_write(struct shard *s, uint64_t h, const char *key,
     return CACHE_OK;
 }
 
-/* Context: s locked. Ends a write: deletes a hash left empty (a new one
- * that got nothing, or HDEL of its last field), else marks it used. */
-static void hash_write_done(struct shard *s, struct item *it, int64_t now)
-{
-    if (cache__hash_len(it) == 0) {
-        cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
-        cache__shard_tidy_locked(s);
-    } else {
-        cache__lru_bump_locked(s, it, now);
-    }
-}
-
 static bool pair_too_big(const struct cache_kv *fv, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -130,7 +118,7 @@ retry:
         *added += (uint64_t)r;
     }
 out_done:
-    hash_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__hash_len(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc;
@@ -287,7 +275,7 @@ int cache_hdel(struct cache *c, const char *key, size_t klen,
     if (it) {
         for (size_t i = 0; i < n && cache__hash_len(it) > 0; i++)
             *deleted += (uint64_t)cache__hash_del_locked(s, &it, fields[i].s, fields[i].len);
-        hash_write_done(s, it, now);
+        cache__coll_write_done_locked(s, it, cache__hash_len(it), now);
     }
     cache__shard_unlock(s);
     return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
@@ -325,7 +313,7 @@ retry:
         int r = cache__hash_set_locked(s, &it, field, flen, buf, *len);
         rc = r < 0 ? r : CACHE_OK;
     }
-    hash_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__hash_len(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc;

@@ -30,18 +30,6 @@ static struct item *list_for_read(struct shard *s, uint64_t h, const char *key,
     return it;
 }
 
-/* Context: s locked. Ends a write: deletes a list left empty, else marks
- * it used. */
-static void list_write_done(struct shard *s, struct item *it, int64_t now)
-{
-    if (cache__list_len(it) == 0) {
-        cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
-        cache__shard_tidy_locked(s);
-    } else {
-        cache__lru_bump_locked(s, it, now);
-    }
-}
-
 /* Bytes adding `add` element bytes to `it` (NULL: a new key) may take:
  * the elements, a node's header, and when a compact list may convert, a
  * node as big as it. Only the maxmemory check uses it. */
@@ -102,7 +90,7 @@ retry:
     /* The length the pusher sees is before any blocked client takes its
      * share, as in Redis (which serves them after the command). */
     *len = cache__list_len(it);
-    list_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__list_len(it), now);
     cache__serve_begin1(&sv, s);
     cache__serve_key_locked(s, &sv, h, key, klen, now);
     cache__shard_unlock(s);
@@ -125,7 +113,7 @@ int cache_lpop(struct cache *c, const char *key, size_t klen, int where,
                                                 CACHE_TYPE_LIST, &rc);
     if (it && count > 0) {
         rc = cache__list_pop_locked(s, &it, where, count, out);
-        list_write_done(s, it, now);
+        cache__coll_write_done_locked(s, it, cache__list_len(it), now);
     }
     cache__shard_unlock(s);
     return rc;
@@ -318,7 +306,7 @@ int cache_lrem(struct cache *c, const char *key, size_t klen, long long count,
             more = toward_tail ? cache__list_next(it, &p) : cache__list_prev(it, &p);
         }
     }
-    list_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__list_len(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc == CACHE_NOTFOUND ? CACHE_OK : rc;
@@ -346,7 +334,7 @@ int cache_ltrim(struct cache *c, const char *key, size_t klen, long long start,
     }
     cache__list_del_range_locked(s, &it, 0, ltrim);
     cache__list_del_range_locked(s, &it, len - ltrim - rtrim, rtrim);
-    list_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__list_len(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc == CACHE_NOTFOUND ? CACHE_OK : rc;

@@ -200,3 +200,14 @@ int cache__item_check(const struct item *it)
     const struct cache__type *t = cache__types[it->type];
     return t ? t->check(it) : -1;
 }
+
+void cache__coll_write_done_locked(struct shard *s, struct item *it, uint64_t len,
+                                   int64_t now)
+{
+    if (len == 0) {
+        cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
+        cache__shard_tidy_locked(s);
+    } else {
+        cache__lru_bump_locked(s, it, now);
+    }
+}

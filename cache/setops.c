@@ -45,18 +45,6 @@ static int64_t sadd_estimate(struct shard *s, const struct item *it, size_t klen
     return need;
 }
 
-/* Context: s locked. Ends a write: deletes a set left empty, else marks
- * it used. */
-static void set_write_done(struct shard *s, struct item *it, int64_t now)
-{
-    if (cache__set_card(it) == 0) {
-        cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
-        cache__shard_tidy_locked(s);
-    } else {
-        cache__lru_bump_locked(s, it, now);
-    }
-}
-
 static bool member_too_big(const struct cache_str *m, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -109,7 +97,7 @@ retry:;
         }
         *added += (uint64_t)r;
     }
-    set_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__set_card(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc;
@@ -132,7 +120,7 @@ int cache_srem(struct cache *c, const char *key, size_t klen,
             cache__smem_str(&m, members[i].s, members[i].len);
             *removed += (uint64_t)cache__set_rem_locked(s, &it, &m);
         }
-        set_write_done(s, it, now);
+        cache__coll_write_done_locked(s, it, cache__set_card(it), now);
     }
     cache__shard_unlock(s);
     return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
@@ -260,7 +248,7 @@ int cache_spop(struct cache *c, const char *key, size_t klen, uint64_t count,
         if ((rc = push_member(out, &m)) == CACHE_OK)   /* m points into the set */
             (void)cache__set_rem_locked(s, &it, &m);
     }
-    set_write_done(s, it, now);
+    cache__coll_write_done_locked(s, it, cache__set_card(it), now);
 out_unlock:
     cache__shard_unlock(s);
     return rc;

@@ -162,36 +162,18 @@ SRV_HANDLER(srv_cmd_brpoplpush)
     move_generic(c, argv, CACHE_LIST_TAIL, CACHE_LIST_HEAD, true, deadline);
 }
 
-/* Keys argv[first..first+n) as cache strings (views). */
-static struct cache_str *keys_of(struct srv_conn *c, struct proto_arg *argv, size_t first,
-                                 size_t n, struct cache_str *small, size_t nsmall)
-{
-    struct cache_str *k = small;
-
-    if (n > nsmall && !(k = malloc(n * sizeof(*k)))) {
-        srv_reply_error(c, SRV_ERR_NOMEM);
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        k[i].s = argv[first + i].ptr;
-        k[i].len = argv[first + i].len;
-    }
-    return k;
-}
-
 /* BLPOP / BRPOP key [key ...] timeout */
 static void bpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv, int from)
 {
-    struct cache_str small[16], *k;
+    struct srv_strv k;
     int64_t deadline;
 
     if (arg_timeout(c, &argv[argc - 1], &deadline) < 0 ||
-        !(k = keys_of(c, argv, 1, argc - 2, small, 16)))
+        srv__strv(c, argv, 1, argc - 1, &k) < 0)
         return;
-    struct cache_bpop_req r = {.keys = k, .nkeys = argc - 2, .from = from, .count = 1};
+    struct cache_bpop_req r = {.keys = k.v, .nkeys = k.n, .from = from, .count = 1};
     run(c, &r, SRV_BPOP_POP, true, deadline);
-    if (k != small)
-        free(k);
+    srv__strv_free(&k);
 }
 
 SRV_HANDLER(srv_cmd_blpop) { bpop_generic(c, argc, argv, CACHE_LIST_HEAD); }
@@ -232,14 +214,13 @@ static void mpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv
     }
     if (blocking && arg_timeout(c, &argv[1], &deadline) < 0)
         return;
-    struct cache_str small[16], *k = keys_of(c, argv, first + 1, (size_t)numkeys, small, 16);
-    if (!k)
+    struct srv_strv k;
+    if (srv__strv(c, argv, first + 1, first + 1 + (size_t)numkeys, &k) < 0)
         return;
-    struct cache_bpop_req r = {.keys = k, .nkeys = (size_t)numkeys, .from = where,
+    struct cache_bpop_req r = {.keys = k.v, .nkeys = k.n, .from = where,
                                .count = count == -1 ? 1 : (uint64_t)count};
     run(c, &r, SRV_BPOP_MPOP, blocking, deadline);
-    if (k != small)
-        free(k);
+    srv__strv_free(&k);
 }
 
 SRV_HANDLER(srv_cmd_lmpop)  { mpop_generic(c, argc, argv, 1, false); }

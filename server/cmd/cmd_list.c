@@ -22,42 +22,21 @@
 #define NOW(c) ((c)->w->now_ms)
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
 
-/* Elements named by argv[first..argc): views, no copies. */
-static int elems_of(struct srv_conn *c, struct proto_arg *argv, size_t first,
-                    size_t argc, struct cache_str *small, size_t nsmall,
-                    struct cache_str **out)
-{
-    size_t n = argc - first;
-    struct cache_str *e = small;
-
-    if (n > nsmall && !(e = malloc(n * sizeof(*e)))) {
-        srv_reply_error(c, SRV_ERR_NOMEM);
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        e[i].s = argv[first + i].ptr;
-        e[i].len = argv[first + i].len;
-    }
-    *out = e;
-    return 0;
-}
-
 static void push_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
                          int where, int xx)
 {
-    struct cache_str small[16], *e;
+    struct srv_strv e;
     uint64_t len;
 
-    if (elems_of(c, argv, 2, argc, small, 16, &e) < 0)
+    if (srv__strv(c, argv, 2, argc, &e) < 0)
         return;
-    int rc = cache_lpush(srv.cache, argv[1].ptr, argv[1].len, where, e, argc - 2,
+    int rc = cache_lpush(srv.cache, argv[1].ptr, argv[1].len, where, e.v, e.n,
                          xx, NOW(c), &len);
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
         srv_reply_int(c, (long long)len);
-    if (e != small)
-        free(e);
+    srv__strv_free(&e);
 }
 
 SRV_HANDLER(srv_cmd_lpush)  { push_generic(c, argc, argv, CACHE_LIST_HEAD, 0); }
@@ -74,21 +53,6 @@ static int arg_positive(struct srv_conn *c, const struct proto_arg *a, long long
         return 0;
     srv_reply_error(c, err);
     return -1;
-}
-
-/* An array of the records in k, stopping early when the connection is
- * going away; `total` is the length the array says (more than k holds
- * when the copy was cut at the output limit: the connection closes). */
-static void reply_records(struct srv_conn *c, const struct cache_keys *k, uint64_t total)
-{
-    const char *s;
-    size_t pos = 0, len;
-
-    srv_reply_array(c, (long long)total);
-    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c))
-        srv_reply_bulk(c, s, len);
-    if (k->count < total)
-        c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
 static void pop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv, int where)
@@ -112,7 +76,7 @@ static void pop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
     else if (rc == CACHE_NOTFOUND)
         srv_reply_null(c);
     else if (argc == 3)
-        reply_records(c, &out, out.count);   /* count 0: the empty array */
+        srv__reply_records(c, &out);   /* count 0: the empty array */
     else
         srv_reply_bulk(c, out.buf + sizeof(uint32_t), out.len - sizeof(uint32_t));
     cache_keys_free(&out);
@@ -149,7 +113,7 @@ SRV_HANDLER(srv_cmd_lrange)
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
-        reply_records(c, &out, total);   /* a missing key: the empty array */
+        srv__reply_records_cut(c, &out, total);   /* a missing key: the empty array */
     cache_keys_free(&out);
 }
 

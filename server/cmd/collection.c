@@ -1,5 +1,6 @@
 /*
- * What the handlers of the collection types (cmd_hash.c, cmd_set.c) share:
+ * What the handlers of the collection types (cmd_hash.c, cmd_list.c,
+ * cmd_blocking.c, cmd_set.c) share:
  * views of their element arguments, replies that grow with a collection
  * (built element by element, stopping once the connection is going to be
  * closed: srv_reply_closing), random draws from a copied collection, and the
@@ -36,18 +37,21 @@ void srv__strv_free(struct srv_strv *sv)
         free(sv->v);
 }
 
-void srv__reply_records(struct srv_conn *c, const struct cache_keys *k)
+void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint64_t total)
 {
     const char *s;
     size_t pos = 0, len;
 
-    srv_reply_array(c, (long long)k->count);
+    srv_reply_array(c, (long long)total);
     while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c)) {
         if (len == CACHE_KEYS_NIL)
             srv_reply_null(c);
         else
             srv_reply_bulk(c, s, len);
     }
+    /* The array said more than there is: the stream cannot go on. */
+    if (k->count < total)
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
 void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,

@@ -60,7 +60,7 @@ void srv__stat_rc(struct srv_conn *c, int rc);
  * served wait with it. */
 void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out);
 
-/* ---- collections (collection.c): what cmd_hash.c and cmd_set.c share ------ */
+/* ---- collections (collection.c): what the collection handlers share ------- */
 
 /* Views of argv[first..argc) as cache strings (fields, members), no
  * copies. On allocation failure replies the error and returns -1. */
@@ -72,9 +72,16 @@ struct srv_strv {
 int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
               size_t argc, struct srv_strv *sv);
 void srv__strv_free(struct srv_strv *sv);
-/* An array of the records in k (nil records as nil), stopping early when
- * the connection is going away. */
-void srv__reply_records(struct srv_conn *c, const struct cache_keys *k);
+/* An array of `total` elements, the records in k (nil records as nil),
+ * stopping early when the connection is going away. total > k->count: the
+ * copy was cut at the output limit (LRANGE), and the connection is closed
+ * after what could be sent. */
+void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint64_t total);
+/* The array of exactly the records in k. */
+static inline void srv__reply_records(struct srv_conn *c, const struct cache_keys *k)
+{
+    srv__reply_records_cut(c, k, k->count);
+}
 /* `picks` draws with repeats from a copy of a whole collection, `all`,
  * whose elements are groups of `per` records (a field and its value: 2):
  * the copy bounds the memory, the output limit the reply. */

@@ -8,8 +8,8 @@
  * Binds 127.0.0.1:0 and writes the port to PATH. Commands: PING, GET, SET,
  * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
  * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
- * and set checkers HSET, HGET, HINCRBY, HGETALL, SADD, SREM, SISMEMBER,
- * SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
+ * and set checkers (fake_coll.c) HSET, HGET, HINCRBY, HGETALL, SADD, SREM,
+ * SISMEMBER, SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
  * has run; unknown commands do not count; GET and each MGET key count a
  * hit or a miss, the hash and set reads one for their key).
  *
@@ -63,23 +63,6 @@ static const char *const fault_names[] = {
     "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
 };
 
-/* A field and its value (a hash), or a member (a set: no value). */
-struct elem {
-    char *f, *v;
-    size_t flen, vlen;
-};
-
-enum { T_STRING, T_HASH, T_SET };
-
-struct item {
-    struct item *next;
-    char *key, *val;
-    size_t klen, vlen;
-    int type;
-    struct elem *el;                 /* T_HASH, T_SET */
-    size_t nel, elcap;
-};
-
 /* The whole server: one thread, so nothing here is shared. */
 static struct {
     enum fault fault;
@@ -104,7 +87,7 @@ static uint64_t hash(const char *p, size_t n)
     return h;
 }
 
-static struct item **find(const char *k, size_t n)
+struct item **fake_find(const char *k, size_t n)
 {
     struct item **pp = &S.table[hash(k, n) % NBUCKETS];
 
@@ -115,7 +98,7 @@ static struct item **find(const char *k, size_t n)
 
 static void set_value(const char *k, size_t kn, const char *v, size_t vn)
 {
-    struct item **pp = find(k, kn), *it = *pp;
+    struct item **pp = fake_find(k, kn), *it = *pp;
 
     if (it == NULL) {
         it = calloc(1, sizeof(*it));
@@ -143,9 +126,9 @@ static void item_free(struct item *it)
     free(it);
 }
 
-static int del_key(const char *k, size_t n)
+int fake_del_key(const char *k, size_t n)
 {
-    struct item **pp = find(k, n), *it = *pp;
+    struct item **pp = fake_find(k, n), *it = *pp;
 
     if (it == NULL)
         return 0;
@@ -204,7 +187,7 @@ void count_lookup(bool hit)
 /* ---- commands ---- */
 static void cmd_get(struct conn *c, redisReply *k)
 {
-    struct item *it = *find(k->str, k->len);
+    struct item *it = *fake_find(k->str, k->len);
 
     if (it == NULL) {
         S.misses++;
@@ -230,7 +213,7 @@ static void cmd_get(struct conn *c, redisReply *k)
 
 static void cmd_incr(struct conn *c, redisReply *k)
 {
-    struct item *it = *find(k->str, k->len);
+    struct item *it = *fake_find(k->str, k->len);
     long long v = 0;
     char buf[32];
     int n;
@@ -314,165 +297,6 @@ static void cmd_config(struct conn *c, redisReply **a, size_t n)
     out(c, "-ERR unsupported CONFIG subcommand\r\n", 36);
 }
 
-/* ---- hashes and sets: a list of elements per key, searched in turn ---- */
-
-/* NUL-terminated, so that a counter reads as a number. */
-static char *dup_bytes(const char *p, size_t n)
-{
-    char *d = malloc(n + 1);
-
-    memcpy(d, p, n);
-    d[n] = '\0';
-    return d;
-}
-
-/* The key's item of `type`, created when `create`; NULL when missing. */
-static struct item *coll(struct conn *c, redisReply *k, int type, bool create, bool *wrong)
-{
-    struct item **pp = find(k->str, k->len), *it = *pp;
-
-    *wrong = false;
-    if (it != NULL && it->type != type) {
-        out(c, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", 68);
-        *wrong = true;
-        return NULL;
-    }
-    if (it == NULL && create) {
-        it = calloc(1, sizeof(*it));
-        it->key = dup_bytes(k->str, k->len);
-        it->klen = k->len;
-        it->type = type;
-        *pp = it;
-    }
-    return it;
-}
-
-static struct elem *elem_find(struct item *it, const char *f, size_t n)
-{
-    for (size_t i = 0; it != NULL && i < it->nel; i++)
-        if (it->el[i].flen == n && memcmp(it->el[i].f, f, n) == 0)
-            return &it->el[i];
-    return NULL;
-}
-
-/* Adds element f (value v, or none for a set); false if it was there
- * (a hash's value is replaced). */
-static bool elem_put(struct item *it, const char *f, size_t flen, const char *v, size_t vlen)
-{
-    struct elem *e = elem_find(it, f, flen);
-    bool added = e == NULL;
-
-    if (added) {
-        if (it->nel == it->elcap) {
-            it->elcap = it->elcap ? it->elcap * 2 : 8;
-            it->el = realloc(it->el, it->elcap * sizeof(*it->el));
-        }
-        e = &it->el[it->nel++];
-        e->f = dup_bytes(f, flen);
-        e->flen = flen;
-        e->v = NULL;
-    }
-    if (v != NULL) {
-        free(e->v);
-        e->v = dup_bytes(v, vlen);
-        e->vlen = vlen;
-    }
-    return added;
-}
-
-static void elem_del(struct item *it, struct elem *e)
-{
-    free(e->f);
-    free(e->v);
-    *e = it->el[--it->nel];
-}
-
-static void cmd_hash(struct conn *c, redisReply **a, size_t n, const char *name)
-{
-    bool wrong;
-    bool write = strcasecmp(name, "HSET") == 0 || strcasecmp(name, "HINCRBY") == 0;
-    struct item *it = coll(c, a[1], T_HASH, write, &wrong);
-
-    if (wrong)
-        return;
-    if (!write)
-        *(it ? &S.hits : &S.misses) += 1;
-    if (strcasecmp(name, "HSET") == 0) {
-        long long added = 0;
-        for (size_t i = 2; i + 1 < n; i += 2)
-            added += elem_put(it, a[i]->str, a[i]->len, a[i + 1]->str, a[i + 1]->len);
-        outf(c, ":%lld\r\n", added);
-    } else if (strcasecmp(name, "HGET") == 0) {
-        struct elem *e = elem_find(it, a[2]->str, a[2]->len), *other = NULL;
-        for (size_t i = 0; e && i < it->nel && !other; i++)
-            if (&it->el[i] != e && it->el[i].flen == e->flen && it->el[i].f[0] == 'f')
-                other = &it->el[i];      /* another tagged field */
-        if (e == NULL)
-            out(c, "$-1\r\n", 5);
-        else if (other && turn(F_HASH_WRONG))
-            bulk(c, other->v, other->vlen);
-        else
-            bulk(c, e->v, e->vlen);
-    } else if (strcasecmp(name, "HINCRBY") == 0) {
-        struct elem *e = elem_find(it, a[2]->str, a[2]->len);
-        char tmp[32];
-        long long v = e ? strtoll(e->v, NULL, 10) : 0;
-        v += strtoll(a[3]->str, NULL, 10);
-        outf(c, ":%lld\r\n", v);
-        if (!turn(F_DROP_HINCR))         /* answered, not stored: a lost increment */
-            elem_put(it, a[2]->str, a[2]->len, tmp, (size_t)snprintf(tmp, sizeof(tmp), "%lld", v));
-    } else {                             /* HGETALL */
-        outf(c, "*%zu\r\n", it ? 2 * it->nel : 0);
-        for (size_t i = 0; it && i < it->nel; i++) {
-            bulk(c, it->el[i].f, it->el[i].flen);
-            bulk(c, it->el[i].v, it->el[i].vlen);
-        }
-    }
-}
-
-static void cmd_set(struct conn *c, redisReply **a, size_t n, const char *name)
-{
-    bool wrong, add = strcasecmp(name, "SADD") == 0, rem = strcasecmp(name, "SREM") == 0;
-    struct item *it = coll(c, a[1], T_SET, add, &wrong);
-    long long count = 0;
-
-    if (wrong)
-        return;
-    if (!add && !rem)
-        *(it ? &S.hits : &S.misses) += 1;
-    if (add || rem) {
-        for (size_t i = 2; i < n; i++) {
-            struct elem *e = elem_find(it, a[i]->str, a[i]->len);
-            if (add && !e) {
-                count++;
-                if (!turn(F_SET_MISSING))    /* counted, not stored */
-                    elem_put(it, a[i]->str, a[i]->len, NULL, 0);
-            } else if (rem && e) {
-                count++;
-                if (!turn(F_SET_EXTRA))      /* counted, not removed */
-                    elem_del(it, e);
-            }
-        }
-        if (it && it->nel == 0)
-            del_key(a[1]->str, a[1]->len);
-        outf(c, ":%lld\r\n", count);
-    } else if (strcasecmp(name, "SISMEMBER") == 0) {
-        outf(c, ":%d\r\n", elem_find(it, a[2]->str, a[2]->len) != NULL);
-    } else {                             /* SMEMBERS */
-        outf(c, "*%zu\r\n", it ? it->nel : 0);
-        for (size_t i = 0; it && i < it->nel; i++)
-            bulk(c, it->el[i].f, it->el[i].flen);
-    }
-}
-
-static bool is_one_of(const char *name, const char *const *names)
-{
-    for (; *names; names++)
-        if (strcasecmp(name, *names) == 0)
-            return true;
-    return false;
-}
-
 /* Run one command; returns false when the connection must close. */
 static bool run(struct conn *c, redisReply *r)
 {
@@ -504,7 +328,7 @@ static bool run(struct conn *c, redisReply *r)
         long long d = 0;
 
         for (size_t i = 1; i < n; i++)
-            d += del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
+            d += fake_del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
         outf(c, ":%lld\r\n", d);
     } else if (strcasecmp(name, "INCR") == 0 && n == 2)
         cmd_incr(c, a[1]);
@@ -518,12 +342,8 @@ static bool run(struct conn *c, redisReply *r)
         cmd_config(c, a, n);
     else if (fake_list_run(c, a, n))
         ;
-    else if (is_one_of(name, (const char *const[]){ "HSET", "HGET", "HINCRBY", "HGETALL", NULL }) &&
-             n >= 2)
-        cmd_hash(c, a, n, name);
-    else if (is_one_of(name, (const char *const[]){ "SADD", "SREM", "SISMEMBER", "SMEMBERS",
-                                                    NULL }) && n >= 2)
-        cmd_set(c, a, n, name);
+    else if (fake_coll_run(c, a, n))
+        ;
     else if (strcasecmp(name, "QUIT") == 0) {
         out(c, "+OK\r\n", 5);
         return false;

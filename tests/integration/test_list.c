@@ -267,6 +267,34 @@ static void test_list_encoding(void **state)
     EXPECT_OK(c, "CONFIG SET list-max-listpack-size -2");
 }
 
+/* An LRANGE whose reply passes the output limit closes the connection
+ * (Redis: client-output-buffer-limit), the server copying no more than
+ * the limit's worth under the lock; the list is left as it was. */
+static void test_lrange_output_limit(void **state)
+{
+    char val[100];
+    const char *argv[1002];
+    size_t lens[1002];
+    memset(val, 'v', sizeof(val));
+    argv[0] = "RPUSH";
+    lens[0] = 5;
+    argv[1] = "big";
+    lens[1] = 3;
+    for (int i = 2; i < 1002; i++) {
+        argv[i] = val;
+        lens[i] = sizeof(val);
+    }
+    for (int n = 0; n < 20; n++) {   /* 20,000 elements of 100 bytes: 2 MB */
+        redisReply *r = redisCommandArgv(c, 1002, argv, lens);
+        assert_non_null(r);
+        assert_int_equal(r->type, REDIS_REPLY_INTEGER);
+        freeReplyObject(r);
+    }
+    static const char req[] = "*4\r\n$6\r\nLRANGE\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n-1\r\n";
+    expect_closed_by_output_limit(req, sizeof(req) - 1);
+    EXPECT_INT(c, 20000, "LLEN big");
+}
+
 /* A long list over many nodes, through every command that walks it. */
 static void test_long_list(void **state)
 {
@@ -312,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup(test_wrongtype_and_keyspace, test_setup),
         cmocka_unit_test_setup(test_list_encoding, test_setup),
         cmocka_unit_test_setup(test_long_list, test_setup),
+        cmocka_unit_test_setup(test_lrange_output_limit, test_setup),
     };
     int failed = cmocka_run_group_tests(tests, group_setup, group_teardown);
     return harness_finish(failed);

@@ -237,12 +237,19 @@ extern const char *const srv_acl_category_names[ACL_BIT_COUNT];
 
 /* One row of cmd/commands.def. Immutable after srv_commands_init(). */
 struct srv_command {
-    const char *name;   /* lower case */
+    const char *name;   /* lower case; a subcommand's own name ("get") */
+    const char *fullname;   /* "get", or "config|get" for a subcommand */
     int arity;          /* Redis's: n exact, -n at least n (argv[0] included) */
     unsigned flags;     /* CMD_* */
     uint64_t categories;/* ACL_* bits: the row's, plus those its flags imply */
     int first_key, last_key, key_step;   /* for COMMAND */
     srv_cmd_fn *fn;
+    const char *parent_name;        /* a subcommand's container, else NULL */
+    /* set by srv_commands_init: */
+    const struct srv_command *parent;   /* a subcommand's container row */
+    const struct srv_command *subs;     /* a container's first subcommand row */
+    unsigned nsubs;                     /* ... and how many follow it */
+    unsigned id;                        /* index in srv_command_table */
 };
 
 /* Build the lookup table. Context: main thread, before workers start. */
@@ -250,9 +257,20 @@ void srv_commands_init(void);
 /* Run one parsed command: snapshot the config, look up, check arity,
  * call the handler, bump the stats. Context: the conn's worker. */
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv);
-/* The table, for COMMAND and ACL. */
+/* The table, for COMMAND and ACL: every row, containers' subcommands
+ * right after their container (srv_command_table[i].id == i). */
 extern struct srv_command srv_command_table[];
 extern const size_t srv_command_count;
+/* A top-level command by name, any case; NULL if there is none. */
+const struct srv_command *srv_command_lookup(const char *name, size_t len);
+/* The command argv names as dispatch resolves it: argv[0], or for a
+ * container given a subcommand, that subcommand. NULL when there is none;
+ * *container is then the container whose subcommand argv[1] is unknown,
+ * or NULL when argv[0] itself is. Context: any thread. */
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container);
+/* By full name ("get", "config|get"), any case; NULL if none. */
+const struct srv_command *srv_command_by_fullname(const char *name, size_t len);
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the

@@ -17,8 +17,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
-
 /* Redis allows only '!'..'~' in a client name; "" clears the name. */
 static int set_name(struct srv_conn *c, const struct proto_arg *name)
 {
@@ -36,12 +34,12 @@ static int set_name(struct srv_conn *c, const struct proto_arg *name)
     return 0;
 }
 
-static SRV_HANDLER(client_id)
+SRV_HANDLER(srv_cmd_client_id)
 {
     srv_reply_int(c, (long long)c->id);
 }
 
-static SRV_HANDLER(client_getname)
+SRV_HANDLER(srv_cmd_client_getname)
 {
     /* The owner is the only writer of c->name: no lock to read it here. */
     if (c->name == NULL)
@@ -50,14 +48,14 @@ static SRV_HANDLER(client_getname)
         srv_reply_bulk_cstr(c, c->name);
 }
 
-static SRV_HANDLER(client_setname)
+SRV_HANDLER(srv_cmd_client_setname)
 {
     if (set_name(c, &argv[2]) == 0)
         srv_reply_ok(c);
 }
 
 /* CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; clients send it). */
-static SRV_HANDLER(client_setinfo)
+SRV_HANDLER(srv_cmd_client_setinfo)
 {
     if (srv__arg_is(&argv[2], "lib-name") || srv__arg_is(&argv[2], "lib-ver"))
         srv_reply_ok(c);
@@ -78,7 +76,7 @@ static bool line_has_id(const char *line, const long long *ids, size_t n)
 }
 
 /* CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
-static SRV_HANDLER(client_list)
+SRV_HANDLER(srv_cmd_client_list)
 {
     struct proto_buf b;
     long long *ids = NULL;
@@ -139,7 +137,7 @@ out_free:
 }
 
 /* CLIENT INFO: this connection's CLIENT LIST line. */
-static SRV_HANDLER(client_info)
+SRV_HANDLER(srv_cmd_client_info)
 {
     struct proto_buf b;
 
@@ -151,7 +149,7 @@ static SRV_HANDLER(client_info)
     proto_buf_free(&b);
 }
 
-static SRV_HANDLER(client_help)
+SRV_HANDLER(srv_cmd_client_help)
 {
     static const char *const lines[] = {
         "GETNAME",
@@ -173,20 +171,6 @@ static SRV_HANDLER(client_help)
     srv__reply_help(c, "CLIENT", lines);
 }
 
-static const struct srv_subcommand client_subs[] = {
-    { "id",      "client|id",       2, client_id },
-    { "getname", "client|getname",  2, client_getname },
-    { "setname", "client|setname",  3, client_setname },
-    { "setinfo", "client|setinfo",  4, client_setinfo },
-    { "list",    "client|list",    -2, client_list },
-    { "info",    "client|info",     2, client_info },
-    { "help",    "client|help",     2, client_help },
-};
-
-SRV_HANDLER(srv_cmd_client)
-{
-    srv__subcommand(c, argc, argv, client_subs, NSUBS(client_subs), "CLIENT");
-}
 
 /* HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only, so
  * the reply map is a flat array. There are no users: AUTH accepts the

@@ -95,7 +95,7 @@ static bool has_glob(const struct proto_arg *a)
 
 /* CONFIG GET pattern [pattern ...]: each setting once. A pattern without
  * glob characters is echoed back as typed, like Redis does. */
-static SRV_HANDLER(config_get)
+SRV_HANDLER(srv_cmd_config_get)
 {
     const struct cfg *cfg = c->cfg;
     const char *names[CONFIG_MAX_NAMES];
@@ -154,7 +154,7 @@ static void report_changes(const struct cfg *was, const struct cfg *now)
 
 /* CONFIG SET name value [name value ...]: all or nothing, one new
  * snapshot for the lot. */
-static SRV_HANDLER(config_set)
+SRV_HANDLER(srv_cmd_config_set)
 {
     size_t n = (argc - 2) / 2, bad = 0;
     char err[CFG_ERRLEN];
@@ -245,7 +245,7 @@ out_free:
  * that could not CONFIG SET a lever's settings cannot persist them either
  * (a bug a local client switched on live stays out of the file): their
  * lines stay as the file has them. */
-static SRV_HANDLER(config_rewrite)
+SRV_HANDLER(srv_cmd_config_rewrite)
 {
     char err[CFG_ERRLEN];
 
@@ -263,13 +263,13 @@ static SRV_HANDLER(config_rewrite)
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(config_resetstat)
+SRV_HANDLER(srv_cmd_config_resetstat)
 {
     srv_info_resetstat();
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(config_help)
+SRV_HANDLER(srv_cmd_config_help)
 {
     static const char *const lines[] = {
         "GET <pattern>",
@@ -285,18 +285,6 @@ static SRV_HANDLER(config_help)
     srv__reply_help(c, "CONFIG", lines);
 }
 
-static const struct srv_subcommand config_subs[] = {
-    { "get",       "config|get",       -3, config_get },
-    { "set",       "config|set",       -4, config_set },
-    { "rewrite",   "config|rewrite",    2, config_rewrite },
-    { "resetstat", "config|resetstat",  2, config_resetstat },
-    { "help",      "config|help",       2, config_help },
-};
-
-SRV_HANDLER(srv_cmd_config)
-{
-    srv__subcommand(c, argc, argv, config_subs, NSUBS(config_subs), "CONFIG");
-}
 /* ---- SIGHUP ------------------------------------------------------------------- */
 
 static void log_note(void *arg, const char *msg)

@@ -369,7 +369,7 @@ SRV_HANDLER(srv_cmd_select)
 
 /* MEMORY USAGE key [SAMPLES count]: strings have no samples to take, but
  * the option is checked as Redis does. */
-static SRV_HANDLER(memory_usage)
+SRV_HANDLER(srv_cmd_memory_usage)
 {
     size_t bytes;
     int rc;
@@ -397,14 +397,14 @@ static SRV_HANDLER(memory_usage)
         srv__reply_cache_err(c, rc);
 }
 
-static SRV_HANDLER(memory_doctor)
+SRV_HANDLER(srv_cmd_memory_doctor)
 {
     srv_reply_bulk_cstr(c, "Hi Sam, I can't find any memory issue in your instance. "
                            "I can only account for what occurs on this base.\n");
 }
 
 /* A few of Redis's MEMORY STATS fields, from the cache's accounting. */
-static SRV_HANDLER(memory_stats)
+SRV_HANDLER(srv_cmd_memory_stats)
 {
     struct cache_stats st;
 
@@ -418,17 +418,17 @@ static SRV_HANDLER(memory_stats)
     srv_reply_int(c, (long long)st.used_memory);
 }
 
-static SRV_HANDLER(memory_malloc_stats)
+SRV_HANDLER(srv_cmd_memory_malloc_stats)
 {
     srv_reply_bulk_cstr(c, "Stats not supported for the current allocator");
 }
 
-static SRV_HANDLER(memory_purge)
+SRV_HANDLER(srv_cmd_memory_purge)
 {
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(memory_help)
+SRV_HANDLER(srv_cmd_memory_help)
 {
     static const char *const lines[] = {
         "DOCTOR",
@@ -445,19 +445,4 @@ static SRV_HANDLER(memory_help)
         NULL,
     };
     srv__reply_help(c, "MEMORY", lines);
-}
-
-static const struct srv_subcommand memory_subs[] = {
-    { "usage",        "memory|usage",        -3, memory_usage },
-    { "doctor",       "memory|doctor",        2, memory_doctor },
-    { "stats",        "memory|stats",         2, memory_stats },
-    { "malloc-stats", "memory|malloc-stats",  2, memory_malloc_stats },
-    { "purge",        "memory|purge",         2, memory_purge },
-    { "help",         "memory|help",          2, memory_help },
-};
-
-SRV_HANDLER(srv_cmd_memory)
-{
-    srv__subcommand(c, argc, argv, memory_subs,
-                    sizeof(memory_subs) / sizeof(memory_subs[0]), "MEMORY");
 }

@@ -11,18 +11,24 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
- * categories the flags imply, once, before the workers start; immutable
- * after that (thread creation orders the writes before every reader). */
+ * categories the flags imply and links containers to their subcommands,
+ * once, before the workers start; immutable after that (thread creation
+ * orders the writes before every reader). */
 struct srv_command srv_command_table[] = {
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) \
-    { #name, arity, flags, cats, fk, lk, ks, fn },
+    { #name, #name, arity, flags, cats, fk, lk, ks, fn, NULL, NULL, NULL, 0, 0 },
+#define SUBCMD(parent, name, arity, flags, cats, fk, lk, ks, fn) \
+    { #name, #parent "|" #name, arity, flags, cats, fk, lk, ks, fn, #parent, \
+      NULL, NULL, 0, 0 },
 #include "commands.def"
+#undef SUBCMD
 #undef CMD
 };
 const size_t srv_command_count =
@@ -74,6 +80,8 @@ static uint32_t name_hash(const char *s, size_t n)
 
 void srv_commands_init(void)
 {
+    struct srv_command *container = NULL;
+
     static_assert(CMD_SLOTS >= 2 * (sizeof(srv_command_table) /
                                     sizeof(srv_command_table[0])),
                   "grow CMD_SLOTS");
@@ -84,8 +92,19 @@ void srv_commands_init(void)
         size_t len = strlen(cmd->name);
         uint32_t h = name_hash(cmd->name, len) & (CMD_SLOTS - 1);
 
+        cmd->id = (unsigned)i;
         cmd->categories |= implied_categories(cmd->flags);
         assert(len < CMD_NAME_MAX);
+        if (cmd->parent_name != NULL) {
+            /* A SUBCMD row follows its container or a sibling. */
+            assert(container && strcmp(container->name, cmd->parent_name) == 0);
+            cmd->parent = container;
+            if (container->subs == NULL)
+                container->subs = cmd;
+            container->nsubs++;
+            continue;   /* found through its container, not by name */
+        }
+        container = cmd;
         while (cmd_slots[h].idx >= 0)
             h = (h + 1) & (CMD_SLOTS - 1);
         cmd_slots[h].idx = (int16_t)i;
@@ -93,8 +112,7 @@ void srv_commands_init(void)
     }
 }
 
-/* Find a command by name in any case; NULL if there is none. */
-static const struct srv_command *lookup(const char *name, size_t len)
+const struct srv_command *srv_command_lookup(const char *name, size_t len)
 {
     char low[CMD_NAME_MAX];
     uint32_t h;
@@ -112,6 +130,46 @@ static const struct srv_command *lookup(const char *name, size_t len)
         h = (h + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
+}
+
+/* A container's subcommand by name, any case: a few rows, scanned. */
+static const struct srv_command *find_sub(const struct srv_command *container,
+                                          const char *name, size_t len)
+{
+    for (unsigned i = 0; i < container->nsubs; i++) {
+        const struct srv_command *sub = &container->subs[i];
+
+        if (strlen(sub->name) == len && strncasecmp(sub->name, name, len) == 0)
+            return sub;
+    }
+    return NULL;
+}
+
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container)
+{
+    const struct srv_command *cmd = srv_command_lookup(argv[0].ptr, argv[0].len);
+
+    *container = NULL;
+    /* Redis: a container given no subcommand is itself (its arity then
+     * decides), given one it is that subcommand or nothing. */
+    if (cmd == NULL || cmd->nsubs == 0 || argc < 2)
+        return cmd;
+    *container = cmd;
+    return find_sub(cmd, argv[1].ptr, argv[1].len);
+}
+
+const struct srv_command *srv_command_by_fullname(const char *name, size_t len)
+{
+    const char *bar = memchr(name, '|', len);
+    const struct srv_command *cmd;
+
+    if (bar == NULL)
+        return srv_command_lookup(name, len);
+    cmd = srv_command_lookup(name, (size_t)(bar - name));
+    if (cmd == NULL || cmd->nsubs == 0)
+        return NULL;
+    return find_sub(cmd, bar + 1, len - (size_t)(bar - name) - 1);
 }
 
 static int arity_ok(int arity, size_t argc)
@@ -141,6 +199,35 @@ static void reply_unknown(struct srv_conn *c, size_t argc,
     srv_reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %.*s",
                      (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr,
                      (int)len, args);
+}
+
+/* Redis 7: -ERR unknown subcommand 'foo'. Try CONFIG HELP. */
+static void reply_unknown_sub(struct srv_conn *c, const struct srv_command *container,
+                              const struct proto_arg *sub)
+{
+    char upper[CMD_NAME_MAX];
+    size_t i;
+
+    for (i = 0; container->name[i] != '\0'; i++)
+        upper[i] = (char)toupper((unsigned char)container->name[i]);
+    upper[i] = '\0';
+    srv_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                     (int)(sub->len < 128 ? sub->len : 128), sub->ptr, upper);
+}
+
+/* A container's own row: its arity (-2) sends a call without a subcommand
+ * to the arity error, and one with a subcommand runs that subcommand, so
+ * this is never reached; should a row ever let it be, the client gets
+ * Redis's unknown-subcommand reply rather than nothing. */
+SRV_HANDLER(srv_cmd_container)
+{
+    const struct srv_command *cmd = srv_command_lookup(argv[0].ptr, argv[0].len);
+
+    if (cmd != NULL && argc >= 2)
+        reply_unknown_sub(c, cmd, &argv[1]);
+    else
+        srv_reply_errorf(c, "ERR wrong number of arguments for '%.*s' command",
+                         (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr);
 }
 
 /* ---- the commands counter, and the bug lab's wrong ways to keep it -------- */
@@ -187,23 +274,26 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
 
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 {
-    const struct srv_command *cmd;
+    const struct srv_command *cmd, *container;
 
     if (argc == 0)
         return;
-    cmd = lookup(argv[0].ptr, argv[0].len);
+    cmd = srv_command_resolve(argc, argv, &container);
     if (cmd == NULL) {
-        reply_unknown(c, argc, argv);
+        if (container != NULL)
+            reply_unknown_sub(c, container, &argv[1]);
+        else
+            reply_unknown(c, argc, argv);
         return;
     }
     if (!arity_ok(cmd->arity, argc)) {
         srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
-                         cmd->name);
+                         cmd->fullname);
         return;
     }
     /* Stored before the handler, as Redis does, so CLIENT INFO shows
-     * itself; a container command overwrites it with "client|info". */
-    atomic_store_explicit(&c->last_cmd, cmd->name, memory_order_relaxed);
+     * itself ("client|info"). */
+    atomic_store_explicit(&c->last_cmd, cmd->fullname, memory_order_relaxed);
     /* The one snapshot this request sees, from start to reply, however
      * many reloads happen meanwhile. A fresh one per request, so a
      * pipelined command right after CONFIG SET sees the new setting. */
@@ -290,26 +380,4 @@ void srv__stat_lookup(struct srv_conn *c, int found)
             inject_window();
         *ctr = n + 1;
     }
-}
-
-void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                     const struct srv_subcommand *subs, size_t n,
-                     const char *upper)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (!srv__arg_is(&argv[1], subs[i].name))
-            continue;
-        if (!arity_ok(subs[i].arity, argc)) {
-            srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
-                             subs[i].fullname);
-            return;
-        }
-        atomic_store_explicit(&c->last_cmd, subs[i].fullname,
-                              memory_order_relaxed);
-        subs[i].fn(c, argc, argv);
-        return;
-    }
-    srv_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr,
-                     upper);
 }

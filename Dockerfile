@@ -19,7 +19,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config \
-      libuv1-dev libjemalloc-dev liburcu-dev libhiredis-dev libcmocka-dev libxxhash-dev \
+      libuv1-dev libjemalloc-dev liburcu-dev libhiredis-dev libcmocka-dev libxxhash-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -47,12 +47,12 @@ RUN mkdir -p /out/etc/mmcache \
 ############################## runtime stage #################################
 FROM debian:bookworm-slim AS runtime
 
-# Only what `ldd mmcache` names beyond libc, plus libhiredis0.14 for the
-# Redis origin the server is about to link. A fixed uid/gid so a mounted
-# config can be made readable to it from the host.
+# Only what `ldd mmcache` names beyond libc (libssl3 holds libcrypto: ACL
+# password digests). A fixed uid/gid so a mounted config can be made
+# readable to it from the host.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libuv1 libjemalloc2 liburcu8 libxxhash0 libhiredis0.14 \
+      libuv1 libjemalloc2 liburcu8 libxxhash0 libhiredis0.14 libssl3 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/cache/debconf/*-old \
            /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* \

@@ -219,6 +219,17 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_ADMIN    0x08
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
+#define CMD_NO_AUTH  0x40   /* runs before authentication: AUTH, HELLO, QUIT, RESET */
+/* How a command uses its keys (Redis 7's key-spec flags), for ACL key
+ * patterns (%R~ / %W~); see commands.def. */
+#define CMD_KEY_READ   0x100   /* reads their values */
+#define CMD_KEY_WRITE  0x200   /* inserts, updates or deletes them */
+#define CMD_KEY_DEST   0x400   /* its last key is a destination: written only */
+#define CMD_KEY_GETARG 0x800   /* a GET argument makes it read too (SET) */
+
+/* More rows than commands.def will ever hold: the size of an ACL user's
+ * command bitmap (dispatch.c asserts the table fits). */
+#define SRV_COMMAND_MAX 256
 
 /* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
  * bit each; srv_acl_category_names[bit] is the name without '@'. */

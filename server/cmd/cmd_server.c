@@ -75,6 +75,7 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
         { CMD_WRITE, "write" }, { CMD_READONLY, "readonly" },
         { CMD_DENYOOM, "denyoom" }, { CMD_ADMIN, "admin" },
         { CMD_NOSCRIPT, "noscript" }, { CMD_FAST, "fast" },
+        { CMD_NO_AUTH, "no_auth" },
     };
     long long nflags = 0;
 

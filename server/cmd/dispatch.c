@@ -85,6 +85,8 @@ void srv_commands_init(void)
     static_assert(CMD_SLOTS >= 2 * (sizeof(srv_command_table) /
                                     sizeof(srv_command_table[0])),
                   "grow CMD_SLOTS");
+    static_assert(sizeof(srv_command_table) / sizeof(srv_command_table[0]) <
+                  SRV_COMMAND_MAX, "grow SRV_COMMAND_MAX");
     for (size_t i = 0; i < CMD_SLOTS; i++)
         cmd_slots[i].idx = -1;
     for (size_t i = 0; i < srv_command_count; i++) {
@@ -95,6 +97,7 @@ void srv_commands_init(void)
         cmd->id = (unsigned)i;
         cmd->categories |= implied_categories(cmd->flags);
         assert(len < CMD_NAME_MAX);
+        assert(cmd->first_key <= 0 || cmd->key_step > 0);   /* the ACL key walk */
         if (cmd->parent_name != NULL) {
             /* A SUBCMD row follows its container or a sibling. */
             assert(container && strcmp(container->name, cmd->parent_name) == 0);

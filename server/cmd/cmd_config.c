@@ -146,7 +146,10 @@ static void report_changes(const struct cfg *was, const struct cfg *now)
     for (size_t i = 0; cfg_names[i] != NULL; i++) {
         cfg_get(was, cfg_names[i], a, sizeof(a));
         cfg_get(now, cfg_names[i], b, sizeof(b));
-        if (strcmp(a, b) != 0)
+        if (strcmp(a, b) != 0 && cfg_is_sensitive(cfg_names[i]))
+            srv_log(CFG_LOG_VERBOSE, "CONFIG SET:   %s: changed (generation %llu)",
+                    cfg_names[i], (unsigned long long)now->generation);
+        else if (strcmp(a, b) != 0)
             srv_log(CFG_LOG_VERBOSE, "CONFIG SET:   %s: %s -> %s (generation %llu)",
                     cfg_names[i], a, b, (unsigned long long)now->generation);
     }
@@ -212,7 +215,8 @@ SRV_HANDLER(srv_cmd_config_set)
         size_t used = 0;
         for (size_t i = 0; i < n && used < sizeof(what); i++)
             used += (size_t)snprintf(what + used, sizeof(what) - used, " %s=%s",
-                                     cfg_canonical_name(names[i]), values[i]);
+                                     cfg_canonical_name(names[i]),
+                                     cfg_is_sensitive(names[i]) ? "(redacted)" : values[i]);
         const struct cfg *now = cfg_read_lock();
         srv_log(CFG_LOG_NOTICE, "CONFIG SET by client id=%llu:%s (config generation %llu)",
                 (unsigned long long)c->id, what, (unsigned long long)now->generation);
@@ -254,7 +258,7 @@ SRV_HANDLER(srv_cmd_config_rewrite)
         return;
     }
     if (cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
-                                 err, sizeof(err))) {
+                                 NULL, err, sizeof(err))) {
         srv_log(CFG_LOG_WARNING, "CONFIG REWRITE failed: %s", err);
         srv_reply_errorf(c, "ERR Rewriting config file: %s", err);
         return;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "acl.h"
+#include "acl_int.h"
 
 /* SET k v ... GET reads the old value too (Redis's setGetKeys). */
 static bool has_get_arg(size_t argc, const struct proto_arg *argv)
@@ -45,7 +46,7 @@ enum srv_acl_verdict srv_acl_rules_check(const struct srv_acl_rules *r,
 
     /* AUTH, HELLO, QUIT and RESET run whatever the user's commands. */
     if (!(r->flags & SRV_ACL_ALLCOMMANDS) && !(cmd->flags & CMD_NO_AUTH) &&
-        !((r->cmds[cmd->id / 64] >> (cmd->id % 64)) & 1))
+        !bit_get(r->cmds, cmd->id))
         return SRV_ACL_DENIED_CMD;
     if ((r->flags & SRV_ACL_ALLKEYS) || cmd->first_key <= 0)
         return SRV_ACL_OK;

@@ -255,6 +255,14 @@ int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned all
                              const char *const *users, char *err, size_t errlen);
 
 /*
+ * Replace the file at path with data: a temporary file renamed over it
+ * (keeping its permissions), or, where that cannot be done (a bind-mounted
+ * file), rewritten in place. 0, or -1 with err. CONFIG REWRITE's and ACL
+ * SAVE's way of writing. Context: any thread; blocks on file I/O.
+ */
+int cfg_replace_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
+/*
  * The `user NAME RULE ...` lines of the config file at path, in order:
  * fn gets each line's words after "user" (argv[0] the name) and its line
  * number; a non-zero return stops the walk and is returned. cfg_load_file

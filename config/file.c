@@ -466,12 +466,12 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Where rename cannot replace the file (a bind mount, a read-only dir):
  * overwrite it in place. Not atomic, but it is what is possible. */
-static int overwrite(const char *path, const struct out *o)
+static int overwrite(const char *path, const char *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = write_all(fd, o->data, o->len) || ftruncate(fd, (off_t)o->len) || fsync(fd) ? -1 : 0;
+    int rc = write_all(fd, data, len) || ftruncate(fd, (off_t)len) || fsync(fd) ? -1 : 0;
     int e = errno;
     close(fd);
     errno = e;
@@ -483,6 +483,28 @@ int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t er
     return cfg_rewrite_file_guarded(c, path, CFG_GUARDS_ALL, NULL, err, errlen);
 }
 
+int cfg_replace_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.rewrite-%d", path, (int)getpid());
+    /* The new file keeps the old one's permissions (it holds secrets:
+     * requirepass, password digests; the operator chose who reads it). */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        int bad = fchmod(fd, mode) || write_all(fd, data, len) || fsync(fd);
+        close(fd);
+        if (!bad && rename(tmp, path) == 0)
+            return 0;
+        unlink(tmp);
+    }
+    if (overwrite(path, data, len) == 0)
+        return 0;
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return -1;
+}
+
 int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned allowed,
                              const char *const *users, char *err, size_t errlen)
 {
@@ -491,31 +513,10 @@ int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned all
     char *old = slurp(path, &oldlen, e, sizeof(e));   /* missing: start afresh */
     struct out o = {0};
     int rc = -1;
-    if (rewrite_text(c, old, oldlen, allowed | CFG_GUARD_BIT(CFG_GUARD_NONE), users, &o) < 0) {
+    if (rewrite_text(c, old, oldlen, allowed | CFG_GUARD_BIT(CFG_GUARD_NONE), users, &o) < 0)
         snprintf(err, errlen, "out of memory rewriting %s", path);
-        goto out_free;
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.rewrite-%d", path, (int)getpid());
-    /* The new file keeps the old one's permissions (it may hold secrets
-     * one day; the operator chose who reads it). */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        int bad = fchmod(fd, mode) || write_all(fd, o.data, o.len) || fsync(fd);
-        close(fd);
-        if (!bad && rename(tmp, path) == 0) {
-            rc = 0;
-            goto out_free;
-        }
-        unlink(tmp);
-    }
-    if (overwrite(path, &o) == 0)
-        rc = 0;
     else
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-out_free:
+        rc = cfg_replace_file(path, o.data, o.len, err, errlen);
     free(o.data);
     free(old);
     return rc;

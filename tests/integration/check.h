@@ -14,6 +14,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "harness.h"
+
 enum chk_kind { CHK_STATUS, CHK_ERROR, CHK_INT, CHK_BULK, CHK_NIL };
 
 static inline const char *chk_type_name(int t)
@@ -129,5 +131,21 @@ static inline int chk_reply(const char *file, int line, redisContext *c,
             fail_msg("no reply to `%s`: %s", #__VA_ARGS__, (c)->errstr);    \
         r_;                                                                 \
     })
+
+/* The harness's file helpers (harness.h), failing the test when they
+ * fail. chk_read_file's text is the caller's to free. */
+static inline char *chk_read_file(const char *path)
+{
+    char *text = harness_read_file(path);
+    if (!text)
+        fail_msg("cannot read %s", path);
+    return text;
+}
+
+static inline void chk_write_file(const char *path, const char *text)
+{
+    if (harness_write_file(path, text) != 0)
+        fail_msg("cannot write %s", path);
+}
 
 #endif

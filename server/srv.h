@@ -97,6 +97,20 @@ extern struct srv_shared_stats srv_shared_stats;
 struct srv_worker;
 struct loader_wait;
 struct srv_out_chunk;
+struct srv_acl_user;
+struct srv_acl_rules;
+
+/* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
+struct srv_acl_conn {
+    struct srv_acl_user *user;     /* a counted reference; written by the owner under
+                                      w->reg_lock (CLIENT LIST on any worker reads the
+                                      name under it), read freely by the owner */
+    struct srv_acl_rules *rules;   /* owned by: worker; a counted reference to the user's
+                                      rules as of gen */
+    uint64_t gen;                  /* owned: srv_acl_generation when rules was taken */
+    bool authenticated;            /* owned: Redis's c->authenticated */
+    bool ever_authenticated;       /* owned: authenticated at least once (pre-auth output cap) */
+};
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -135,6 +149,7 @@ struct srv_conn {
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
+    struct srv_acl_conn acl;       /* see struct srv_acl_conn */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -153,6 +168,8 @@ struct srv_worker {
     pthread_mutex_t done_lock;     /* lock order: after a singleflight stripe lock (leaf) */
     struct loader_wait *done_head; /* guarded by: done_lock; finished waits to answer */
     unsigned waits;                /* owned: waits not yet ended (shutdown waits for 0) */
+    uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
+                                      its clients of them (srv_acl_sweep) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
@@ -186,7 +203,8 @@ struct srv {
     int port;                      /* immutable after start: the bound port */
     _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
     _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
-    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; acceptor writes */
+    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; the acceptor (maxclients) and
+                                          workers (protected mode) add */
     _Atomic uint64_t ops_per_sec;  /* atomic: relaxed; acceptor's sampler writes, INFO reads */
     uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
 };

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "srv.h"
 
 #define SRV_ACL_DIGEST_LEN 32          /* SHA-256 */
@@ -133,5 +134,155 @@ static inline bool srv_acl_rules_unrestricted(const struct srv_acl_rules *r)
     return (r->flags & (SRV_ACL_ALLCOMMANDS | SRV_ACL_ALLKEYS)) ==
            (SRV_ACL_ALLCOMMANDS | SRV_ACL_ALLKEYS);
 }
+
+/* ---- the users (users.c) --------------------------------------------------- */
+
+/* Bumped (release, under the ACL lock) by every change to a user or the
+ * set; a connection refreshes its rules when it moved. */
+extern _Atomic uint64_t srv_acl_generation;
+/* atomic: relaxed, written under the ACL lock with each change: the
+ * default user has a password or is off (Redis's authRequired), and
+ * whether it is nopass (protected mode). Nothing is published through
+ * them; a reader racing a change sees the old or the new state. */
+extern _Atomic bool srv_acl_default_needs_auth;
+extern _Atomic bool srv_acl_default_is_nopass;
+
+const char *srv_acl_user_name(const struct srv_acl_user *u);
+size_t srv_acl_user_name_len(const struct srv_acl_user *u);
+
+/* ACL SETUSER: create or change a user, all of its words or none. 0, or
+ * srv_acl_rules_apply's error for words[*bad]. Context: any thread. */
+int srv_acl_setuser(const char *name, size_t len, size_t nwords,
+                    const struct proto_arg *words, size_t *bad);
+/* ACL DELUSER: how many existed; -EPERM (nothing deleted) when one is
+ * "default". Their clients are closed by each worker's next tick. */
+int srv_acl_deluser(size_t n, const struct proto_arg *names);
+/* requirepass: the default user's passwords become pw ("" = nopass). */
+int srv_acl_set_default_password(const char *pw);
+/* A counted reference to a user's rules (NULL: no such user). */
+struct srv_acl_rules *srv_acl_user_rules(const char *name, size_t len);
+
+/* A set of users built apart (ACL LOAD, user lines) or copied out
+ * (ACL LIST, SAVE): names in order, each with counted rules. */
+struct srv_acl_staged {
+    size_t n, cap;
+    char **names;                  /* NUL-terminated copies */
+    size_t *lens;
+    struct srv_acl_rules **rules;  /* NULL once moved into the ACL */
+};
+int srv_acl__staged_reserve(struct srv_acl_staged *st, size_t n);
+void srv_acl__staged_free(struct srv_acl_staged *st);
+/* Every user, sorted by name, as ACL LIST shows them. */
+int srv_acl_snapshot(struct srv_acl_staged *out);
+/* Make the users those of st (see users.c); consumes st's rules and
+ * default_rules. */
+int srv_acl__replace(struct srv_acl_staged *st, struct srv_acl_rules *default_rules);
+int srv_acl__init_default(void);
+
+/* A connection: the default user at accept and on RESET; released when
+ * it is freed. Context: the connection's worker. */
+void srv_acl_conn_init(struct srv_conn *c);
+void srv_acl_conn_reset(struct srv_conn *c);
+void srv_acl_conn_release(struct srv_conn *c);
+/* Take the user's current rules; -1 after closing c when its user was
+ * deleted. */
+int srv_acl_refresh(struct srv_conn *c);
+/* AUTH / HELLO AUTH: 0 and c is now that user, or -EACCES (no such user,
+ * off, or no password matches). The caller logs and replies. */
+int srv_acl_authenticate(struct srv_conn *c, const char *name, size_t nlen, const char *pw,
+                         size_t plen);
+bool srv_acl_conn_user_deleted(const struct srv_conn *c);
+/* Close w's clients of deleted users (from its tick). Context: w. */
+void srv_acl_sweep(struct srv_worker *w);
+
+/* ---- the check on every command (gate.c) ------------------------------------ */
+
+/* Where a refusal happened, for ACL LOG (Redis's ACL_LOG_CTX_*). */
+enum srv_acl_ctx { SRV_ACL_CTX_TOPLEVEL = 0, SRV_ACL_CTX_MULTI };
+
+/* Redis's authRequired(c): the default user needs a password and c has
+ * not authenticated. */
+static inline bool srv_acl_auth_required(const struct srv_conn *c)
+{
+    return !c->acl.authenticated &&
+           atomic_load_explicit(&srv_acl_default_needs_auth, memory_order_relaxed);
+}
+
+/* The full check of cmd for c's user: 0, or -1 after replying Redis's
+ * NOPERM error and logging the refusal (ACL LOG, with ctx). EXEC is meant
+ * to run it again for each queued command (SRV_ACL_CTX_MULTI), as Redis
+ * does. Context: c's worker, c's rules fresh (srv_acl_gate). */
+int srv_acl_check(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+                  const struct proto_arg *argv, enum srv_acl_ctx ctx);
+
+/*
+ * Dispatch's gate, before any handler: refresh c's rules if the ACL
+ * changed, refuse with NOAUTH until c authenticates (AUTH, HELLO, QUIT and
+ * RESET excepted), then check the user's rules. 0 to run the command; -1
+ * when it was refused (replied) or c was closed. With +@all ~* and nothing
+ * changed it costs a load, two compares and a flag test.
+ * Context: c's worker, inside srv_dispatch.
+ */
+static inline int srv_acl_gate(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+                               const struct proto_arg *argv)
+{
+    /* acquire: pairs with the release in users.c's changed_locked */
+    if (__builtin_expect(atomic_load_explicit(&srv_acl_generation, memory_order_acquire) !=
+                         c->acl.gen, 0) && srv_acl_refresh(c) < 0)
+        return -1;
+    if (__builtin_expect(srv_acl_auth_required(c), 0) && !(cmd->flags & CMD_NO_AUTH)) {
+        srv_reply_error(c, "NOAUTH Authentication required.");
+        return -1;
+    }
+    if (__builtin_expect(srv_acl_rules_unrestricted(c->acl.rules), 1))
+        return 0;
+    return srv_acl_check(c, cmd, argc, argv, SRV_ACL_CTX_TOPLEVEL);
+}
+
+/* Protected mode at accept: true when c must get Redis's DENIED error
+ * and be closed (not local, protected-mode yes, the default user nopass). */
+bool srv_acl_protected_refuses(const struct srv_conn *c, const struct cfg *cfg);
+extern const char srv_acl_denied_msg[];
+/* The output a client that must authenticate and never did may have
+ * pending (Redis's 1 KB since CVE-2025-21605), or 0 for no such cap. The
+ * output-limit checks consult it. */
+size_t srv_acl_output_cap(const struct srv_conn *c);
+
+/* ---- ACL LOG (log.c) ---------------------------------------------------------- */
+
+/* Remember a refusal: reason, context, the object refused (a command's
+ * full name, a key, or for AUTH the command's argv[0]) and the user. Like
+ * entries within 60 s are counted together. Keeps cfg->acllog_max_len.
+ * Context: c's worker. */
+void srv_acl_log_add(struct srv_conn *c, enum srv_acl_verdict reason, enum srv_acl_ctx ctx,
+                     const char *object, size_t olen, const char *user, size_t ulen);
+/* ACL LOG [count]: the newest count entries as Redis 7.0 replies them. */
+void srv_acl_log_reply(struct srv_conn *c, long long count);
+void srv_acl_log_reset(void);
+
+/* ---- users from files (store.c) ------------------------------------------------- */
+
+/* Start-up: the default user, requirepass, then the config file's user
+ * lines or the aclfile (not both). 0, or -1 with err (the server exits).
+ * Context: main thread, before the workers. */
+int srv_acl_init(const struct cfg *cfg, char *err, size_t errlen);
+/* ACL LOAD: replace the users by the aclfile's, all or nothing. 0, or -1
+ * with Redis's error text in *err (malloc'd; the caller frees). */
+int srv_acl_load_file(const char *path, char **err);
+/* ACL SAVE: every user, one line each, into path (temp file + rename). */
+int srv_acl_save_file(const char *path);
+/* "user NAME DESCR" for every user, NULL-terminated (CONFIG REWRITE);
+ * srv_acl_free_lines frees it. NULL on OOM. */
+char **srv_acl_lines(void);
+/* The user lines CONFIG REWRITE writes: none when an aclfile holds the
+ * users (Redis drops them then) or when there is only the default user
+ * as requirepass makes it (what no line says already); else every user. */
+char **srv_acl_config_lines(const struct cfg *cfg);
+void srv_acl_free_lines(char **lines);
+/* SIGHUP, after the config reload: the user lines again, applied when
+ * they changed since start-up or the last reload. pre: check the file's
+ * user lines before the config is reloaded (0 or -1 with err). */
+int srv_acl_reload_check(const struct cfg *cfg, char *err, size_t errlen);
+void srv_acl_reload_apply(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * Connection commands: CLIENT, HELLO, QUIT, RESET.
+ * Connection commands: CLIENT, HELLO, QUIT, RESET (AUTH is cmd_acl.c's).
  *
  * A connection's name is written only by its own worker (here, through
  * srv_conn_setname(), which takes the worker's reg_lock so that CLIENT LIST
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "srv.h"
 
@@ -173,11 +174,11 @@ SRV_HANDLER(srv_cmd_client_help)
 
 
 /* HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only, so
- * the reply map is a flat array. There are no users: AUTH accepts the
- * "default" user with any password, as Redis does with no password set. */
+ * the reply map is a flat array. As Redis 7.0 does it: each option takes
+ * effect as it is read (a SETNAME before a failing AUTH stays), and the
+ * reply needs an authenticated client. */
 SRV_HANDLER(srv_cmd_hello)
 {
-    const struct proto_arg *name = NULL;
     long long ver = 2;
     size_t j = 1;
 
@@ -195,22 +196,25 @@ SRV_HANDLER(srv_cmd_hello)
         size_t more = argc - 1 - j;
 
         if (srv__arg_is(&argv[j], "auth") && more >= 2) {
-            if (!(argv[j + 1].len == 7 && memcmp(argv[j + 1].ptr, "default", 7) == 0)) {
-                srv_reply_error(c, "WRONGPASS invalid username-password pair "
-                                   "or user is disabled.");
+            if (srv__auth(c, &argv[0], &argv[j + 1], &argv[j + 2]) < 0)
                 return;
-            }
             j += 2;
         } else if (srv__arg_is(&argv[j], "setname") && more >= 1) {
-            name = &argv[++j];
+            if (set_name(c, &argv[++j]) < 0)
+                return;
         } else {
             srv_reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'",
                              (int)(argv[j].len < 128 ? argv[j].len : 128), argv[j].ptr);
             return;
         }
     }
-    if (name != NULL && set_name(c, name) < 0)
+    if (!c->acl.authenticated) {
+        srv_reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                           "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                           "authenticate the client and select the RESP protocol version at "
+                           "the same time");
         return;
+    }
     srv_reply_array(c, 14);
     srv_reply_bulk_cstr(c, "server");
     srv_reply_bulk_cstr(c, "redis");
@@ -234,10 +238,12 @@ SRV_HANDLER(srv_cmd_quit)
     c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
-/* RESET: back to a fresh connection's state; for us, that is the name. */
+/* RESET: back to a fresh connection's state: no name, the default user
+ * (authenticated only if it needs no password). */
 SRV_HANDLER(srv_cmd_reset)
 {
     if (c->name != NULL)
         srv_conn_setname(c, NULL, 0);
+    srv_acl_conn_reset(c);
     srv_reply_simple(c, "RESET");
 }

@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
@@ -257,8 +258,17 @@ SRV_HANDLER(srv_cmd_config_rewrite)
         srv_reply_error(c, "ERR The server is running without a config file");
         return;
     }
-    if (cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
-                                 NULL, err, sizeof(err))) {
+    /* The users as user lines, as Redis writes them (srv_acl_config_lines
+     * says when none are) */
+    char **users = srv_acl_config_lines(c->cfg);
+    if (users == NULL) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return;
+    }
+    int rc = cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
+                                      (const char *const *)users, err, sizeof(err));
+    srv_acl_free_lines(users);
+    if (rc) {
         srv_log(CFG_LOG_WARNING, "CONFIG REWRITE failed: %s", err);
         srv_reply_errorf(c, "ERR Rewriting config file: %s", err);
         return;
@@ -303,8 +313,17 @@ void srv_config_reload(void)
 
     srv_log(CFG_LOG_NOTICE, "Received SIGHUP, reloading the configuration from %s",
             cfg_file()[0] ? cfg_file() : "(none)");
-    int rc = cfg_reload(err, sizeof(err), log_note, NULL);
     const struct cfg *now = cfg_read_lock();
+    /* The file's user lines are checked first: bad ones refuse the whole
+     * reload, as a bad setting does (the aclfile is fixed at start-up). */
+    int rc = srv_acl_reload_check(now, err, sizeof(err));
+    cfg_read_unlock(now);
+    if (rc == 0) {
+        rc = cfg_reload(err, sizeof(err), log_note, NULL);
+        if (rc == 0)
+            srv_acl_reload_apply();
+    }
+    now = cfg_read_lock();
     unsigned long long gen = (unsigned long long)now->generation;
     cfg_read_unlock(now);
     if (rc == -2)

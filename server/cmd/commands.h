@@ -48,6 +48,12 @@ void srv__stat_lookup(struct srv_conn *c, int found);
 /* A container command (CONFIG, CLIENT, ...) has its subcommands as rows of
  * commands.def (SUBCMD): dispatch resolves argv[1] among them, so each
  * subcommand handler is a handler like any other. */
+/* AUTH's check for AUTH and HELLO AUTH (cmd_acl.c): 0 when c is now the
+ * user; else -1 after logging the failure (object: cmd as typed) and
+ * replying WRONGPASS. */
+int srv__auth(struct srv_conn *c, const struct proto_arg *cmd, const struct proto_arg *user,
+              const struct proto_arg *pass);
+
 /* Reply a HELP array: a header line and the given lines, as status strings. */
 void srv__reply_help(struct srv_conn *c, const char *upper,
                      const char *const *lines);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
@@ -303,11 +304,15 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     const struct cfg *cfg = cfg_read_lock();
     c->cfg = cfg;
     inject_enter(cfg_inject_mask(cfg));   /* the bug lab's choice for this request */
+    /* Authentication and the user's rules come first, as in Redis: a
+     * refused command reaches no handler (no loader call, no cache). */
+    if (srv_acl_gate(c, cmd, argc, argv) < 0)
+        ;   /* replied NOAUTH / NOPERM, or closed (its user was deleted) */
     /* Redis's denyoom rule: under noeviction, once memory is over the
      * limit every write command is refused, even one that would not grow
      * (the cache itself refuses the writes that would). */
-    if ((cmd->flags & CMD_DENYOOM) && cfg->maxmemory &&
-        cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
+    else if ((cmd->flags & CMD_DENYOOM) && cfg->maxmemory &&
+             cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
         srv_reply_error(c, SRV_ERR_OOM);
     else
         cmd->fn(c, argc, argv);

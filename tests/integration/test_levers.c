@@ -37,9 +37,10 @@
 
 #define REMOTE "127.0.0.2"   /* a client Redis 7.0 does not call local */
 
-/* Redis runs its protected mode (no password: remote clients refused);
- * the levers are what these tests are about, so it is off there. */
-static const char *const redis_open[] = {"--protected-mode", "no", NULL};
+/* Both servers run protected mode (no password: remote clients refused);
+ * the levers are what these tests are about, so it is off (given to each
+ * server apart, as start() takes it). */
+static const char *const unprotected[] = {"--protected-mode", "no", NULL};
 
 static int skip_under_redis(const char *why)
 {
@@ -84,7 +85,7 @@ static redisContext *remote_client(void)
 static void test_debug_refused_by_default(void **state)
 {
     (void)state;
-    start(NULL, NULL, redis_open);
+    start(NULL, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG HELP");
@@ -110,7 +111,7 @@ static void test_debug_local(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_OK(l, "DEBUG SLEEP 0");
     EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");
@@ -123,7 +124,7 @@ static void test_debug_yes(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "yes", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *r = remote_client();
     EXPECT_OK(r, "DEBUG SLEEP 0");
     redisFree(r);
@@ -159,7 +160,7 @@ static void test_debug_sleep_bounded(void **state)
     if (skip_under_redis("Redis would sleep for 31 years"))
         return;
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client();
     static const char *const too_long[] = {"9223372036854775808", "1e9", "inf", "-nan", "nan",
                                            "3600.001", "1e400"};
@@ -245,7 +246,7 @@ static void test_loader_protected_by_default(void **state)
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
-    start(NULL, NULL, redis_open);
+    start(NULL, unprotected, unprotected);
     redisContext *both[] = {local_client(), remote_client()};
     for (int i = 0; i < 2; i++) {
         redisContext *c = both[i];
@@ -284,7 +285,7 @@ static void test_loader_protected_local(void **state)
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
     static const char *const args[] = {"--enable-protected-configs", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("loader") " (enable-protected-configs is 'local': only a "
                "local connection may set it)", "CONFIG SET loader %s", spec);
@@ -297,7 +298,7 @@ static void test_loader_protected_local(void **state)
     stop_ok();
 
     static const char *const yes[] = {"--enable-protected-configs", "yes", NULL};
-    start(yes, NULL, redis_open);
+    start(yes, unprotected, unprotected);
     r = remote_client();
     EXPECT_OK(r, "CONFIG SET loader %s", "synthetic");
     redisFree(r);
@@ -307,7 +308,7 @@ static void test_loader_protected_local(void **state)
     char flag[64];
     snprintf(flag, sizeof(flag), "redis 127.0.0.1:%d", port);
     const char *const from_flag[] = {"--loader", flag, NULL};
-    start(NULL, from_flag, redis_open);
+    start(NULL, from_flag, unprotected);
     l = local_client();
     expect_config(l, "loader", flag);
     redisFree(l);
@@ -368,7 +369,7 @@ static void test_bug_lab_local_by_default(void **state)
     (void)state;
     if (skip_under_redis("the bug lab is mmcache's"))
         return;
-    start(NULL, NULL, redis_open);
+    start(NULL, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("inject-bug") LAB_LOCAL, "CONFIG SET inject-bug 13");
     EXPECT_ERR(r, PROTECTED_PREFIX("bug-amplify") LAB_LOCAL, "CONFIG SET bug-amplify no");
@@ -445,18 +446,20 @@ static void test_rewrite_keeps_levers(void **state)
     (void)state;
     if (skip_under_redis("the bug lab and loader are mmcache's"))
         return;
-    start_on_file("# lab\ninject-bug none\nenable-protected-configs local\nhz 10\n");
+    start_on_file("# lab\ninject-bug none\nenable-protected-configs local\nhz 10\n"
+                  "protected-mode no\n");
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_OK(l, "CONFIG SET inject-bug 4 loader synthetic hz 12");
     char want[512];
     EXPECT_OK(r, "CONFIG REWRITE");
     /* (the harness's --port differs from the default: written too) */
     snprintf(want, sizeof(want), "# lab\ninject-bug none\nenable-protected-configs local\n"
-             "hz 12\n# Generated by CONFIG REWRITE\nport %d\n", srv.port);
+             "hz 12\nprotected-mode no\n# Generated by CONFIG REWRITE\nport %d\n", srv.port);
     assert_string_equal(slurp(conf), want);
     EXPECT_OK(l, "CONFIG REWRITE");
     snprintf(want, sizeof(want), "# lab\ninject-bug 4\nenable-protected-configs local\n"
-             "hz 12\n# Generated by CONFIG REWRITE\nport %d\nloader synthetic\n", srv.port);
+             "hz 12\nprotected-mode no\n# Generated by CONFIG REWRITE\nport %d\n"
+             "loader synthetic\n", srv.port);
     assert_string_equal(slurp(conf), want);
     EXPECT_OK(l, "CONFIG SET inject-bug none");
     redisFree(l);

@@ -342,9 +342,9 @@ static void test_quit(void **state)
  * protected mode and the local-only levers rely on it). */
 static void test_client_from_other_address(void **state)
 {
-    /* Redis in protected mode (no password) would refuse it. */
-    if (harness_is_redis())
-        EXPECT_OK(c, "CONFIG SET protected-mode no");
+    /* In protected mode (on by default, no password) both servers refuse
+     * it (test_auth.c checks that). */
+    EXPECT_OK(c, "CONFIG SET protected-mode no");
     redisContext *c2 = harness_connect_from(&srv, "127.0.0.2");
     assert_non_null(c2);
     redisReply *r = CMD(c2, "CLIENT INFO");
@@ -355,8 +355,7 @@ static void test_client_from_other_address(void **state)
     assert_non_null(strstr(r->str, " addr=127.0.0.1:"));
     freeReplyObject(r);
     redisFree(c2);
-    if (harness_is_redis())
-        EXPECT_OK(c, "CONFIG SET protected-mode yes");
+    EXPECT_OK(c, "CONFIG SET protected-mode yes");
 }
 
 int main(void)

@@ -1,0 +1,588 @@
+/*
+ * test_acl: ACL users as Redis 7.0 keeps them. SETUSER's rules and errors
+ * (categories, commands, subcommands, key patterns, %R~ / %W~), LIST and
+ * GETUSER, the NOPERM refusals, ACL LOG, DRYRUN, CAT, GENPASS, USERS,
+ * WHOAMI, DELUSER (a deleted user's clients are disconnected; one turned
+ * off keeps its connections, as in Redis), LOAD / SAVE with an aclfile,
+ * `user` lines in the config file and CONFIG REWRITE writing them, and
+ * CLIENT LIST's user=. The whole file passes under
+ * MMCACHE_TEST_AGAINST=redis except what is marked mmcache-only.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "harness.h"
+
+#define NOPERM_KEYS "NOPERM this user has no permissions to access one of the keys used as arguments"
+#define WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+/* printf '%s' pw | sha256sum */
+#define SHA_PW "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"
+#define SHA_X  "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"
+
+static struct harness_server srv;
+static redisContext *adm;            /* the default user, on the group's server */
+
+static int group_setup(void **state)
+{
+    (void)state;
+    if (harness_start(&srv, NULL, NULL, NULL) != 0)
+        return -1;
+    adm = harness_connect(&srv);
+    return adm ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (adm)
+        redisFree(adm);
+    adm = NULL;
+    return srv.pid && harness_stop(&srv, 10000) != 0 ? -1 : 0;
+}
+
+/* Each test starts with the default user only, an empty log and keyspace. */
+static int test_setup(void **state)
+{
+    (void)state;
+    redisReply *r = redisCommand(adm, "ACL USERS");
+    if (r == NULL)
+        return -1;
+    for (size_t i = 0; i < r->elements; i++)
+        if (strcmp(r->element[i]->str, "default") != 0)
+            freeReplyObject(redisCommand(adm, "ACL DELUSER %s", r->element[i]->str));
+    freeReplyObject(r);
+    freeReplyObject(redisCommand(adm, "ACL LOG RESET"));
+    freeReplyObject(redisCommand(adm, "FLUSHALL"));
+    return 0;
+}
+
+/* A connection as user/pw (on the group's server). */
+static redisContext *as(const char *user, const char *pw)
+{
+    redisContext *c = harness_connect(&srv);
+    assert_non_null(c);
+    EXPECT_OK(c, "AUTH %s %s", user, pw);
+    return c;
+}
+
+/* The reply to a command that answers an array of bulk strings, joined
+ * with ',' (in no name) into a static buffer. */
+static const char *joined(redisContext *c, const char *cmd)
+{
+    static char out[8192];
+    redisReply *r = CMD(c, cmd);
+    size_t used = 0;
+    out[0] = '\0';
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements && used < sizeof(out); i++)
+        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s", i ? "," : "",
+                                 r->element[i]->type == REDIS_REPLY_NIL ? "(nil)" : r->element[i]->str);
+    freeReplyObject(r);
+    return out;
+}
+
+static int in_list(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    for (const char *p = list; (p = strstr(p, item)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* ---- SETUSER, LIST, GETUSER ------------------------------------------------------------ */
+
+static void test_setuser_list_getuser(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER alice on >pw ~cache:* +@all -@dangerous +get -config|set");
+    EXPECT_OK(adm, "ACL SETUSER bob");
+    EXPECT_OK(adm, "ACL SETUSER carl %s %s %s %s %s", "%R~r:*", "%W~w:*", "%RW~rw:*", "~x", "+get");
+    EXPECT_OK(adm, "ACL SETUSER dan reset");
+    EXPECT_OK(adm, "ACL SETUSER eve on nopass >x >x");
+    EXPECT_OK(adm, "ACL SETUSER fay >p nopass >q <q");
+    assert_string_equal(joined(adm, "ACL LIST"),
+        "user alice on #" SHA_PW " ~cache:* resetchannels +@all -@dangerous,"
+        "user bob off resetchannels -@all,"
+        "user carl off %R~r:* %W~w:* ~rw:* ~x resetchannels -@all +get,"
+        "user dan off sanitize-payload resetchannels -@all,"
+        "user default on nopass ~* &* +@all,"
+        "user eve on #" SHA_X " resetchannels -@all,"
+        "user fay off resetchannels -@all");
+    assert_string_equal(joined(adm, "ACL USERS"), "alice,bob,carl,dan,default,eve,fay");
+
+    redisReply *r = CMD(adm, "ACL GETUSER alice");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 12);
+    assert_string_equal(r->element[0]->str, "flags");
+    assert_int_equal(r->element[1]->elements, 1);
+    assert_string_equal(r->element[1]->element[0]->str, "on");
+    assert_string_equal(r->element[2]->str, "passwords");
+    assert_string_equal(r->element[3]->element[0]->str, SHA_PW);
+    assert_string_equal(r->element[4]->str, "commands");
+    assert_string_equal(r->element[5]->str, "+@all -@dangerous");
+    assert_string_equal(r->element[6]->str, "keys");
+    assert_string_equal(r->element[7]->str, "~cache:*");
+    assert_string_equal(r->element[8]->str, "channels");
+    assert_string_equal(r->element[9]->str, "");
+    assert_string_equal(r->element[10]->str, "selectors");
+    assert_int_equal(r->element[11]->elements, 0);
+    freeReplyObject(r);
+    r = CMD(adm, "ACL GETUSER default");
+    assert_string_equal(r->element[7]->str, "~*");
+    assert_string_equal(r->element[9]->str, "&*");
+    freeReplyObject(r);
+    EXPECT_NIL(adm, "ACL GETUSER nobody");
+}
+
+static void test_setuser_errors(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"<nope", "The password you are trying to remove from the user does not exist"},
+        {"#abc", "The password hash must be exactly 64 characters and contain only lowercase "
+                 "hexadecimal characters"},
+        {"+nosuch", "Unknown command or category name in ACL"},
+        {"+@nosuch", "Unknown command or category name in ACL"},
+        {"bogus", "Syntax error"},
+        {"+config|", "Syntax error"},
+        {"+config|get|x", "Allowing first-arg of a subcommand is not supported"},
+        {"-select|0", "Unknown command or category name in ACL"},
+        {"%X~a", "Syntax error"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char want[512];
+        snprintf(want, sizeof(want), "ERR Error in ACL SETUSER modifier '%s': %s", cases[i][0],
+                 cases[i][1]);
+        EXPECT_ERR(adm, want, "ACL SETUSER u %s", cases[i][0]);
+    }
+    EXPECT_ERR(adm, "ERR Error in ACL SETUSER modifier '~x': Adding a pattern after the * "
+               "pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try "
+               "'resetkeys' to start with an empty list of patterns", "ACL SETUSER u allkeys ~x");
+    EXPECT_ERR(adm, "ERR Usernames can't contain spaces or null characters",
+               "ACL SETUSER %s on", "a b");
+    /* all or nothing: the first words were not applied either */
+    EXPECT_ERR(adm, "ERR Error in ACL SETUSER modifier 'bogus': Syntax error",
+               "ACL SETUSER u on >pw bogus");
+    EXPECT_NIL(adm, "ACL GETUSER u");
+    EXPECT_ERR(adm, "ERR wrong number of arguments for 'acl|setuser' command", "ACL SETUSER");
+    EXPECT_ERR(adm, "ERR unknown subcommand 'nope'. Try ACL HELP.", "ACL nope");
+}
+
+/* ---- what the rules allow ------------------------------------------------------------------ */
+
+static void test_categories_and_commands(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER safe on >pw ~* +@all -@dangerous");
+    EXPECT_OK(adm, "ACL SETUSER reader on >pw ~* -@all +get +config|get +client -client|list");
+    redisContext *s = as("safe", "pw"), *r = as("reader", "pw");
+    EXPECT_OK(s, "SET k v");
+    EXPECT_BULK(s, "v", "GET k");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'keys' command", "KEYS *");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'flushall' command", "FLUSHALL");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'config|get' command",
+               "CONFIG GET maxmemory");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'acl|setuser' command",
+               "ACL SETUSER x");
+    EXPECT_BULK(s, "safe", "ACL WHOAMI");         /* not @dangerous */
+
+    EXPECT_BULK(r, "v", "GET k");
+    EXPECT_ERR(r, "NOPERM this user has no permissions to run the 'set' command", "SET k v");
+    redisReply *x = CMD(r, "CONFIG GET maxmemory");
+    assert_int_equal(x->type, REDIS_REPLY_ARRAY);
+    freeReplyObject(x);
+    EXPECT_ERR(r, "NOPERM this user has no permissions to run the 'config|set' command",
+               "CONFIG SET maxmemory 1");
+    x = CMD(r, "CLIENT ID");
+    assert_int_equal(x->type, REDIS_REPLY_INTEGER);
+    freeReplyObject(x);
+    EXPECT_ERR(r, "NOPERM this user has no permissions to run the 'client|list' command",
+               "CLIENT LIST");
+    /* AUTH, HELLO, QUIT and RESET run whatever the rules */
+    EXPECT_OK(r, "AUTH reader pw");
+    EXPECT_ERR(r, "NOPERM this user has no permissions to run the 'ping' command", "PING");
+    /* a rule change reaches a connected user at its next command */
+    EXPECT_OK(adm, "ACL SETUSER reader +ping");
+    EXPECT_STATUS(r, "PONG", "PING");
+    EXPECT_OK(adm, "ACL SETUSER reader -get");
+    EXPECT_ERR(r, "NOPERM this user has no permissions to run the 'get' command", "GET k");
+    redisFree(s);
+    redisFree(r);
+}
+
+static void test_key_patterns(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER k on >pw +@all ~cache:*");
+    EXPECT_OK(adm, "ACL SETUSER rw on >pw +@all %s %s %s", "%R~r:*", "%W~w:*", "%RW~rw:*");
+    redisContext *k = as("k", "pw"), *rw = as("rw", "pw");
+    EXPECT_OK(k, "SET cache:1 v");
+    EXPECT_ERR(k, NOPERM_KEYS, "SET other v");
+    EXPECT_ERR(k, NOPERM_KEYS, "MSET cache:a 1 other 2");
+    EXPECT_OK(k, "MSET cache:a 1 cache:b other");
+    EXPECT_ERR(k, NOPERM_KEYS, "MGET cache:a x");
+    EXPECT_STATUS(k, "PONG", "PING");
+
+    EXPECT_OK(adm, "SET r:1 a");
+    EXPECT_BULK(rw, "a", "GET r:1");
+    EXPECT_ERR(rw, NOPERM_KEYS, "SET r:1 b");
+    EXPECT_OK(rw, "SET w:1 b");
+    EXPECT_ERR(rw, NOPERM_KEYS, "GET w:1");
+    EXPECT_ERR(rw, NOPERM_KEYS, "SET w:1 c GET");   /* GET reads the old value */
+    EXPECT_INT(rw, 1, "EXISTS w:1");                 /* reads no value */
+    EXPECT_ERR(rw, NOPERM_KEYS, "INCR w:n");
+    EXPECT_INT(rw, 1, "INCR rw:n");
+    EXPECT_INT(rw, 1, "COPY r:1 w:2");
+    EXPECT_ERR(rw, NOPERM_KEYS, "COPY w:1 r:2");
+    EXPECT_ERR(rw, NOPERM_KEYS, "RENAME r:1 w:3");   /* the source is deleted too */
+    /* patterns change under a connected user */
+    EXPECT_OK(adm, "ACL SETUSER k resetkeys ~other");
+    EXPECT_ERR(k, NOPERM_KEYS, "GET cache:1");
+    EXPECT_OK(k, "SET other v");
+    redisFree(k);
+    redisFree(rw);
+}
+
+/* ---- ACL LOG, DRYRUN ------------------------------------------------------------------------ */
+
+/* The log entry at index i as "reason context object username count". */
+static void log_entry(redisReply *log, size_t i, char *out, size_t cap)
+{
+    redisReply *e = log->element[i];
+    const char *reason = NULL, *context = NULL, *object = NULL, *user = NULL;
+    long long count = -1;
+    double age = -1;
+    int has_info = 0;
+    for (size_t j = 0; j + 1 < e->elements; j += 2) {
+        const char *k = e->element[j]->str;
+        redisReply *v = e->element[j + 1];
+        if (!strcmp(k, "reason")) reason = v->str;
+        else if (!strcmp(k, "context")) context = v->str;
+        else if (!strcmp(k, "object")) object = v->str;
+        else if (!strcmp(k, "username")) user = v->str;
+        else if (!strcmp(k, "count")) count = v->integer;
+        else if (!strcmp(k, "age-seconds")) age = atof(v->str);
+        else if (!strcmp(k, "client-info")) has_info = strstr(v->str, "id=") != NULL;
+    }
+    assert_int_equal(e->elements, 14);
+    assert_true(age >= 0 && age < 60);
+    assert_true(has_info);
+    snprintf(out, cap, "%s %s %s %s %lld", reason, context, object, user, count);
+}
+
+static void test_acl_log(void **state)
+{
+    (void)state;
+    char e[256];
+    EXPECT_OK(adm, "ACL SETUSER lu on >pw ~cache:* +@all -@dangerous");
+    redisContext *u = as("lu", "pw");
+    EXPECT_ERR(u, "NOPERM this user has no permissions to run the 'keys' command", "KEYS *");
+    EXPECT_ERR(u, NOPERM_KEYS, "GET secret");
+    EXPECT_ERR(u, WRONGPASS, "AUTH lu wrong");
+    EXPECT_ERR(u, WRONGPASS, "HELLO 2 AUTH ghost pw");
+    EXPECT_ERR(u, "NOPERM this user has no permissions to run the 'keys' command", "KEYS *");
+
+    redisReply *log = CMD(adm, "ACL LOG");
+    assert_int_equal(log->elements, 4);
+    log_entry(log, 0, e, sizeof(e));
+    assert_string_equal(e, "command toplevel keys lu 2");    /* counted together */
+    log_entry(log, 1, e, sizeof(e));
+    assert_string_equal(e, "auth toplevel HELLO ghost 1");
+    log_entry(log, 2, e, sizeof(e));
+    assert_string_equal(e, "auth toplevel AUTH lu 1");
+    log_entry(log, 3, e, sizeof(e));
+    assert_string_equal(e, "key toplevel secret lu 1");
+    freeReplyObject(log);
+    log = CMD(adm, "ACL LOG 1");
+    assert_int_equal(log->elements, 1);
+    freeReplyObject(log);
+    log = CMD(adm, "ACL LOG -5");
+    assert_int_equal(log->elements, 0);
+    freeReplyObject(log);
+    EXPECT_ERR(adm, "ERR value is not an integer or out of range", "ACL LOG abc");
+    EXPECT_OK(adm, "ACL LOG RESET");
+    log = CMD(adm, "ACL LOG");
+    assert_int_equal(log->elements, 0);
+    freeReplyObject(log);
+    redisFree(u);
+}
+
+static void test_dryrun(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER dr on nopass +get ~a*");
+    EXPECT_OK(adm, "ACL DRYRUN dr get a");
+    EXPECT_BULK(adm, "This user has no permissions to run the 'set' command", "ACL DRYRUN dr set a 1");
+    EXPECT_BULK(adm, "This user has no permissions to access the 'b' key", "ACL DRYRUN dr get b");
+    EXPECT_ERR(adm, "ERR User 'nouser' not found", "ACL DRYRUN nouser get a");
+    EXPECT_ERR(adm, "ERR Command 'nosuch' not found", "ACL DRYRUN dr nosuch a");
+    EXPECT_ERR(adm, "ERR Command 'config' not found", "ACL DRYRUN dr config nosuch");
+    EXPECT_ERR(adm, "ERR wrong number of arguments for 'get' command", "ACL DRYRUN dr get");
+    EXPECT_BULK(adm, "This user has no permissions to run the 'config|get' command",
+                "ACL DRYRUN dr config get x");
+    /* a dry run logs nothing */
+    redisReply *log = CMD(adm, "ACL LOG");
+    assert_int_equal(log->elements, 0);
+    freeReplyObject(log);
+}
+
+/* ---- CAT, GENPASS, WHOAMI ------------------------------------------------------------------- */
+
+static void test_cat_genpass_whoami(void **state)
+{
+    (void)state;
+    assert_string_equal(joined(adm, "ACL CAT"),
+        "keyspace,read,write,set,sortedset,list,hash,string,bitmap,hyperloglog,geo,stream,"
+        "pubsub,admin,fast,slow,blocking,dangerous,connection,transaction,scripting");
+    const char *str = joined(adm, "ACL CAT string");
+    assert_true(in_list(str, "get") && in_list(str, "set") && in_list(str, "mget"));
+    assert_false(in_list(str, "del"));
+    const char *dng = joined(adm, "ACL CAT DANGEROUS");
+    assert_true(in_list(dng, "keys") && in_list(dng, "flushall") && in_list(dng, "config|set"));
+    assert_false(in_list(dng, "get"));
+    EXPECT_ERR(adm, "ERR Unknown category 'nosuch'", "ACL CAT nosuch");
+
+    redisReply *r = CMD(adm, "ACL GENPASS");
+    assert_int_equal(r->len, 64);
+    assert_int_equal(strspn(r->str, "0123456789abcdef"), 64);
+    redisReply *r2 = CMD(adm, "ACL GENPASS");
+    assert_string_not_equal(r->str, r2->str);
+    freeReplyObject(r);
+    freeReplyObject(r2);
+    r = CMD(adm, "ACL GENPASS 5");
+    assert_int_equal(r->len, 2);
+    freeReplyObject(r);
+    EXPECT_ERR(adm, "ERR ACL GENPASS argument must be the number of bits for the output "
+               "password, a positive number up to 4096", "ACL GENPASS 0");
+    EXPECT_ERR(adm, "ERR ACL GENPASS argument must be the number of bits for the output "
+               "password, a positive number up to 4096", "ACL GENPASS 4097");
+    EXPECT_ERR(adm, "ERR value is not an integer or out of range", "ACL GENPASS abc");
+    EXPECT_BULK(adm, "default", "ACL WHOAMI");
+}
+
+/* ---- DELUSER, off ----------------------------------------------------------------------------- */
+
+static void test_deluser_disconnects(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER gone on >pw +@all ~*");
+    EXPECT_OK(adm, "ACL SETUSER self on >pw +@all ~*");
+    EXPECT_OK(adm, "ACL SETUSER off1 on >pw +@all ~*");
+    /* an idle client of a deleted user is disconnected */
+    int fd = harness_raw_connect(srv.port, 3000);
+    assert_true(fd >= 0);
+    static const char auth[] = "*3\r\n$4\r\nAUTH\r\n$4\r\ngone\r\n$2\r\npw\r\n";
+    char buf[16];
+    int eof = 0;
+    assert_int_equal(harness_write_all(fd, auth, sizeof(auth) - 1), 0);
+    assert_int_equal(harness_read_until(fd, buf, 5, 3000, &eof), 5);
+    redisContext *off = as("off1", "pw");
+    EXPECT_ERR(adm, "ERR The 'default' user cannot be removed", "ACL DELUSER gone default");
+    EXPECT_INT(adm, 1, "ACL DELUSER gone nobody");
+    size_t n = 0;
+    assert_true(harness_wait_closed(fd, 5000, &n));
+    close(fd);
+    EXPECT_INT(adm, 0, "ACL DELUSER gone");
+
+    /* deleting one's own user: the reply, then the connection goes */
+    redisContext *self = as("self", "pw");
+    EXPECT_INT(self, 1, "ACL DELUSER self");
+    redisReply *r = redisCommand(self, "PING");
+    assert_null(r);
+    redisFree(self);
+
+    /* off: no new logins, the connections it has keep working (Redis) */
+    EXPECT_OK(adm, "ACL SETUSER off1 off");
+    EXPECT_STATUS(off, "PONG", "PING");
+    redisContext *again = harness_connect(&srv);
+    EXPECT_ERR(again, WRONGPASS, "AUTH off1 pw");
+    redisFree(again);
+    redisFree(off);
+}
+
+static void test_client_list_user(void **state)
+{
+    (void)state;
+    EXPECT_OK(adm, "ACL SETUSER cl on >pw +@all ~*");
+    redisContext *u = as("cl", "pw");
+    redisReply *r = CMD(adm, "CLIENT LIST");
+    assert_non_null(strstr(r->str, " user=cl "));
+    assert_non_null(strstr(r->str, " user=default "));
+    freeReplyObject(r);
+    r = CMD(u, "CLIENT INFO");
+    assert_non_null(strstr(r->str, " user=cl "));
+    freeReplyObject(r);
+    redisFree(u);
+}
+
+/* ---- files: aclfile, user lines, CONFIG REWRITE ------------------------------------------------ */
+
+static void temp_name(char *path)
+{
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+static void test_aclfile_load_save(void **state)
+{
+    (void)state;
+    struct harness_server s2;
+    char acl[] = "/tmp/mmcache-acl-XXXXXX";
+    temp_name(acl);
+    chk_write_file(acl, "user default on nopass ~* &* +@all\nuser a on >x ~* +@all\n");
+    const char *const args[] = {"--aclfile", acl, NULL};
+    assert_int_equal(harness_start(&s2, args, NULL, NULL), 0);
+    redisContext *c = harness_connect(&s2);
+    assert_non_null(c);
+    EXPECT_OK(c, "AUTH a x");
+    redisContext *keep = harness_connect(&s2);
+    EXPECT_OK(keep, "AUTH a x");
+    EXPECT_OK(c, "ACL SETUSER b on >y +get ~*");
+    EXPECT_OK(c, "ACL SAVE");
+    char *text = chk_read_file(acl);
+    assert_string_equal(text, "user a on #" SHA_X " ~* resetchannels +@all\n"
+                              "user b on #a1fce4363854ff888cff4b8e7875d600c2682390412a8cf79b37d0b11148b0fa"
+                              " ~* resetchannels -@all +get\n"
+                              "user default on nopass ~* &* +@all\n");
+    free(text);
+
+    /* b goes, c comes, a stays (from the default user: Redis 7.0 drops
+     * every client of a user the file defines, mmcache only those of
+     * users it deletes) */
+    chk_write_file(acl, "user a on >x ~* +@all\n\nuser c on >z  +ping\n");
+    EXPECT_OK(c, "AUTH default any");
+    EXPECT_OK(c, "ACL LOAD");
+    assert_string_equal(joined(c, "ACL USERS"), "a,c,default");
+    EXPECT_ERR(c, WRONGPASS, "AUTH b y");
+    EXPECT_OK(c, "AUTH c z");
+    EXPECT_STATUS(c, "PONG", "PING");
+    if (!harness_is_redis())
+        EXPECT_BULK(keep, "a", "ACL WHOAMI");
+    redisFree(keep);
+    EXPECT_OK(c, "AUTH default any");
+
+    /* a bad file changes nothing */
+    chk_write_file(acl, "user a on >x ~* +@all\nuser d on\nbad line\n");
+    char want[512];
+    snprintf(want, sizeof(want), "ERR %s:3 should start with user keyword followed by the "
+             "username. WARNING: ACL errors detected, no change to the previously active ACL "
+             "rules was performed", acl);
+    EXPECT_ERR(c, want, "ACL LOAD");
+    EXPECT_ERR(c, WRONGPASS, "AUTH d anything");
+    unlink(acl);
+    snprintf(want, sizeof(want), "ERR Error loading ACLs, opening file '%s': No such file or "
+             "directory", acl);
+    EXPECT_ERR(c, want, "ACL LOAD");
+    redisFree(c);
+    assert_int_equal(harness_stop(&s2, 10000), 0);
+    unlink(acl);
+
+    EXPECT_ERR(adm, "ERR This Redis instance is not configured to use an ACL file. You may "
+               "want to specify users via the ACL SETUSER command and then issue a CONFIG "
+               "REWRITE (assuming you have a Redis configuration file set) in order to store "
+               "users in the Redis configuration.", "ACL SAVE");
+}
+
+static void test_user_lines_and_rewrite(void **state)
+{
+    (void)state;
+    struct harness_server s2;
+    char conf[] = "/tmp/mmcache-aclconf-XXXXXX";
+    temp_name(conf);
+    chk_write_file(conf, "user default on nopass ~* &* +@all\nuser bob on >x +get ~k\n");
+    assert_int_equal(harness_start_file(&s2, conf, NULL, NULL, NULL), 0);
+    redisContext *c = harness_connect(&s2);
+    assert_non_null(c);
+    assert_string_equal(joined(c, "ACL LIST"),
+        "user bob on #" SHA_X " ~k resetchannels -@all +get,"
+        "user default on nopass sanitize-payload ~* &* +@all");
+    EXPECT_OK(c, "AUTH bob x");
+    EXPECT_ERR(c, "NOPERM this user has no permissions to run the 'set' command", "SET k v");
+    EXPECT_OK(c, "AUTH default whatever");
+    EXPECT_OK(c, "ACL SETUSER zed on >pw ~* +@all");
+    EXPECT_OK(c, "CONFIG REWRITE");
+    char *text = chk_read_file(conf);
+    assert_non_null(strstr(text, "\nuser zed on #" SHA_PW " ~* resetchannels +@all\n"));
+    assert_non_null(strstr(text, "user bob on #" SHA_X " ~k resetchannels -@all +get\n"));
+    free(text);
+    redisFree(c);
+    assert_int_equal(harness_stop(&s2, 10000), 0);
+    /* the rewritten file starts a server with the same users */
+    assert_int_equal(harness_start_file(&s2, conf, NULL, NULL, NULL), 0);
+    c = harness_connect(&s2);
+    EXPECT_OK(c, "AUTH zed pw");
+    redisFree(c);
+    assert_int_equal(harness_stop(&s2, 10000), 0);
+    unlink(conf);
+}
+
+/* mmcache-only (the harness starts redis-server, which exits the same way
+ * but only this one is checked here): user lines and an aclfile together
+ * are refused at start-up. */
+static void test_user_lines_with_aclfile_refused(void **state)
+{
+    (void)state;
+    if (harness_is_redis())
+        return;
+    char conf[] = "/tmp/mmcache-aclboth-XXXXXX", acl[] = "/tmp/mmcache-aclboth2-XXXXXX";
+    char out[] = "/tmp/mmcache-aclboth-out-XXXXXX";
+    temp_name(conf);
+    temp_name(acl);
+    temp_name(out);
+    char text[256];
+    snprintf(text, sizeof(text), "user bob on >x +get ~k\naclfile %s\n", acl);
+    chk_write_file(conf, text);
+    chk_write_file(acl, "user a on >x ~* +@all\n");
+    char port[16];
+    snprintf(port, sizeof(port), "%d", harness_free_port());
+    const char *const args[] = {conf, "--port", port, NULL};
+    pid_t pid = harness_spawn_mmcache(args, out);
+    assert_true(pid > 0);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
+    char *log = chk_read_file(out);
+    assert_non_null(strstr(log, "please define either an ACL file or declare users directly "
+                                "in the config file, but not both"));
+    free(log);
+    unlink(conf);
+    unlink(acl);
+    unlink(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup(f, test_setup)
+        T(test_setuser_list_getuser),
+        T(test_setuser_errors),
+        T(test_categories_and_commands),
+        T(test_key_patterns),
+        T(test_acl_log),
+        T(test_dryrun),
+        T(test_cat_genpass_whoami),
+        T(test_deluser_disconnects),
+        T(test_client_list_user),
+        T(test_aclfile_load_save),
+        T(test_user_lines_and_rewrite),
+        T(test_user_lines_with_aclfile_refused),
+#undef T
+    };
+    int failed = cmocka_run_group_tests_name("integration/acl", tests, group_setup,
+                                             group_teardown);
+    harness_finish(failed);
+    return failed ? 1 : 0;
+}

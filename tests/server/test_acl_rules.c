@@ -150,6 +150,23 @@ static void test_passwords(void **state)
     assert_true(srv_acl_rules_password_ok(r, "two", 3));
     assert_false(srv_acl_rules_password_ok(r, "three", 5));
     assert_false(srv_acl_rules_password_ok(r, "on", 2));
+    /* the whole digest is compared: passwords whose digests share the
+     * first byte, or the last, with a stored one are refused */
+    unsigned char want[SRV_ACL_DIGEST_LEN], got[SRV_ACL_DIGEST_LEN];
+    srv_acl_digest("one", 3, want);
+    for (int at = 0; at < SRV_ACL_DIGEST_LEN; at += SRV_ACL_DIGEST_LEN - 1) {
+        int found = 0;
+        for (int i = 0; i < 100000 && !found; i++) {
+            char guess[16];
+            int n = snprintf(guess, sizeof(guess), "g%d", i);
+            srv_acl_digest(guess, (size_t)n, got);
+            if (got[at] == want[at]) {
+                found = 1;
+                assert_false(srv_acl_rules_password_ok(r, guess, (size_t)n));
+            }
+        }
+        assert_true(found);
+    }
     /* binary passwords: the whole length counts */
     assert_int_equal(srv_acl_rules_apply(r, ">a\0b", 4), 0);
     assert_true(srv_acl_rules_password_ok(r, "a\0b", 3));

@@ -9,6 +9,9 @@
  * MMCACHE_TEST_AGAINST=redis except what is marked mmcache-only.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -563,6 +566,101 @@ static void test_user_lines_with_aclfile_refused(void **state)
     unlink(out);
 }
 
+/* ---- rules changing under load ---------------------------------------------------------- */
+
+struct busy_arg {
+    int id;
+    long ok, refused, other;
+};
+static _Atomic int busy_stop;   /* atomic: relaxed; the main thread says when to end */
+
+/* GET as user "busy", counting the replies by kind; a new connection only
+ * when the server closed the last one (its user was deleted), so that
+ * most refreshes of a connection's rules happen with no AUTH (and its
+ * lock) on the same worker between them. */
+static void *busy_client(void *p)
+{
+    struct busy_arg *a = p;
+    while (!atomic_load_explicit(&busy_stop, memory_order_relaxed)) {
+        redisContext *c = harness_connect(&srv);
+        if (!c)
+            break;
+        redisReply *r = redisCommand(c, "AUTH busy pw");
+        int authed = r && r->type == REDIS_REPLY_STATUS;
+        if (r)
+            freeReplyObject(r);
+        if (!authed)
+            harness_sleep_ms(1);
+        for (int i = 0; authed && !atomic_load_explicit(&busy_stop, memory_order_relaxed); i++) {
+            r = redisCommand(c, "GET k:%d", i);
+            if (!r)
+                break;              /* deleted meanwhile: closed */
+            if (r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOPERM", 6) == 0)
+                a->refused++;
+            else if (r->type == REDIS_REPLY_ERROR)
+                a->other++;
+            else
+                a->ok++;
+            freeReplyObject(r);
+        }
+        redisFree(c);
+    }
+    return NULL;
+}
+
+/* Users changed, deleted and made again while clients of them run
+ * commands on every worker: each command is allowed or refused with
+ * NOPERM, nothing else, and the server stays up. Under TSan this is the
+ * test of the ACL's synchronisation: a refresh of a connection's rules
+ * without acl_lock was caught here (see docs/acl.md's note). */
+static void test_rules_change_under_load(void **state)
+{
+    (void)state;
+    enum { CLIENTS = 4 };
+    static pthread_t t[CLIENTS];
+    static struct busy_arg a[CLIENTS];
+    int lost = 0;
+    EXPECT_OK(adm, "ACL SETUSER busy on >pw +@all ~k:*");
+    atomic_store_explicit(&busy_stop, 0, memory_order_relaxed);
+    for (int i = 0; i < CLIENTS; i++) {
+        a[i] = (struct busy_arg){ .id = i };
+        assert_int_equal(pthread_create(&t[i], NULL, busy_client, &a[i]), 0);
+    }
+    /* 1.5 s of rule changes that refuse nothing the clients send (no ACL
+     * LOG entry, whose lock would order the workers for TSan), then 1 s
+     * of refusals and deletions */
+    long long start = harness_now_ms();
+    for (int round = 0; !lost && harness_now_ms() < start + 2500; round++) {
+        bool late = harness_now_ms() > start + 1500;
+        redisReply *r;
+        if (!late)
+            r = redisCommand(adm, round % 2 ? "ACL SETUSER busy -debug" : "ACL SETUSER busy +debug");
+        else if (round % 4 == 0)
+            r = redisCommand(adm, "ACL SETUSER busy -get");
+        else if (round % 4 == 1)
+            r = redisCommand(adm, "ACL SETUSER busy +get resetkeys ~k:1*");
+        else if (round % 4 == 2)
+            r = redisCommand(adm, "ACL DELUSER busy");
+        else
+            r = redisCommand(adm, "ACL SETUSER busy on >pw +@all ~k:*");
+        lost = r == NULL;           /* the server went away: stop the clients first */
+        if (r)
+            freeReplyObject(r);
+        harness_sleep_ms(1);
+    }
+    atomic_store_explicit(&busy_stop, 1, memory_order_relaxed);
+    long ok = 0, other = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(t[i], NULL);
+        ok += a[i].ok;
+        other += a[i].other;
+    }
+    assert_false(lost);
+    assert_int_equal(other, 0);
+    assert_true(ok > 0);
+    EXPECT_STATUS(adm, "PONG", "PING");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +677,7 @@ int main(void)
         T(test_aclfile_load_save),
         T(test_user_lines_and_rewrite),
         T(test_user_lines_with_aclfile_refused),
+        T(test_rules_change_under_load),
 #undef T
     };
     int failed = cmocka_run_group_tests_name("integration/acl", tests, group_setup,

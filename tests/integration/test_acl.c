@@ -612,7 +612,7 @@ static void *busy_client(void *p)
  * commands on every worker: each command is allowed or refused with
  * NOPERM, nothing else, and the server stays up. Under TSan this is the
  * test of the ACL's synchronisation: a refresh of a connection's rules
- * without acl_lock was caught here (see docs/acl.md's note). */
+ * without acl_lock is reported here (in about half the runs). */
 static void test_rules_change_under_load(void **state)
 {
     (void)state;

@@ -116,7 +116,9 @@ void srv_commands_init(void)
     }
 }
 
-const struct srv_command *srv_command_lookup(const char *name, size_t len)
+/* The lookup, inlined into srv_dispatch's resolve (the command path) and
+ * wrapped by srv_command_lookup for the others. */
+static inline const struct srv_command *lookup(const char *name, size_t len)
 {
     char low[CMD_NAME_MAX];
     uint32_t h;
@@ -136,6 +138,11 @@ const struct srv_command *srv_command_lookup(const char *name, size_t len)
     return NULL;
 }
 
+const struct srv_command *srv_command_lookup(const char *name, size_t len)
+{
+    return lookup(name, len);
+}
+
 /* A container's subcommand by name, any case: a few rows, scanned. */
 static const struct srv_command *find_sub(const struct srv_command *container,
                                           const char *name, size_t len)
@@ -149,18 +156,24 @@ static const struct srv_command *find_sub(const struct srv_command *container,
     return NULL;
 }
 
-const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
-                                              const struct srv_command **container)
+static inline const struct srv_command *resolve(size_t argc, const struct proto_arg *argv,
+                                                const struct srv_command **container)
 {
-    const struct srv_command *cmd = srv_command_lookup(argv[0].ptr, argv[0].len);
+    const struct srv_command *cmd = lookup(argv[0].ptr, argv[0].len);
 
     *container = NULL;
     /* Redis: a container given no subcommand is itself (its arity then
      * decides), given one it is that subcommand or nothing. */
-    if (cmd == NULL || cmd->nsubs == 0 || argc < 2)
+    if (cmd == NULL || __builtin_expect(cmd->nsubs == 0, 1) || argc < 2)
         return cmd;
     *container = cmd;
     return find_sub(cmd, argv[1].ptr, argv[1].len);
+}
+
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container)
+{
+    return resolve(argc, argv, container);
 }
 
 const struct srv_command *srv_command_by_fullname(const char *name, size_t len)
@@ -169,8 +182,8 @@ const struct srv_command *srv_command_by_fullname(const char *name, size_t len)
     const struct srv_command *cmd;
 
     if (bar == NULL)
-        return srv_command_lookup(name, len);
-    cmd = srv_command_lookup(name, (size_t)(bar - name));
+        return lookup(name, len);
+    cmd = lookup(name, (size_t)(bar - name));
     if (cmd == NULL || cmd->nsubs == 0)
         return NULL;
     return find_sub(cmd, bar + 1, len - (size_t)(bar - name) - 1);
@@ -282,7 +295,7 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 
     if (argc == 0)
         return;
-    cmd = srv_command_resolve(argc, argv, &container);
+    cmd = resolve(argc, argv, &container);
     if (cmd == NULL) {
         if (container != NULL)
             reply_unknown_sub(c, container, &argv[1]);

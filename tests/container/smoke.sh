@@ -134,7 +134,7 @@ in_image() {
 # until it answers PING (an unprotected one: until it answers at all).
 start_server() {
   local vol=()
-  [[ $1 == -v ]] && { vol=(-v "$2"); shift 2; }
+  [[ ${1:-} == -v ]] && { vol=(-v "$2"); shift 2; }
   ((${#auth[@]})) && set -- "$@" --requirepass "$pw"
   port=$(free_port) || { detail="no free port"; return 1; }
   case $engine in
@@ -444,7 +444,7 @@ step_benchmark() {
 # The server started with --requirepass: a client must AUTH first.
 step_requirepass() {
   local none wrong right got
-  none=$(auth=() cli ping) wrong=$(auth=(-a wrong --no-auth-warning) cli ping)
+  none=$(auth=(); cli ping) wrong=$(auth=(-a wrong --no-auth-warning); cli ping)
   right=$(cli ping) got=$(cli config get requirepass | sed -n 2p)
   printf 'no -a: %s\nwrong -a: %s\n-a: %s\n' "$none" "$wrong" "$right" >"$out"
   [[ $none == "NOAUTH Authentication required." ]] || { detail="without -a: '$none'"; return 1; }
@@ -470,7 +470,7 @@ step_health() {
       { detail="docker never reported healthy"; return 1; }
     st=" and docker reports healthy"
   fi
-  detail="PING/+PONG over /dev/tcp: 0 when up, fails on a dead port${st:-}"
+  detail="PING over /dev/tcp (-NOAUTH: a password is set): 0 when up, fails on a dead port${st:-}"
 }
 
 step_reload() {
@@ -542,7 +542,8 @@ step_mounted() {
 step_protected() {
   local local_reply remote
   auth=()
-  start_server || { auth=(-a "$pw" --no-auth-warning); return 1; }
+  # "" beats the password an earlier CONFIG REWRITE left in the file
+  start_server --requirepass "" || { auth=(-a "$pw" --no-auth-warning); return 1; }
   local_reply=$(cli ping) remote=$(remote_read)
   printf 'local: %s\n127.0.0.2: %s\n' "$local_reply" "$remote" >"$out"
   auth=(-a "$pw" --no-auth-warning)

@@ -238,6 +238,8 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
 #define CMD_NO_AUTH  0x40   /* runs before authentication: AUTH, HELLO, QUIT, RESET */
+#define CMD_PROTECTED 0x80  /* Redis's PROTECTED: runs only where its lever allows the
+                               client (DEBUG: enable-debug-command), checked by dispatch */
 /* How a command uses its keys (Redis 7's key-spec flags), for ACL key
  * patterns (%R~ / %W~); see commands.def. */
 #define CMD_KEY_READ   0x100   /* reads their values */

@@ -317,19 +317,12 @@ static void debug_sleep(struct srv_worker *w, double secs)
     }
 }
 
-/* DEBUG: refused unless enable-debug-command allows this client (Redis
- * 7.0's check and words). DEBUG SLEEP <seconds> blocks this worker, as
- * Redis blocks its only thread; the other workers keep serving. Anything
- * else is unknown. */
+/* DEBUG, once dispatch found enable-debug-command allows this client (it
+ * is CMD_PROTECTED). DEBUG SLEEP <seconds> blocks this worker, as Redis
+ * blocks its only thread; the other workers keep serving. Anything else
+ * is unknown. */
 SRV_HANDLER(srv_cmd_debug)
 {
-    if (!cfg_lever_allows(c->cfg->enable_debug_command, c->local)) {
-        srv_reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option "
-                           "is set to \"local\", you can run it from a local connection, "
-                           "otherwise you need to set this option in the configuration file, "
-                           "and then restart the server.");
-        return;
-    }
     if (srv__arg_is(&argv[1], "sleep") && argc == 3) {
         char buf[64];
         double secs;

@@ -289,6 +289,23 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
 
 /* ---- the request context ------------------------------------------------- */
 
+/* Redis 7.0's protected commands (CMD_PROTECTED; DEBUG is the only one
+ * here, MODULE the other there): refused unless enable-debug-command
+ * allows this client, with Redis's words. processCommand checks it after
+ * the arity and before authentication and the ACL, so a client that has
+ * not authenticated is told DEBUG is off rather than NOAUTH, and where the
+ * lever allows the client, the ACL still decides (NOPERM). */
+static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const struct cfg *cfg)
+{
+    if (cfg_lever_allows(cfg->enable_debug_command, c->local))
+        return false;
+    srv_reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is "
+                       "set to \"local\", you can run it from a local connection, otherwise "
+                       "you need to set this option in the configuration file, and then "
+                       "restart the server.");
+    return true;
+}
+
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 {
     const struct srv_command *cmd, *container;
@@ -317,9 +334,12 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     const struct cfg *cfg = cfg_read_lock();
     c->cfg = cfg;
     inject_enter(cfg_inject_mask(cfg));   /* the bug lab's choice for this request */
-    /* Authentication and the user's rules come first, as in Redis: a
-     * refused command reaches no handler (no loader call, no cache). */
-    if (srv_acl_gate(c, cmd, argc, argv) < 0)
+    /* DEBUG's lever, then authentication and the user's rules, in
+     * Redis's order: a refused command reaches no handler (no loader
+     * call, no cache). */
+    if (__builtin_expect(cmd->flags & CMD_PROTECTED, 0) && protected_refused(c, cfg))
+        ;   /* replied: its lever does not allow this client */
+    else if (srv_acl_gate(c, cmd, argc, argv) < 0)
         ;   /* replied NOAUTH / NOPERM, or closed (its user was deleted) */
     /* Redis's denyoom rule: under noeviction, once memory is over the
      * limit every write command is refused, even one that would not grow

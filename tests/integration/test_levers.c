@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -127,6 +128,47 @@ static void test_debug_yes(void **state)
     start(args, unprotected, unprotected);
     redisContext *r = remote_client();
     EXPECT_OK(r, "DEBUG SLEEP 0");
+    redisFree(r);
+    stop_ok();
+}
+
+/* The order Redis 7.0's processCommand checks in: arity, then DEBUG's
+ * lever, then authentication, then the ACL. A client that has not
+ * authenticated is told DEBUG is off (not NOAUTH); where the lever allows
+ * the client it must authenticate, and its user's rules still decide. */
+static void test_debug_lever_auth_acl_order(void **state)
+{
+    (void)state;
+    static const char *const off[] = {"--requirepass", "pw", NULL};
+    start(off, NULL, NULL);
+    redisContext *l = local_client();
+    EXPECT_ERR(l, "ERR wrong number of arguments for 'debug' command", "DEBUG");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* not NOAUTH */
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "PING");
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "ACL SETUSER nodebug on >p +@all -debug ~*");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");
+    EXPECT_OK(l, "AUTH nodebug p");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* the lever before the ACL */
+    redisFree(l);
+    stop_ok();
+
+    static const char *const local[] = {"--requirepass", "pw", "--enable-debug-command", "local",
+                                        NULL};
+    start(local, NULL, NULL);
+    redisContext *r = remote_client();
+    l = local_client();
+    EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "DEBUG SLEEP 0");
+    EXPECT_OK(r, "AUTH pw");
+    EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* authenticated, still remote */
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "DEBUG SLEEP 0");
+    EXPECT_OK(l, "ACL SETUSER nodebug on >p +@all -debug ~*");
+    EXPECT_OK(l, "AUTH nodebug p");
+    EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'debug' command",
+               "DEBUG SLEEP 0");
+    redisFree(l);
     redisFree(r);
     stop_ok();
 }
@@ -316,6 +358,44 @@ static void test_loader_protected_local(void **state)
     close(lfd);
 }
 
+/* CONFIG SET of a protected setting: authentication and the ACL come
+ * first (the lever is CONFIG SET's own check, as in Redis), then the
+ * lever. Redis's protected setting here is `dir`, mmcache's `loader`. */
+static void test_protected_config_auth_acl(void **state)
+{
+    (void)state;
+    bool redis = harness_is_redis();
+    const char *name = redis ? "dir" : "loader", *value = redis ? "/tmp" : "synthetic";
+    static const char *const args[] = {"--requirepass", "pw", "--enable-protected-configs",
+                                       "local", NULL};
+    start(args, NULL, NULL);
+    redisContext *l = local_client(), *r = remote_client();
+    EXPECT_ERR(r, "NOAUTH Authentication required.", "CONFIG SET %s %s", name, value);
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "CONFIG SET %s %s", name, value);
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "ACL SETUSER cfg on >p +@all ~*");
+    EXPECT_OK(l, "ACL SETUSER nocfg on >p +@all -config|set ~*");
+    EXPECT_OK(r, "AUTH cfg p");
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "ERR CONFIG SET failed (possibly related to argument "
+             "'%s') - can't set protected config", name);
+    EXPECT_ERR_PREFIX(r, prefix, "CONFIG SET %s %s", name, value);   /* allowed, but remote */
+    EXPECT_OK(l, "AUTH nocfg p");
+    EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'config|set' command",
+               "CONFIG SET %s %s", name, value);                     /* local, but denied */
+    if (!redis) {   /* the bug lab's lever (local by default) likewise */
+        EXPECT_ERR_PREFIX(r, PROTECTED_PREFIX("inject-bug"), "CONFIG SET inject-bug 4");
+        EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'config|set' command",
+                   "CONFIG SET inject-bug 4");
+        expect_config(r, "inject-bug", "none");
+    }
+    EXPECT_OK(l, "AUTH cfg p");
+    EXPECT_OK(l, "CONFIG SET %s %s", name, value);
+    redisFree(l);
+    redisFree(r);
+    stop_ok();
+}
+
 /* ---- a server on a config file ------------------------------------------- */
 
 static char conf_dir[64], conf[128];
@@ -474,9 +554,11 @@ int main(void)
         cmocka_unit_test_teardown(test_debug_refused_by_default, teardown),
         cmocka_unit_test_teardown(test_debug_local, teardown),
         cmocka_unit_test_teardown(test_debug_yes, teardown),
+        cmocka_unit_test_teardown(test_debug_lever_auth_acl_order, teardown),
         cmocka_unit_test_teardown(test_debug_sleep_bounded, teardown),
         cmocka_unit_test_teardown(test_loader_protected_by_default, teardown),
         cmocka_unit_test_teardown(test_loader_protected_local, teardown),
+        cmocka_unit_test_teardown(test_protected_config_auth_acl, teardown),
         cmocka_unit_test_teardown(test_bug_lab_local_by_default, teardown),
         cmocka_unit_test_teardown(test_bug_lab_off, teardown),
         cmocka_unit_test_teardown(test_rewrite_keeps_levers, teardown),

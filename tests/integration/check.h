@@ -132,6 +132,22 @@ static inline int chk_reply(const char *file, int line, redisContext *c,
         r_;                                                                 \
     })
 
+/* The reply to a command that answers an array of bulk strings, joined
+ * with ',' ((nil) for a nil) into a static buffer. */
+static inline const char *chk_joined(redisContext *c, const char *cmd)
+{
+    static char out[8192];
+    redisReply *r = CMD(c, cmd);
+    size_t used = 0;
+    out[0] = '\0';
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements && used < sizeof(out); i++)
+        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s", i ? "," : "",
+                                 r->element[i]->type == REDIS_REPLY_NIL ? "(nil)" : r->element[i]->str);
+    freeReplyObject(r);
+    return out;
+}
+
 /* The harness's file helpers (harness.h), failing the test when they
  * fail. chk_read_file's text is the caller's to free. */
 static inline char *chk_read_file(const char *path)

@@ -3,10 +3,10 @@
  * (categories, commands, subcommands, key patterns, %R~ / %W~), LIST and
  * GETUSER, the NOPERM refusals, ACL LOG, DRYRUN, CAT, GENPASS, USERS,
  * WHOAMI, DELUSER (a deleted user's clients are disconnected; one turned
- * off keeps its connections, as in Redis), LOAD / SAVE with an aclfile,
- * `user` lines in the config file and CONFIG REWRITE writing them, and
- * CLIENT LIST's user=. The whole file passes under
- * MMCACHE_TEST_AGAINST=redis except what is marked mmcache-only.
+ * off keeps its connections, as in Redis), CLIENT LIST's user=, and rules
+ * changing under load. The users' files (aclfile, user lines):
+ * test_acl_files.c. The whole file passes under MMCACHE_TEST_AGAINST=redis
+ * except what is marked mmcache-only.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -79,22 +78,6 @@ static redisContext *as(const char *user, const char *pw)
     return c;
 }
 
-/* The reply to a command that answers an array of bulk strings, joined
- * with ',' (in no name) into a static buffer. */
-static const char *joined(redisContext *c, const char *cmd)
-{
-    static char out[8192];
-    redisReply *r = CMD(c, cmd);
-    size_t used = 0;
-    out[0] = '\0';
-    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
-    for (size_t i = 0; i < r->elements && used < sizeof(out); i++)
-        used += (size_t)snprintf(out + used, sizeof(out) - used, "%s%s", i ? "," : "",
-                                 r->element[i]->type == REDIS_REPLY_NIL ? "(nil)" : r->element[i]->str);
-    freeReplyObject(r);
-    return out;
-}
-
 static int in_list(const char *list, const char *item)
 {
     size_t n = strlen(item);
@@ -115,7 +98,7 @@ static void test_setuser_list_getuser(void **state)
     EXPECT_OK(adm, "ACL SETUSER dan reset");
     EXPECT_OK(adm, "ACL SETUSER eve on nopass >x >x");
     EXPECT_OK(adm, "ACL SETUSER fay >p nopass >q <q");
-    assert_string_equal(joined(adm, "ACL LIST"),
+    assert_string_equal(chk_joined(adm, "ACL LIST"),
         "user alice on #" SHA_PW " ~cache:* resetchannels +@all -@dangerous,"
         "user bob off resetchannels -@all,"
         "user carl off %R~r:* %W~w:* ~rw:* ~x resetchannels -@all +get,"
@@ -123,7 +106,7 @@ static void test_setuser_list_getuser(void **state)
         "user default on nopass ~* &* +@all,"
         "user eve on #" SHA_X " resetchannels -@all,"
         "user fay off resetchannels -@all");
-    assert_string_equal(joined(adm, "ACL USERS"), "alice,bob,carl,dan,default,eve,fay");
+    assert_string_equal(chk_joined(adm, "ACL USERS"), "alice,bob,carl,dan,default,eve,fay");
 
     redisReply *r = CMD(adm, "ACL GETUSER alice");
     assert_int_equal(r->type, REDIS_REPLY_ARRAY);
@@ -346,13 +329,13 @@ static void test_dryrun(void **state)
 static void test_cat_genpass_whoami(void **state)
 {
     (void)state;
-    assert_string_equal(joined(adm, "ACL CAT"),
+    assert_string_equal(chk_joined(adm, "ACL CAT"),
         "keyspace,read,write,set,sortedset,list,hash,string,bitmap,hyperloglog,geo,stream,"
         "pubsub,admin,fast,slow,blocking,dangerous,connection,transaction,scripting");
-    const char *str = joined(adm, "ACL CAT string");
+    const char *str = chk_joined(adm, "ACL CAT string");
     assert_true(in_list(str, "get") && in_list(str, "set") && in_list(str, "mget"));
     assert_false(in_list(str, "del"));
-    const char *dng = joined(adm, "ACL CAT DANGEROUS");
+    const char *dng = chk_joined(adm, "ACL CAT DANGEROUS");
     assert_true(in_list(dng, "keys") && in_list(dng, "flushall") && in_list(dng, "config|set"));
     assert_false(in_list(dng, "get"));
     EXPECT_ERR(adm, "ERR Unknown category 'nosuch'", "ACL CAT nosuch");
@@ -428,142 +411,6 @@ static void test_client_list_user(void **state)
     assert_non_null(strstr(r->str, " user=cl "));
     freeReplyObject(r);
     redisFree(u);
-}
-
-/* ---- files: aclfile, user lines, CONFIG REWRITE ------------------------------------------------ */
-
-static void temp_name(char *path)
-{
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-}
-
-static void test_aclfile_load_save(void **state)
-{
-    (void)state;
-    struct harness_server s2;
-    char acl[] = "/tmp/mmcache-acl-XXXXXX";
-    temp_name(acl);
-    chk_write_file(acl, "user default on nopass ~* &* +@all\nuser a on >x ~* +@all\n");
-    const char *const args[] = {"--aclfile", acl, NULL};
-    assert_int_equal(harness_start(&s2, args, NULL, NULL), 0);
-    redisContext *c = harness_connect(&s2);
-    assert_non_null(c);
-    EXPECT_OK(c, "AUTH a x");
-    redisContext *keep = harness_connect(&s2);
-    EXPECT_OK(keep, "AUTH a x");
-    EXPECT_OK(c, "ACL SETUSER b on >y +get ~*");
-    EXPECT_OK(c, "ACL SAVE");
-    char *text = chk_read_file(acl);
-    assert_string_equal(text, "user a on #" SHA_X " ~* resetchannels +@all\n"
-                              "user b on #a1fce4363854ff888cff4b8e7875d600c2682390412a8cf79b37d0b11148b0fa"
-                              " ~* resetchannels -@all +get\n"
-                              "user default on nopass ~* &* +@all\n");
-    free(text);
-
-    /* b goes, c comes, a stays (from the default user: Redis 7.0 drops
-     * every client of a user the file defines, mmcache only those of
-     * users it deletes) */
-    chk_write_file(acl, "user a on >x ~* +@all\n\nuser c on >z  +ping\n");
-    EXPECT_OK(c, "AUTH default any");
-    EXPECT_OK(c, "ACL LOAD");
-    assert_string_equal(joined(c, "ACL USERS"), "a,c,default");
-    EXPECT_ERR(c, WRONGPASS, "AUTH b y");
-    EXPECT_OK(c, "AUTH c z");
-    EXPECT_STATUS(c, "PONG", "PING");
-    if (!harness_is_redis())
-        EXPECT_BULK(keep, "a", "ACL WHOAMI");
-    redisFree(keep);
-    EXPECT_OK(c, "AUTH default any");
-
-    /* a bad file changes nothing */
-    chk_write_file(acl, "user a on >x ~* +@all\nuser d on\nbad line\n");
-    char want[512];
-    snprintf(want, sizeof(want), "ERR %s:3 should start with user keyword followed by the "
-             "username. WARNING: ACL errors detected, no change to the previously active ACL "
-             "rules was performed", acl);
-    EXPECT_ERR(c, want, "ACL LOAD");
-    EXPECT_ERR(c, WRONGPASS, "AUTH d anything");
-    unlink(acl);
-    snprintf(want, sizeof(want), "ERR Error loading ACLs, opening file '%s': No such file or "
-             "directory", acl);
-    EXPECT_ERR(c, want, "ACL LOAD");
-    redisFree(c);
-    assert_int_equal(harness_stop(&s2, 10000), 0);
-    unlink(acl);
-
-    EXPECT_ERR(adm, "ERR This Redis instance is not configured to use an ACL file. You may "
-               "want to specify users via the ACL SETUSER command and then issue a CONFIG "
-               "REWRITE (assuming you have a Redis configuration file set) in order to store "
-               "users in the Redis configuration.", "ACL SAVE");
-}
-
-static void test_user_lines_and_rewrite(void **state)
-{
-    (void)state;
-    struct harness_server s2;
-    char conf[] = "/tmp/mmcache-aclconf-XXXXXX";
-    temp_name(conf);
-    chk_write_file(conf, "user default on nopass ~* &* +@all\nuser bob on >x +get ~k\n");
-    assert_int_equal(harness_start_file(&s2, conf, NULL, NULL, NULL), 0);
-    redisContext *c = harness_connect(&s2);
-    assert_non_null(c);
-    assert_string_equal(joined(c, "ACL LIST"),
-        "user bob on #" SHA_X " ~k resetchannels -@all +get,"
-        "user default on nopass sanitize-payload ~* &* +@all");
-    EXPECT_OK(c, "AUTH bob x");
-    EXPECT_ERR(c, "NOPERM this user has no permissions to run the 'set' command", "SET k v");
-    EXPECT_OK(c, "AUTH default whatever");
-    EXPECT_OK(c, "ACL SETUSER zed on >pw ~* +@all");
-    EXPECT_OK(c, "CONFIG REWRITE");
-    char *text = chk_read_file(conf);
-    assert_non_null(strstr(text, "\nuser zed on #" SHA_PW " ~* resetchannels +@all\n"));
-    assert_non_null(strstr(text, "user bob on #" SHA_X " ~k resetchannels -@all +get\n"));
-    free(text);
-    redisFree(c);
-    assert_int_equal(harness_stop(&s2, 10000), 0);
-    /* the rewritten file starts a server with the same users */
-    assert_int_equal(harness_start_file(&s2, conf, NULL, NULL, NULL), 0);
-    c = harness_connect(&s2);
-    EXPECT_OK(c, "AUTH zed pw");
-    redisFree(c);
-    assert_int_equal(harness_stop(&s2, 10000), 0);
-    unlink(conf);
-}
-
-/* mmcache-only (the harness starts redis-server, which exits the same way
- * but only this one is checked here): user lines and an aclfile together
- * are refused at start-up. */
-static void test_user_lines_with_aclfile_refused(void **state)
-{
-    (void)state;
-    if (harness_is_redis())
-        return;
-    char conf[] = "/tmp/mmcache-aclboth-XXXXXX", acl[] = "/tmp/mmcache-aclboth2-XXXXXX";
-    char out[] = "/tmp/mmcache-aclboth-out-XXXXXX";
-    temp_name(conf);
-    temp_name(acl);
-    temp_name(out);
-    char text[256];
-    snprintf(text, sizeof(text), "user bob on >x +get ~k\naclfile %s\n", acl);
-    chk_write_file(conf, text);
-    chk_write_file(acl, "user a on >x ~* +@all\n");
-    char port[16];
-    snprintf(port, sizeof(port), "%d", harness_free_port());
-    const char *const args[] = {conf, "--port", port, NULL};
-    pid_t pid = harness_spawn_mmcache(args, out);
-    assert_true(pid > 0);
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 1);
-    char *log = chk_read_file(out);
-    assert_non_null(strstr(log, "please define either an ACL file or declare users directly "
-                                "in the config file, but not both"));
-    free(log);
-    unlink(conf);
-    unlink(acl);
-    unlink(out);
 }
 
 /* ---- rules changing under load ---------------------------------------------------------- */
@@ -674,9 +521,6 @@ int main(void)
         T(test_cat_genpass_whoami),
         T(test_deluser_disconnects),
         T(test_client_list_user),
-        T(test_aclfile_load_save),
-        T(test_user_lines_and_rewrite),
-        T(test_user_lines_with_aclfile_refused),
         T(test_rules_change_under_load),
 #undef T
     };

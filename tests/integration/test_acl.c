@@ -182,6 +182,16 @@ static void test_categories_and_commands(void **state)
                "CONFIG GET maxmemory");
     EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'acl|setuser' command",
                "ACL SETUSER x");
+    /* the issue's probes, as a user without @dangerous: no limit lifted,
+     * nothing persisted, no shutdown */
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'config|set' command",
+               "CONFIG SET client-output-buffer-limit 0");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'config|set' command",
+               "CONFIG SET maxclients 1");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'config|rewrite' command",
+               "CONFIG REWRITE");
+    EXPECT_ERR(s, "NOPERM this user has no permissions to run the 'shutdown' command",
+               "SHUTDOWN");
     EXPECT_BULK(s, "safe", "ACL WHOAMI");         /* not @dangerous */
 
     EXPECT_BULK(r, "v", "GET k");

@@ -355,7 +355,8 @@ static void test_unauth_query_limits(void **state)
 
 /* mmcache-only: Redis added this cap after 7.0 (CVE-2025-21605). A client
  * that never authenticated and does not read its NOAUTH replies is closed
- * once 1 KB of them is pending, instead of growing its buffer. */
+ * once 1 KB of them is pending, instead of growing its buffer; one that
+ * authenticates is not held to it for the commands after its AUTH. */
 static void test_unauth_output_cap(void **state)
 {
     (void)state;
@@ -381,7 +382,25 @@ static void test_unauth_output_cap(void **state)
     free(flood);
     redisContext *c = connect_auth(NULL, "pw");      /* the server is fine */
     EXPECT_STATUS(c, "PONG", "PING");
+    /* AUTH lifts the cap for what is pipelined behind it in the same
+     * read: a 4 KB reply right after it is sent whole */
+    char *big = malloc(4096);
+    assert_non_null(big);
+    memset(big, 'v', 4096);
+    EXPECT_OK(c, "SET big %b", big, (size_t)4096);
     redisFree(c);
+    fd = harness_raw_connect(srv.port, 3000);
+    assert_true(fd >= 0);
+    static const char auth_get[] = "AUTH pw\r\nGET big\r\n";
+    assert_int_equal(harness_write_all(fd, auth_get, sizeof(auth_get) - 1), 0);
+    char want[] = "+OK\r\n$4096\r\n", got[sizeof(want) - 1 + 4096 + 2];
+    int eof = 0;
+    n = harness_read_until(fd, got, sizeof(got), 3000, &eof);
+    assert_int_equal(n, sizeof(got));
+    assert_memory_equal(got, want, sizeof(want) - 1);
+    assert_memory_equal(got + sizeof(want) - 1, big, 4096);
+    close(fd);
+    free(big);
 }
 
 /* ---- mmcache-only: the password stays out of the log; reload --------------------------- */

@@ -536,6 +536,5 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("integration/acl", tests, group_setup,
                                              group_teardown);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -141,8 +141,8 @@ static void test_user_lines_and_rewrite(void **state)
 static void test_user_lines_with_aclfile_refused(void **state)
 {
     (void)state;
-    if (harness_is_redis())
-        return;
+    HARNESS_MMCACHE_ONLY("the start-up refusal of user lines beside an aclfile, "
+                         "checked on mmcache's exit and log");
     char conf[] = "/tmp/mmcache-aclboth-XXXXXX", acl[] = "/tmp/mmcache-aclboth2-XXXXXX";
     char out[] = "/tmp/mmcache-aclboth-out-XXXXXX";
     temp_name(conf);
@@ -177,6 +177,5 @@ int main(void)
         cmocka_unit_test(test_user_lines_with_aclfile_refused),
     };
     int failed = cmocka_run_group_tests_name("integration/acl_files", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -43,14 +43,6 @@
  * server apart, as start() takes it). */
 static const char *const unprotected[] = {"--protected-mode", "no", NULL};
 
-static int skip_under_redis(const char *why)
-{
-    if (!harness_is_redis())
-        return 0;
-    fprintf(stderr, "skip under redis: %s\n", why);
-    return 1;
-}
-
 static redisContext *local_client(void)
 {
     redisContext *c = harness_connect(&srv);
@@ -199,8 +191,7 @@ static long long cpu_ticks(pid_t pid)
 static void test_debug_sleep_bounded(void **state)
 {
     (void)state;
-    if (skip_under_redis("Redis would sleep for 31 years"))
-        return;
+    HARNESS_MMCACHE_ONLY("DEBUG SLEEP's bound (Redis would sleep for 31 years)");
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
     start(args, unprotected, unprotected);
     redisContext *l = local_client();
@@ -283,8 +274,7 @@ static void expect_config(redisContext *c, const char *name, const char *want)
 static void test_loader_protected_by_default(void **state)
 {
     (void)state;
-    if (skip_under_redis("loader is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the loader");
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
@@ -321,8 +311,7 @@ static void test_loader_protected_by_default(void **state)
 static void test_loader_protected_local(void **state)
 {
     (void)state;
-    if (skip_under_redis("loader is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the loader");
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
@@ -439,8 +428,7 @@ static void expect_bugs(redisContext *c, const char *want)
 static void test_bug_lab_local_by_default(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the bug lab");
     start(NULL, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("inject-bug") LAB_LOCAL, "CONFIG SET inject-bug 13");
@@ -471,8 +459,7 @@ static void test_bug_lab_local_by_default(void **state)
 static void test_bug_lab_off(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the bug lab");
     start_on_file("enable-bug-lab no\ninject-bug 4\n");
     redisContext *l = local_client();
     expect_bugs(l, "4");
@@ -505,8 +492,7 @@ static void test_bug_lab_off(void **state)
 static void test_rewrite_keeps_levers(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab and loader are mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the bug lab and the loader");
     start_on_file("# lab\ninject-bug none\nenable-protected-configs local\nhz 10\n"
                   "protected-mode no\n");
     redisContext *l = local_client(), *r = remote_client();
@@ -549,6 +535,5 @@ int main(void)
         cmocka_unit_test_teardown(test_rewrite_keeps_levers, teardown),
     };
     int failed = cmocka_run_group_tests_name("integration/levers", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -227,10 +227,9 @@ static void test_acl_before_loader(void **state)
 
 int main(void)
 {
-    if (harness_is_redis()) {
-        fprintf(stderr, "skip: the loader is mmcache's\n");
-        return 0;
-    }
+    int own = harness_file_mmcache_only("the read-through loader");
+    if (own >= 0)
+        return own;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_origin_400mb),
         cmocka_unit_test(test_max_value_size),
@@ -239,6 +238,5 @@ int main(void)
         cmocka_unit_test(test_acl_before_loader),
     };
     int failed = cmocka_run_group_tests_name("integration/loader_limits", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -20,7 +20,7 @@
 #include <netinet/in.h>
 
 enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO,
-                K_BUGS, K_BOOL, K_LEVER, K_OBUF };
+                K_BUGS, K_BOOL, K_LEVER, K_OBUF, K_STRING };
 
 struct cfg_desc {
     const char *name;
@@ -82,12 +82,18 @@ static const struct cfg_desc descs[] = {
     {"enable-debug-command", K_LEVER, F(enable_debug_command), 0, 0, false, "who may run DEBUG: no | yes | local (local clients only)", OPEN},
     {"enable-protected-configs", K_LEVER, F(enable_protected_configs), 0, 0, false, "who may CONFIG SET settings naming a path or address (loader): no | yes | local", OPEN},
     {"enable-bug-lab", K_LEVER, F(enable_bug_lab), 0, 0, false, "who may switch inject-bug / bug-amplify by CONFIG SET: no | yes | local", OPEN},
+    {"requirepass", K_STRING, F(requirepass), 0, CFG_SECRET_MAX, true, "password of the default user (\"\" = none: every client is it)", OPEN},
+    {"protected-mode", K_BOOL, F(protected_mode), 0, 0, true, "with no password, refuse clients other than 127.0.0.1 and ::1 (yes | no)", OPEN},
+    {"aclfile", K_STRING, F(aclfile), 0, CFG_PATH_MAX, false, "ACL users file, read at start-up and by ACL LOAD, written by ACL SAVE", PROT},
+    {"acllog-max-len", K_UINT, F(acllog_max_len), 0, 1000000, true, "ACL LOG entries kept", OPEN},
 };
 #undef F
 #undef OPEN
 #undef PROT
 #undef LAB
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
+_Static_assert(CFG_VALUE_MAX > CFG_SECRET_MAX && CFG_VALUE_MAX > CFG_PATH_MAX,
+               "cfg_get's buffers hold every string setting");
 
 const char *const cfg_names[] = {
     "bind", "port", "threads", "shards", "maxmemory", "maxmemory-policy",
@@ -101,7 +107,7 @@ const char *const cfg_names[] = {
     "zset-max-listpack-value", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
     "inject-bug", "bug-amplify", "enable-debug-command", "enable-protected-configs",
-    "enable-bug-lab", NULL,
+    "enable-bug-lab", "requirepass", "protected-mode", "aclfile", "acllog-max-len", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
@@ -170,6 +176,8 @@ void cfg_defaults(struct cfg *c)
     /* The lab's point is switching bugs live, from the machine it runs on;
      * a client elsewhere must not crash the server with one. */
     c->enable_bug_lab = CFG_LEVER_LOCAL;
+    c->protected_mode = true;   /* requirepass and aclfile: "" (memset) */
+    c->acllog_max_len = 128;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)
@@ -241,6 +249,12 @@ unsigned cfg_guards_allowed(const struct cfg *c, bool local)
         if (cfg_lever_allows(cfg_guard_lever(c, (enum cfg_guard)g), local))
             allowed |= CFG_GUARD_BIT(g);
     return allowed;
+}
+
+bool cfg_is_sensitive(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d && d->off == offsetof(struct cfg, requirepass);
 }
 
 const char *cfg_canonical_name(const char *name)
@@ -385,6 +399,14 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return 0;
     case K_OBUF:
         return cfg__set_obuf(c, value, err, errlen);
+    case K_STRING:
+        if (strlen(value) > (size_t)d->max) {
+            snprintf(err, errlen, "argument must be at most %lld bytes", d->max);
+            return -1;
+        }
+        /* the whole field, so that equal settings are equal bytes */
+        strncpy(field, value, (size_t)d->max + 1);
+        return 0;
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0)
             *(bool *)field = true;
@@ -430,6 +452,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
         snprintf(buf, cap, "%s", lever_names[*(const enum cfg_lever *)(const void *)field]);
         break;
     case K_OBUF: cfg__obuf_format(c, buf, cap); break;
+    case K_STRING: snprintf(buf, cap, "%s", field); break;
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "acl.h"
 #include "inject.h"
 #include "loader.h"
 #include "srv.h"
@@ -170,6 +171,11 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
         int err;
         raise_nofile(next->maxclients + reserved_fds(next), &err);
     }
+    /* Redis applies requirepass when it changes (CONFIG SET, here also a
+     * reload): the default user's passwords become it */
+    if (strcmp(next->requirepass, prev->requirepass) != 0 &&
+        srv_acl_set_default_password(next->requirepass) < 0)
+        srv_log(CFG_LOG_WARNING, "Out of memory setting the default user's password");
     srv_bugs_changed(next, prev);
 }
 
@@ -228,6 +234,10 @@ int main(int argc, char **argv)
     }
     apply_types(&cfg);
     srv_commands_init();
+    if (srv_acl_init(&cfg, err, sizeof(err)) < 0) {
+        srv_log(CFG_LOG_WARNING, "%s", err);
+        return 1;
+    }
     if (srv_loader_init()) {
         srv_log(CFG_LOG_WARNING, "Could not create the loader (out of memory?)");
         return 1;

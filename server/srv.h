@@ -102,6 +102,20 @@ struct loader_wait;
 struct srv_out_chunk;
 struct srv_blocked;
 struct srv_connreq;
+struct srv_acl_user;
+struct srv_acl_rules;
+
+/* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
+struct srv_acl_conn {
+    struct srv_acl_user *user;     /* a counted reference; written by the owner under
+                                      w->reg_lock (CLIENT LIST on any worker reads the
+                                      name under it), read freely by the owner */
+    struct srv_acl_rules *rules;   /* owned by: worker; a counted reference to the user's
+                                      rules as of gen */
+    uint64_t gen;                  /* owned: srv_acl_generation when rules was taken */
+    bool authenticated;            /* owned: Redis's c->authenticated */
+    bool ever_authenticated;       /* owned: authenticated at least once (pre-auth output cap) */
+};
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -143,6 +157,7 @@ struct srv_conn {
     struct srv_blocked *blocked;   /* owned: the wait of a blocking pop (CONN_BLOCKED) */
     _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
                                       CLIENT LIST on any worker reads (flags=b) */
+    struct srv_acl_conn acl;       /* see struct srv_acl_conn */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -167,6 +182,8 @@ struct srv_worker {
     struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
                                       this worker's connections, from any worker */
     unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
+    uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
+                                      its clients of them (srv_acl_sweep) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
@@ -200,7 +217,8 @@ struct srv {
     int port;                      /* immutable after start: the bound port */
     _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
     _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
-    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; acceptor writes */
+    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; the acceptor (maxclients) and
+                                          workers (protected mode) add */
     _Atomic uint64_t ops_per_sec;  /* atomic: relaxed; acceptor's sampler writes, INFO reads */
     uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
 };
@@ -229,6 +247,8 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
 struct srv_client_filter {
     uint64_t id;                   /* 0: any */
     const char *addr, *laddr;      /* NULL: any; NUL-terminated */
+    const char *user;              /* NULL: any; else an ACL user's name, user_len bytes */
+    size_t user_len;
     bool skipme;
 };
 #define SRV_CONN_KILL        1
@@ -249,7 +269,25 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_ADMIN    0x08
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
-#define CMD_BLOCKING 0x40   /* may block the client (BLPOP ...) */
+#define CMD_NO_AUTH  0x40   /* runs before authentication: AUTH, HELLO, QUIT, RESET */
+#define CMD_PROTECTED 0x80  /* Redis's PROTECTED: runs only where its lever allows the
+                               client (DEBUG: enable-debug-command), checked by dispatch */
+/* How a command uses its keys (Redis 7's key-spec flags), for ACL key
+ * patterns (%R~ / %W~); see commands.def. */
+#define CMD_KEY_READ   0x100   /* reads their values */
+#define CMD_KEY_WRITE  0x200   /* inserts, updates or deletes them */
+#define CMD_KEY_DEST   0x400   /* its last key is a destination: written only */
+#define CMD_KEY_GETARG 0x800   /* a GET argument makes it read too (SET) */
+#define CMD_KEY_FIRSTDEST 0x1000 /* its first key is a destination: written only
+                                    (SINTERSTORE and the other *STORE commands) */
+#define CMD_KEY_NUMKEYS 0x2000 /* keys follow a count at first_key (LMPOP numkeys
+                                  key ..., BLMPOP timeout numkeys key ...); COMMAND
+                                  reports 0 0 0 as Redis does for movable keys */
+#define CMD_BLOCKING 0x4000  /* may block the client (BLPOP ...) */
+
+/* More rows than commands.def will ever hold: the size of an ACL user's
+ * command bitmap (dispatch.c asserts the table fits). */
+#define SRV_COMMAND_MAX 256
 
 /* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
  * bit each; srv_acl_category_names[bit] is the name without '@'. */
@@ -268,12 +306,19 @@ extern const char *const srv_acl_category_names[ACL_BIT_COUNT];
 
 /* One row of cmd/commands.def. Immutable after srv_commands_init(). */
 struct srv_command {
-    const char *name;   /* lower case */
+    const char *name;   /* lower case; a subcommand's own name ("get") */
+    const char *fullname;   /* "get", or "config|get" for a subcommand */
     int arity;          /* Redis's: n exact, -n at least n (argv[0] included) */
     unsigned flags;     /* CMD_* */
     uint64_t categories;/* ACL_* bits: the row's, plus those its flags imply */
     int first_key, last_key, key_step;   /* for COMMAND */
     srv_cmd_fn *fn;
+    const char *parent_name;        /* a subcommand's container, else NULL */
+    /* set by srv_commands_init: */
+    const struct srv_command *parent;   /* a subcommand's container row */
+    const struct srv_command *subs;     /* a container's first subcommand row */
+    unsigned nsubs;                     /* ... and how many follow it */
+    unsigned id;                        /* index in srv_command_table */
 };
 
 /* Build the lookup table. Context: main thread, before workers start. */
@@ -281,9 +326,20 @@ void srv_commands_init(void);
 /* Run one parsed command: snapshot the config, look up, check arity,
  * call the handler, bump the stats. Context: the conn's worker. */
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv);
-/* The table, for COMMAND and ACL. */
+/* The table, for COMMAND and ACL: every row, containers' subcommands
+ * right after their container (srv_command_table[i].id == i). */
 extern struct srv_command srv_command_table[];
 extern const size_t srv_command_count;
+/* A top-level command by name, any case; NULL if there is none. */
+const struct srv_command *srv_command_lookup(const char *name, size_t len);
+/* The command argv names as dispatch resolves it: argv[0], or for a
+ * container given a subcommand, that subcommand. NULL when there is none;
+ * *container is then the container whose subcommand argv[1] is unknown,
+ * or NULL when argv[0] itself is. Context: any thread. */
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container);
+/* By full name ("get", "config|get"), any case; NULL if none. */
+const struct srv_command *srv_command_by_fullname(const char *name, size_t len);
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the

@@ -362,7 +362,7 @@ SRV_HANDLER(srv_cmd_select)
 /* MEMORY USAGE key [SAMPLES count]: the cache keeps every value's bytes
  * exactly (a hash's fields included), so there is nothing to sample; the
  * option is checked as Redis does. */
-static SRV_HANDLER(memory_usage)
+SRV_HANDLER(srv_cmd_memory_usage)
 {
     size_t bytes;
     int rc;
@@ -390,14 +390,14 @@ static SRV_HANDLER(memory_usage)
         srv__reply_cache_err(c, rc);
 }
 
-static SRV_HANDLER(memory_doctor)
+SRV_HANDLER(srv_cmd_memory_doctor)
 {
     srv_reply_bulk_cstr(c, "Hi Sam, I can't find any memory issue in your instance. "
                            "I can only account for what occurs on this base.\n");
 }
 
 /* A few of Redis's MEMORY STATS fields, from the cache's accounting. */
-static SRV_HANDLER(memory_stats)
+SRV_HANDLER(srv_cmd_memory_stats)
 {
     struct cache_stats st;
 
@@ -411,17 +411,17 @@ static SRV_HANDLER(memory_stats)
     srv_reply_int(c, (long long)st.used_memory);
 }
 
-static SRV_HANDLER(memory_malloc_stats)
+SRV_HANDLER(srv_cmd_memory_malloc_stats)
 {
     srv_reply_bulk_cstr(c, "Stats not supported for the current allocator");
 }
 
-static SRV_HANDLER(memory_purge)
+SRV_HANDLER(srv_cmd_memory_purge)
 {
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(memory_help)
+SRV_HANDLER(srv_cmd_memory_help)
 {
     static const char *const lines[] = {
         "DOCTOR",
@@ -440,24 +440,9 @@ static SRV_HANDLER(memory_help)
     srv__reply_help(c, "MEMORY", lines);
 }
 
-static const struct srv_subcommand memory_subs[] = {
-    { "usage",        "memory|usage",        -3, memory_usage },
-    { "doctor",       "memory|doctor",        2, memory_doctor },
-    { "stats",        "memory|stats",         2, memory_stats },
-    { "malloc-stats", "memory|malloc-stats",  2, memory_malloc_stats },
-    { "purge",        "memory|purge",         2, memory_purge },
-    { "help",         "memory|help",          2, memory_help },
-};
-
-SRV_HANDLER(srv_cmd_memory)
-{
-    srv__subcommand(c, argc, argv, memory_subs,
-                    sizeof(memory_subs) / sizeof(memory_subs[0]), "MEMORY");
-}
-
 /* ---- OBJECT ----------------------------------------------------------------------- */
 
-static SRV_HANDLER(object_encoding)
+SRV_HANDLER(srv_cmd_object_encoding)
 {
     const char *enc;
     int rc = cache_type(srv.cache, argv[2].ptr, argv[2].len, NOW(c), NULL, &enc);
@@ -469,7 +454,7 @@ static SRV_HANDLER(object_encoding)
 }
 
 /* A value is never shared between keys. */
-static SRV_HANDLER(object_refcount)
+SRV_HANDLER(srv_cmd_object_refcount)
 {
     if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) == CACHE_OK)
         srv_reply_int(c, 1);
@@ -477,7 +462,7 @@ static SRV_HANDLER(object_refcount)
         srv_reply_null(c);
 }
 
-static SRV_HANDLER(object_freq)
+SRV_HANDLER(srv_cmd_object_freq)
 {
     if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) != CACHE_OK)
         srv_reply_null(c);
@@ -488,7 +473,7 @@ static SRV_HANDLER(object_freq)
                            "some time to adjust.");
 }
 
-static SRV_HANDLER(object_help)
+SRV_HANDLER(srv_cmd_object_help)
 {
     static const char *const lines[] = {
         "ENCODING <key>",
@@ -503,17 +488,4 @@ static SRV_HANDLER(object_help)
         NULL,
     };
     srv__reply_help(c, "OBJECT", lines);
-}
-
-static const struct srv_subcommand object_subs[] = {
-    { "encoding", "object|encoding", 3, object_encoding },
-    { "refcount", "object|refcount", 3, object_refcount },
-    { "freq",     "object|freq",     3, object_freq },
-    { "help",     "object|help",     2, object_help },
-};
-
-SRV_HANDLER(srv_cmd_object)
-{
-    srv__subcommand(c, argc, argv, object_subs,
-                    sizeof(object_subs) / sizeof(object_subs[0]), "OBJECT");
 }

@@ -97,21 +97,15 @@ void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *arg
 
 /* ---- subcommands ---------------------------------------------------------- */
 
-/* A container command (CONFIG, CLIENT, ...) routes argv[1] through one of
- * these tables. `fullname` is "config|get", what Redis prints in errors and
- * CLIENT LIST's cmd=. */
-struct srv_subcommand {
-    const char *name;       /* lower case, e.g. "get" */
-    const char *fullname;   /* "config|get" */
-    int arity;              /* Redis's, counting the container: CONFIG GET p = 3 */
-    srv_cmd_fn *fn;
-};
-/* Look argv[1] up in subs[0..n) and run it, or reply Redis's "unknown
- * subcommand" / arity error. `upper` is the container in upper case, for
- * "Try CONFIG HELP.". */
-void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                     const struct srv_subcommand *subs, size_t n,
-                     const char *upper);
+/* A container command (CONFIG, CLIENT, ...) has its subcommands as rows of
+ * commands.def (SUBCMD): dispatch resolves argv[1] among them, so each
+ * subcommand handler is a handler like any other. */
+/* AUTH's check for AUTH and HELLO AUTH (cmd_acl.c): 0 when c is now the
+ * user; else -1 after logging the failure (object: cmd as typed) and
+ * replying WRONGPASS. */
+int srv__auth(struct srv_conn *c, const struct proto_arg *cmd, const struct proto_arg *user,
+              const struct proto_arg *pass);
+
 /* Reply a HELP array: a header line and the given lines, as status strings. */
 void srv__reply_help(struct srv_conn *c, const char *upper,
                      const char *const *lines);
@@ -123,7 +117,9 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
 
 /* One prototype per row of commands.def. */
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
+#define SUBCMD(parent, name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
 #include "commands.def"
+#undef SUBCMD
 #undef CMD
 
 #endif

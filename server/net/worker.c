@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "blocked.h"
 #include "conn.h"
 #include "inject.h"
@@ -185,6 +186,7 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     if (last > first)
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
     srv_loader_tick(w);
+    srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
     /* Once a second: the idle timeout, and idle connections give back
      * their reply buffer (Redis shrinks idle clients' buffers the same
@@ -414,11 +416,11 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64
         " idle=%" PRId64 " flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"
         " qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu"
-        " tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 worker=%u\n",
+        " tot-mem=0 events=r cmd=%s user=%.128s redir=-1 resp=2 worker=%u\n",
         c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (now_ms - c->ctime_ms) / 1000, (now_ms - last) / 1000,
         atomic_load_explicit(&c->is_blocked, memory_order_relaxed) ? "b" : "N", qbuf, qfree,
-        self ? c->in_cap : 0, omem, cmd, c->w->id);
+        self ? c->in_cap : 0, omem, cmd, srv_acl_user_name(c->acl.user), c->w->id);
     return proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
@@ -430,6 +432,10 @@ static bool client_matches(const struct srv_conn *c, const struct srv_client_fil
     if (f->addr && strcmp(c->addr, f->addr) != 0)
         return false;
     if (f->laddr && strcmp(c->laddr, f->laddr) != 0)
+        return false;
+    /* c->acl.user is written under reg_lock, which the caller holds */
+    if (f->user && (srv_acl_user_name_len(c->acl.user) != f->user_len ||
+                    memcmp(srv_acl_user_name(c->acl.user), f->user, f->user_len) != 0))
         return false;
     if (c == caller && f->skipme)
         return false;

@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 41   /* settings in cfg_names */
+#define NAMES 45   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -210,6 +210,10 @@ static void test_names_live_canonical(void **s)
         {"enable-debug-command", false, "Enable-Debug-Command"},
         {"enable-protected-configs", false, "ENABLE-PROTECTED-CONFIGS"},
         {"enable-bug-lab", false, "enable-BUG-lab"},
+        {"requirepass", true, "RequirePass"},
+        {"protected-mode", true, "PROTECTED-MODE"},
+        {"aclfile", false, "AclFile"},
+        {"acllog-max-len", true, "ACLLOG-MAX-LEN"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -399,6 +403,8 @@ static void test_every_directive_round_trips(void **s)
         {"7", "7"}, {"65", "65"}, {"-5", "-5"}, {"256", "256"}, {"32", "32"},
         {"yes", "yes"}, {"YES", "yes"}, {"Yes", "yes"}, {"yes", "yes"}, {"yes", "yes"},
         {"13, 3", "3,13"}, {"No", "no"}, {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
+        {"s3cret pass", "s3cret pass"}, {"NO", "no"}, {"/etc/users.acl", "/etc/users.acl"},
+        {"7", "7"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -467,6 +473,10 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.enable_debug_command, CFG_LEVER_YES);
     assert_int_equal(c.enable_protected_configs, CFG_LEVER_LOCAL);
     assert_int_equal(c.enable_bug_lab, CFG_LEVER_NO);
+    assert_string_equal(c.requirepass, "s3cret pass");
+    assert_false(c.protected_mode);
+    assert_string_equal(c.aclfile, "/etc/users.acl");
+    assert_int_equal(c.acllog_max_len, 7);
 }
 
 /* The levers: no | yes | local, which settings sit behind which, and what
@@ -583,6 +593,33 @@ static void test_time_caps(void **s)
     check_int_setting("loader-timeout-ms", 1, CFG_LOADER_TIMEOUT_MAX_MS);
     check_int_setting("loader-synthetic-latency-ms", 0, CFG_LOADER_TIMEOUT_MAX_MS);
     assert_true(CFG_LOADER_TIMEOUT_MAX_MS <= 60000);
+}
+
+/* requirepass: any text up to 1024 bytes (CONFIG SET's limit), "" for
+ * none, and shown redacted in logs. */
+static void test_requirepass(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], big[1026];
+    cfg_defaults(&c);
+    assert_string_equal(c.requirepass, "");
+    assert_true(c.protected_mode);
+    memset(big, 'p', 1024);
+    big[1024] = '\0';
+    assert_int_equal(cfg_set(&c, "requirepass", big, err, sizeof(err)), 0);
+    assert_int_equal(cfg_get(&c, "requirepass", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, big);
+    big[1024] = 'p';
+    big[1025] = '\0';
+    assert_int_equal(cfg_set(&c, "requirepass", big, err, sizeof(err)), -1);
+    assert_string_equal(err, "argument must be at most 1024 bytes");   /* no echo */
+    assert_int_equal(cfg_set(&c, "requirepass", "", err, sizeof(err)), 0);
+    assert_string_equal(c.requirepass, "");
+    assert_true(cfg_is_sensitive("requirepass"));
+    assert_true(cfg_is_sensitive("REQUIREPASS"));
+    assert_false(cfg_is_sensitive("aclfile"));
+    assert_false(cfg_is_sensitive("nope"));
 }
 
 /* The loader spec: each kind, its argument, and what is refused. */
@@ -959,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_levers),
         cmocka_unit_test(test_output_buffer_limit),
         cmocka_unit_test(test_time_caps),
+        cmocka_unit_test(test_requirepass),
         cmocka_unit_test(test_loader_spec),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_small_error_buffer),

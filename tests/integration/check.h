@@ -15,6 +15,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "harness.h"
+
 enum chk_kind { CHK_STATUS, CHK_ERROR, CHK_INT, CHK_BULK, CHK_NIL };
 
 static inline const char *chk_type_name(int t)
@@ -170,10 +172,11 @@ static inline char *chk_elem(const redisReply *e)
     }
 }
 
-/* The reply's elements as one string, "a b (nil) c"; pairs: "f=v f=v".
- * sorted: in sorted order (for orders a hash or set does not define). */
-static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *out,
-                              size_t cap)
+/* The reply's elements as one string, "a b (nil) c" (sep between them);
+ * pairs: "f=v f=v". sorted: in sorted order (for orders a hash or set does
+ * not define). */
+static inline void chk_join_sep(const redisReply *r, int pairs, int sorted, const char *sep,
+                                char *out, size_t cap)
 {
     char *items[4096];
     size_t n = 0, used = 0;
@@ -195,9 +198,27 @@ static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *
     out[0] = 0;
     for (size_t i = 0; i < n; i++) {
         used += (size_t)snprintf(out + used, used < cap ? cap - used : 0, "%s%s",
-                                 i ? " " : "", items[i]);
+                                 i ? sep : "", items[i]);
         free(items[i]);
     }
+}
+
+static inline void chk_joined(const redisReply *r, int pairs, int sorted, char *out,
+                              size_t cap)
+{
+    chk_join_sep(r, pairs, sorted, " ", out, cap);
+}
+
+/* The reply to a command that answers an array (ACL LIST's lines hold
+ * blanks), joined with ',' into a static buffer. */
+static inline const char *chk_joined_cmd(redisContext *c, const char *cmd)
+{
+    static char out[8192];
+    redisReply *r = CMD(c, cmd);
+
+    chk_join_sep(r, 0, 0, ",", out, sizeof(out));
+    freeReplyObject(r);
+    return out;
 }
 
 /* Every key a whole SCAN with `opts` (e.g. "COUNT 100 TYPE hash") returns,
@@ -240,5 +261,80 @@ static inline void chk_scan_all(redisContext *c, const char *opts, char *out, si
                      got_, want);                                             \
         freeReplyObject(ra_);                                                 \
     } while (0)
+
+/* Waits (bounded, 5 s) until INFO says n clients are blocked. */
+static inline void chk_wait_blocked(redisContext *c, long long n)
+{
+    long long got = -1;
+    for (int i = 0; i < 500; i++) {
+        got = harness_info_ll(c, "blocked_clients");
+        if (got == n)
+            return;
+        harness_sleep_ms(10);
+    }
+    fail_msg("blocked_clients is %lld, want %lld", got, n);
+}
+
+/* A test group's server with no options and a connection to it (adm),
+ * started and stopped: 0, or -1 as cmocka's group setup wants. */
+static inline int chk_group_start(struct harness_server *s, redisContext **adm)
+{
+    if (harness_start(s, NULL, NULL, NULL) != 0)
+        return -1;
+    *adm = harness_connect(s);
+    return *adm ? 0 : -1;
+}
+
+static inline int chk_group_stop(struct harness_server *s, redisContext **adm)
+{
+    if (*adm)
+        redisFree(*adm);
+    *adm = NULL;
+    return s->pid && harness_stop(s, 10000) != 0 ? -1 : 0;
+}
+
+/* An ACL test's fresh start, through the default user's adm: every other
+ * user deleted, the keyspace (and, with log, ACL LOG) emptied. -1 when
+ * adm has no server. */
+static inline int chk_acl_reset(redisContext *adm, int log)
+{
+    redisReply *r = redisCommand(adm, "ACL USERS");
+    if (r == NULL)
+        return -1;
+    for (size_t i = 0; i < r->elements; i++)
+        if (strcmp(r->element[i]->str, "default") != 0)
+            freeReplyObject(redisCommand(adm, "ACL DELUSER %s", r->element[i]->str));
+    freeReplyObject(r);
+    if (log)
+        freeReplyObject(redisCommand(adm, "ACL LOG RESET"));
+    freeReplyObject(redisCommand(adm, "FLUSHALL"));
+    return 0;
+}
+
+/* A new connection to s, authenticated as user/pw. */
+static inline redisContext *chk_connect_as(struct harness_server *s, const char *user,
+                                           const char *pw)
+{
+    redisContext *c = harness_connect(s);
+    assert_non_null(c);
+    EXPECT_OK(c, "AUTH %s %s", user, pw);
+    return c;
+}
+
+/* The harness's file helpers (harness.h), failing the test when they
+ * fail. chk_read_file's text is the caller's to free. */
+static inline char *chk_read_file(const char *path)
+{
+    char *text = harness_read_file(path);
+    if (!text)
+        fail_msg("cannot read %s", path);
+    return text;
+}
+
+static inline void chk_write_file(const char *path, const char *text)
+{
+    if (harness_write_file(path, text) != 0)
+        fail_msg("cannot write %s", path);
+}
 
 #endif

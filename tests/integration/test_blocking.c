@@ -83,19 +83,6 @@ static redisReply *get_reply(redisContext *x)
     return r;
 }
 
-/* Waits (bounded) until INFO says n clients are blocked. */
-static void wait_blocked(long long n)
-{
-    long long got = -1;
-    for (int i = 0; i < 500; i++) {
-        got = harness_info_ll(c, "blocked_clients");
-        if (got == n)
-            return;
-        harness_sleep_ms(10);
-    }
-    fail_msg("blocked_clients is %lld, want %lld", got, n);
-}
-
 /* "key elem" for [key, elem]; "elem" for a bulk; "(nil)". */
 static void expect_popped(redisContext *x, const char *want)
 {
@@ -121,17 +108,17 @@ static void test_fifo_across_workers(void **state)
     for (int i = 0; i < 3; i++) {
         b[i] = on_worker(0);
         send_only(b[i], i == 1 ? "BRPOP q 0" : "BLPOP q 0");
-        wait_blocked(i + 1);
+        chk_wait_blocked(c, i + 1);
     }
     EXPECT_INT(p, 2, "RPUSH q a b");   /* the length before anyone takes */
     expect_popped(b[0], "q a");
     expect_popped(b[1], "q b");        /* BRPOP: the tail of what is left */
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(p, 0, "LLEN q");
     EXPECT_INT(p, 2, "LPUSH q c d");   /* d c */
     expect_popped(b[2], "q d");
     EXPECT_INT(p, 1, "LLEN q");
-    wait_blocked(0);
+    chk_wait_blocked(c, 0);
     for (int i = 0; i < 3; i++)
         redisFree(b[i]);
     redisFree(p);
@@ -145,14 +132,14 @@ static void test_multi_key(void **state)
     EXPECT_INT(c, 1, "RPUSH k2 x");
     EXPECT_ARRAY(c, "k2 x", 0, 0, "BLPOP k1 k2 k3 0");
     send_only(b, "BLPOP k1 k2 k3 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(c, 1, "RPUSH k3 y");
     expect_popped(b, "k3 y");
     EXPECT_INT(c, 1, "RPUSH k1 z");   /* nobody waits on k1 any more */
     EXPECT_INT(c, 1, "LLEN k1");
     /* BLMPOP with a count */
     send_only(b, "BLMPOP 0 2 m1 m2 RIGHT COUNT 2");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(c, 3, "RPUSH m2 1 2 3");
     expect_popped(b, "m2 [3 2]");
     EXPECT_ARRAY(c, "m2 [1]", 0, 0, "BLMPOP 0 2 m1 m2 LEFT COUNT 5");
@@ -202,16 +189,16 @@ static void test_disconnect_while_blocked(void **state)
 {
     redisContext *b1 = on_worker(0), *b2 = on_worker(0);
     send_only(b1, "BLPOP d 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     send_only(b2, "BLPOP d 0");
-    wait_blocked(2);
+    chk_wait_blocked(c, 2);
     redisFree(b1);
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(c, 2, "RPUSH d x y");
     expect_popped(b2, "d x");
     EXPECT_INT(c, 1, "LLEN d");
     redisFree(b2);
-    wait_blocked(0);
+    chk_wait_blocked(c, 0);
 }
 
 /* CLIENT KILL of a blocked client on the other worker: closed, its wait
@@ -221,7 +208,7 @@ static void test_kill_and_unblock(void **state)
     redisContext *ctl = on_worker(1), *b = on_worker(0);
     long long id = client_id(b);
     send_only(b, "BLPOP kq 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     redisReply *r = CMD(ctl, "CLIENT LIST ID %lld", id);
     assert_non_null(strstr(r->str, "flags=b"));
     assert_non_null(strstr(r->str, "cmd=blpop"));
@@ -230,25 +217,25 @@ static void test_kill_and_unblock(void **state)
     redisReply *gone = NULL;
     assert_int_not_equal(redisGetReply(b, (void **)&gone), REDIS_OK);   /* closed */
     redisFree(b);
-    wait_blocked(0);
+    chk_wait_blocked(c, 0);
     EXPECT_INT(ctl, 1, "RPUSH kq x");
     EXPECT_INT(ctl, 1, "LLEN kq");
     b = on_worker(0);
     id = client_id(b);
     send_only(b, "BLMOVE nokey d LEFT LEFT 0");
     send_only(b, "PING");   /* pipelined behind it: runs after */
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(ctl, 1, "CLIENT UNBLOCK %lld", id);
     expect_popped(b, "(nil)");
     expect_popped(b, "PONG");
     EXPECT_INT(ctl, 0, "CLIENT UNBLOCK %lld", id);   /* not blocked now */
     send_only(b, "BRPOP nokey 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(ctl, 1, "CLIENT UNBLOCK %lld ERROR", id);
     expect_popped(b, "-UNBLOCKED client unblocked via CLIENT UNBLOCK");
     EXPECT_ERR(ctl, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
                "CLIENT UNBLOCK %lld FOO", id);
-    wait_blocked(0);
+    chk_wait_blocked(c, 0);
     redisFree(b);
     redisFree(ctl);
 }
@@ -258,11 +245,11 @@ static void test_blmove_chain(void **state)
 {
     redisContext *w1 = on_worker(0), *w2 = on_worker(1), *w3 = on_worker(0);
     send_only(w1, "BLMOVE ca cb RIGHT LEFT 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     send_only(w2, "BRPOPLPUSH cb cc 0");
-    wait_blocked(2);
+    chk_wait_blocked(c, 2);
     send_only(w3, "BLPOP cc 0");
-    wait_blocked(3);
+    chk_wait_blocked(c, 3);
     EXPECT_INT(c, 1, "LPUSH ca x");
     expect_popped(w1, "x");
     expect_popped(w2, "x");
@@ -271,9 +258,9 @@ static void test_blmove_chain(void **state)
     /* a served BLMOVE whose destination became a string: WRONGTYPE for it,
      * the element stays for the next */
     send_only(w1, "BLMOVE wa ws LEFT LEFT 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     send_only(w2, "BLPOP wa 0");
-    wait_blocked(2);
+    chk_wait_blocked(c, 2);
     EXPECT_OK(c, "SET ws str");
     EXPECT_INT(c, 1, "RPUSH wa e");
     expect_popped(w1, "-" WRONGTYPE);
@@ -292,7 +279,7 @@ static void test_rename_serves(void **state)
 {
     redisContext *b = on_worker(0);
     send_only(b, "BLPOP rk 0");
-    wait_blocked(1);
+    chk_wait_blocked(c, 1);
     EXPECT_INT(c, 2, "RPUSH src 1 2");
     EXPECT_OK(c, "RENAME src rk");
     expect_popped(b, "rk 1");

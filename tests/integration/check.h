@@ -108,6 +108,12 @@ static inline int chk_reply(const char *file, int line, redisContext *c,
     return ok;
 }
 
+/* Redis 7.0's error replies that several test files expect, byte for byte
+ * (taken from redis-server, not from mmcache's own sources). */
+#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
+#define NOPERM_KEYS "NOPERM this user has no permissions to access one of the keys used as arguments"
+
 #define CHK_(kind, s, sl, n, c, ...)                                        \
     do {                                                                    \
         if (!chk_reply(__FILE__, __LINE__, (c), (kind), (s), (sl), (n),     \

@@ -26,8 +26,6 @@
 #include "check.h"
 #include "harness.h"
 
-#define NOPERM_KEYS "NOPERM this user has no permissions to access one of the keys used as arguments"
-#define WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
 /* printf '%s' pw | sha256sum */
 #define SHA_PW "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4"
 #define SHA_X  "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881"

@@ -23,7 +23,6 @@
 #include "check.h"
 #include "harness.h"
 
-#define NOPERM_KEYS "NOPERM this user has no permissions to access one of the keys used as arguments"
 
 static struct harness_server srv;
 static redisContext *adm;            /* the default user, on the group's server */

@@ -37,7 +37,6 @@
     "it with the '--protected-mode no' option. 4) Setup a an authentication password for "   \
     "the default user. NOTE: You only need to do one of the above things in order for the "  \
     "server to start accepting connections from the outside."
-#define WRONGPASS "WRONGPASS invalid username-password pair or user is disabled."
 #define NOAUTH "NOAUTH Authentication required."
 #define NOAUTH_HELLO "NOAUTH HELLO must be called with the client already authenticated, " \
     "otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client "  \

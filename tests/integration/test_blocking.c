@@ -26,7 +26,6 @@
 #include "cmd_fixture.h"
 #include "harness.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 /* The worker a connection is on (mmcache's CLIENT INFO worker=), -1 for
  * a server that does not say (Redis). */

@@ -24,7 +24,6 @@
 #include "cmd_fixture.h"
 #include "harness.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 /* ---- HSET family ---------------------------------------------------------- */
 

@@ -26,7 +26,6 @@
 #include "cmd_fixture.h"
 #include "harness.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define NOTINT "ERR value is not an integer or out of range"
 #define EXPECT_LIST(c, want, ...) EXPECT_ARRAY(c, want, 0, 0, __VA_ARGS__)
 

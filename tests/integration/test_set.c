@@ -29,7 +29,6 @@
 #include "cmd_fixture.h"
 #include "harness.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define ARGS(cmd) "ERR wrong number of arguments for '" cmd "' command"
 
 /* ---- SADD, SREM, SCARD, SISMEMBER, SMISMEMBER, SMEMBERS ----------------- */

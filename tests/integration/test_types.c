@@ -23,7 +23,6 @@
 #include "cmd_fixture.h"
 #include "harness.h"
 
-#define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Each family's commands on key k (a second key, where one is named, is

@@ -13,18 +13,11 @@
  */
 #include <limits.h>
 
+#define TEST_RNG_SEED 0x853C49E6748FEA9Bull
 #include "test_util.h"
 
 #include "t_hash.h"
 
-static uint64_t rng = 0x853C49E6748FEA9Bull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 static void small_limits(struct cache *c, uint64_t entries, uint64_t value)
 {

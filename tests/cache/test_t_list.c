@@ -64,7 +64,7 @@ static void test_basic_and_wrongtype(void **st)
     assert_int_equal(push(c, "l", CACHE_LIST_HEAD, "a"), 3);
     assert_string_equal(range_str(c, "l"), "a b c");
     assert_string_equal(enc_of(c, "l"), "listpack");
-    assert_int_equal(cache_llen(c, S("l"), 1, &n), CACHE_OK);
+    assert_int_equal(cache_card(c, CACHE_TYPE_LIST, S("l"), 1, &n), CACHE_OK);
     assert_int_equal(n, 3);
     assert_int_equal(cache_lindex(c, S("l"), -1, 1, &v), CACHE_OK);
     assert_memory_equal(v.data, "c", 1);
@@ -89,7 +89,7 @@ static void test_basic_and_wrongtype(void **st)
     assert_int_equal(set(c, "s", "x", 1), CACHE_OK);
     assert_int_equal(push(c, "s", CACHE_LIST_HEAD, "a"), CACHE_E_WRONGTYPE);
     assert_int_equal(cache_lpop(c, S("s"), CACHE_LIST_HEAD, 1, 1, &out), CACHE_E_WRONGTYPE);
-    assert_int_equal(cache_llen(c, S("s"), 1, &n), CACHE_E_WRONGTYPE);
+    assert_int_equal(cache_card(c, CACHE_TYPE_LIST, S("s"), 1, &n), CACHE_E_WRONGTYPE);
     assert_int_equal(push(c, "l", CACHE_LIST_HEAD, "a"), 1);
     assert_int_equal(cache_get(c, S("l"), 1, &v), CACHE_E_WRONGTYPE);
     struct cache_kv kv = {S("f"), S("v")};

@@ -158,6 +158,26 @@ static void test_multikey_wrongtype(void **state)
     EXPECT_INT(c, 0, "EXISTS dst");
 }
 
+/* HLEN, LLEN and SCARD are reads: a keyspace hit for a key found (of the
+ * wrong type too: Redis finds it, then refuses it), a miss for none. */
+static void test_card_counts_lookups(void **state)
+{
+    static const char *const cmds[] = {"HLEN", "LLEN", "SCARD"};
+    EXPECT_INT(c, 1, "HSET h f v");
+    EXPECT_INT(c, 1, "RPUSH l x");
+    EXPECT_INT(c, 1, "SADD s m");
+    EXPECT_OK(c, "CONFIG RESETSTAT");
+    EXPECT_INT(c, 1, "HLEN h");
+    EXPECT_INT(c, 1, "LLEN l");
+    EXPECT_INT(c, 1, "SCARD s");
+    for (size_t i = 0; i < N(cmds); i++) {
+        EXPECT_INT(c, 0, "%s missing", cmds[i]);
+        EXPECT_ERR(c, WRONGTYPE, "%s %s", cmds[i], i == 0 ? "l" : "h");
+    }
+    assert_int_equal(harness_info_ll(c, "keyspace_hits"), 6);
+    assert_int_equal(harness_info_ll(c, "keyspace_misses"), 3);
+}
+
 /* Lazy free: who frees a large value (a hash of 600 fields: a hash table
  * in both servers, whose compiled-in hash-max-listpack-entries differ,
  * 128 and 512, and more than the 64 allocations of Redis's
@@ -230,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup(test_keyspace_across_types, test_setup),
         cmocka_unit_test_setup(test_multikey_wrongtype, test_setup),
         cmocka_unit_test_setup(test_lazyfree_settings, test_setup),
+        cmocka_unit_test_setup(test_card_counts_lookups, test_setup),
     };
     int failed = cmocka_run_group_tests_name("integration/types", tests, group_setup,
                                              group_teardown);

@@ -169,9 +169,21 @@ static void test_volatile_lru(void **state)
     redisReply *r = CMD(c, "SCAN 0 MATCH v:* COUNT 100000");
     assert_int_equal(r->element[1]->elements, 0);
     freeReplyObject(r);
-    /* (Redis refuses every write once over the limit; mmcache refuses
-     * those that do not fit, so the same size as the refused ones) */
-    EXPECT_ERR(c, OOM, "SET another %01000d", 0);
+    /* A write the same size as the refused ones is refused too. mmcache:
+     * at once (it refuses what does not fit). Redis refuses every write
+     * while used_memory is over the limit, and the memory its client
+     * buffers give back after a refusal can bring it under for a write
+     * or a few (seen in a fresh-clone run): refused within 100. */
+    int tries = harness_is_redis() ? 100 : 1, refused = -1;
+    for (int i = 0; i < tries && refused < 0; i++) {
+        r = CMD(c, "SET another:%d %01000d", i, 0);
+        if (r->type == REDIS_REPLY_ERROR) {
+            assert_string_equal(r->str, OOM);
+            refused = i;
+        }
+        freeReplyObject(r);
+    }
+    assert_true(refused >= 0);
     exists_all(c, "p", P, live);
     for (long i = 0; i < P; i++)
         assert_int_equal(live[i], 1);

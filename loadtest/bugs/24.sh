@@ -18,7 +18,7 @@ SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2)
 
 scenario() {
-    local secs sent gen0 gen1 gen2 reloads i
+    local secs sent gen0 gen1 gen2 reloads end
     cfg_conf cfg_write_gen
     bug_server --config "$CFG_CONF" || return 2
     secs=$(drive_seconds)
@@ -36,7 +36,10 @@ scenario() {
     # will do).
     gen1=$(CLI_TIMEOUT=10 info_field config_generation server)
     kill -HUP "$SRV_PID" 2>/dev/null
-    for (( i = 0; i < 50 * SAN_FACTOR; i++ )); do
+    # bounded by the clock: a server that answers nothing costs each try
+    # its CLI_TIMEOUT
+    end=$(( $(elapsed) + 5000 * SAN_FACTOR ))
+    while [ "$(elapsed)" -lt "$end" ]; do
         gen2=$(CLI_TIMEOUT=2 info_field config_generation server)
         [ -n "$gen2" ] && [ "$gen2" != "$gen1" ] && break
         sleep 0.1

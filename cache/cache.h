@@ -441,7 +441,7 @@ int cache_lpos(struct cache *c, const char *key, size_t klen, const char *val,
                size_t vlen, long long rank, long long count, long long maxlen,
                int64_t now, struct cache_val *out);
 
-/* ---- Blocking pops and multi-key pops (blocking.c) -----------------------
+/* ---- Blocking pops and multi-key pops (blocking/) ------------------------
  * LMPOP, LMOVE/RPOPLPUSH and the blocking BLPOP BRPOP BLMPOP BLMOVE
  * BRPOPLPUSH share one request. Keys are checked in order as Redis does
  * (the first that is not a list: WRONGTYPE; the first non-empty list is

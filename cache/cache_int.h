@@ -119,7 +119,7 @@ struct shard {
     int64_t mem_flushed;    /* guarded by: lock; part of mem already added
                                to cache->mem_global */
     struct cache__ctable *bkeys;  /* guarded by: lock; keys with clients blocked
-                               on them (blocking.c), NULL until the first */
+                               on them (blocking/), NULL until the first */
 
     /* Written only under lock (relaxed load + store), read anywhere with
      * relaxed loads (stats, eviction's cheap "anything to evict?" test). */
@@ -505,7 +505,7 @@ void cache__mlock_free(struct cache__mlock *m);
 void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
 void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
 
-/* ---- blocking.c: serving blocked clients ---------------------------------
+/* ---- blocking/: serving blocked clients -----------------------------------
  * A write that adds elements to a list hands them to the clients blocked
  * on the key, in the order they blocked, under the lock it holds; what
  * must happen once no lock is held (a move into a key of a shard not

@@ -159,24 +159,25 @@ void cache__zt_at(const struct cache__ztree *t, uint64_t r, struct cache__zt_pos
     p->idx = (uint32_t)r;
 }
 
-void cache__zt_lower(const struct cache__ztree *t, cache__zt_pred before, const void *arg,
-                     struct cache__zt_pos *p)
+/* The first slot where `past` holds, past being false for a prefix of the
+ * order and true after it: *leaf (the leaf it is in, or the last leaf
+ * when it holds nowhere) and *pos in it (n: beyond the leaf's members),
+ * *rank the members before that slot. */
+static void first_past(const struct cache__ztree *t, bool (*past)(const zmem_t *, const void *),
+                       const void *arg, leaf_t **leaf, uint32_t *pos, uint64_t *rank)
 {
     void *n = t->root;
     uint64_t r = 0;
 
-    p->leaf = NULL;
-    if (!n)
-        return;
     for (unsigned l = 0; l < t->height; l++) {
         inner_t *in = n;
         uint32_t lo = 1, hi = in->n;
-        while (lo < hi) {   /* the first child from 1 whose min is in range */
+        while (lo < hi) {   /* the first child from 1 whose min is past */
             uint32_t mid = (lo + hi) / 2;
-            if (before(in->min[mid], arg))
-                lo = mid + 1;
-            else
+            if (past(in->min[mid], arg))
                 hi = mid;
+            else
+                lo = mid + 1;
         }
         for (uint32_t j = 0; j < lo - 1; j++)
             r += in->cnt[j];
@@ -186,57 +187,61 @@ void cache__zt_lower(const struct cache__ztree *t, cache__zt_pred before, const 
     uint32_t lo = 0, hi = lf->n;
     while (lo < hi) {
         uint32_t mid = (lo + hi) / 2;
-        if (before(lf->e[mid], arg))
-            lo = mid + 1;
-        else
+        if (past(lf->e[mid], arg))
             hi = mid;
+        else
+            lo = mid + 1;
     }
-    p->rank = r + lo;
-    p->leaf = lo < lf->n ? lf : lf->next;   /* past this leaf: the next one's first */
-    p->idx = lo < lf->n ? lo : 0;
+    *leaf = lf;
+    *pos = lo;
+    *rank = r + lo;
+}
+
+struct negated {
+    cache__zt_pred pred;
+    const void *arg;
+};
+
+static bool not_pred(const zmem_t *m, const void *arg)
+{
+    const struct negated *x = arg;
+    return !x->pred(m, x->arg);
+}
+
+void cache__zt_lower(const struct cache__ztree *t, cache__zt_pred before, const void *arg,
+                     struct cache__zt_pos *p)
+{
+    struct negated x = {before, arg};
+    leaf_t *lf;
+    uint32_t pos;
+
+    p->leaf = NULL;
+    if (!t->root)
+        return;
+    first_past(t, not_pred, &x, &lf, &pos, &p->rank);
+    p->leaf = pos < lf->n ? lf : lf->next;   /* past this leaf: the next one's first */
+    p->idx = pos < lf->n ? pos : 0;
 }
 
 void cache__zt_upper(const struct cache__ztree *t, cache__zt_pred after, const void *arg,
                      struct cache__zt_pos *p)
 {
-    void *n = t->root;
-    uint64_t r = 0;
+    leaf_t *lf;
+    uint32_t pos;
+    uint64_t rank;
 
     p->leaf = NULL;
-    if (!n)
+    if (!t->root)
         return;
-    for (unsigned l = 0; l < t->height; l++) {
-        inner_t *in = n;
-        uint32_t lo = 1, hi = in->n;
-        while (lo < hi) {   /* the first child from 1 whose min is past the range */
-            uint32_t mid = (lo + hi) / 2;
-            if (after(in->min[mid], arg))
-                hi = mid;
-            else
-                lo = mid + 1;
-        }
-        for (uint32_t j = 0; j < lo - 1; j++)
-            r += in->cnt[j];
-        n = in->kid[lo - 1];
-    }
-    leaf_t *lf = n;
-    uint32_t lo = 0, hi = lf->n;
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (after(lf->e[mid], arg))
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    if (lo > 0) {
+    first_past(t, after, arg, &lf, &pos, &rank);
+    if (pos > 0) {
         p->leaf = lf;
-        p->idx = lo - 1;
-        p->rank = r + lo - 1;
+        p->idx = pos - 1;
     } else if (lf->prev) {   /* before this leaf: the previous one's last */
         p->leaf = lf->prev;
         p->idx = lf->prev->n - 1;
-        p->rank = r - 1;
     }
+    p->rank = rank - 1;
 }
 
 /* ---- inserting ---------------------------------------------------------- */

@@ -443,6 +443,7 @@ struct cache__type {
 extern const struct cache__type cache__type_hash;
 extern const struct cache__type cache__type_list;
 extern const struct cache__type cache__type_set;
+extern const struct cache__type cache__type_zset;
 extern const struct cache__type *const cache__types[CACHE_TYPE_COUNT];
 
 /* Frees taking more allocations than this go to the lazy-free thread when
@@ -504,6 +505,17 @@ int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *h
 void cache__mlock_free(struct cache__mlock *m);
 void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
 void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
+/* A multi-key command with these locks: attempt() runs with every shard
+ * of m locked and sv begun on them (a STORE serves its destination's
+ * blocked clients through it); after the unlock the wakes go out and
+ * done() drops what the attempt built. An attempt that returns
+ * CACHE__AGAIN (over maxmemory, *need bytes) runs again after evicting one
+ * shard at a time, at most CACHE_EVICT_TRIES times (then CACHE_E_OOM).
+ * Context: no shard lock held. */
+struct cache__serve;
+typedef int cache__mlock_attempt_fn(void *arg, struct cache__serve *sv, int64_t *need);
+int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
+                     cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg);
 
 /* ---- blocking/: serving blocked clients -----------------------------------
  * A write that adds elements to a list hands them to the clients blocked

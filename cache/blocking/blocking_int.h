@@ -71,6 +71,7 @@ struct cache_bpop {
      * the serving thread and the owner). */
     _Atomic int state;
     int from, to;                      /* immutable */
+    bool zset;                         /* immutable: a sorted set pop (kinds.c) */
     uint64_t count;                    /* immutable */
     void (*wake)(void *arg);           /* immutable */
     void *arg;                         /* immutable */
@@ -115,5 +116,20 @@ int cache__push_records_locked(struct shard *s, uint64_t h, const char *key,
                                int64_t now);
 void cache__give_back(struct cache *c, struct cache__serve *sv, struct cache_bpop *w,
                       int64_t now);
+
+/* ---- kinds.c: the types popped (a list, or a sorted set for w->zset) ---- */
+int cache__bkind_type(const struct cache_bpop *w);
+bool cache__bkind_fits(const struct cache_bpop *w, const struct item *it);
+size_t cache__bkind_len(const struct item *it);   /* 0 for other types */
+/* Pops w's count from w's end of *itp into out (member and score records
+ * for a sorted set). Context: s locked. */
+int cache__bkind_pop_locked(struct shard *s, struct item **itp, const struct cache_bpop *w,
+                            struct cache_keys *out);
+/* w's popped elements back into the key e (a client gone before its
+ * reply): a list's at the end they came from, in reverse; a sorted set's
+ * members with their scores unless there again. OK, WRONGTYPE (the key is
+ * another type now: dropped), E_NOMEM. Context: s locked. */
+int cache__bkind_back_locked(struct shard *s, const struct cache__bent *e,
+                             const struct cache_bpop *w, int64_t now);
 
 #endif

@@ -23,6 +23,7 @@ static struct cache_bpop *bpop_new(const struct cache_bpop_req *r, struct cache 
     atomic_init(&w->state, BP_WAITING);
     w->from = r->from;
     w->to = r->to;
+    w->zset = r->zset != 0;
     w->count = r->count;
     w->wake = r->wake;
     w->arg = r->arg;
@@ -98,7 +99,7 @@ static int pop_now_locked(struct cache *c, struct cache__serve *sv,
         struct shard *s = cache__shard_of(c, e->h);
         int rc;
         struct item *it = cache__lookup_type_locked(s, e->h, e->key, e->klen, now,
-                                                    CACHE_TYPE_LIST, &rc);
+                                                    cache__bkind_type(w), &rc);
         if (rc == CACHE_E_WRONGTYPE)
             return rc;
         if (!it)
@@ -106,9 +107,9 @@ static int pop_now_locked(struct cache *c, struct cache__serve *sv,
         if (w->dst)
             return move_now_locked(s, sv, it, e, w, now, out);
         if ((rc = cache__keys_push(out, e->key, e->klen)) != CACHE_OK ||
-            (rc = cache__list_pop_locked(s, &it, w->from, w->count, out)) != CACHE_OK)
+            (rc = cache__bkind_pop_locked(s, &it, w, out)) != CACHE_OK)
             return rc;
-        cache__coll_write_done_locked(s, it, cache__list_len(it), now);
+        cache__coll_write_done_locked(s, it, cache__bkind_len(it), now);
         return CACHE_OK;
     }
     return CACHE_NOTFOUND;

@@ -45,36 +45,19 @@ int cache__push_records_locked(struct shard *s, uint64_t h, const char *key,
     return rc;
 }
 
-/* Puts popped elements back at the end they came from, in reverse, so
- * the list reads as before the pop (a client gone before its reply; a
- * move whose destination turned out to be of another type). The key's
- * waiters are served from them. Context: no shard lock held. */
+/* Puts popped elements back where they came from (a client gone before
+ * its reply; a move whose destination turned out to be of another type),
+ * and serves the key's waiters from them. Context: no shard lock held. */
 void cache__give_back(struct cache *c, struct cache__serve *sv, struct cache_bpop *w,
                       int64_t now)
 {
     const struct cache__bent *e = &w->ent[w->served];
     struct shard *s = cache__shard_of(c, e->h);
-    struct cache_keys rev = {0};
-    size_t n = 0, pos = 0, len;
-    const char *p, **v = malloc(w->res.count * sizeof(*v) + 1);
-    size_t *l = malloc(w->res.count * sizeof(*l) + 1);
 
-    /* Reverse the records: the last popped goes back first. */
-    while (v && l && (p = cache_keys_next(&w->res, &pos, &len)) != NULL) {
-        v[n] = p;
-        l[n++] = len;
-    }
-    while (n > 0 && v && l) {
-        n--;
-        if (cache__keys_push(&rev, v[n], l[n]) != CACHE_OK)
-            break;
-    }
-    free(v);
-    free(l);
     cache__shard_lock(s);
     /* A key turned into another type meanwhile cannot take them back:
      * they are dropped (documented: docs/locking.md). */
-    if (cache__push_records_locked(s, e->h, e->key, e->klen, w->from, &rev, now) == CACHE_OK) {
+    if (cache__bkind_back_locked(s, e, w, now) == CACHE_OK) {
         unsigned held = s->id;
         const unsigned *ph = sv->held;
         size_t nh = sv->nheld;
@@ -85,7 +68,6 @@ void cache__give_back(struct cache *c, struct cache__serve *sv, struct cache_bpo
         sv->nheld = nh;
     }
     cache__shard_unlock(s);
-    cache_keys_free(&rev);
 }
 
 /* ---- serving ------------------------------------------------------------ */
@@ -167,19 +149,22 @@ static void serve_move(struct shard *s, struct cache__serve *sv, struct item **i
     to_wake(sv, w);
 }
 
-/* Serves the waiters of one key while its list has elements. */
+/* Serves the waiters of one key while it has elements: those waiting for
+ * its type, in the order they came; the others wait on. */
 static void serve_one(struct shard *s, struct cache__serve *sv, uint64_t h,
                       const char *key, size_t klen, int64_t now)
 {
     struct cache__bkey *b = cache__bkey_find(s, h, key, klen);
-    int rc;
+    struct cache__bent *e, *next;
 
     if (!b)
         return;
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now, CACHE_TYPE_LIST, &rc);
-    while (it && b->head) {
-        struct cache__bent *e = b->head;
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    for (e = b->head; it && e; e = next) {
         struct cache_bpop *w = e->w;
+        next = e->next;
+        if (!cache__bkind_fits(w, it))
+            continue;
         cache__bent_unlink(e);
         if (!cache__bpop_claim(w))
             continue;   /* cancelled by its owner, who will find it unlinked */
@@ -187,10 +172,10 @@ static void serve_one(struct shard *s, struct cache__serve *sv, uint64_t h,
         if (w->dst) {
             serve_move(s, sv, &it, e, w, now);
         } else {
-            w->rc = cache__list_pop_locked(s, &it, w->from, w->count, &w->res);
+            w->rc = cache__bkind_pop_locked(s, &it, w, &w->res);
             to_wake(sv, w);
         }
-        if (cache__list_len(it) == 0) {
+        if (cache__bkind_len(it) == 0) {
             cache__delete_locked(s, it, CACHE__WHY_SERVER_DEL);
             cache__shard_tidy_locked(s);
             it = NULL;

@@ -180,6 +180,7 @@ int cache__blocking_check_locked(struct shard *s, char *why, size_t cap)
          n = cache__ct_next(s->bkeys, &ci)) {
         struct cache__bkey *b = (struct cache__bkey *)n;
         const struct cache__bent *prev = NULL;
+        struct item *it = cache__table_find_locked(s, b->node.hash, b->key, b->klen);
         bool waiting = false;
         if (!b->head) {
             snprintf(why, cap, "empty wait list kept");
@@ -191,17 +192,18 @@ int cache__blocking_check_locked(struct shard *s, char *why, size_t cap)
                 snprintf(why, cap, "wait list of '%.*s' broken", (int)b->klen, b->key);
                 return -1;
             }
-            waiting |= atomic_load_explicit(&e->w->state, memory_order_relaxed) == BP_WAITING;
+            /* a wait for this key's type, still waiting */
+            waiting |= atomic_load_explicit(&e->w->state, memory_order_relaxed) == BP_WAITING &&
+                       it && cache__bkind_fits(e->w, it);
         }
-        struct item *it = cache__table_find_locked(s, b->node.hash, b->key, b->klen);
         if (b->tail != prev) {
             snprintf(why, cap, "wait list tail of '%.*s' wrong", (int)b->klen, b->key);
             return -1;
         }
-        if (waiting && it && it->type == CACHE_TYPE_LIST && cache__list_len(it) > 0) {
+        if (waiting && it && cache__bkind_len(it) > 0) {
             snprintf(why, cap, "lost wake-up: '%.*s' holds %lu elements and a client "
                      "still waits on it", (int)b->klen, b->key,
-                     (unsigned long)cache__list_len(it));
+                     (unsigned long)cache__bkind_len(it));
             return -1;
         }
     }

@@ -74,8 +74,8 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
     static const struct { unsigned flag; const char *name; } flags[] = {
         { CMD_WRITE, "write" }, { CMD_READONLY, "readonly" },
         { CMD_DENYOOM, "denyoom" }, { CMD_ADMIN, "admin" },
-        { CMD_NOSCRIPT, "noscript" }, { CMD_FAST, "fast" },
-        { CMD_BLOCKING, "blocking" }, { CMD_NO_AUTH, "no_auth" },
+        { CMD_NOSCRIPT, "noscript" }, { CMD_BLOCKING, "blocking" },   /* Redis's order */
+        { CMD_FAST, "fast" }, { CMD_NO_AUTH, "no_auth" },
         { CMD_KEY_NUMKEYS, "movablekeys" },
     };
     /* A KN row's first_key is where its count is: Redis shows 0 0 0, or

@@ -7,6 +7,8 @@
 #ifndef MMCACHE_TEST_ZSET_UTIL_H
 #define MMCACHE_TEST_ZSET_UTIL_H
 
+#include <math.h>
+
 static inline void zlimits(struct cache *c, uint64_t entries, uint64_t value)
 {
     struct cache_type_limits l;

@@ -503,6 +503,10 @@ struct cache__mlock {
 int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
                       size_t n);
 void cache__mlock_free(struct cache__mlock *m);
+/* The hashes of keys[0..n) and, with dst, of dst after them (n + 1): one
+ * malloc'd array for cache__mlock_init, or NULL (ENOMEM). */
+uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
+                           const char *dst, size_t dlen);
 void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
 void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
 /* A multi-key command with these locks: attempt() runs with every shard

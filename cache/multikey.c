@@ -217,6 +217,18 @@ int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *h
     return CACHE_OK;
 }
 
+uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
+                           const char *dst, size_t dlen)
+{
+    uint64_t *h = malloc((n + (dst != NULL)) * sizeof(*h));
+
+    for (size_t j = 0; h && j < n; j++)
+        h[j] = cache__hash(c, keys[j].s, keys[j].len);
+    if (h && dst)
+        h[n] = cache__hash(c, dst, dlen);
+    return h;
+}
+
 void cache__mlock_free(struct cache__mlock *m)
 {
     if (m->ids != m->small)

@@ -316,15 +316,11 @@ int cache_setop(struct cache *c, const struct cache_setop *op, int64_t now,
     res->card = 0;
     if (op->dst && op->dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
-    r.hash = malloc(n * sizeof(*r.hash));
+    r.hash = cache__hash_keys(c, op->keys, op->nkeys, op->dst, op->dlen);
     r.items = malloc(op->nkeys * sizeof(*r.items));
     r.shards = malloc(op->nkeys * sizeof(*r.shards));
     if (!r.hash || !r.items || !r.shards)
         goto out_free;
-    for (size_t j = 0; j < op->nkeys; j++)
-        r.hash[j] = cache__hash(c, op->keys[j].s, op->keys[j].len);
-    if (op->dst)
-        r.hash[op->nkeys] = cache__hash(c, op->dst, op->dlen);
     if ((rc = cache__mlock_init(c, &lk, r.hash, n)) != CACHE_OK)
         goto out_free;
     rc = cache__mlock_run(c, &lk, now, attempt, attempt_free, &r);

@@ -389,14 +389,10 @@ int cache_zsetop(struct cache *c, const struct cache_zsetop *op, int64_t now,
     res->card = 0;
     if (op->dst && op->dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
-    r.hash = malloc(n * sizeof(*r.hash));
+    r.hash = cache__hash_keys(c, op->keys, op->nkeys, op->dst, op->dlen);
     r.src = malloc(op->nkeys * sizeof(*r.src));
     if (!r.hash || !r.src)
         goto out_free;
-    for (size_t j = 0; j < op->nkeys; j++)
-        r.hash[j] = cache__hash(c, op->keys[j].s, op->keys[j].len);
-    if (op->dst)
-        r.hash[op->nkeys] = cache__hash(c, op->dst, op->dlen);
     if ((rc = cache__mlock_init(c, &lk, r.hash, n)) != CACHE_OK)
         goto out_free;
     rc = cache__mlock_run(c, &lk, now, zop_attempt, zop_done, &r);

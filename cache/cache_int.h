@@ -402,20 +402,21 @@ size_t cache__ttl_grow_cost_locked(const struct shard *s);
 /* ---- object.c: the value model (docs/types.md) -------------------------- */
 
 /* How a value is stored. Inline encodings keep everything in the item's
- * value area; the others (from CACHE__ENC_TABLE on) keep a pointer there
- * to a structure the type owns. */
+ * value area; the others (from CACHE__ENC_TABLE on, but ZPACK) keep a
+ * pointer there to a structure the type owns. */
 enum cache__enc {
     CACHE__ENC_RAW = 0,       /* string bytes */
-    CACHE__ENC_LISTPACK,      /* inline listpack.h block (hash, list, set, zset) */
+    CACHE__ENC_LISTPACK,      /* inline listpack.h block (hash, list, set) */
     CACHE__ENC_INTSET,        /* inline intset.h block (set) */
     CACHE__ENC_TABLE,         /* pointer: a cache__ctable of entries (hash, set) */
     CACHE__ENC_QUICKLIST,     /* pointer: a chain of listpacks (list; t_list.c) */
-    CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset.c) */
+    CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset_big.c) */
+    CACHE__ENC_ZPACK,         /* inline zpack.h block (zset): OBJECT ENCODING "listpack" */
 };
 
 static inline bool cache__item_has_ext(const struct item *it)
 {
-    return it->enc >= CACHE__ENC_TABLE;
+    return it->enc >= CACHE__ENC_TABLE && it->enc != CACHE__ENC_ZPACK;
 }
 
 /* What generic code needs from a type whose value may live outside its

@@ -65,6 +65,7 @@ const char *cache__enc_name(const struct item *it)
     case CACHE__ENC_TABLE: return "hashtable";
     case CACHE__ENC_QUICKLIST: return "quicklist";
     case CACHE__ENC_SKIPLIST: return "skiplist";
+    case CACHE__ENC_ZPACK: return "listpack";   /* what Redis calls a small sorted set */
     }
     return "unknown";
 }

@@ -1,6 +1,7 @@
 /*
  * t_zset.c: the sorted set type: its two encodings behind one interface
- * (t_zset.h), the listpack encoding itself, conversion to the large one
+ * (t_zset.h), the compact encoding's use of its block (zpack.h),
+ * conversion to the large one
  * (t_zset_big.c), building a set from sorted records (the STORE
  * commands), and its entry in the type registry (object.c). The commands
  * are in zsetops.c, zsetrange.c and zsetmulti.c.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "t_zset.h"
+#include "zpack.h"
 
 static inline unsigned char *val_of(struct item *it)
 {
@@ -30,8 +32,8 @@ struct cache__zset_big *cache__zset_big(const struct item *it)
 
 size_t cache__zset_card(const struct item *it)
 {
-    if (it->enc == CACHE__ENC_LISTPACK)
-        return cache__lp_count(cval_of(it)) / 2;
+    if (it->enc == CACHE__ENC_ZPACK)
+        return cache__zp_count(cval_of(it));
     return (size_t)cache__zset_big(it)->tree.count;
 }
 
@@ -53,62 +55,34 @@ int cache__zset_push(struct cache_keys *out, const struct cache__zent *e)
     return rc == CACHE_OK ? cache__keys_push(out, (const char *)&e->score, sizeof(double)) : rc;
 }
 
-/* ---- the listpack encoding ------------------------------------------------ */
+/* ---- the compact encoding (zpack.h) ----------------------------------------- */
 
-/* How a score is stored: Redis's double2ll range as an integer, else the
- * double's bytes. */
-static void score_key(struct cache__lp_key *k, double v, char raw[sizeof(double)])
+static inline size_t zp_bytes(const struct item *it)
 {
-    if (v >= (double)(-LLONG_MAX / 2) && v <= (double)(LLONG_MAX / 2) &&
-        (double)(long long)v == v) {
-        cache__lp_key_int(k, (long long)v);
-        return;
-    }
-    memcpy(raw, &v, sizeof(v));
-    k->s = raw;
-    k->len = sizeof(v);
-    k->isint = false;   /* its bytes, whatever they look like */
-    k->v = 0;
+    return it->vlen;
 }
 
-static double lp_score(const unsigned char *lp, size_t pos)
+void cache__zset_zp_ent(const struct item *it, size_t pos, struct cache__zent *e)
 {
-    struct cache__lp_ent e;
-    double d;
+    struct cache__zp_pair p;
 
-    cache__lp_get(lp, pos, &e);
-    if (!e.s)
-        return (double)e.v;
-    memcpy(&d, e.s, sizeof(d));
-    return d;
+    cache__zp_get(cval_of(it), pos, &p);
+    e->s = p.m;
+    e->len = p.len;
+    e->score = p.score;
 }
 
-/* The member at entry pos and the score after it. */
-static void lp_ent(const unsigned char *lp, size_t pos, struct cache__zent *z)
+static size_t zp_find(const struct item *it, const char *m, size_t len)
 {
-    struct cache__lp_ent e;
-
-    cache__lp_get(lp, pos, &e);
-    z->s = cache__lp_ent_str(&e, z->buf, &z->len);
-    z->score = lp_score(lp, cache__lp_next(lp, pos));
+    return cache__zp_find(cval_of(it), zp_bytes(it), m, len);
 }
 
-static size_t lp_find(const unsigned char *lp, const char *m, size_t len)
-{
-    struct cache__lp_key k;
-
-    if (cache__lp_count(lp) == 0)
-        return 0;
-    cache__lp_key_str(&k, m, len);
-    return cache__lp_find(lp, cache__lp_first(lp), &k, 1);
-}
-
-/* (score, m) against the member at pos: <0, 0, >0 as cache__zt_cmp. */
-static int lp_cmp(const unsigned char *lp, size_t pos, double score, const char *m, size_t len)
+/* (score, m) against the pair at pos: <0, 0, >0 as cache__zt_cmp. */
+static int zp_cmp(const struct item *it, size_t pos, double score, const char *m, size_t len)
 {
     struct cache__zent z;
 
-    lp_ent(lp, pos, &z);
+    cache__zset_zp_ent(it, pos, &z);
     if (score != z.score)
         return score < z.score ? -1 : 1;
     size_t l = len < z.len ? len : z.len;
@@ -116,71 +90,73 @@ static int lp_cmp(const unsigned char *lp, size_t pos, double score, const char 
     return c ? c : (len > z.len) - (len < z.len);
 }
 
-static size_t lp_pair_need(const char *m, size_t len, double score)
-{
-    struct cache__lp_key km, ks;
-    char raw[sizeof(double)];
-
-    cache__lp_key_str(&km, m, len);
-    score_key(&ks, score, raw);
-    return cache__lp_insert_need(&km) + cache__lp_insert_need(&ks);
-}
-
 /* Inserts (m, score) at its place; m is not there. */
-static int lp_insert(struct shard *s, struct item **itp, const char *m, size_t len, double score)
+static int zp_insert(struct shard *s, struct item **itp, const char *m, size_t len, double score)
 {
-    size_t bytes = cache__lp_bytes(cval_of(*itp));
-    struct cache__lp_key km, ks;
-    char raw[sizeof(double)];
+    size_t bytes = zp_bytes(*itp), need = cache__zp_pair_size(len, score);
 
-    if (cache__item_room_locked(s, itp, bytes + lp_pair_need(m, len, score)) != CACHE_OK)
+    if (cache__item_room_locked(s, itp, bytes + need) != CACHE_OK)
         return CACHE_E_NOMEM;
-    unsigned char *lp = val_of(*itp);
-    size_t pos = cache__lp_first(lp);
-    while (pos && lp_cmp(lp, pos, score, m, len) > 0)
-        pos = cache__lp_next(lp, cache__lp_next(lp, pos));
-    if (!pos)
-        pos = cache__lp_bytes(lp);   /* after every member */
-    cache__lp_key_str(&km, m, len);
-    score_key(&ks, score, raw);
-    pos = cache__lp_insert(lp, pos, &km);
-    cache__lp_insert(lp, pos + cache__lp_entry_size(lp, pos), &ks);
-    (*itp)->vlen = (uint32_t)cache__lp_bytes(lp);
+    size_t pos = cache__zp_first(cval_of(*itp), bytes);
+    while (pos && zp_cmp(*itp, pos, score, m, len) > 0)
+        pos = cache__zp_next(cval_of(*itp), bytes, pos);
+    cache__zp_insert(val_of(*itp), bytes, pos ? pos : bytes, m, len, score);
+    (*itp)->vlen = (uint32_t)(bytes + need);
     return CACHE_OK;
 }
 
-static void lp_delete_pairs(struct shard *s, struct item **itp, size_t pos, uint32_t pairs)
+/* Removes n pairs from pos on; shrink: give memory back. */
+static void zp_delete(struct shard *s, struct item **itp, size_t pos, uint32_t n, bool shrink)
 {
-    cache__lp_delete(val_of(*itp), pos, 2 * pairs);
-    (*itp)->vlen = (uint32_t)cache__lp_bytes(cval_of(*itp));
-    (void)cache__item_room_locked(s, itp, (*itp)->vlen);   /* may give memory back */
+    (*itp)->vlen -= (uint32_t)cache__zp_delete(val_of(*itp), zp_bytes(*itp), pos, n);
+    if (shrink)
+        (void)cache__item_room_locked(s, itp, (*itp)->vlen);
 }
 
 /* ---- conversion ---------------------------------------------------------- */
 
 static int to_big(struct shard *s, struct item **itp)
 {
+    /* the value area must take the pointer: a block of one short pair is
+     * smaller than one */
+    if (cache__item_vcap(*itp) < sizeof(void *) &&
+        cache__item_room_locked(s, itp, sizeof(void *)) != CACHE_OK)
+        return CACHE_E_NOMEM;
     struct item *it = *itp;
-    const unsigned char *lp = cval_of(it);
     struct cache__zset_big *z = cache__zbig_new(cache__zset_card(it) + 1);
     struct cache__zent e;
 
     if (!z)
         return CACHE_E_NOMEM;
-    for (size_t p = cache__lp_first(lp); p; p = cache__lp_next(lp, cache__lp_next(lp, p))) {
-        lp_ent(lp, p, &e);
+    for (size_t p = cache__zp_first(cval_of(it), zp_bytes(it)); p;
+         p = cache__zp_next(cval_of(it), zp_bytes(it), p)) {
+        cache__zset_zp_ent(it, p, &e);
         if (cache__zbig_insert(s->c, NULL, z, e.s, e.len, e.score, true) != CACHE_OK) {
             cache__zbig_free(z);
             return CACHE_E_NOMEM;
         }
     }
-    /* The value area (at least a listpack's 8-byte header) now holds the
-     * pointer; the set's bytes reach the shard now. */
+    /* The value area now holds the pointer; the set's bytes reach the
+     * shard now. */
     it->enc = CACHE__ENC_SKIPLIST;
     cache__item_set_ptr(it, z);
     cache__mem_add_locked(s, (int64_t)(z->bytes + z->t.bucket_bytes + z->tree.bytes));
     *itp = cache__item_resize_locked(s, it, sizeof(void *));   /* a shrink cannot fail */
     return CACHE_OK;
+}
+
+/* An empty compact set (unlinked, unaccounted). */
+static struct item *zp_new(uint64_t h, const char *key, size_t klen)
+{
+    struct item *it = cache__item_new(h, key, klen, NULL, 0, CACHE__ZP_HDR);
+
+    if (!it)
+        return NULL;
+    it->type = CACHE_TYPE_ZSET;
+    it->enc = CACHE__ENC_ZPACK;
+    cache__zp_init(val_of(it));
+    it->vlen = CACHE__ZP_HDR;
+    return it;
 }
 
 struct item *cache__zset_new(struct cache *c, uint64_t h, const char *key, size_t klen,
@@ -193,7 +169,7 @@ struct item *cache__zset_new(struct cache *c, uint64_t h, const char *key, size_
         struct cache__zset_big *z = cache__zbig_new(0);
         return z ? cache__zset_item_of_big(h, key, klen, z) : NULL;
     }
-    return cache__item_new_lp(h, key, klen, CACHE_TYPE_ZSET);
+    return zp_new(h, key, klen);
 }
 
 /* ---- reading and writing members ------------------------------------------- */
@@ -202,11 +178,13 @@ bool cache__zset_score_locked(struct shard *s, const struct item *it, const char
                               size_t len, double *score)
 {
     ASSERT_LOCKED(s);
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        const unsigned char *lp = cval_of(it);
-        size_t pos = lp_find(lp, m, len);
-        if (pos)
-            *score = lp_score(lp, cache__lp_next(lp, pos));
+    if (it->enc == CACHE__ENC_ZPACK) {
+        struct cache__zent e;
+        size_t pos = zp_find(it, m, len);
+        if (pos) {
+            cache__zset_zp_ent(it, pos, &e);
+            *score = e.score;
+        }
         return pos != 0;
     }
     struct cache__zmember *n = cache__zbig_find(s->c, s, cache__zset_big(it), m, len);
@@ -233,15 +211,16 @@ static int existing(int flags, double cur, double *score, int *out)
     return CACHE_OK;
 }
 
-static int lp_add(struct shard *s, struct item **itp, double score, const char *m, size_t len,
+static int zp_add(struct shard *s, struct item **itp, double score, const char *m, size_t len,
                   int flags, int *out, double *newscore)
 {
-    const unsigned char *lp = cval_of(*itp);
-    size_t pos = lp_find(lp, m, len);
+    size_t pos = zp_find(*itp, m, len);
+    struct cache__zent e;
     struct limits l;
 
     if (pos) {
-        double cur = lp_score(lp, cache__lp_next(lp, pos));
+        cache__zset_zp_ent(*itp, pos, &e);
+        double cur = e.score;
         int rc = existing(flags, cur, &score, out);
         if (rc != CACHE_OK || *out == CACHE__ZADD_NOP)
             return rc;
@@ -249,13 +228,11 @@ static int lp_add(struct shard *s, struct item **itp, double score, const char *
         if (score == cur)
             return CACHE_OK;
         /* room for the new pair first, so that nothing is lost on ENOMEM */
-        size_t bytes = cache__lp_bytes(lp);
-        if (cache__item_room_locked(s, itp, bytes + lp_pair_need(m, len, score)) != CACHE_OK)
+        size_t bytes = zp_bytes(*itp);
+        if (cache__item_room_locked(s, itp, bytes + cache__zp_pair_size(len, score)) != CACHE_OK)
             return CACHE_E_NOMEM;
-        unsigned char *v = val_of(*itp);
-        cache__lp_delete(v, lp_find(v, m, len), 2);   /* no shrink: the room stays */
-        (*itp)->vlen = (uint32_t)cache__lp_bytes(v);
-        (void)lp_insert(s, itp, m, len, score);        /* cannot fail: the room is there */
+        zp_delete(s, itp, zp_find(*itp, m, len), 1, false);   /* the room stays */
+        (void)zp_insert(s, itp, m, len, score);                /* cannot fail: it is there */
         *out = CACHE__ZADD_UPDATED;
         return CACHE_OK;
     }
@@ -264,10 +241,10 @@ static int lp_add(struct shard *s, struct item **itp, double score, const char *
         return CACHE_OK;
     }
     limits_of(s->c, &l);
-    if (cache__lp_count(lp) / 2 + 1 > l.entries || len > l.value ||
-        cache__lp_bytes(lp) + len + 32 > CACHE__LP_MAX)
+    if (cache__zset_card(*itp) + 1 > l.entries || len > l.value ||
+        zp_bytes(*itp) + len + 32 > CACHE__LP_MAX)
         return CACHE__AGAIN;   /* the caller converts, then adds */
-    if (lp_insert(s, itp, m, len, score) != CACHE_OK)
+    if (zp_insert(s, itp, m, len, score) != CACHE_OK)
         return CACHE_E_NOMEM;
     *newscore = score;
     *out = CACHE__ZADD_ADDED;
@@ -283,8 +260,8 @@ int cache__zset_add_locked(struct shard *s, struct item **itp, double score, con
     *out = 0;
     if (isnan(score))
         return CACHE_E_NAN;
-    if ((*itp)->enc == CACHE__ENC_LISTPACK) {
-        rc = lp_add(s, itp, score, m, len, flags, out, newscore);
+    if ((*itp)->enc == CACHE__ENC_ZPACK) {
+        rc = zp_add(s, itp, score, m, len, flags, out, newscore);
         if (rc != CACHE__AGAIN)
             return rc;
         if ((rc = to_big(s, itp)) != CACHE_OK)
@@ -317,10 +294,10 @@ int cache__zset_add_locked(struct shard *s, struct item **itp, double score, con
 int cache__zset_del_locked(struct shard *s, struct item **itp, const char *m, size_t len)
 {
     ASSERT_LOCKED(s);
-    if ((*itp)->enc == CACHE__ENC_LISTPACK) {
-        size_t pos = lp_find(cval_of(*itp), m, len);
+    if ((*itp)->enc == CACHE__ENC_ZPACK) {
+        size_t pos = zp_find(*itp, m, len);
         if (pos)
-            lp_delete_pairs(s, itp, pos, 1);
+            zp_delete(s, itp, pos, 1, true);
         return pos != 0;
     }
     struct cache__zset_big *z = cache__zset_big(*itp);
@@ -334,9 +311,9 @@ uint64_t cache__zset_del_ranks_locked(struct shard *s, struct item **itp, uint64
                                       uint64_t last)
 {
     ASSERT_LOCKED(s);
-    if ((*itp)->enc == CACHE__ENC_LISTPACK) {
-        size_t pos = cache__lp_seek(cval_of(*itp), (long long)(2 * first));
-        lp_delete_pairs(s, itp, pos, (uint32_t)(last - first + 1));
+    if ((*itp)->enc == CACHE__ENC_ZPACK) {
+        size_t pos = cache__zp_seek(cval_of(*itp), zp_bytes(*itp), first);
+        zp_delete(s, itp, pos, (uint32_t)(last - first + 1), true);
         return last - first + 1;
     }
     struct cache__zset_big *z = cache__zset_big(*itp);
@@ -352,15 +329,14 @@ bool cache__zset_rank_locked(struct shard *s, const struct item *it, const char 
                              size_t len, uint64_t *rank)
 {
     ASSERT_LOCKED(s);
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        const unsigned char *lp = cval_of(it);
-        size_t pos = lp_find(lp, m, len);
+    if (it->enc == CACHE__ENC_ZPACK) {
+        size_t pos = zp_find(it, m, len), p = cache__zp_first(cval_of(it), zp_bytes(it));
         uint64_t r = 0;
         if (!pos)
             return false;
-        for (size_t p = cache__lp_first(lp); p != pos; p = cache__lp_next(lp, p))
+        for (; p != pos; p = cache__zp_next(cval_of(it), zp_bytes(it), p))
             r++;
-        *rank = r / 2;
+        *rank = r;
         return true;
     }
     struct cache__zset_big *z = cache__zset_big(it);
@@ -397,20 +373,23 @@ int cache__zset_pop_locked(struct shard *s, struct item **itp, int where, uint64
 
     if (count > card)
         count = card;
-    if ((*itp)->enc == CACHE__ENC_LISTPACK) {   /* copy them out, then one delete */
-        cache__zset_at(*itp, where == CACHE_ZMAX ? card - 1 : 0, &p);
-        for (; k < count && rc == CACHE_OK; k++) {
-            cache__zset_get(*itp, &p, &e);
-            if ((rc = cache__zset_push(out, &e)) != CACHE_OK)
-                break;
-            if (where == CACHE_ZMAX)
-                cache__zset_prev(*itp, &p);
-            else
-                cache__zset_next(*itp, &p);
+    if ((*itp)->enc == CACHE__ENC_ZPACK) {   /* copy them out, then one delete */
+        uint64_t first = where == CACHE_ZMAX ? card - count : 0;
+        struct cache__zpos *v = count ? malloc(count * sizeof(*v)) : NULL;
+        if (count && !v)
+            return CACHE_E_NOMEM;
+        cache__zset_at(*itp, first, &p);
+        for (uint64_t i = 0; i < count; i++, cache__zset_next(*itp, &p))
+            v[i] = p;
+        for (; k < count && rc == CACHE_OK; k++) {   /* ZPOPMAX: the highest first */
+            cache__zset_get(*itp, &v[where == CACHE_ZMAX ? count - 1 - k : k], &e);
+            rc = cache__zset_push(out, &e);
         }
-        if (k > 0)
-            cache__zset_del_ranks_locked(s, itp, where == CACHE_ZMAX ? card - k : 0,
-                                         where == CACHE_ZMAX ? card - 1 : k - 1);
+        free(v);
+        if (rc != CACHE_OK)
+            return rc;
+        if (count > 0)
+            cache__zset_del_ranks_locked(s, itp, first, first + count - 1);
         return rc;
     }
     struct cache__zset_big *z = cache__zset_big(*itp);
@@ -431,50 +410,43 @@ int cache__zset_pop_locked(struct shard *s, struct item **itp, int where, uint64
 struct item *cache__zset_build(struct cache *c, uint64_t h, const char *key, size_t klen,
                                const struct cache_keys *recs)
 {
-    size_t pos = 0, len, slen, n = 0, maxlen = 0, lpbytes = CACHE__LP_HDR;
+    size_t pos = 0, len, slen, n = 0, maxlen = 0, zbytes = CACHE__ZP_HDR;
     const char *m, *sc;
     struct limits l;
-    struct item *it;
+    struct item *it = NULL;
 
     while ((m = cache_keys_next(recs, &pos, &len)) != NULL) {
         sc = cache_keys_next(recs, &pos, &slen);
         n++;
         maxlen = len > maxlen ? len : maxlen;
-        lpbytes += lp_pair_need(m, len, cache_keys_score(sc));
+        zbytes += cache__zp_pair_size(len, cache_keys_score(sc));
     }
     limits_of(c, &l);
     if (n == 0)
         return NULL;
-    bool lp = n <= l.entries && maxlen <= l.value && lpbytes <= CACHE__LP_MAX;
-    struct cache__zset_big *z = lp ? NULL : cache__zbig_new(n);
-    if (lp) {
-        if (!(it = cache__item_new(h, key, klen, NULL, 0, lpbytes)))
+    bool compact = n <= l.entries && maxlen <= l.value && zbytes <= CACHE__LP_MAX;
+    struct cache__zset_big *z = compact ? NULL : cache__zbig_new(n);
+    if (compact) {
+        if (!(it = cache__item_new(h, key, klen, NULL, 0, zbytes)))
             return NULL;
         it->type = CACHE_TYPE_ZSET;
-        it->enc = CACHE__ENC_LISTPACK;
-        cache__lp_init(val_of(it));
+        it->enc = CACHE__ENC_ZPACK;
+        cache__zp_init(val_of(it));
+        it->vlen = CACHE__ZP_HDR;
     } else if (!z) {
         return NULL;
     }
     for (pos = 0; (m = cache_keys_next(recs, &pos, &len)) != NULL;) {
         double score = cache_keys_score(cache_keys_next(recs, &pos, &slen));
-        if (lp) {
-            struct cache__lp_key km, ks;
-            char raw[sizeof(double)];
-            unsigned char *v = val_of(it);
-            cache__lp_key_str(&km, m, len);
-            score_key(&ks, score, raw);
-            cache__lp_insert(v, cache__lp_bytes(v), &km);
-            cache__lp_insert(v, cache__lp_bytes(v), &ks);
+        if (compact) {   /* in order: each at the end */
+            cache__zp_insert(val_of(it), it->vlen, it->vlen, m, len, score);
+            it->vlen += (uint32_t)cache__zp_pair_size(len, score);
         } else if (cache__zbig_insert(c, NULL, z, m, len, score, true) != CACHE_OK) {
             cache__zbig_free(z);
             return NULL;
         }
     }
-    if (!lp)
-        return cache__zset_item_of_big(h, key, klen, z);
-    it->vlen = (uint32_t)lpbytes;
-    return it;
+    return compact ? it : cache__zset_item_of_big(h, key, klen, z);
 }
 
 /* ---- the type registry entry (object.c) ------------------------------------- */
@@ -506,33 +478,30 @@ static int zset_dup_ext(const struct item *src, struct item *dst)
     return CACHE_OK;
 }
 
-/* A listpack set: pairs, in strict order, no member twice. */
-static int lp_check(const struct item *it)
+/* A compact set: whole pairs, in strict order, no member twice. */
+static int zp_check(const struct item *it)
 {
     const unsigned char *v = cval_of(it);
-    struct cache__zent prev, e;
-    uint32_t count = cache__lp_count(v);
+    struct cache__zent prev = {0}, e;
+    size_t bytes = zp_bytes(it);
 
-    if (it->vlen != cache__lp_bytes(v) || cache__lp_validate(v, it->vlen) != 0 ||
-        count == 0 || count % 2 != 0)
+    if (cache__zp_validate(v, bytes) != 0 || cache__zp_count(v) == 0)
         return -1;
-    for (size_t p = cache__lp_first(v); p; p = cache__lp_next(v, cache__lp_next(v, p))) {
-        lp_ent(v, p, &e);
-        if (isnan(e.score) || lp_find(v, e.s, e.len) != p)
+    for (size_t p = cache__zp_first(v, bytes); p; p = cache__zp_next(v, bytes, p)) {
+        cache__zset_zp_ent(it, p, &e);
+        if (isnan(e.score) || zp_find(it, e.s, e.len) != p)
             return -1;   /* no member twice (the first of its bytes is this one) */
-        if (p != cache__lp_first(v) && lp_cmp(v, p, prev.score, prev.s, prev.len) >= 0)
+        if (p != cache__zp_first(v, bytes) && zp_cmp(it, p, prev.score, prev.s, prev.len) >= 0)
             return -1;
         prev = e;
-        if (prev.s == e.buf)
-            prev.s = prev.buf;
     }
     return 0;
 }
 
 static int zset_check(const struct item *it)
 {
-    if (it->enc == CACHE__ENC_LISTPACK)
-        return lp_check(it);
+    if (it->enc == CACHE__ENC_ZPACK)
+        return zp_check(it);
     if (it->enc != CACHE__ENC_SKIPLIST)
         return -1;
     return cache__zbig_check(cache__zset_big(it));

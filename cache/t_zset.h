@@ -3,9 +3,9 @@
  * used by the sorted set commands (zsetops.c, zsetrange.c, zsetmulti.c),
  * the blocking pops (blocking/) and the tests.
  *
- *   CACHE__ENC_LISTPACK  the item's value area is a listpack of member,
- *                        score, member, score ... in order (t_zset.c),
- *                        inline
+ *   CACHE__ENC_ZPACK     the item's value area is a zpack (zpack.h): the
+ *                        (member, score) pairs in order, inline; OBJECT
+ *                        ENCODING says "listpack", Redis's name for it
  *   CACHE__ENC_SKIPLIST  the value area points to a struct
  *                        cache__zset_big (t_zset_big.c): a table of member
  *                        nodes (member -> score, for ZSCORE, ZADD, ZREM)
@@ -16,17 +16,17 @@
  *
  * The order is Redis's: by score, then by the member's bytes (memcmp, a
  * prefix first). Conversions follow Redis 7.0's zsetAdd and never go
- * back: a listpack takes a new member only while it then holds at most
+ * back: a compact set takes a new member only while it then holds at most
  * zset-max-listpack-entries members, none longer than
- * zset-max-listpack-value bytes (checked before inserting, so no listpack
- * ever exceeds them); else it becomes a table and tree first. A new key
- * starts as a listpack unless zset-max-listpack-entries is 0 or its first
+ * zset-max-listpack-value bytes (checked before inserting, so no compact
+ * set ever exceeds them); else it becomes a table and tree first. A new
+ * key starts compact unless zset-max-listpack-entries is 0 or its first
  * member is too long.
  *
- * A score in the listpack is an integer entry when it is integral and
+ * A score in the compact block is an integer when it is integral and
  * within +-(2^63-1)/2 (Redis's double2ll: so -0 reads back 0 there, as in
- * Redis), else its 8 bytes as a string entry; in a member node it is the
- * double itself (-0 stays -0, as in Redis's skiplist).
+ * Redis's listpack), else the double's 8 bytes; in a member node it is
+ * the double itself (-0 stays -0, as in Redis's skiplist).
  *
  * Records: the commands copy a member out as a record of its bytes and
  * its score as a record of the double's 8 bytes (cache.h,
@@ -41,7 +41,7 @@
 #define MMCACHE_T_ZSET_H
 
 #include "cache_int.h"
-#include "listpack.h"
+#include "listpack.h"   /* CACHE__LP_MAX: the compact blocks' limit */
 #include "t_zset_tree.h"
 
 struct cache__zset_big {
@@ -52,8 +52,8 @@ struct cache__zset_big {
     struct cache__ztree tree;   /* guarded by: shard lock; the same nodes in order */
 };
 
-/* A member read back: its bytes (valid until the set changes, or in buf
- * for a listpack integer) and its score. */
+/* A member read back: its bytes (valid until the set changes; in buf for
+ * a set's integer member, zsetmulti.c's sources) and its score. */
 struct cache__zent {
     const char *s;
     size_t len;
@@ -65,9 +65,12 @@ struct cache__zent {
 struct cache__zpos {
     bool ok;                    /* false: no member (past an end) */
     uint64_t rank;
-    size_t lp;                  /* listpack: the member's entry */
+    size_t lp;                  /* compact: the pair's offset in the block */
     struct cache__zt_pos tp;    /* tree */
 };
+
+/* The compact block's pair at offset pos, read as an entry. */
+void cache__zset_zp_ent(const struct item *it, size_t pos, struct cache__zent *e);
 
 /* ZADD's flags (cache.h's CACHE_ZADD_*) in; what happened out. */
 #define CACHE__ZADD_ADDED   0x01
@@ -76,7 +79,7 @@ struct cache__zpos {
 
 struct cache__zset_big *cache__zset_big(const struct item *it);
 size_t cache__zset_card(const struct item *it);
-/* An empty sorted set under key (unlinked, unaccounted), a listpack
+/* An empty sorted set under key (unlinked, unaccounted), compact
  * unless the thresholds say a member of first_len bytes cannot be in one. */
 struct item *cache__zset_new(struct cache *c, uint64_t h, const char *key, size_t klen,
                              size_t first_len);
@@ -131,7 +134,7 @@ bool cache__zlex_lte_max(const char *s, size_t len, const struct cache_zlex_rang
 
 /* A sorted set item (unlinked, unaccounted) holding the (member, score)
  * records of recs, which are distinct members already in order, in the
- * encoding Redis gives a STORE's result (a listpack if it fits the
+ * encoding Redis gives a STORE's result (compact if it fits the
  * thresholds). NULL on ENOMEM or when recs is empty. */
 struct item *cache__zset_build(struct cache *c, uint64_t h, const char *key, size_t klen,
                                const struct cache_keys *recs);

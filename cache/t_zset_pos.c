@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "t_zset.h"
+#include "zpack.h"
 
 static inline const unsigned char *cval_of(const struct item *it)
 {
@@ -71,45 +72,18 @@ static int bounds_cmp(const struct cache_zlex_range *r)
     return -lex_cmp(b->s, b->len, a);
 }
 
-/* ---- the listpack ------------------------------------------------------------ */
+/* ---- the compact encoding ---------------------------------------------------- */
 
-static void lp_get(const struct item *it, size_t pos, struct cache__zent *e)
+static inline size_t zp_bytes(const struct item *it)
 {
-    const unsigned char *lp = cval_of(it);
-    struct cache__lp_ent m, sc;
-
-    cache__lp_get(lp, pos, &m);
-    e->s = cache__lp_ent_str(&m, e->buf, &e->len);
-    cache__lp_get(lp, cache__lp_next(lp, pos), &sc);
-    if (sc.s)
-        memcpy(&e->score, sc.s, sizeof(e->score));
-    else
-        e->score = (double)sc.v;
+    return it->vlen;
 }
 
-static void lp_set(struct cache__zpos *p, size_t pos, uint64_t rank)
+static void zp_set(struct cache__zpos *p, size_t pos, uint64_t rank)
 {
     p->ok = pos != 0;
     p->lp = pos;
     p->rank = rank;
-}
-
-static size_t lp_next(const unsigned char *lp, size_t pos)
-{
-    size_t sc = cache__lp_next(lp, pos);
-    return sc ? cache__lp_next(lp, sc) : 0;
-}
-
-static size_t lp_prev(const unsigned char *lp, size_t pos)
-{
-    size_t sc = cache__lp_prev(lp, pos);
-    return sc ? cache__lp_prev(lp, sc) : 0;
-}
-
-static size_t lp_last(const unsigned char *lp)
-{
-    size_t sc = cache__lp_last(lp);
-    return sc ? cache__lp_prev(lp, sc) : 0;
 }
 
 /* ---- walking ------------------------------------------------------------------- */
@@ -123,12 +97,13 @@ static void tree_set(struct cache__zpos *p, const struct cache__zt_pos *tp)
 
 void cache__zset_at(const struct item *it, uint64_t rank, struct cache__zpos *p)
 {
+    *p = (struct cache__zpos){0};   /* every field set: positions are copied whole */
     if (rank >= cache__zset_card(it)) {
         p->ok = false;
         return;
     }
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        lp_set(p, cache__lp_seek(cval_of(it), (long long)(2 * rank)), rank);
+    if (it->enc == CACHE__ENC_ZPACK) {
+        zp_set(p, cache__zp_seek(cval_of(it), zp_bytes(it), rank), rank);
         return;
     }
     struct cache__zt_pos tp;
@@ -139,8 +114,8 @@ void cache__zset_at(const struct item *it, uint64_t rank, struct cache__zpos *p)
 void cache__zset_get(const struct item *it, const struct cache__zpos *p, struct cache__zent *e)
 {
     assert(p->ok);
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        lp_get(it, p->lp, e);
+    if (it->enc == CACHE__ENC_ZPACK) {
+        cache__zset_zp_ent(it, p->lp, e);
         return;
     }
     const struct cache__zmember *m = cache__zt_get(&p->tp);
@@ -151,8 +126,8 @@ void cache__zset_get(const struct item *it, const struct cache__zpos *p, struct 
 
 void cache__zset_next(const struct item *it, struct cache__zpos *p)
 {
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        lp_set(p, lp_next(cval_of(it), p->lp), p->rank + 1);
+    if (it->enc == CACHE__ENC_ZPACK) {
+        zp_set(p, cache__zp_next(cval_of(it), zp_bytes(it), p->lp), p->rank + 1);
         return;
     }
     cache__zt_next(&p->tp);
@@ -161,8 +136,11 @@ void cache__zset_next(const struct item *it, struct cache__zpos *p)
 
 void cache__zset_prev(const struct item *it, struct cache__zpos *p)
 {
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        lp_set(p, lp_prev(cval_of(it), p->lp), p->rank - 1);
+    if (it->enc == CACHE__ENC_ZPACK) {   /* a walk from the start: see zpack.h */
+        if (p->rank == 0)
+            p->ok = false;
+        else
+            zp_set(p, cache__zp_seek(cval_of(it), zp_bytes(it), p->rank - 1), p->rank - 1);
         return;
     }
     cache__zt_prev(&p->tp);
@@ -235,16 +213,22 @@ static void end_in(const struct item *it, const struct rng *g, bool last, struct
     p->ok = false;
     if (!maybe_in(it, g))
         return;
-    if (it->enc == CACHE__ENC_LISTPACK) {
-        const unsigned char *lp = cval_of(it);
-        uint64_t rank = last ? cache__zset_card(it) - 1 : 0;
-        size_t pos = last ? lp_last(lp) : cache__lp_first(lp);
-        for (; pos; pos = last ? lp_prev(lp, pos) : lp_next(lp, pos), rank += last ? -1 : 1) {
-            lp_get(it, pos, &e);
-            if (!out(g, e.score, e.s, e.len))
+    if (it->enc == CACHE__ENC_ZPACK) {
+        /* first: the first member not out; last: the last one not out,
+         * which a forward walk meets last (what Redis's backward walk of
+         * its listpack finds first, even for lex ranges over mixed scores) */
+        const unsigned char *zp = cval_of(it);
+        uint64_t rank = 0;
+        size_t pos = cache__zp_first(zp, zp_bytes(it));
+        p->ok = false;
+        for (; pos; pos = cache__zp_next(zp, zp_bytes(it), pos), rank++) {
+            cache__zset_zp_ent(it, pos, &e);
+            if (out(g, e.score, e.s, e.len))
+                continue;
+            zp_set(p, pos, rank);
+            if (!last)
                 break;
         }
-        lp_set(p, pos, rank);
     } else {
         struct cache__zt_pos tp;
         const struct cache__ztree *t = &cache__zset_big(it)->tree;

@@ -30,11 +30,11 @@ static int64_t zadd_estimate(struct shard *s, const struct item *it, size_t klen
     for (size_t i = 0; i < n; i++)
         need += (int64_t)(p[i].len + MEMBER_OVERHEAD);
     if (!it)
-        return need + (int64_t)(ITEM_HDR + klen + CACHE__LP_HDR +
+        return need + (int64_t)(ITEM_HDR + klen + sizeof(void *) +
                                 cache__table_grow_cost_locked(s));
     if (it->enc == CACHE__ENC_SKIPLIST)
         return need + (int64_t)cache__ct_grow_cost(&cache__zset_big(it)->t);
-    /* a listpack may become a table and tree as big again */
+    /* a compact set may become a table and tree as big again */
     return need + (int64_t)(cache__item_size(it) + cache__zset_card(it) * MEMBER_OVERHEAD);
 }
 
@@ -322,7 +322,7 @@ int cache_zscan(struct cache *c, const char *key, size_t klen, uint64_t cursor, 
     struct item *it = zset_for_read(s, h, key, klen, now, &rc);
     if (!it)
         goto out_unlock;
-    if (it->enc == CACHE__ENC_LISTPACK) {   /* a listpack comes whole, as in Redis */
+    if (it->enc == CACHE__ENC_ZPACK) {   /* a small set comes whole, as in Redis */
         rc = cache__zset_push_all(it, 1, out);
         goto out_unlock;
     }

@@ -11,6 +11,7 @@
  * copy is then bounded by the caller's output limit, so ZRANGE 0 -1 of a
  * huge set stops copying where the client could not be sent more.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "t_zset.h"
@@ -65,6 +66,25 @@ int cache__zset_copy_range(const struct item *it, const struct cache_zrange *r,
     struct cache__zent e;
     int rc = CACHE_OK;
 
+    if (r->rev && n > 0 && it->enc == CACHE__ENC_ZPACK) {
+        /* a compact set walks forwards only (zpack.h): the positions first */
+        struct cache__zpos *v = malloc(n * sizeof(*v));
+        if (!v)
+            return CACHE_E_NOMEM;
+        cache__zset_at(it, p->rank - (n - 1), &v[0]);
+        for (uint64_t i = 1; i < n; i++) {
+            v[i] = v[i - 1];
+            cache__zset_next(it, &v[i]);
+        }
+        for (uint64_t i = 0; i < n && rc == CACHE_OK; i++) {
+            cache__zset_get(it, &v[n - 1 - i], &e);
+            if (out->len + e.len > max_bytes)
+                break;
+            rc = withscores ? cache__zset_push(out, &e) : cache__keys_push(out, e.s, e.len);
+        }
+        free(v);
+        return rc;
+    }
     for (uint64_t i = 0; i < n && rc == CACHE_OK; i++) {
         cache__zset_get(it, p, &e);
         if (out->len + e.len > max_bytes)

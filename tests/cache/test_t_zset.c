@@ -139,6 +139,13 @@ static void test_conversions(void **st)
     }
     assert_string_equal(zenc_of(c, "a"), "skiplist");
     assert_int_equal(zcard(c, "a"), 1);
+    /* a block of one short pair is smaller than the pointer it becomes */
+    zlimits(c, 1, 64);
+    assert_int_equal(zadd1(c, "t", 1, "a", 0), 1);
+    assert_string_equal(zenc_of(c, "t"), "listpack");
+    assert_int_equal(zadd1(c, "t", 2, "b", 0), 1);
+    assert_string_equal(zenc_of(c, "t"), "skiplist");
+    assert_true(zscore1(c, "t", "a") == 1);
     /* the order survives the conversion */
     struct cache_keys out = {0};
     zlimits(c, 3, 64);

@@ -49,11 +49,6 @@ static inline uint32_t n_of(void *node, bool leaf)
     return leaf ? ((leaf_t *)node)->n : ((inner_t *)node)->n;
 }
 
-static inline zmem_t *min_of(void *node, bool leaf)
-{
-    return leaf ? ((leaf_t *)node)->e[0] : ((inner_t *)node)->min[0];
-}
-
 static uint64_t count_of(void *node, bool leaf)
 {
     if (leaf)
@@ -399,13 +394,13 @@ static int insert_at(struct shard *s, struct cache__ztree *t, struct path *p, zm
         uint32_t i = p->idx[l];
         bool leafkid = l + 1 == h;
         void *child = p->node[l + 1];
-        in->min[i] = min_of(child, leafkid);
+        in->min[i] = cache__zt_min_of(child, leafkid);
         if (!carry) {
             in->cnt[i]++;
             continue;
         }
         in->cnt[i] = count_of(child, leafkid);
-        zmem_t *cmin = min_of(carry, leafkid);
+        zmem_t *cmin = cache__zt_min_of(carry, leafkid);
         uint64_t ccnt = count_of(carry, leafkid);
         if (in->n < ICAP) {
             inner_put(in, i + 1, carry, cmin, ccnt);
@@ -422,8 +417,8 @@ static int insert_at(struct shard *s, struct cache__ztree *t, struct path *p, zm
         root->n = 2;
         root->kid[0] = t->root;
         root->kid[1] = carry;
-        root->min[0] = min_of(t->root, leafkid);
-        root->min[1] = min_of(carry, leafkid);
+        root->min[0] = cache__zt_min_of(t->root, leafkid);
+        root->min[1] = cache__zt_min_of(carry, leafkid);
         root->cnt[0] = count_of(t->root, leafkid);
         root->cnt[1] = count_of(carry, leafkid);
         t->root = root;
@@ -530,7 +525,7 @@ static void fix_child(struct shard *s, struct cache__ztree *t, inner_t *in, uint
         inner_drop(in, i);
         return;
     }
-    in->min[i] = min_of(c, leaf);
+    in->min[i] = cache__zt_min_of(c, leaf);
     if (n_of(c, leaf) >= cap / 4 || in->n < 2)
         return;
     uint32_t a = i + 1 < in->n ? i : i - 1, b = a + 1;
@@ -547,9 +542,9 @@ static void fix_child(struct shard *s, struct cache__ztree *t, inner_t *in, uint
         shift(l, r, (int)((ln + rn) / 2) - (int)ln, leaf);
         in->cnt[a] = count_of(l, leaf);
         in->cnt[b] = count_of(r, leaf);
-        in->min[b] = min_of(r, leaf);
+        in->min[b] = cache__zt_min_of(r, leaf);
     }
-    in->min[a] = min_of(l, leaf);
+    in->min[a] = cache__zt_min_of(l, leaf);
 }
 
 void cache__zt_remove(struct shard *s, struct cache__ztree *t, const zmem_t *m)
@@ -583,72 +578,4 @@ void cache__zt_remove(struct shard *s, struct cache__ztree *t, const zmem_t *m)
     }
     if (!t->root)
         t->first = t->last = NULL;
-}
-
-/* ---- checking ------------------------------------------------------------- */
-
-struct check {
-    const struct cache__ztree *t;
-    const leaf_t *prev_leaf;   /* the leaf before, in order */
-    const zmem_t *prev;        /* the member before, in order */
-    size_t bytes;
-    char *why;
-    size_t cap;
-};
-
-static int fail(struct check *k, const char *what)
-{
-    snprintf(k->why, k->cap, "zset tree: %s", what);
-    return -1;
-}
-
-/* The subtree at node, `levels` above its leaves: *count its members. */
-static int check_rec(struct check *k, const void *node, unsigned levels, bool root,
-                     uint64_t *count)
-{
-    k->bytes += malloc_usable_size((void *)node);
-    if (levels == 0) {
-        const leaf_t *lf = node;
-        if (lf->n == 0 || lf->n > LCAP || lf->prev != k->prev_leaf ||
-            (k->prev_leaf ? k->prev_leaf->next != lf : k->t->first != lf))
-            return fail(k, "leaf fill or chain");
-        for (uint32_t j = 0; j < lf->n; j++) {
-            const zmem_t *m = lf->e[j];
-            if (k->prev && cache__zt_cmp(m->score, m->data, m->len, k->prev) <= 0)
-                return fail(k, "members out of order");
-            k->prev = m;
-        }
-        k->prev_leaf = lf;
-        *count = lf->n;
-        return 0;
-    }
-    const inner_t *in = node;
-    if (in->n == 0 || in->n > ICAP || (root && in->n < 2))
-        return fail(k, "inner fill");
-    *count = 0;
-    for (uint32_t j = 0; j < in->n; j++) {
-        uint64_t c;
-        if (check_rec(k, in->kid[j], levels - 1, false, &c) != 0)
-            return -1;
-        if (c != in->cnt[j] || in->min[j] != min_of(in->kid[j], levels == 1))
-            return fail(k, "inner count or min");
-        *count += c;
-    }
-    return 0;
-}
-
-int cache__zt_check(const struct cache__ztree *t, char *why, size_t cap)
-{
-    struct check k = {.t = t, .why = why, .cap = cap};
-    uint64_t count = 0;
-
-    if (!t->root)
-        return t->count == 0 && t->bytes == 0 && !t->first && !t->last ? 0
-               : fail(&k, "empty tree with members, bytes or leaves");
-    if (check_rec(&k, t->root, t->height, true, &count) != 0)
-        return -1;
-    if (count != t->count || k.bytes != t->bytes || k.prev_leaf != t->last ||
-        k.prev_leaf->next || t->first->prev)
-        return fail(&k, "count, bytes or ends");
-    return 0;
 }

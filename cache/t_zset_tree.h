@@ -119,6 +119,13 @@ void cache__zt_lower(const struct cache__ztree *t, cache__zt_pred before, const 
 void cache__zt_upper(const struct cache__ztree *t, cache__zt_pred after, const void *arg,
                      struct cache__zt_pos *p);
 
+/* A node's smallest member (leaf: levels == 0 below it). */
+static inline struct cache__zmember *cache__zt_min_of(void *node, bool leaf)
+{
+    return leaf ? ((struct cache__zt_leaf *)node)->e[0]
+                : ((struct cache__zt_inner *)node)->min[0];
+}
+
 static inline struct cache__zmember *cache__zt_get(const struct cache__zt_pos *p)
 {
     return p->leaf ? p->leaf->e[p->idx] : NULL;

@@ -376,7 +376,7 @@ void ld__queue_final(struct ld_run *r, struct ld_ctl *k, enum ld_queue which)
              f.sp->pop, (unsigned long long)bpopped, f.sp->bpop, (unsigned long long)f.nleft,
              lost ? "; lost: " : "", lost ? "see below" : "");
     /* the zset checker's own part of the detail comes first */
-    snprintf(before, sizeof(before), "%s", ck->detail);   /* (cut to half a line) */
+    snprintf(before, sizeof(before), "%.*s", (int)sizeof(before) - 1, ck->detail);   /* cut */
     snprintf(ck->detail, sizeof(ck->detail), "%s%s%s", before, before[0] ? "; " : "", part);
 out_free:
     free(f.left);

@@ -228,8 +228,9 @@ static void test_zscan(void **state)
         if (i == 0 || strcmp(items[i], items[i - 1]) != 0)   /* SCAN may repeat one */
             used += (size_t)snprintf(got + used, sizeof(got) - used, "%s%s", used ? " " : "",
                                      items[i]);
-        free(items[i]);
     }
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
     assert_string_equal(got, want);
 }
 

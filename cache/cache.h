@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct cache;
 
@@ -45,6 +46,7 @@ enum cache_rc {
     CACHE_E_NANINF = -6,    /* increment would produce NaN or Infinity */
     CACHE_E_TOOBIG = -7,    /* string exceeds maximum allowed size */
     CACHE_E_WRONGTYPE = -8, /* the key holds another type: nothing changed */
+    CACHE_E_NAN = -9,       /* a score would be NaN (inf + -inf): nothing changed */
 };
 
 /* The type a key holds, numbered as Redis's OBJ_* (TYPE, SCAN TYPE). */
@@ -438,7 +440,7 @@ int cache_lpos(struct cache *c, const char *key, size_t klen, const char *val,
                size_t vlen, long long rank, long long count, long long maxlen,
                int64_t now, struct cache_val *out);
 
-/* ---- Blocking pops and multi-key pops (blocking.c) -----------------------
+/* ---- Blocking pops and multi-key pops (blocking/) ------------------------
  * LMPOP, LMOVE/RPOPLPUSH and the blocking BLPOP BRPOP BLMPOP BLMOVE
  * BRPOPLPUSH share one request. Keys are checked in order as Redis does
  * (the first that is not a list: WRONGTYPE; the first non-empty list is
@@ -453,6 +455,10 @@ struct cache_bpop_req {
     const char *dst;                /* a move (LMOVE, BLMOVE): nkeys is 1 */
     size_t dlen;
     int to;
+    /* A sorted set pop (ZMPOP, BZPOPMIN, BZPOPMAX, BZMPOP): from is
+     * CACHE_ZMIN / CACHE_ZMAX, the keys must be sorted sets, and out gets
+     * member and score records. */
+    int zset;
     /* Blocking: called exactly once if the wait is served (an element was
      * handed to it, or it ended with an error), from whichever thread
      * served it, with no cache lock held; never after cache_bpop_cancel
@@ -522,5 +528,8 @@ struct cache_stats {
 /* Sums per-shard counters; each read is atomic, so each field only grows
  * (or shrinks, for sizes) by what happened, never tears. */
 void cache_stats(struct cache *c, struct cache_stats *st);
+
+/* The sorted sets' part of this interface. */
+#include "cache_zset.h"
 
 #endif

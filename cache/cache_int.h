@@ -119,7 +119,7 @@ struct shard {
     int64_t mem_flushed;    /* guarded by: lock; part of mem already added
                                to cache->mem_global */
     struct cache__ctable *bkeys;  /* guarded by: lock; keys with clients blocked
-                               on them (blocking.c), NULL until the first */
+                               on them (blocking/), NULL until the first */
 
     /* Written only under lock (relaxed load + store), read anywhere with
      * relaxed loads (stats, eviction's cheap "anything to evict?" test). */
@@ -402,20 +402,21 @@ size_t cache__ttl_grow_cost_locked(const struct shard *s);
 /* ---- object.c: the value model (docs/types.md) -------------------------- */
 
 /* How a value is stored. Inline encodings keep everything in the item's
- * value area; the others (from CACHE__ENC_TABLE on) keep a pointer there
- * to a structure the type owns. */
+ * value area; the others (from CACHE__ENC_TABLE on, but ZPACK) keep a
+ * pointer there to a structure the type owns. */
 enum cache__enc {
     CACHE__ENC_RAW = 0,       /* string bytes */
-    CACHE__ENC_LISTPACK,      /* inline listpack.h block (hash, list, set, zset) */
+    CACHE__ENC_LISTPACK,      /* inline listpack.h block (hash, list, set) */
     CACHE__ENC_INTSET,        /* inline intset.h block (set) */
     CACHE__ENC_TABLE,         /* pointer: a cache__ctable of entries (hash, set) */
     CACHE__ENC_QUICKLIST,     /* pointer: a chain of listpacks (list; t_list.c) */
-    CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset.c) */
+    CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset_big.c) */
+    CACHE__ENC_ZPACK,         /* inline zpack.h block (zset): OBJECT ENCODING "listpack" */
 };
 
 static inline bool cache__item_has_ext(const struct item *it)
 {
-    return it->enc >= CACHE__ENC_TABLE;
+    return it->enc >= CACHE__ENC_TABLE && it->enc != CACHE__ENC_ZPACK;
 }
 
 /* What generic code needs from a type whose value may live outside its
@@ -443,6 +444,7 @@ struct cache__type {
 extern const struct cache__type cache__type_hash;
 extern const struct cache__type cache__type_list;
 extern const struct cache__type cache__type_set;
+extern const struct cache__type cache__type_zset;
 extern const struct cache__type *const cache__types[CACHE_TYPE_COUNT];
 
 /* Frees taking more allocations than this go to the lazy-free thread when
@@ -513,10 +515,25 @@ struct cache__mlock {
 int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
                       size_t n);
 void cache__mlock_free(struct cache__mlock *m);
+/* The hashes of keys[0..n) and, with dst, of dst after them (n + 1): one
+ * malloc'd array for cache__mlock_init, or NULL (ENOMEM). */
+uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
+                           const char *dst, size_t dlen);
 void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
 void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
+/* A multi-key command with these locks: attempt() runs with every shard
+ * of m locked and sv begun on them (a STORE serves its destination's
+ * blocked clients through it); after the unlock the wakes go out and
+ * done() drops what the attempt built. An attempt that returns
+ * CACHE__AGAIN (over maxmemory, *need bytes) runs again after evicting one
+ * shard at a time, at most CACHE_EVICT_TRIES times (then CACHE_E_OOM).
+ * Context: no shard lock held. */
+struct cache__serve;
+typedef int cache__mlock_attempt_fn(void *arg, struct cache__serve *sv, int64_t *need);
+int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
+                     cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg);
 
-/* ---- blocking.c: serving blocked clients ---------------------------------
+/* ---- blocking/: serving blocked clients -----------------------------------
  * A write that adds elements to a list hands them to the clients blocked
  * on the key, in the order they blocked, under the lock it holds; what
  * must happen once no lock is held (a move into a key of a shard not

@@ -7,6 +7,7 @@
 #include "t_hash.h"
 #include "t_list.h"
 #include "t_set.h"
+#include "t_zset.h"
 
 static int del_generic(struct cache *c, const char *key, size_t klen,
                        int64_t now, enum cache__why why)
@@ -61,6 +62,7 @@ static uint64_t card_of(const struct item *it)
     case CACHE_TYPE_HASH: return cache__hash_len(it);
     case CACHE_TYPE_LIST: return cache__list_len(it);
     case CACHE_TYPE_SET: return cache__set_card(it);
+    case CACHE_TYPE_ZSET: return cache__zset_card(it);
     default: return 0;
     }
 }

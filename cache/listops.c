@@ -1,7 +1,7 @@
 /*
  * listops.c: the list commands (cache.h, "Lists") over the list type's
  * interface (t_list.h). LMPOP, LMOVE and the blocking pops are in
- * blocking.c.
+ * cache/blocking/.
  *
  * Every function: hash the key once, lock its shard, look the key up
  * (lazy expiry; WRONGTYPE for another type), do the whole command, copy
@@ -9,7 +9,7 @@
  * what they may add (evicting per policy, never the list being written;
  * `retry:` when the lock had to be dropped to evict elsewhere), then
  * charge exactly what they did, and before unlocking hand the new
- * elements to clients blocked on the key (blocking.c).
+ * elements to clients blocked on the key (cache/blocking/).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -33,13 +33,14 @@ static void unlock_pair(struct shard *a, struct shard *b)
     cache__shard_unlock(a);
 }
 
-/* A list linked at a key (RENAME's or COPY's destination) serves the
- * clients blocked on that key, as Redis's dbAdd does. Context: ss and sd
- * locked (they may be one shard). */
+/* A list or a sorted set linked at a key (RENAME's or COPY's
+ * destination) serves the clients blocked on that key, as Redis's dbAdd
+ * does. Context: ss and sd locked (they may be one shard). */
 static void list_ready_locked(struct shard *ss, struct shard *sd, struct item *it,
                               int64_t now, struct cache__serve *sv)
 {
-    if (it->type != CACHE_TYPE_LIST || !cache__has_blocked_locked(sd))
+    if ((it->type != CACHE_TYPE_LIST && it->type != CACHE_TYPE_ZSET) ||
+        !cache__has_blocked_locked(sd))
         return;
     sv->held = sv->heldv;
     sv->heldv[0] = ss->id < sd->id ? ss->id : sd->id;
@@ -216,6 +217,18 @@ int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *h
     return CACHE_OK;
 }
 
+uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
+                           const char *dst, size_t dlen)
+{
+    uint64_t *h = malloc((n + (dst != NULL)) * sizeof(*h));
+
+    for (size_t j = 0; h && j < n; j++)
+        h[j] = cache__hash(c, keys[j].s, keys[j].len);
+    if (h && dst)
+        h[n] = cache__hash(c, dst, dlen);
+    return h;
+}
+
 void cache__mlock_free(struct cache__mlock *m)
 {
     if (m->ids != m->small)
@@ -233,6 +246,27 @@ void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m)
 {
     for (size_t i = m->n; i-- > 0;)
         cache__shard_unlock(&c->shards[m->ids[i]]);
+}
+
+int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
+                     cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg)
+{
+    struct cache__serve sv;
+    int64_t need = 0;
+    int rc, tries = 0;
+
+    for (;;) {
+        cache__mlock_lock(c, m);
+        cache__serve_begin(&sv, m->ids, m->n);
+        rc = attempt(arg, &sv, &need);
+        cache__mlock_unlock(c, m);
+        cache__serve_end(c, &sv, now);
+        done(arg);
+        if (rc != CACHE__AGAIN)
+            return rc;
+        if (tries++ >= CACHE_EVICT_TRIES || cache__evict_others(c, NULL, need, now) != CACHE_OK)
+            return CACHE_E_OOM;
+    }
 }
 
 struct mset_ctx {

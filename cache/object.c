@@ -25,6 +25,7 @@ const struct cache__type *const cache__types[CACHE_TYPE_COUNT] = {
     [CACHE_TYPE_HASH] = &cache__type_hash,
     [CACHE_TYPE_LIST] = &cache__type_list,
     [CACHE_TYPE_SET] = &cache__type_set,
+    [CACHE_TYPE_ZSET] = &cache__type_zset,
 };
 
 static const char *const type_names[CACHE_TYPE_COUNT] = {
@@ -64,6 +65,7 @@ const char *cache__enc_name(const struct item *it)
     case CACHE__ENC_TABLE: return "hashtable";
     case CACHE__ENC_QUICKLIST: return "quicklist";
     case CACHE__ENC_SKIPLIST: return "skiplist";
+    case CACHE__ENC_ZPACK: return "listpack";   /* what Redis calls a small sorted set */
     }
     return "unknown";
 }

@@ -98,6 +98,9 @@ struct setop_run {
     struct cache_keys acc;   /* STORE: the result, to build the destination from */
     struct cache__set_ht *seen;  /* SUNION: members already emitted */
     uint64_t card;
+    int64_t now;
+    struct cache_setop_result *res;
+    struct item *nw;         /* STORE: the destination being built */
 };
 
 /* One member of the result. 1: the limit is reached, stop. */
@@ -277,13 +280,25 @@ static int run_locked(struct setop_run *r, int64_t now, struct cache_setop_resul
     return rc;
 }
 
+static int attempt(void *arg, struct cache__serve *sv, int64_t *need)
+{
+    struct setop_run *r = arg;
+
+    (void)sv;
+    r->out = r->op->dst ? &r->acc : &r->res->members;
+    r->card = 0;
+    return run_locked(r, r->now, r->res, &r->nw, need);
+}
+
 /* Drops what one attempt built; Context: no shard lock held (a result
  * may be large). */
-static void attempt_free(struct setop_run *r, struct item **nw)
+static void attempt_free(void *arg)
 {
-    if (*nw)
-        cache__item_destroy(*nw);
-    *nw = NULL;
+    struct setop_run *r = arg;
+
+    if (r->nw)
+        cache__item_destroy(r->nw);
+    r->nw = NULL;
     if (r->seen)
         cache__set_ht_free(r->seen);
     r->seen = NULL;
@@ -294,40 +309,21 @@ int cache_setop(struct cache *c, const struct cache_setop *op, int64_t now,
                 struct cache_setop_result *res)
 {
     size_t n = op->nkeys + (op->dst != NULL);
-    struct setop_run r = {.c = c, .op = op};
+    struct setop_run r = {.c = c, .op = op, .now = now, .res = res};
     struct cache__mlock lk = {0};
-    struct item *nw = NULL;
-    int64_t need = 0;
-    int rc = CACHE_E_NOMEM, tries = 0;
+    int rc = CACHE_E_NOMEM;
 
     res->card = 0;
     if (op->dst && op->dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
-    r.hash = malloc(n * sizeof(*r.hash));
+    r.hash = cache__hash_keys(c, op->keys, op->nkeys, op->dst, op->dlen);
     r.items = malloc(op->nkeys * sizeof(*r.items));
     r.shards = malloc(op->nkeys * sizeof(*r.shards));
     if (!r.hash || !r.items || !r.shards)
         goto out_free;
-    for (size_t j = 0; j < op->nkeys; j++)
-        r.hash[j] = cache__hash(c, op->keys[j].s, op->keys[j].len);
-    if (op->dst)
-        r.hash[op->nkeys] = cache__hash(c, op->dst, op->dlen);
     if ((rc = cache__mlock_init(c, &lk, r.hash, n)) != CACHE_OK)
         goto out_free;
-    for (;;) {
-        r.out = op->dst ? &r.acc : &res->members;
-        r.card = 0;
-        cache__mlock_lock(c, &lk);
-        rc = run_locked(&r, now, res, &nw, &need);
-        cache__mlock_unlock(c, &lk);
-        attempt_free(&r, &nw);
-        if (rc != CACHE__AGAIN)
-            break;
-        if (tries++ >= CACHE_EVICT_TRIES || cache__evict_others(c, NULL, need, now) != CACHE_OK) {
-            rc = CACHE_E_OOM;
-            break;
-        }
-    }
+    rc = cache__mlock_run(c, &lk, now, attempt, attempt_free, &r);
     res->card = r.card;
     cache__mlock_free(&lk);
 out_free:

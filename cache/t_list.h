@@ -1,7 +1,7 @@
 /*
  * t_list.h: the list type's one interface over its two encodings
  * (t_list.c), used by the list operations (listops.c), blocking pops
- * (blocking.c) and the tests.
+ * (blocking/) and the tests.
  *
  *   CACHE__ENC_LISTPACK   the item's value area is one listpack of the
  *                         elements, head first, inline (Redis 7.2's

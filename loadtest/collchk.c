@@ -1,5 +1,6 @@
 /*
- * What the hash and set checkers (hashchk.c, setchk.c) share: their keys,
+ * What the hash, set and zset checkers (hashchk.c, setchk.c, zsetchk.c)
+ * share: their keys,
  * their set-up (each key deleted, then given an anchor that is never
  * removed, so that it always exists and every read of it is exactly one
  * keyspace hit for the stats checker), and an error reply naming its key.
@@ -68,6 +69,13 @@ int ld__set_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap)
     return coll_setup(r, k, 's', anchor, 3, err, cap);
 }
 
+int ld__zset_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap)
+{
+    static const char *const anchor[] = { "ZADD", "0", "anchor" };
+
+    return coll_setup(r, k, 'z', anchor, 4, err, cap);
+}
+
 void ld__coll_cmd(struct ld_conn *c, unsigned argc, const char *name, char kind, unsigned n)
 {
     char key[LD_PREFIX_MAX + 32];
@@ -81,6 +89,8 @@ void ld__coll_error(struct ld_conn *c, const struct ld_req *q, const redisReply 
 {
     char key[LD_PREFIX_MAX + 32];
 
-    ld__coll_key(c->t->run, key, c->kind == LD_CONN_HASH ? 'h' : 's', q->keys[0]);
+    ld__coll_key(c->t->run, key, c->kind == LD_CONN_HASH ? 'h' : c->kind == LD_CONN_SET ? 's'
+                                                                                    : 'z',
+                 q->keys[0]);
     ld__reply_error(c, q, rep, key);
 }

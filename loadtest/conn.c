@@ -40,6 +40,13 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_SREM: return "SREM";
     case LD_K_SISMEMBER: return "SISMEMBER";
     case LD_K_SMEMBERS: return "SMEMBERS";
+    case LD_K_ZADD: case LD_K_ZQADD: return "ZADD";
+    case LD_K_ZINCRBY: return "ZINCRBY";
+    case LD_K_ZREM: return "ZREM";
+    case LD_K_ZSCORE: return "ZSCORE";
+    case LD_K_ZRANGE: return "ZRANGE";
+    case LD_K_ZPOPMIN: return "ZPOPMIN";
+    case LD_K_BZPOPMIN: return "BZPOPMIN";
     default: break;
     }
     switch ((enum ld_op)kind) {
@@ -62,8 +69,8 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->kind = kind;
     c->fd = -1;
     c->state = LD_CS_IDLE;
-    c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET
-             ? o->pipeline : 1;
+    c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET ||
+             kind == LD_CONN_ZSET ? o->pipeline : 1;
     c->priv_last = 0;
     c->cfg_last_k = LD_GEN_NONE;
     for (unsigned i = 0; i < LD_OWN_CACHE; i++)
@@ -74,9 +81,10 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->out = malloc(c->out_cap);
     if (kind == LD_CONN_LOAD)
         c->shared_last = calloc(o->counters, sizeof(*c->shared_last));
-    if (kind == LD_CONN_QPOP && (c->q_last = malloc((size_t)t->run->q_nprod *
-                                                    LD_QUEUE_KEYS * sizeof(uint64_t))))
-        memset(c->q_last, 0xff, (size_t)t->run->q_nprod * LD_QUEUE_KEYS * sizeof(uint64_t));
+    /* (a queue's producers: one per client thread) */
+    if (kind == LD_CONN_QPOP && (c->q_last = malloc((size_t)o->threads * LD_QUEUE_KEYS *
+                                                    sizeof(uint64_t))))
+        memset(c->q_last, 0xff, (size_t)o->threads * LD_QUEUE_KEYS * sizeof(uint64_t));
     if (c->rd == NULL || c->fifo == NULL || c->out == NULL ||
         (kind == LD_CONN_LOAD && c->shared_last == NULL) ||
         (kind == LD_CONN_QPOP && c->q_last == NULL)) {
@@ -137,9 +145,11 @@ static const char *conn_label(const struct ld_conn *c, char *buf, size_t cap)
 {
     static const char *const names[] = { "client", "info poller", "config reader",
                                          "config writer", "queue producer",
-                                         "queue consumer", "hash client", "set client" };
+                                         "queue consumer", "hash client", "set client",
+                                         "zset client" };
 
-    if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET)
+    if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET ||
+        c->kind == LD_CONN_ZSET)
         snprintf(buf, cap, "%s %u", names[c->kind], c->id);
     else
         snprintf(buf, cap, "%s (thread %u)", names[c->kind], c->t->idx);
@@ -174,6 +184,8 @@ void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
             ld__hash_unsure(c, q);
         else if (c->kind == LD_CONN_SET)
             ld__set_unsure(c, q);
+        else if (c->kind == LD_CONN_ZSET)
+            ld__zset_unsure(c, q);
     }
     finished(c);
 }
@@ -367,6 +379,9 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
         break;
     case LD_CONN_SET:
         ld__set_reply(c, &q, rep);
+        break;
+    case LD_CONN_ZSET:
+        ld__zset_reply(c, &q, rep);
         break;
     }
 }

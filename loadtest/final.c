@@ -280,11 +280,15 @@ void ld__final(struct ld_run *r, struct ld_ctl *k)
     if (ld__on(r, LD_CHK_COUNTER))
         counter_final(r, k);
     if (ld__on(r, LD_CHK_QUEUE))
-        ld__queue_final(r, k);   /* before stats: its LRANGEs count */
+        ld__queue_final(r, k, LD_Q_LIST);   /* before stats: its LRANGEs count */
     if (ld__on(r, LD_CHK_HASH))
         ld__hash_final(r, k);    /* before stats: their reads count */
     if (ld__on(r, LD_CHK_SET))
         ld__set_final(r, k);
+    if (ld__on(r, LD_CHK_ZSET)) {
+        ld__zset_final(r, k);
+        ld__queue_final(r, k, LD_Q_ZSET);   /* its ZPOPMIN part, after: the detail */
+    }
     if (ld__on(r, LD_CHK_STATS))
         stats_final(r, k, &s);
     config_restore(r, k, &s);

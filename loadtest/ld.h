@@ -118,6 +118,7 @@ enum ld_check {
     LD_CHK_QUEUE,       /* queue.c */
     LD_CHK_HASH,        /* hashchk.c */
     LD_CHK_SET,         /* setchk.c */
+    LD_CHK_ZSET,        /* zsetchk.c; its ZPOPMIN part: queue.c */
     LD_NCHECKS
 };
 

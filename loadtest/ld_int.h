@@ -40,7 +40,7 @@
 #define LD_GEN_NONE INT64_MIN        /* a config field outside the convention */
 #define LD_CFG_TIMEOUT_BASE 3600ull
 #define LD_CFG_MAXMEM_BASE 1099511627776ull     /* 2^40 */
-#define LD_QUEUE_KEYS 2                  /* <prefix>:q:0 and :1 */
+#define LD_QUEUE_KEYS 2                  /* <prefix>:q:0 and :1 (sorted sets: :y:) */
 #define LD_QUEUE_MAX (1u << 18)          /* elements a producer pushes at most */
 
 /* What a request was, beyond the workload's enum ld_op. */
@@ -49,7 +49,13 @@ enum ld_kind {
     LD_K_LPUSH, LD_K_RPOP, LD_K_BRPOP,                          /* queue.c */
     LD_K_HSET, LD_K_HGET, LD_K_HINCRBY, LD_K_HGETALL,           /* hashchk.c */
     LD_K_SADD, LD_K_SREM, LD_K_SISMEMBER, LD_K_SMEMBERS,       /* setchk.c */
+    LD_K_ZADD, LD_K_ZINCRBY, LD_K_ZREM, LD_K_ZSCORE, LD_K_ZRANGE, /* zsetchk.c */
+    LD_K_ZQADD, LD_K_ZPOPMIN, LD_K_BZPOPMIN,                    /* queue.c, sorted sets */
 };
+
+/* The queues of queue.c: a list (the queue checker) and a sorted set
+ * whose scores are the seqs (the zset checker's ZPOPMIN part). */
+enum ld_queue { LD_Q_LIST, LD_Q_ZSET, LD_NQUEUES };
 
 /* One outstanding request: what its reply must be checked against. */
 struct ld_req {
@@ -66,6 +72,7 @@ enum ld_conn_kind {
     LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE,
     LD_CONN_QPUSH, LD_CONN_QPOP,     /* the queue checker's producer / consumers */
     LD_CONN_HASH, LD_CONN_SET,       /* a client of the hash / set checker */
+    LD_CONN_ZSET,                    /* a client of the zset checker (its own members) */
 };
 
 /* The hash and set checkers' clients: this many per client thread, each
@@ -106,10 +113,11 @@ struct ld_conn {
     int64_t cfg_last_k;
     int64_t cfg_k;                   /* CFG_WRITE: last k sent */
     /* queue checker (queue.c) */
-    uint64_t q_acked, q_unsure;      /* QPUSH: LPUSHes answered / unanswered */
+    enum ld_queue q_which;           /* QPUSH/QPOP: a list, or a sorted set */
+    uint64_t q_acked, q_unsure;      /* QPUSH: pushes answered / unanswered */
     uint64_t *q_last;                /* QPOP: [producers * LD_QUEUE_KEYS] last seq
                                         popped from each producer and key */
-    bool q_block;                    /* QPOP: BRPOP, else RPOP */
+    bool q_block;                    /* QPOP: BRPOP (BZPOPMIN), else RPOP (ZPOPMIN) */
     unsigned q_next;                 /* QPOP: the next key to pop */
     /* hash / set checker: this client's model (hashchk.c, setchk.c);
      * freed with the connection */
@@ -129,8 +137,9 @@ struct ld_tstats {
     uint64_t *incr_acked;            /* [counters] INCRs acknowledged */
     uint64_t *incr_unsure;           /* [counters] INCRs sent, never answered */
     uint64_t info_reads, cfg_gets, cfg_sets;
-    uint64_t q_popped, q_bpopped;    /* elements popped by RPOP / by BRPOP */
-    uint64_t q_unsure_pops;          /* pops sent, never answered: may have taken one */
+    uint64_t q_popped[LD_NQUEUES];   /* elements popped by RPOP (ZPOPMIN) */
+    uint64_t q_bpopped[LD_NQUEUES];  /* ... by BRPOP (BZPOPMIN) */
+    uint64_t q_unsure_pops[LD_NQUEUES];   /* pops sent, never answered: may have taken one */
     uint64_t last_reply_ns;
     struct ld_hist lat;              /* workload latency, ns */
 };
@@ -205,16 +214,20 @@ struct ld_run {
                                         set checkers' clients */
 
     /*
-     * The queue checker: producer p (one per client thread) pushes seqs 0,
-     * 1, 2, ... Its highest sent seq + 1 is release-stored before the LPUSH
-     * is written, acquire-loaded by a consumer that got an element of p.
-     * popped[p * LD_QUEUE_MAX + seq] counts the pops of each element (any
-     * consumer thread, relaxed fetch_add: only the counts matter, read by
-     * main after join).
+     * The queues (queue.c), a list and a sorted set: producer p (one per
+     * client thread) pushes seqs 0, 1, 2, ... Its highest sent seq + 1 is
+     * release-stored before the push is written, acquire-loaded by a
+     * consumer that got an element of p. popped[p * LD_QUEUE_MAX + seq]
+     * counts the pops of each element (any consumer thread, relaxed
+     * fetch_add: only the counts matter, read by main after join).
      */
-    unsigned q_nprod;                /* immutable once threads run */
-    _Atomic uint64_t *q_sent;        /* [q_nprod] */
-    _Atomic uint8_t *q_popped;       /* [q_nprod * LD_QUEUE_MAX] */
+    struct ld_queue_state {
+        unsigned nprod;              /* immutable once threads run */
+        _Atomic uint64_t *sent;      /* [nprod] */
+        _Atomic uint8_t *popped;     /* [nprod * LD_QUEUE_MAX] */
+    } q[LD_NQUEUES];
+    unsigned nzset;                  /* immutable once threads run: the zset
+                                        checker's own-member clients */
 
     pthread_mutex_t lock;            /* leaf lock, see the top of this file */
     struct ld_checker chk[LD_NCHECKS];           /* guarded by: lock */
@@ -294,7 +307,7 @@ void ld__cfg_issue(struct ld_conn *c);
 void ld__queue_issue(struct ld_conn *c);
 void ld__queue_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 void ld__queue_unsure(struct ld_conn *c, const struct ld_req *q);
-int ld__queue_init(struct ld_run *r);
+int ld__queue_init(struct ld_run *r, enum ld_queue which);
 void ld__queue_free(struct ld_run *r);
 void ld__cfg_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 /* "k" of one config field under the convention, or LD_GEN_NONE. */
@@ -312,7 +325,11 @@ int ld__set_init(struct ld_conn *c, uint32_t id);
 void ld__set_issue(struct ld_conn *c);
 void ld__set_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 void ld__set_unsure(struct ld_conn *c, const struct ld_req *q);
-/* "<prefix>:h:<n>" / "<prefix>:s:<n>": the checkers' keys (collchk.c) */
+int ld__zset_init(struct ld_conn *c, uint32_t id);
+void ld__zset_issue(struct ld_conn *c);
+void ld__zset_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__zset_unsure(struct ld_conn *c, const struct ld_req *q);
+/* "<prefix>:h:<n>" / ":s:" / ":z:": the checkers' keys (collchk.c) */
 size_t ld__coll_key(const struct ld_run *r, char *buf, char kind, unsigned n);
 void ld__coll_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 /* A command's header, its name and key n of the kind: argc in all. */
@@ -340,17 +357,19 @@ int ld__read_info(struct ld_ctl *k, uint64_t out[3], long long *clients, char *e
                   size_t cap);
 /* k is NULL when the control connection is gone. */
 void ld__final(struct ld_run *r, struct ld_ctl *k);
-/* queue.c: the lists read back (what is left must be what was pushed and
- * not popped, in order) and the verdict. */
-void ld__queue_final(struct ld_run *r, struct ld_ctl *k);
+/* queue.c: the lists (sorted sets) read back (what is left must be what
+ * was pushed and not popped, in order) and the verdict. */
+void ld__queue_final(struct ld_run *r, struct ld_ctl *k, enum ld_queue which);
 /* The hash and set checkers' keys: deleted, then each given its anchor (a
  * field, a member, never removed, so the keys always exist: each read is
  * one keyspace hit). 0 or -1 with err filled. */
 int ld__hash_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
 int ld__set_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
+int ld__zset_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
 /* Their end-of-run reads on the control connection, and their details. */
 void ld__hash_final(struct ld_run *r, struct ld_ctl *k);
 void ld__set_final(struct ld_run *r, struct ld_ctl *k);
+void ld__zset_final(struct ld_run *r, struct ld_ctl *k);
 
 /* ---- report.c ---- */
 void ld__progress(struct ld_run *r, double elapsed_s, uint64_t ops, double rate);

@@ -74,7 +74,8 @@ static int make_threads(struct ld_run *r)
         t->st.incr_acked = calloc(o->counters, sizeof(uint64_t));
         t->st.incr_unsure = calloc(o->counters, sizeof(uint64_t));
         ld_hist_init(&t->st.lat);
-        t->conns = calloc(nload + 6 + 2 * LD_COLL_CONNS, sizeof(*t->conns));
+        /* the load, INFO, two config, 3 per queue, the collection checkers' */
+        t->conns = calloc(nload + 3 + 3 * LD_NQUEUES + 3 * LD_COLL_CONNS, sizeof(*t->conns));
         if (t->epfd < 0 || t->scratch == NULL || t->st.incr_acked == NULL ||
             t->st.incr_unsure == NULL || t->conns == NULL)
             return -ENOMEM;
@@ -104,13 +105,17 @@ static int make_threads(struct ld_run *r)
                 return -ENOMEM;
             t->conns[(*n)++].cfg_k = r->cfg_base_k;
         }
-        for (unsigned q = 0; ld__on(r, LD_CHK_QUEUE) && q < 3; q++) {
+        for (unsigned q = 0; q < 3 * LD_NQUEUES; q++) {   /* a list's, a sorted set's */
             struct ld_conn *c = &t->conns[*n];
-            if (ld__conn_init(c, t, q == 0 ? LD_CONN_QPUSH : LD_CONN_QPOP) < 0)
+            enum ld_queue which = q < 3 ? LD_Q_LIST : LD_Q_ZSET;
+            if (!ld__on(r, which == LD_Q_LIST ? LD_CHK_QUEUE : LD_CHK_ZSET))
+                continue;
+            if (ld__conn_init(c, t, q % 3 == 0 ? LD_CONN_QPUSH : LD_CONN_QPOP) < 0)
                 return -ENOMEM;
             (*n)++;
-            c->id = i;            /* producer i */
-            c->q_block = q == 2;  /* one consumer with BRPOP, one with RPOP */
+            c->id = i;                /* producer i */
+            c->q_which = which;
+            c->q_block = q % 3 == 2;  /* one consumer blocking, one not */
         }
         for (unsigned j = 0; ld__on(r, LD_CHK_HASH) && j < LD_COLL_CONNS; j++) {
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_HASH) < 0 ||
@@ -121,6 +126,12 @@ static int make_threads(struct ld_run *r)
         for (unsigned j = 0; ld__on(r, LD_CHK_SET) && j < LD_COLL_CONNS; j++) {
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_SET) < 0 ||
                 ld__set_init(&t->conns[*n], i * LD_COLL_CONNS + j) < 0)
+                return -ENOMEM;
+            (*n)++;
+        }
+        for (unsigned j = 0; ld__on(r, LD_CHK_ZSET) && j < LD_COLL_CONNS; j++) {
+            if (ld__conn_init(&t->conns[*n], t, LD_CONN_ZSET) < 0 ||
+                ld__zset_init(&t->conns[*n], i * LD_COLL_CONNS + j) < 0)
                 return -ENOMEM;
             (*n)++;
         }
@@ -290,6 +301,7 @@ int main(int argc, char **argv)
     run.max_seq = calloc(run.nload + 1, sizeof(*run.max_seq));
     run.nhash = ld__on(&run, LD_CHK_HASH) ? opts.threads * LD_COLL_CONNS : 0;
     run.nset = ld__on(&run, LD_CHK_SET) ? opts.threads * LD_COLL_CONNS : 0;
+    run.nzset = ld__on(&run, LD_CHK_ZSET) ? opts.threads * LD_COLL_CONNS : 0;
     run.hash_max_seq = calloc(run.nhash + 1, sizeof(*run.hash_max_seq));
     if (run.max_seq == NULL || run.hash_max_seq == NULL || ld_dist_init(&run.dist, opts.keyspace, opts.zipf) < 0) {
         fprintf(stderr, "mmcache-load: out of memory\n");
@@ -306,7 +318,8 @@ int main(int argc, char **argv)
         if (ld__on(&run, LD_CHK_LIVENESS))
             ld__fail(&run, LD_CHK_LIVENESS, "control connection: %s", err);
         skip_all(&run, "cannot connect");
-    } else if (ld__on(&run, LD_CHK_QUEUE) && ld__queue_init(&run) < 0) {
+    } else if ((ld__on(&run, LD_CHK_QUEUE) && ld__queue_init(&run, LD_Q_LIST) < 0) ||
+               (ld__on(&run, LD_CHK_ZSET) && ld__queue_init(&run, LD_Q_ZSET) < 0)) {
         fprintf(stderr, "mmcache-load: out of memory\n");
         goto out;
     } else if (ld__setup(&run, ctl) < 0) {

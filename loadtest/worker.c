@@ -41,13 +41,15 @@ void ld__conn_issue(struct ld_conn *c, uint64_t now)
                 ld__conn_close(c);
             return;
         }
-        if (c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET) {
+        if (c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET || c->kind == LD_CONN_ZSET) {
             /* the collection checkers' clients keep their pipeline full */
             while (c->count < c->cap && c->state == LD_CS_OPEN) {
                 if (c->kind == LD_CONN_HASH)
                     ld__hash_issue(c);
-                else
+                else if (c->kind == LD_CONN_SET)
                     ld__set_issue(c);
+                else
+                    ld__zset_issue(c);
             }
         } else if (c->count == 0 && now >= c->next_ns) {
             if (c->kind == LD_CONN_INFO)

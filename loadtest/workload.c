@@ -28,7 +28,7 @@ size_t ld__key(const struct ld_run *r, char *buf, char kind, uint64_t n)
     memcpy(buf, r->o->prefix, plen);
     len = plen;
     buf[len++] = ':';
-    buf[len++] = kind == 'k' || kind == 'q' ? kind : 'c';
+    buf[len++] = kind == 'k' || kind == 'q' || kind == 'y' ? kind : 'c';
     buf[len++] = ':';
     if (kind == 'p')
         buf[len++] = 'p';

@@ -202,3 +202,58 @@ size_t proto_ld2str(char *buf, size_t cap, long double v)
     buf[l] = '\0';
     return l;
 }
+
+int proto_str2d(const char *s, size_t n, double *out)
+{
+    char buf[PROTO_LD_STR_MAX];
+    char *end;
+    double v;
+
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, n);      /* strtod needs a NUL, s is length-delimited */
+    buf[n] = '\0';
+    if (buf[0] == ' ' || (buf[0] >= '\t' && buf[0] <= '\r'))
+        return -1;
+    errno = 0;
+    v = strtod(buf, &end);
+    if ((size_t)(end - buf) != n)
+        return -1;          /* trailing garbage, or a NUL inside s */
+    if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL || fpclassify(v) == FP_ZERO))
+        return -1;
+    if (isnan(v))
+        return -1;
+    if (out) *out = v;
+    return 0;
+}
+
+int proto_str2d_range(const char *s, size_t n, double *out)
+{
+    char buf[PROTO_LD_STR_MAX];
+    const char *nul = memchr(s, '\0', n);
+    char *end;
+
+    /* Redis reads the argument as a C string: a NUL ends it. */
+    if (nul)
+        n = (size_t)(nul - s);
+    if (n >= sizeof(buf))
+        return -1;          /* no float is that long (Redis: trailing garbage) */
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    double v = strtod(buf, &end);
+    if (*end != '\0' || isnan(v))
+        return -1;
+    if (out) *out = v;
+    return 0;
+}
+
+size_t proto_d2str(char *buf, size_t cap, double v)
+{
+    int r;
+
+    if (isinf(v))           /* spelled out: libc spellings of infinity differ */
+        r = snprintf(buf, cap, "%s", v > 0 ? "inf" : "-inf");
+    else
+        r = snprintf(buf, cap, "%.17g", v);
+    return r < 0 || (size_t)r >= cap ? 0 : (size_t)r;
+}

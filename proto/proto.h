@@ -151,6 +151,20 @@ int proto_str2ld(const char *s, size_t n, long double *out); /* 0 ok, -1 not a f
  * the length, 0 if cap is too small; cap >= PROTO_LD_STR_MAX always fits. */
 #define PROTO_LD_STR_MAX 5120   /* Redis's MAX_LONG_DOUBLE_CHARS */
 size_t proto_ld2str(char *buf, size_t cap, long double v);
+/* Redis's getDoubleFromObject() for a score or a weight: strtod over the
+ * whole of s[0..n), no leading space, no NaN, no overflow to +-inf nor
+ * underflow to 0 ("inf" itself is accepted). 0 ok, -1 not a float. */
+int proto_str2d(const char *s, size_t n, double *out);
+/* Redis's zslParseRange() for one end of a score range (the '(' already
+ * taken off): strtod over the text up to its first NUL, which must all
+ * be consumed; only NaN is refused (so "", " 1", "1e999" are numbers, as
+ * in Redis). 0 ok, -1 not a float. */
+int proto_str2d_range(const char *s, size_t n, double *out);
+/* A score as Redis 7.0 replies it (addReplyDouble, RESP2): "inf", "-inf",
+ * else printf's "%.17g" (1.1 prints "1.1000000000000001"). Returns the
+ * length; cap >= PROTO_D_STR_MAX always fits. */
+#define PROTO_D_STR_MAX 32
+size_t proto_d2str(char *buf, size_t cap, double v);
 /* Decimal text of v, NUL-terminated; returns the length, 0 if it does not
  * fit (cap >= 21 always does). */
 size_t proto_ll2str(char *buf, size_t cap, long long v);

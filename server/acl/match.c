@@ -41,11 +41,14 @@ static bool key_allowed(const struct srv_acl_rules *r, const struct proto_arg *k
 /* Where cmd's keys are in argv: [*first, *last] by *step; false when it
  * has none to check. A KN row's count (LMPOP numkeys ...) that is no
  * number or runs past the arguments gives none, as Redis's key-spec walk
- * does: the handler then refuses the command before any key is used. */
+ * does: the handler then refuses the command before any key is used. A
+ * KN row with a destination first (ZUNIONSTORE dst numkeys key ...) has
+ * its count right after the destination; its range is the sources. */
 static bool key_range(const struct srv_command *cmd, size_t argc,
                       const struct proto_arg *argv, long *first, long *last, long *step)
 {
     long long n;
+    long at = cmd->first_key + ((cmd->flags & CMD_KEY_FIRSTDEST) ? 1 : 0);
 
     *step = cmd->key_step;
     if (!(cmd->flags & CMD_KEY_NUMKEYS)) {
@@ -54,12 +57,11 @@ static bool key_range(const struct srv_command *cmd, size_t argc,
         *last = cmd->last_key < 0 ? (long)argc + cmd->last_key : cmd->last_key;
         return true;
     }
-    if ((size_t)cmd->first_key >= argc ||
-        proto_str2ll(argv[cmd->first_key].ptr, argv[cmd->first_key].len, &n) != 0 ||
-        n < 1 || (unsigned long long)n > argc - (size_t)cmd->first_key - 1)
+    if ((size_t)at >= argc || proto_str2ll(argv[at].ptr, argv[at].len, &n) != 0 ||
+        n < 1 || (unsigned long long)n > argc - (size_t)at - 1)
         return false;
-    *first = cmd->first_key + 1;
-    *last = cmd->first_key + (long)n;
+    *first = at + 1;
+    *last = at + (long)n;
     return true;
 }
 
@@ -78,6 +80,12 @@ enum srv_acl_verdict srv_acl_rules_check(const struct srv_acl_rules *r,
     if ((r->flags & SRV_ACL_ALLKEYS) || cmd->first_key <= 0 ||
         !key_range(cmd, argc, argv, &first, &last, &step))
         return SRV_ACL_OK;
+    /* ZUNIONSTORE's destination, before its counted sources: written */
+    if ((cmd->flags & CMD_KEY_NUMKEYS) && (cmd->flags & CMD_KEY_FIRSTDEST) &&
+        !key_allowed(r, &argv[cmd->first_key], SRV_ACL_KEY_WRITE)) {
+        *pos = (size_t)cmd->first_key;
+        return SRV_ACL_DENIED_KEY;
+    }
     if (cmd->flags & CMD_KEY_READ)
         need |= SRV_ACL_KEY_READ;
     if (cmd->flags & CMD_KEY_WRITE)
@@ -91,7 +99,7 @@ enum srv_acl_verdict srv_acl_rules_check(const struct srv_acl_rules *r,
         unsigned k = need;
 
         if (((cmd->flags & CMD_KEY_DEST) && i == last) ||
-            ((cmd->flags & CMD_KEY_FIRSTDEST) && i == first))
+            ((cmd->flags & CMD_KEY_FIRSTDEST) && !(cmd->flags & CMD_KEY_NUMKEYS) && i == first))
             k = SRV_ACL_KEY_WRITE;
         if (!key_allowed(r, &argv[i], k)) {
             *pos = (size_t)i;

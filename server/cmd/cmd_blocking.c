@@ -1,8 +1,9 @@
 /*
- * Multi-key and blocking list commands: LMOVE RPOPLPUSH LMPOP and BLPOP
- * BRPOP BLMOVE BRPOPLPUSH BLMPOP, as Redis 7.0 (RESP2), all through one
- * cache call (cache_bpop: every shard involved locked in index order, so
- * a pop from several keys and a move between two are atomic).
+ * Multi-key and blocking pops: the lists' LMOVE RPOPLPUSH LMPOP and BLPOP
+ * BRPOP BLMOVE BRPOPLPUSH BLMPOP, the sorted sets' ZMPOP and BZPOPMIN
+ * BZPOPMAX BZMPOP, as Redis 7.0 (RESP2), all through one cache call
+ * (cache_bpop: every shard involved locked in index order, so a pop from
+ * several keys and a move between two are atomic).
  *
  * A blocking command that finds nothing to pop blocks its connection
  * (server/net/blocked.c): the wait is registered in the cache under the
@@ -38,6 +39,23 @@ void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_
     if (kind == SRV_BPOP_MOVE) {
         s = cache_keys_next(out, &pos, &len);
         srv_reply_bulk(c, s, len);
+        return;
+    }
+    if (kind == SRV_BPOP_ZPOP || kind == SRV_BPOP_ZMPOP) {
+        /* the key, then member and score records */
+        bool nested = kind == SRV_BPOP_ZMPOP;
+        srv_reply_array(c, nested ? 2 : 1 + (long long)out->count - 1);
+        s = cache_keys_next(out, &pos, &len);
+        srv_reply_bulk(c, s, len);
+        if (nested)
+            srv_reply_array(c, ((long long)out->count - 1) / 2);
+        while ((s = cache_keys_next(out, &pos, &len)) != NULL && !srv_reply_closing(c)) {
+            if (nested)
+                srv_reply_array(c, 2);
+            srv_reply_bulk(c, s, len);
+            s = cache_keys_next(out, &pos, &len);
+            srv__reply_score(c, cache_keys_score(s));
+        }
         return;
     }
     srv_reply_array(c, 2);
@@ -160,8 +178,9 @@ SRV_HANDLER(srv_cmd_brpoplpush)
     move_generic(c, argv, CACHE_LIST_TAIL, CACHE_LIST_HEAD, true, deadline);
 }
 
-/* BLPOP / BRPOP key [key ...] timeout */
-static void bpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv, int from)
+/* BLPOP / BRPOP (BZPOPMIN / BZPOPMAX: zset) key [key ...] timeout */
+static void bpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv, int from,
+                         bool zset)
 {
     struct srv_strv k;
     int64_t deadline;
@@ -169,19 +188,37 @@ static void bpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv
     if (arg_timeout(c, &argv[argc - 1], &deadline) < 0 ||
         srv__strv(c, argv, 1, argc - 1, &k) < 0)
         return;
-    struct cache_bpop_req r = {.keys = k.v, .nkeys = k.n, .from = from, .count = 1};
-    run(c, &r, SRV_BPOP_POP, true, deadline);
+    struct cache_bpop_req r = {.keys = k.v, .nkeys = k.n, .from = from, .count = 1,
+                               .zset = zset};
+    run(c, &r, zset ? SRV_BPOP_ZPOP : SRV_BPOP_POP, true, deadline);
     srv__strv_free(&k);
 }
 
-SRV_HANDLER(srv_cmd_blpop) { bpop_generic(c, argc, argv, CACHE_LIST_HEAD); }
-SRV_HANDLER(srv_cmd_brpop) { bpop_generic(c, argc, argv, CACHE_LIST_TAIL); }
+SRV_HANDLER(srv_cmd_blpop) { bpop_generic(c, argc, argv, CACHE_LIST_HEAD, false); }
+SRV_HANDLER(srv_cmd_brpop) { bpop_generic(c, argc, argv, CACHE_LIST_TAIL, false); }
 
-/* [B]LMPOP [timeout] numkeys key [key ...] LEFT|RIGHT [COUNT count], from
- * argv[first] (numkeys), parsed in Redis's order: numkeys, the end, the
- * options, then (BLMPOP) the timeout. */
+SRV_HANDLER(srv_cmd_bzpopmin) { bpop_generic(c, argc, argv, CACHE_ZMIN, true); }
+SRV_HANDLER(srv_cmd_bzpopmax) { bpop_generic(c, argc, argv, CACHE_ZMAX, true); }
+
+/* MIN / MAX, or the syntax error. */
+static int arg_minmax(struct srv_conn *c, const struct proto_arg *a, int *where)
+{
+    if (srv__arg_is(a, "min")) {
+        *where = CACHE_ZMIN;
+    } else if (srv__arg_is(a, "max")) {
+        *where = CACHE_ZMAX;
+    } else {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* [B]LMPOP / [B]ZMPOP [timeout] numkeys key [key ...] LEFT|RIGHT (MIN|MAX)
+ * [COUNT count], from argv[first] (numkeys), parsed in Redis's order:
+ * numkeys, the end, the options, then (blocking) the timeout. */
 static void mpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                         size_t first, bool blocking)
+                         size_t first, bool blocking, bool zset)
 {
     long long numkeys, count = -1;
     int where;
@@ -196,7 +233,7 @@ static void mpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv
         return;
     }
     size_t where_idx = first + (size_t)numkeys + 1;
-    if (arg_where(c, &argv[where_idx], &where) < 0)
+    if ((zset ? arg_minmax : arg_where)(c, &argv[where_idx], &where) < 0)
         return;
     for (size_t j = where_idx + 1; j < argc; j++) {
         if (count == -1 && srv__arg_is(&argv[j], "count") && j + 1 < argc) {
@@ -216,10 +253,12 @@ static void mpop_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv
     if (srv__strv(c, argv, first + 1, first + 1 + (size_t)numkeys, &k) < 0)
         return;
     struct cache_bpop_req r = {.keys = k.v, .nkeys = k.n, .from = where,
-                               .count = count == -1 ? 1 : (uint64_t)count};
-    run(c, &r, SRV_BPOP_MPOP, blocking, deadline);
+                               .count = count == -1 ? 1 : (uint64_t)count, .zset = zset};
+    run(c, &r, zset ? SRV_BPOP_ZMPOP : SRV_BPOP_MPOP, blocking, deadline);
     srv__strv_free(&k);
 }
 
-SRV_HANDLER(srv_cmd_lmpop)  { mpop_generic(c, argc, argv, 1, false); }
-SRV_HANDLER(srv_cmd_blmpop) { mpop_generic(c, argc, argv, 2, true); }
+SRV_HANDLER(srv_cmd_lmpop)  { mpop_generic(c, argc, argv, 1, false, false); }
+SRV_HANDLER(srv_cmd_blmpop) { mpop_generic(c, argc, argv, 2, true, false); }
+SRV_HANDLER(srv_cmd_zmpop)  { mpop_generic(c, argc, argv, 1, false, true); }
+SRV_HANDLER(srv_cmd_bzmpop) { mpop_generic(c, argc, argv, 2, true, true); }

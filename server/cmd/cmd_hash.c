@@ -196,28 +196,11 @@ SRV_HANDLER(srv_cmd_hincrbyfloat)
 SRV_HANDLER(srv_cmd_hrandfield)
 {
     struct cache_keys out = { 0 };
-    long long count = 1;
-    int withvalues = 0, sample, rc;
+    long long count;
+    int withvalues, sample, rc;
 
-    if (argc >= 3) {
-        if (srv__arg_ll(c, &argv[2], &count, NULL) < 0)
-            return;
-        if (count < -LLONG_MAX) {
-            srv_reply_errorf(c, "ERR value is out of range, value must between %lld and %lld",
-                             -LLONG_MAX, LLONG_MAX);
-            return;
-        }
-        if (argc > 4 || (argc == 4 && !srv__arg_is(&argv[3], "withvalues"))) {
-            srv_reply_error(c, SRV_ERR_SYNTAX);
-            return;
-        }
-        withvalues = argc == 4;
-        /* Redis 7.0's bound: the reply's length, count * 2, must not overflow. */
-        if (withvalues && (count < -LLONG_MAX / 2 || count > LLONG_MAX / 2)) {
-            srv_reply_error(c, "ERR value is out of range");
-            return;
-        }
-    }
+    if (srv__rand_args(c, argc, argv, "withvalues", &count, &withvalues) < 0)
+        return;
     rc = cache_hrandfield(srv.cache, argv[1].ptr, argv[1].len, argc >= 3 ? count : 1,
                           withvalues, NOW(c), &out, &sample);
     srv__stat_rc(c, rc);
@@ -229,7 +212,7 @@ SRV_HANDLER(srv_cmd_hrandfield)
         srv_reply_bulk(c, out.buf + sizeof(uint32_t), out.len - sizeof(uint32_t));
     else if (sample)
         srv__reply_draws(c, &out, (unsigned long long)-(count + 1) + 1,
-                         withvalues ? 2 : 1);
+                         withvalues ? 2 : 1, false);
     else
         srv__reply_records(c, &out);
     cache_keys_free(&out);
@@ -239,5 +222,5 @@ SRV_HANDLER(srv_cmd_hrandfield)
 
 SRV_HANDLER(srv_cmd_hscan)
 {
-    srv__collection_scan(c, argc, argv, cache_hscan, 2);
+    srv__collection_scan(c, argc, argv, cache_hscan, 2, false);
 }

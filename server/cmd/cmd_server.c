@@ -74,12 +74,13 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
     static const struct { unsigned flag; const char *name; } flags[] = {
         { CMD_WRITE, "write" }, { CMD_READONLY, "readonly" },
         { CMD_DENYOOM, "denyoom" }, { CMD_ADMIN, "admin" },
-        { CMD_NOSCRIPT, "noscript" }, { CMD_FAST, "fast" },
-        { CMD_BLOCKING, "blocking" }, { CMD_NO_AUTH, "no_auth" },
+        { CMD_NOSCRIPT, "noscript" }, { CMD_BLOCKING, "blocking" },   /* Redis's order */
+        { CMD_FAST, "fast" }, { CMD_NO_AUTH, "no_auth" },
         { CMD_KEY_NUMKEYS, "movablekeys" },
     };
-    /* A KN row's first_key is where its count is: Redis shows 0 0 0 */
-    bool movable = (cmd->flags & CMD_KEY_NUMKEYS) != 0;
+    /* A KN row's first_key is where its count is: Redis shows 0 0 0, or
+     * the destination's 1 1 1 for ZUNIONSTORE dst numkeys key ... */
+    bool movable = (cmd->flags & CMD_KEY_NUMKEYS) && !(cmd->flags & CMD_KEY_FIRSTDEST);
     long long nflags = 0;
 
     for (size_t i = 0; i < NSUBS(flags); i++)
@@ -92,7 +93,8 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
         if (cmd->flags & flags[i].flag)
             srv_reply_simple(c, flags[i].name);
     srv_reply_int(c, movable ? 0 : cmd->first_key);
-    srv_reply_int(c, movable ? 0 : cmd->last_key);
+    srv_reply_int(c, movable ? 0 : (cmd->flags & CMD_KEY_NUMKEYS) ? cmd->first_key
+                                                                   : cmd->last_key);
     srv_reply_int(c, movable ? 0 : cmd->key_step);
     srv_reply_array(c, __builtin_popcountll(cmd->categories));
     for (int bit = 0; bit < ACL_BIT_COUNT; bit++) {

@@ -20,27 +20,8 @@
 
 /* ---- SADD, SREM ------------------------------------------------------------- */
 
-typedef int members_write_fn(struct cache *, const char *, size_t, const struct cache_str *,
-                             size_t, int64_t, uint64_t *);
-
-static void members_write(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                          members_write_fn *fn)
-{
-    struct srv_strv mv;
-    uint64_t n;
-
-    if (srv__strv(c, argv, 2, argc, &mv) < 0)
-        return;
-    int rc = fn(srv.cache, argv[1].ptr, argv[1].len, mv.v, mv.n, NOW(c), &n);
-    if (rc < 0)
-        srv__reply_cache_err(c, rc);
-    else
-        srv_reply_int(c, (long long)n);
-    srv__strv_free(&mv);
-}
-
-SRV_HANDLER(srv_cmd_sadd) { members_write(c, argc, argv, cache_sadd); }
-SRV_HANDLER(srv_cmd_srem) { members_write(c, argc, argv, cache_srem); }
+SRV_HANDLER(srv_cmd_sadd) { srv__members_write(c, argc, argv, cache_sadd); }
+SRV_HANDLER(srv_cmd_srem) { srv__members_write(c, argc, argv, cache_srem); }
 
 /* ---- reads -------------------------------------------------------------------- */
 
@@ -121,20 +102,11 @@ static void reply_one(struct srv_conn *c, int rc, const struct cache_keys *out)
  * answers the empty array. */
 SRV_HANDLER(srv_cmd_spop)
 {
-    static const char positive[] = "ERR value is out of range, must be positive";
     struct cache_keys out = { 0 };
-    long long count = 1;
+    long long count;
 
-    if (argc > 3) {
-        srv_reply_error(c, SRV_ERR_SYNTAX);
+    if (srv__pop_count(c, argc, argv, &count) < 0)
         return;
-    }
-    if (argc == 3 && (srv__arg_ll(c, &argv[2], &count, positive) < 0))
-        return;
-    if (count < 0) {
-        srv_reply_error(c, positive);
-        return;
-    }
     int rc = cache_spop(srv.cache, argv[1].ptr, argv[1].len, (uint64_t)count, NOW(c), &out);
     if (argc == 2)
         reply_one(c, rc, &out);
@@ -155,15 +127,8 @@ SRV_HANDLER(srv_cmd_srandmember)
         srv_reply_error(c, SRV_ERR_SYNTAX);
         return;
     }
-    if (argc == 3) {
-        if (srv__arg_ll(c, &argv[2], &count, NULL) < 0)
-            return;
-        if (count < -LLONG_MAX) {
-            srv_reply_errorf(c, "ERR value is out of range, value must between %lld and %lld",
-                             -LLONG_MAX, LLONG_MAX);
-            return;
-        }
-    }
+    if (argc == 3 && srv__arg_rand_count(c, &argv[2], &count) < 0)
+        return;
     int rc = cache_srandmember(srv.cache, argv[1].ptr, argv[1].len, count, NOW(c), &out,
                                &sample);
     srv__stat_rc(c, rc);
@@ -172,7 +137,7 @@ SRV_HANDLER(srv_cmd_srandmember)
     else if (rc < 0)
         srv__reply_cache_err(c, rc);
     else if (sample)
-        srv__reply_draws(c, &out, (unsigned long long)-(count + 1) + 1, 1);
+        srv__reply_draws(c, &out, (unsigned long long)-(count + 1) + 1, 1, false);
     else
         srv__reply_records(c, &out);
     cache_keys_free(&out);
@@ -207,10 +172,7 @@ static void setop(struct srv_conn *c, struct proto_arg *argv, size_t first, size
     op->nkeys = keys.n;
     int rc = cache_setop(srv.cache, op, NOW(c), &res);
     /* Redis counts one lookup per source read, up to a wrong type. */
-    for (uint64_t i = 0; i < res.hits; i++)
-        srv__stat_lookup(c, 1);
-    for (uint64_t i = 0; i < res.misses; i++)
-        srv__stat_lookup(c, 0);
+    srv__stat_lookups(c, res.hits, res.misses);
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else if (op->dst || op->card_only)
@@ -279,5 +241,5 @@ SRV_HANDLER(srv_cmd_sintercard)
 
 SRV_HANDLER(srv_cmd_sscan)
 {
-    srv__collection_scan(c, argc, argv, cache_sscan, 1);
+    srv__collection_scan(c, argc, argv, cache_sscan, 1, false);
 }

@@ -1,13 +1,15 @@
 /*
  * What the handlers of the collection types (cmd_hash.c, cmd_list.c,
- * cmd_blocking.c, cmd_set.c) share:
+ * cmd_blocking.c, cmd_set.c, cmd_zset.c ...) share:
  * views of their element arguments, replies that grow with a collection
  * (built element by element, stopping once the connection is going to be
- * closed: srv_reply_closing), random draws from a copied collection, and the
- * HSCAN/SSCAN command.
+ * closed: srv_reply_closing), a sorted set's scores as Redis prints them,
+ * random draws from a copied collection, and the HSCAN/SSCAN/ZSCAN
+ * command.
  *
  * Context: the conn's worker thread, inside srv_dispatch().
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -49,6 +51,111 @@ void srv__strv_free(struct srv_strv *sv)
         free(sv->v);
 }
 
+void srv__members_write(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                        srv_members_write_fn *fn)
+{
+    struct srv_strv mv;
+    uint64_t n;
+
+    if (srv__strv(c, argv, 2, argc, &mv) < 0)
+        return;
+    int rc = fn(srv.cache, argv[1].ptr, argv[1].len, mv.v, mv.n, NOW(c), &n);
+    if (rc < 0)
+        srv__reply_cache_err(c, rc);
+    else
+        srv_reply_int(c, (long long)n);
+    srv__strv_free(&mv);
+}
+
+int srv__pop_count(struct srv_conn *c, size_t argc, const struct proto_arg *argv,
+                   long long *count)
+{
+    static const char positive[] = "ERR value is out of range, must be positive";
+
+    *count = 1;
+    if (argc > 3) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return -1;
+    }
+    if (argc == 3 && srv__arg_ll(c, &argv[2], count, positive) < 0)
+        return -1;
+    if (*count < 0) {
+        srv_reply_error(c, positive);
+        return -1;
+    }
+    return 0;
+}
+
+int srv__arg_rand_count(struct srv_conn *c, const struct proto_arg *a, long long *count)
+{
+    if (srv__arg_ll(c, a, count, NULL) < 0)
+        return -1;
+    if (*count < -LLONG_MAX) {
+        srv_reply_errorf(c, "ERR value is out of range, value must between %lld and %lld",
+                         -LLONG_MAX, LLONG_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+int srv__rand_args(struct srv_conn *c, size_t argc, const struct proto_arg *argv,
+                   const char *opt, long long *count, int *with)
+{
+    *count = 1;
+    *with = 0;
+    if (argc < 3)
+        return 0;
+    if (srv__arg_rand_count(c, &argv[2], count) < 0)
+        return -1;
+    if (argc > 4 || (argc == 4 && !srv__arg_is(&argv[3], opt))) {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+        return -1;
+    }
+    *with = argc == 4;
+    /* Redis 7.0's bound: the reply's length, count * 2, must not overflow. */
+    if (*with && (*count < -LLONG_MAX / 2 || *count > LLONG_MAX / 2)) {
+        srv_reply_error(c, "ERR value is out of range");
+        return -1;
+    }
+    return 0;
+}
+
+void srv__reply_score(struct srv_conn *c, double d)
+{
+    char buf[PROTO_D_STR_MAX];
+    size_t n = proto_d2str(buf, sizeof(buf), d);
+
+    srv_reply_bulk(c, buf, n);
+}
+
+/* One record: a score record (a double's 8 bytes, every second one of a
+ * scored collection) as Redis prints it, else its bytes. */
+static void reply_rec(struct srv_conn *c, const char *s, size_t len, bool score)
+{
+    if (score)
+        srv__reply_score(c, cache_keys_score(s));
+    else
+        srv_reply_bulk(c, s, len);
+}
+
+void srv__reply_zrecs(struct srv_conn *c, const struct cache_keys *k, uint64_t total,
+                      bool withscores)
+{
+    const char *s;
+    size_t pos = 0, len, n = 0;
+
+    srv_reply_array(c, (long long)(withscores ? 2 * total : total));
+    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c)) {
+        srv_reply_bulk(c, s, len);
+        s = cache_keys_next(k, &pos, &len);
+        if (withscores)
+            srv__reply_score(c, cache_keys_score(s));
+        n++;
+    }
+    if (n < total)   /* the array said more than there is: the stream cannot go on */
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
 void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint64_t total)
 {
     const char *s;
@@ -67,7 +174,7 @@ void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint
 }
 
 void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
-                      unsigned long long picks, size_t per)
+                      unsigned long long picks, size_t per, bool scored)
 {
     size_t n = all->count / per, pos = 0, len;
     size_t *at = malloc(n * sizeof(*at));
@@ -86,7 +193,7 @@ void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
         size_t p = at[cache_rand() % n];
         for (size_t k = 0; k < per; k++) {
             const char *s = cache_keys_next(all, &p, &len);
-            srv_reply_bulk(c, s, len);
+            reply_rec(c, s, len, scored && k == 1);
         }
     }
     free(at);
@@ -95,7 +202,7 @@ void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
 /* The page, filtered by MATCH on each group's first record (a member, a
  * field): two passes, since RESP wants the count first. */
 static void reply_matching(struct srv_conn *c, const struct cache_keys *out, size_t per,
-                           const struct proto_arg *pat)
+                           bool scored, const struct proto_arg *pat)
 {
     const char *s[2];
     size_t pos = 0, len[2];
@@ -116,7 +223,7 @@ static void reply_matching(struct srv_conn *c, const struct cache_keys *out, siz
             if (pass == 0)
                 n += (long long)per;
             for (k = 0; pass == 1 && k < per; k++)
-                srv_reply_bulk(c, s[k], len[k]);
+                reply_rec(c, s[k], len[k], scored && k == 1);
         }
     }
 }
@@ -125,7 +232,7 @@ static void reply_matching(struct srv_conn *c, const struct cache_keys *out, siz
  * cursor, then the key (a missing one answers the empty scan whatever the
  * options), then the options. */
 void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                          srv_collection_scan_fn *fn, size_t per)
+                          srv_collection_scan_fn *fn, size_t per, bool scored)
 {
     const struct proto_arg *pat = NULL;
     const char *err = NULL;
@@ -163,10 +270,12 @@ void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *arg
         snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
         srv_reply_array(c, 2);
         srv_reply_bulk_cstr(c, buf);
-        if (pat == NULL || (pat->len == 1 && pat->ptr[0] == '*'))
+        if (scored && (pat == NULL || (pat->len == 1 && pat->ptr[0] == '*')))
+            srv__reply_zrecs(c, &out, out.count / 2, true);
+        else if (pat == NULL || (pat->len == 1 && pat->ptr[0] == '*'))
             srv__reply_records(c, &out);
         else
-            reply_matching(c, &out, per, pat);
+            reply_matching(c, &out, per, scored, pat);
     }
     cache_keys_free(&out);
 }

@@ -53,6 +53,8 @@ void srv__reply_value_or_null(struct srv_conn *c, int rc);
 
 /* Keyspace hit/miss for a read lookup (Redis counts one per key read). */
 void srv__stat_lookup(struct srv_conn *c, int found);
+/* Several keys' lookups at once (SINTER, ZUNION: the sources looked up). */
+void srv__stat_lookups(struct srv_conn *c, uint64_t hits, uint64_t misses);
 /* The same from a cache result: a key of the wrong type was found (a
  * hit); errors count nothing. */
 void srv__stat_rc(struct srv_conn *c, int rc);
@@ -69,6 +71,12 @@ void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_
 /* HLEN, LLEN, SCARD, ZCARD of argv[1], a collection of `type`: a read (a
  * keyspace hit or miss, as Redis counts), 0 for a missing key. */
 void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type);
+/* SADD, SREM, ZREM: key member [member ...] -> fn, whose count is the
+ * reply. */
+typedef int srv_members_write_fn(struct cache *, const char *, size_t, const struct cache_str *,
+                                 size_t, int64_t, uint64_t *);
+void srv__members_write(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                        srv_members_write_fn *fn);
 
 /* Views of argv[first..argc) as cache strings (fields, members), no
  * copies. On allocation failure replies the error and returns -1. */
@@ -91,17 +99,42 @@ static inline void srv__reply_records(struct srv_conn *c, const struct cache_key
     srv__reply_records_cut(c, k, k->count);
 }
 /* `picks` draws with repeats from a copy of a whole collection, `all`,
- * whose elements are groups of `per` records (a field and its value: 2):
- * the copy bounds the memory, the output limit the reply. */
+ * whose elements are groups of `per` records (a field and its value: 2;
+ * scored: a member and its score record): the copy bounds the memory,
+ * the output limit the reply. */
 void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
-                      unsigned long long picks, size_t per);
-/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count] over fn, whose
- * elements are groups of `per` records, MATCH applying to the first. */
+                      unsigned long long picks, size_t per, bool scored);
+/* SPOP / ZPOPMIN / ZPOPMAX key [count]: *count (1 without one), a count
+ * that is no integer or negative gets Redis's "must be positive". 0, or
+ * -1 after replying. */
+int srv__pop_count(struct srv_conn *c, size_t argc, const struct proto_arg *argv,
+                   long long *count);
+/* A random draw's count (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): an
+ * integer from -LLONG_MAX on, or Redis's errors. 0, or -1 after replying. */
+int srv__arg_rand_count(struct srv_conn *c, const struct proto_arg *a, long long *count);
+/* HRANDFIELD / ZRANDMEMBER key [count [opt]] (opt: "withvalues",
+ * "withscores"), checked in Redis's order: the count, the option, then
+ * with the option half the count's range. *count 1 without one. 0, or -1
+ * after replying. */
+int srv__rand_args(struct srv_conn *c, size_t argc, const struct proto_arg *argv,
+                   const char *opt, long long *count, int *with);
+/* A sorted set's score as Redis 7.0 replies it: a bulk of "inf", "-inf"
+ * or printf's "%.17g" (proto_d2str). */
+void srv__reply_score(struct srv_conn *c, double d);
+/* The members of k (member records each followed by its score record),
+ * with their scores when withscores: an array of total members (twice
+ * that with scores); fewer in k: cut at the output limit, the connection
+ * is closed after what could be sent (as srv__reply_records_cut). */
+void srv__reply_zrecs(struct srv_conn *c, const struct cache_keys *k, uint64_t total,
+                      bool withscores);
+/* HSCAN, SSCAN and ZSCAN: key cursor [MATCH pattern] [COUNT count] over
+ * fn, whose elements are groups of `per` records, MATCH applying to the
+ * first; scored: the second is a score record (ZSCAN). */
 typedef int srv_collection_scan_fn(struct cache *c, const char *key, size_t klen,
                                    uint64_t cursor, size_t count, int64_t now,
                                    struct cache_keys *out, uint64_t *next);
 void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                          srv_collection_scan_fn *fn, size_t per);
+                          srv_collection_scan_fn *fn, size_t per, bool scored);
 
 /* ---- subcommands ---------------------------------------------------------- */
 

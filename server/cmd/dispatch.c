@@ -449,6 +449,14 @@ void srv__stat_lookup(struct srv_conn *c, int found)
     }
 }
 
+void srv__stat_lookups(struct srv_conn *c, uint64_t hits, uint64_t misses)
+{
+    for (uint64_t i = 0; i < hits; i++)
+        srv__stat_lookup(c, 1);
+    for (uint64_t i = 0; i < misses; i++)
+        srv__stat_lookup(c, 0);
+}
+
 void srv__stat_rc(struct srv_conn *c, int rc)
 {
     if (rc == CACHE_OK || rc == CACHE_NOTFOUND || rc == CACHE_NOELEM ||

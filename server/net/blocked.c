@@ -1,7 +1,7 @@
 /*
  * Blocked clients: see blocked.h for the four ways a wait ends. This file
  * is the worker's side; the wait lists and the hand-over of elements are
- * the cache's (cache/blocking.c).
+ * the cache's (cache/blocking/).
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -32,6 +32,8 @@ enum srv_bpop_kind {
     SRV_BPOP_POP,    /* BLPOP, BRPOP: [key, element] */
     SRV_BPOP_MPOP,   /* BLMPOP: [key, [elements]] */
     SRV_BPOP_MOVE,   /* BLMOVE, BRPOPLPUSH: the element */
+    SRV_BPOP_ZPOP,   /* BZPOPMIN, BZPOPMAX: [key, member, score] */
+    SRV_BPOP_ZMPOP,  /* ZMPOP, BZMPOP: [key, [[member, score], ...]] */
 };
 
 struct srv_blocked;

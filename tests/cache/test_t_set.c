@@ -249,20 +249,6 @@ static void test_build(void **st)
 /* A large set is freed off the shard lock like a large hash: by the
  * lazy-free thread for UNLINK, and for an overwrite (a STORE's
  * destination) with lazyfree-lazy-server-del; a small one on the spot. */
-static uint64_t lazyfreed(struct cache *c)
-{
-    struct cache_stats st;
-    for (int i = 0; i < 10000; i++) {       /* bounded: 10 s */
-        cache_stats(c, &st);
-        if (st.lazyfree_pending == 0)
-            break;
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
-    }
-    assert_int_equal(st.lazyfree_pending, 0);
-    return st.lazyfreed;
-}
-
 static void big_set(struct cache *c, const char *k, int n)
 {
     char m[32];

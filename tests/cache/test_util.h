@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "cache.h"
@@ -93,6 +94,22 @@ static inline uint64_t used(struct cache *c)
     struct cache_stats st;
     cache_stats(c, &st);
     return st.used_memory;
+}
+
+/* Waits (at most 10 s) until the lazy-free thread has nothing pending;
+ * returns how many values it has freed. */
+static inline uint64_t lazyfreed(struct cache *c)
+{
+    struct cache_stats st;
+    for (int i = 0; i < 10000; i++) {
+        cache_stats(c, &st);
+        if (st.lazyfree_pending == 0)
+            break;
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(st.lazyfree_pending, 0);
+    return st.lazyfreed;
 }
 
 #endif

@@ -124,10 +124,20 @@ static void test_read_write_per_key(void **state)
     EXPECT_ERR(rw, NOPERM_KEYS, "LMPOP 2 w:l rw:l LEFT");
     EXPECT_ERR(rw, NOPERM_KEYS, "SINTERCARD 2 r:a w:dst");
     EXPECT_INT(rw, 2, "SINTERCARD 1 r:a");
+    EXPECT_INT(adm, 2, "ZADD rw:z 1 a 2 b");
+    EXPECT_INT(rw, 4, "ZUNIONSTORE w:zd 2 r:a rw:z");       /* dst written, sources read */
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZUNIONSTORE r:zd 1 rw:z");
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZINTERSTORE w:zd 2 rw:z w:zd");
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZUNION 2 rw:z w:zd");
+    EXPECT_INT(rw, 1, "ZRANGESTORE w:zd rw:z 0 0");
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZRANGESTORE r:zd rw:z 0 0");
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZMPOP 2 rw:z r:a MIN");
+    EXPECT_ERR(rw, NOPERM_KEYS, "ZPOPMIN w:zd");
+    EXPECT_INT(adm, 1, "ZCARD w:zd");
     EXPECT_INT(adm, 2, "LLEN rw:l");
     EXPECT_INT(adm, 1, "LLEN w:l");
     EXPECT_INT(adm, 2, "SCARD r:a");
-    EXPECT_INT(adm, 0, "EXISTS r:dst w:s r:l");
+    EXPECT_INT(adm, 0, "EXISTS r:dst w:s r:l r:zd");
     redisFree(rw);
 }
 
@@ -144,6 +154,8 @@ static void test_blocking_pops_refused(void **state)
     EXPECT_ERR(rw, NOPERM_KEYS, "BLMOVE rw:q r:d LEFT RIGHT 0.2");
     EXPECT_ERR(rw, NOPERM_KEYS, "BRPOPLPUSH w:q rw:d 0.2");
     EXPECT_ERR(rw, NOPERM_KEYS, "BLMPOP 0.2 2 rw:q w:q LEFT");
+    EXPECT_ERR(rw, NOPERM_KEYS, "BZPOPMIN rw:q r:q 0.2");
+    EXPECT_ERR(rw, NOPERM_KEYS, "BZMPOP 0.2 2 rw:q w:q MIN");
     EXPECT_NIL(rw, "BLMOVE rw:q w:d LEFT RIGHT 0.01");      /* allowed: times out */
     EXPECT_INT(adm, 0, "EXISTS rw:q w:q r:q r:d rw:d w:d");
     redisFree(rw);

@@ -1,8 +1,9 @@
 /*
  * test_types: the typed value model across all its types, which each
  * type's own file tests only against strings and its own kind: every
- * command of each family (strings, hashes, lists, sets, the blocking
- * pops) on a key of every other type answers Redis's exact WRONGTYPE and
+ * command of each family (strings, hashes, lists, sets, sorted sets, the
+ * blocking pops) on a key of every other type answers Redis's exact
+ * WRONGTYPE and
  * leaves the key as it was; TYPE, EXISTS, SCAN TYPE, RENAME and COPY on
  * one key of each type side by side; a multi-key command that meets a key
  * of another type among its sources changes nothing; who frees a large
@@ -51,8 +52,21 @@ static const char *const set_cmds[] = {
     "SINTERCARD 1 k", "SSCAN k 0",
 };
 
-enum { T_STRING, T_HASH, T_LIST, T_SET, NTYPES };
-static const char *const type_name[NTYPES] = {"string", "hash", "list", "set"};
+/* (ZUNION and the other commands on several keys take sets too: they are
+ * in test_multikey_wrongtype.) */
+static const char *const zset_cmds[] = {
+    "ZADD k 1 m", "ZINCRBY k 1 m", "ZREM k m", "ZCARD k", "ZSCORE k m", "ZMSCORE k m n",
+    "ZRANK k m", "ZREVRANK k m", "ZCOUNT k 0 1", "ZLEXCOUNT k - +", "ZRANGE k 0 -1",
+    "ZRANGE k 0 1 BYSCORE REV", "ZREVRANGE k 0 -1", "ZRANGEBYSCORE k 0 1",
+    "ZREVRANGEBYSCORE k 1 0", "ZRANGEBYLEX k - +", "ZREVRANGEBYLEX k + -",
+    "ZRANGESTORE dst k 0 -1", "ZREMRANGEBYRANK k 0 1", "ZREMRANGEBYSCORE k 0 1",
+    "ZREMRANGEBYLEX k - +", "ZPOPMIN k", "ZPOPMAX k 2", "ZRANDMEMBER k",
+    "ZRANDMEMBER k -2 WITHSCORES", "ZSCAN k 0", "ZMPOP 1 k MIN", "BZPOPMIN k 0.01",
+    "BZPOPMAX k 0.01", "BZMPOP 0.01 1 k MAX",
+};
+
+enum { T_STRING, T_HASH, T_LIST, T_SET, T_ZSET, NTYPES };
+static const char *const type_name[NTYPES] = {"string", "hash", "list", "set", "zset"};
 
 /* Makes k a value of type t (and nothing else in the keyspace). */
 static void make(int t)
@@ -61,7 +75,8 @@ static void make(int t)
     case T_STRING: EXPECT_OK(c, "SET k v"); break;
     case T_HASH: EXPECT_INT(c, 2, "HSET k f v g w"); break;
     case T_LIST: EXPECT_INT(c, 2, "RPUSH k a b"); break;
-    default: EXPECT_INT(c, 2, "SADD k m n"); break;
+    case T_SET: EXPECT_INT(c, 2, "SADD k m n"); break;
+    default: EXPECT_INT(c, 2, "ZADD k 1 m 2.5 n"); break;
     }
 }
 
@@ -73,7 +88,8 @@ static void unchanged(int t)
     case T_STRING: EXPECT_BULK(c, "v", "GET k"); break;
     case T_HASH: EXPECT_ARRAY(c, "f=v g=w", 1, 1, "HGETALL k"); break;
     case T_LIST: EXPECT_ARRAY(c, "a b", 0, 0, "LRANGE k 0 -1"); break;
-    default: EXPECT_ARRAY(c, "m n", 0, 1, "SMEMBERS k"); break;
+    case T_SET: EXPECT_ARRAY(c, "m n", 0, 1, "SMEMBERS k"); break;
+    default: EXPECT_ARRAY(c, "m=1 n=2.5", 1, 0, "ZRANGE k 0 -1 WITHSCORES"); break;
     }
     EXPECT_INT(c, 0, "EXISTS dst");   /* no destination was made either */
 }
@@ -88,6 +104,7 @@ static void test_wrongtype_matrix(void **state)
     } fam[] = {
         {T_STRING, string_cmds, N(string_cmds)}, {T_HASH, hash_cmds, N(hash_cmds)},
         {T_LIST, list_cmds, N(list_cmds)}, {T_SET, set_cmds, N(set_cmds)},
+        {T_ZSET, zset_cmds, N(zset_cmds)},
     };
     for (int t = 0; t < NTYPES; t++) {
         for (size_t f = 0; f < N(fam); f++) {
@@ -110,17 +127,19 @@ static void test_keyspace_across_types(void **state)
     EXPECT_INT(c, 1, "HSET h f v");
     EXPECT_INT(c, 1, "RPUSH l a");
     EXPECT_INT(c, 1, "SADD z m");
+    EXPECT_INT(c, 1, "ZADD zz 1 m");
+    EXPECT_STATUS(c, "zset", "TYPE zz");
     EXPECT_STATUS(c, "string", "TYPE s");
     EXPECT_STATUS(c, "hash", "TYPE h");
     EXPECT_STATUS(c, "list", "TYPE l");
     EXPECT_STATUS(c, "set", "TYPE z");
     EXPECT_STATUS(c, "none", "TYPE nokey");
-    EXPECT_INT(c, 4, "EXISTS s h l z nokey");
-    EXPECT_INT(c, 4, "DBSIZE");
+    EXPECT_INT(c, 5, "EXISTS s h l z zz nokey");
+    EXPECT_INT(c, 5, "DBSIZE");
     char got[256];
     static const char *const scans[][2] = {
         {"TYPE string", "s"}, {"TYPE hash", "h"}, {"TYPE list", "l"}, {"TYPE set", "z"},
-        {"TYPE zset", ""}, {"", "h l s z"},
+        {"TYPE zset", "zz"}, {"", "h l s z zz"},
     };
     for (size_t i = 0; i < N(scans); i++) {
         chk_scan_all(c, scans[i][0], got, sizeof(got));
@@ -136,7 +155,9 @@ static void test_keyspace_across_types(void **state)
     EXPECT_INT(c, 1, "SCARD z");                        /* a deep copy */
     EXPECT_OK(c, "RENAME s l2");                        /* over a list */
     EXPECT_STATUS(c, "string", "TYPE l2");
-    EXPECT_INT(c, 3, "DEL l2 h z");
+    EXPECT_INT(c, 1, "COPY zz l2 REPLACE");             /* a sorted set over a string */
+    EXPECT_STATUS(c, "zset", "TYPE l2");
+    EXPECT_INT(c, 4, "DEL l2 h z zz");
     EXPECT_INT(c, 0, "DBSIZE");
 }
 
@@ -153,29 +174,38 @@ static void test_multikey_wrongtype(void **state)
     EXPECT_ERR(c, WRONGTYPE, "LMOVE l s1 LEFT LEFT");   /* a set as LMOVE's dst */
     EXPECT_ERR(c, WRONGTYPE, "RPOPLPUSH l s1");
     EXPECT_ERR(c, WRONGTYPE, "LMPOP 2 s1 l LEFT");      /* the first key is a set */
+    EXPECT_ERR(c, WRONGTYPE, "ZUNIONSTORE dst 2 s1 l"); /* a set is a source, a list not */
+    EXPECT_ERR(c, WRONGTYPE, "ZINTER 2 s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "ZDIFFSTORE dst 2 s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "ZINTERCARD 2 s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "ZMPOP 2 s1 l MIN");       /* the first key is a set */
+    EXPECT_ERR(c, WRONGTYPE, "ZRANGESTORE dst s1 0 -1");
     EXPECT_ARRAY(c, "a b", 0, 1, "SMEMBERS s1");
     EXPECT_ARRAY(c, "x", 0, 0, "LRANGE l 0 -1");
     EXPECT_INT(c, 0, "EXISTS dst");
 }
 
-/* HLEN, LLEN and SCARD are reads: a keyspace hit for a key found (of the
- * wrong type too: Redis finds it, then refuses it), a miss for none. */
+/* HLEN, LLEN, SCARD and ZCARD are reads: a keyspace hit for a key found
+ * (of the wrong type too: Redis finds it, then refuses it), a miss for
+ * none. */
 static void test_card_counts_lookups(void **state)
 {
-    static const char *const cmds[] = {"HLEN", "LLEN", "SCARD"};
+    static const char *const cmds[] = {"HLEN", "LLEN", "SCARD", "ZCARD"};
     EXPECT_INT(c, 1, "HSET h f v");
     EXPECT_INT(c, 1, "RPUSH l x");
     EXPECT_INT(c, 1, "SADD s m");
+    EXPECT_INT(c, 1, "ZADD z 1 m");
     EXPECT_OK(c, "CONFIG RESETSTAT");
     EXPECT_INT(c, 1, "HLEN h");
     EXPECT_INT(c, 1, "LLEN l");
     EXPECT_INT(c, 1, "SCARD s");
+    EXPECT_INT(c, 1, "ZCARD z");
     for (size_t i = 0; i < N(cmds); i++) {
         EXPECT_INT(c, 0, "%s missing", cmds[i]);
         EXPECT_ERR(c, WRONGTYPE, "%s %s", cmds[i], i == 0 ? "l" : "h");
     }
-    assert_int_equal(harness_info_ll(c, "keyspace_hits"), 6);
-    assert_int_equal(harness_info_ll(c, "keyspace_misses"), 3);
+    assert_int_equal(harness_info_ll(c, "keyspace_hits"), 8);
+    assert_int_equal(harness_info_ll(c, "keyspace_misses"), 4);
 }
 
 /* Lazy free: who frees a large value (a hash of 600 fields: a hash table

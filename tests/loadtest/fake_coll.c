@@ -18,7 +18,7 @@
 #include "fake_server.h"
 
 /* NUL-terminated, so that a counter reads as a number. */
-static char *dup_bytes(const char *p, size_t n)
+char *fake_dup(const char *p, size_t n)
 {
     char *d = malloc(n + 1);
 
@@ -27,8 +27,7 @@ static char *dup_bytes(const char *p, size_t n)
     return d;
 }
 
-/* The key's item of `type`, created when `create`; NULL when missing. */
-static struct item *coll(struct conn *c, redisReply *k, int type, bool create, bool *wrong)
+struct item *fake_coll_item(struct conn *c, redisReply *k, int type, bool create, bool *wrong)
 {
     struct item **pp = fake_find(k->str, k->len), *it = *pp;
 
@@ -40,7 +39,7 @@ static struct item *coll(struct conn *c, redisReply *k, int type, bool create, b
     }
     if (it == NULL && create) {
         it = calloc(1, sizeof(*it));
-        it->key = dup_bytes(k->str, k->len);
+        it->key = fake_dup(k->str, k->len);
         it->klen = k->len;
         it->type = type;
         *pp = it;
@@ -69,13 +68,13 @@ static bool elem_put(struct item *it, const char *f, size_t flen, const char *v,
             it->el = realloc(it->el, it->elcap * sizeof(*it->el));
         }
         e = &it->el[it->nel++];
-        e->f = dup_bytes(f, flen);
+        e->f = fake_dup(f, flen);
         e->flen = flen;
         e->v = NULL;
     }
     if (v != NULL) {
         free(e->v);
-        e->v = dup_bytes(v, vlen);
+        e->v = fake_dup(v, vlen);
         e->vlen = vlen;
     }
     return added;
@@ -92,7 +91,7 @@ static void cmd_hash(struct conn *c, redisReply **a, size_t n, const char *name)
 {
     bool wrong;
     bool write = strcasecmp(name, "HSET") == 0 || strcasecmp(name, "HINCRBY") == 0;
-    struct item *it = coll(c, a[1], T_HASH, write, &wrong);
+    struct item *it = fake_coll_item(c, a[1], T_HASH, write, &wrong);
 
     if (wrong)
         return;
@@ -134,7 +133,7 @@ static void cmd_hash(struct conn *c, redisReply **a, size_t n, const char *name)
 static void cmd_set(struct conn *c, redisReply **a, size_t n, const char *name)
 {
     bool wrong, add = strcasecmp(name, "SADD") == 0, rem = strcasecmp(name, "SREM") == 0;
-    struct item *it = coll(c, a[1], T_SET, add, &wrong);
+    struct item *it = fake_coll_item(c, a[1], T_SET, add, &wrong);
     long long count = 0;
 
     if (wrong)

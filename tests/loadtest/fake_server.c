@@ -9,7 +9,8 @@
  * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
  * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
  * and set checkers (fake_coll.c) HSET, HGET, HINCRBY, HGETALL, SADD, SREM,
- * SISMEMBER, SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
+ * SISMEMBER, SMEMBERS, and for the zset checker (fake_zset.c) ZADD,
+ * ZINCRBY, ZREM, ZSCORE, ZRANGE, ZPOPMIN, BZPOPMIN. INFO and its counters follow Redis 7 (a command counts once it
  * has run; unknown commands do not count; GET and each MGET key count a
  * hit or a miss, the hash and set reads one for their key).
  *
@@ -35,6 +36,9 @@
  *   drop-hincr      an HINCRBY answers n+1 but does not store it
  *   set-missing     an SADD answers as if it added a member, and does not
  *   set-extra       an SREM answers as if it removed a member, and does not
+ *   zset-wrong-score  a ZADD or ZINCRBY answers right and stores the score plus 1
+ *   zset-disorder   a ZRANGE answers two neighbours swapped
+ *   zpop-dup        a ZPOPMIN answers the lowest member and leaves it there
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -61,6 +65,7 @@ static const char *const fault_names[] = {
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
     "queue-lose", "queue-dup", "queue-reorder",
     "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
+    "zset-wrong-score", "zset-disorder", "zpop-dup",
 };
 
 /* The whole server: one thread, so nothing here is shared. */
@@ -342,7 +347,7 @@ static bool run(struct conn *c, redisReply *r)
         cmd_config(c, a, n);
     else if (fake_list_run(c, a, n))
         ;
-    else if (fake_coll_run(c, a, n))
+    else if (fake_coll_run(c, a, n) || fake_zset_run(c, a, n))
         ;
     else if (strcasecmp(name, "QUIT") == 0) {
         out(c, "+OK\r\n", 5);

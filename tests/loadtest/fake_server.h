@@ -1,6 +1,6 @@
 /*
  * fake_server.h: what the fake RESP server's parts share (fake_server.c,
- * fake_list.c, fake_coll.c). One thread: nothing here is synchronised.
+ * fake_list.c, fake_coll.c, fake_zset.c). One thread: nothing here is synchronised.
  */
 #ifndef MMCACHE_FAKE_SERVER_H
 #define MMCACHE_FAKE_SERVER_H
@@ -15,15 +15,17 @@ enum fault {
     F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
     F_QUEUE_LOSE, F_QUEUE_DUP, F_QUEUE_REORDER,
     F_HASH_WRONG, F_DROP_HINCR, F_SET_MISSING, F_SET_EXTRA,
+    F_ZSET_SCORE, F_ZSET_DISORDER, F_ZPOP_DUP,
 };
 
-/* A field and its value (a hash), or a member (a set: no value). */
+/* A field and its value (a hash), a member (a set: no value), or a
+ * member and its score as text (a sorted set). */
 struct elem {
     char *f, *v;
     size_t flen, vlen;
 };
 
-enum { T_STRING, T_HASH, T_SET };
+enum { T_STRING, T_HASH, T_SET, T_ZSET };
 
 /* A key of the server's table (fake_server.c). */
 struct item {
@@ -31,7 +33,7 @@ struct item {
     char *key, *val;
     size_t klen, vlen;
     int type;
-    struct elem *el;                 /* T_HASH, T_SET */
+    struct elem *el;                 /* T_HASH, T_SET, T_ZSET */
     size_t nel, elcap;
 };
 
@@ -62,7 +64,14 @@ bool fake_list_run(struct conn *c, redisReply **a, size_t n);
 int fake_list_del(const char *k, size_t n);
 void fake_list_free_all(void);
 
+/* fake_coll.c: a NUL-terminated copy; the key's item of `type`, created
+ * when `create`, NULL when missing or (*wrong: WRONGTYPE answered) of
+ * another type. */
+char *fake_dup(const char *p, size_t n);
+struct item *fake_coll_item(struct conn *c, redisReply *k, int type, bool create, bool *wrong);
 /* fake_coll.c: runs a hash or set command (true), or leaves it (false). */
 bool fake_coll_run(struct conn *c, redisReply **a, size_t n);
+/* fake_zset.c: the same for a sorted set command. */
+bool fake_zset_run(struct conn *c, redisReply **a, size_t n);
 
 #endif

@@ -26,8 +26,8 @@ case $fault in
     info-backwards)   want=monotonic; evidence='went backwards' ;;
     config-torn)      want=config;    evidence='expected fields of one generation, got timeout=[0-9]+ \(generation [0-9]+\) with maxmemory=[0-9]+ \(generation [0-9]+\)' ;;
     config-stale)     want=config;    evidence='stale|went backwards' ;;
-    queue-lose)       want=queue;     evidence='was lost: neither popped nor in the list' ;;
-    queue-dup)        want=queue;     evidence='popped more than once|still in the list after being popped' ;;
+    queue-lose)       want=queue;     evidence='was lost: neither popped nor in the key' ;;
+    queue-dup)        want=queue;     evidence='popped more than once|still in the key after being popped' ;;
     # its chance (a producer's two elements in one list at a pop) is rare
     # while the consumers keep up: every one counts
     queue-reorder)    want=queue;     evidence='out of the order pushed'; every=1 ;;
@@ -35,6 +35,9 @@ case $fault in
     drop-hincr)       want=hash;      evidence='HINCRBY [^ ]+ c[0-9]+ \(this client.s own counter\): expected [0-9]+, got [0-9]+|counter [^ ]+ c[0-9]+: expected' ;;
     set-missing)      want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 1, got 0|expected [0-9]+ removed, got" ;;
     set-extra)        want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 0, got 1|expected [0-9]+ added, got" ;;
+    zset-wrong-score) want=zset;      evidence="ZSCORE [^ ]+ [^ ]+ \(this client's member\): expected|client [0-9]+'s member [0-9]+: expected score|came with score '[0-9.e+-]+', not [0-9]+" ;;
+    zset-disorder)    want=zset;      evidence='out of order' ;;
+    zpop-dup)         want=zset;      evidence='popped more than once|still in the key after being popped' ;;
     *) echo "unknown fault $fault" >&2; exit 2 ;;
 esac
 

@@ -65,6 +65,9 @@ static void test_threads_capped_by_clients(void **state)
     assert_int_equal(o.checks, (1u << LD_CHK_HASH) | (1u << LD_CHK_SET));
     assert_string_equal(ld_check_name(LD_CHK_HASH), "hash");
     assert_string_equal(ld_check_name(LD_CHK_SET), "set");
+    assert_int_equal(PARSE(&o, err, "--check", "zset"), 0);
+    assert_int_equal(o.checks, 1u << LD_CHK_ZSET);
+    assert_string_equal(ld_check_name(LD_CHK_ZSET), "zset");
 }
 
 static void test_usage_errors(void **state)

@@ -132,6 +132,55 @@ static void test_str2ld(void **state)
     free(huge);
 }
 
+/* Scores and weights: redis-server 7.0.15 took or refused each of these
+ * in ZADD (ok/bad) and ZRANGEBYSCORE (range_ok/range_bad). */
+static void test_str2d(void **state)
+{
+    static const char *ok[] = { "1", "-1.5", "+1", ".5", "0x10", "1e300", "inf", "-inf", "+inf",
+                                "infinity", "-0", "4.9e-324" };
+    static const char *bad[] = { "", " 1", "1 ", "\t1", "nan", "-nan", "1e", "1e400", "1e-400",
+                                 "abc", "1.2.3", "--1" };
+    static const char *range_ok[] = { "", " 1", "1e400", "-1e400", "inf", "0x10", "1e-400" };
+    static const char *range_bad[] = { "nan", "1 ", "abc", "1e", "(1" };
+    double v;
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        assert_int_equal(proto_str2d(ok[i], strlen(ok[i]), &v), 0);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(proto_str2d(bad[i], strlen(bad[i]), &v), -1);
+    for (i = 0; i < sizeof(range_ok) / sizeof(range_ok[0]); i++)
+        assert_int_equal(proto_str2d_range(range_ok[i], strlen(range_ok[i]), &v), 0);
+    for (i = 0; i < sizeof(range_bad) / sizeof(range_bad[0]); i++)
+        assert_int_equal(proto_str2d_range(range_bad[i], strlen(range_bad[i]), &v), -1);
+    assert_int_equal(proto_str2d("0x10", 4, &v), 0);
+    assert_true(v == 16.0);
+    assert_int_equal(proto_str2d("1\0", 2, &v), -1);           /* NUL inside */
+    assert_int_equal(proto_str2d_range("2\0x", 3, &v), 0);     /* a C string: NUL ends it */
+    assert_true(v == 2.0);
+    assert_int_equal(proto_str2d_range("", 0, &v), 0);
+    assert_true(v == 0.0);
+}
+
+static void test_d2str_matches_redis(void **state)
+{
+    static const struct { double v; const char *out; } cases[] = {
+        { 1.1, "1.1000000000000001" }, { 0.1, "0.10000000000000001" }, { 1e20, "1e+20" },
+        { 3, "3" }, { -1.5, "-1.5" }, { -0.0, "-0" }, { 1.0 / 0.0, "inf" }, { -1.0 / 0.0, "-inf" },
+        { 123456789012345678.0, "1.2345678901234568e+17" }, { 2.5e-5, "2.5000000000000001e-05" },
+    };
+    char buf[PROTO_D_STR_MAX];
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        size_t n = proto_d2str(buf, sizeof(buf), cases[i].v);
+        assert_int_equal(n, strlen(cases[i].out));
+        assert_string_equal(buf, cases[i].out);
+    }
+    assert_int_equal(proto_d2str(buf, 3, 1.5), 0);   /* no room */
+}
+
 /* a + b formatted, as INCRBYFLOAT computes it */
 static const char *incrbyfloat(const char *a, const char *b, char *buf, size_t cap)
 {
@@ -200,6 +249,8 @@ int main(void)
         cmocka_unit_test(test_ll2str),
         cmocka_unit_test(test_str2ld),
         cmocka_unit_test(test_ld2str_matches_redis),
+        cmocka_unit_test(test_str2d),
+        cmocka_unit_test(test_d2str_matches_redis),
         cmocka_unit_test(test_ld2str_edges),
     };
 

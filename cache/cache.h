@@ -175,11 +175,22 @@ int cache_incr(struct cache *c, const char *key, size_t klen, long long delta,
 int cache_incrbyfloat(struct cache *c, const char *key, size_t klen,
                       long double delta, int64_t now, char *buf, size_t cap,
                       size_t *reslen);
-int cache_append(struct cache *c, const char *key, size_t klen,
-                 const char *val, size_t vlen, int64_t now, size_t *newlen);
+/* APPEND: E_TOOBIG when the result would pass max bytes (the caller's
+ * proto-max-bulk-len; never more than CACHE_MAX_STRING). A missing key is
+ * created, even with an empty val. */
+int cache_append_max(struct cache *c, const char *key, size_t klen,
+                     const char *val, size_t vlen, size_t max, int64_t now,
+                     size_t *newlen);
+static inline int cache_append(struct cache *c, const char *key, size_t klen,
+                               const char *val, size_t vlen, int64_t now,
+                               size_t *newlen)
+{
+    return cache_append_max(c, key, klen, val, vlen, CACHE_MAX_STRING, now, newlen);
+}
 int cache_strlen(struct cache *c, const char *key, size_t klen, int64_t now,
-                 size_t *len);                               /* missing: OK, 0 */
-/* GETRANGE with Redis's negative-index rules; missing key: OK, empty. */
+                 size_t *len);                     /* missing: NOTFOUND, 0 */
+/* GETRANGE with Redis's negative-index rules; missing key: NOTFOUND,
+ * empty. */
 int cache_getrange(struct cache *c, const char *key, size_t klen,
                    long long start, long long end, int64_t now,
                    struct cache_val *out);

@@ -387,8 +387,8 @@ SRV_HANDLER(srv_cmd_incrbyfloat)
 SRV_HANDLER(srv_cmd_append)
 {
     size_t len;
-    int rc = cache_append(srv.cache, argv[1].ptr, argv[1].len, argv[2].ptr,
-                          argv[2].len, NOW(c), &len);
+    int rc = cache_append_max(srv.cache, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len,
+                              (size_t)c->cfg->proto_max_bulk_len, NOW(c), &len);
 
     if (rc < 0)
         srv__reply_cache_err(c, rc);

@@ -435,11 +435,11 @@ int cache_strlen(struct cache *c, const char *key, size_t klen, int64_t now,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now,
                                                 CACHE_TYPE_STRING, &rc);
     *len = it ? it->vlen : 0;
     cache__shard_unlock(s);
-    return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
+    return rc;
 }
 
 int cache_getrange(struct cache *c, const char *key, size_t klen,
@@ -448,17 +448,14 @@ int cache_getrange(struct cache *c, const char *key, size_t klen,
 {
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
-    int rc = CACHE_OK;
+    int rc;
 
     out->len = 0;
     cache__shard_lock(s);
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now,
                                                 CACHE_TYPE_STRING, &rc);
-    if (!it) {
-        if (rc == CACHE_NOTFOUND)
-            rc = CACHE_OK;   /* a missing key reads as "" */
-        goto out_unlock;
-    }
+    if (!it)
+        goto out_unlock;   /* NOTFOUND: a missing key reads as "" */
     long long len = it->vlen;
     /* Redis 7.0 getrangeCommand, rule for rule. */
     if (start < 0 && end < 0 && start > end)
@@ -475,7 +472,6 @@ int cache_getrange(struct cache *c, const char *key, size_t klen,
         end = len - 1;
     if (start > end || len == 0)
         goto out_unlock;
-    cache__lru_touch_locked(s, it, now);
     rc = cache__val_copy(out, item_val(it) + start, (size_t)(end - start + 1));
 out_unlock:
     cache__shard_unlock(s);

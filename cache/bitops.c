@@ -70,11 +70,9 @@ int cache_setbit(struct cache *c, const char *key, size_t klen, uint64_t offset,
 
     cache__shard_lock(s);
 retry:
-    it = cache__lookup_locked(s, h, key, klen, now);
-    if (it && it->type != CACHE_TYPE_STRING) {
-        rc = CACHE_E_WRONGTYPE;
+    if (!(it = cache__lookup_type_locked(s, h, key, klen, now, CACHE_TYPE_STRING, &rc)) &&
+        rc == CACHE_E_WRONGTYPE)
         goto out_unlock;
-    }
     rc = grow_locked(s, h, key, klen, &it, (offset >> 3) + 1, now, &tries, &pre);
     if (rc == CACHE__AGAIN)
         goto retry;
@@ -228,12 +226,11 @@ int cache_bitfield(struct cache *c, const char *key, size_t klen,
     }
     cache__shard_lock(s);
 retry:
-    it = cache__lookup_locked(s, h, key, klen, now);
-    *found = it != NULL;
-    if (it && it->type != CACHE_TYPE_STRING) {
-        rc = CACHE_E_WRONGTYPE;
+    it = cache__lookup_type_locked(s, h, key, klen, now, CACHE_TYPE_STRING, &rc);
+    *found = rc != CACHE_NOTFOUND;
+    if (rc == CACHE_E_WRONGTYPE)
         goto out_unlock;
-    }
+    rc = CACHE_OK;
     if (writes) {
         rc = grow_locked(s, h, key, klen, &it, reach, now, &tries, &pre);
         if (rc == CACHE__AGAIN)

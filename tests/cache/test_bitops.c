@@ -242,6 +242,39 @@ static void test_grow_accounting(void **state)
     assert_true(bytes >= 2500001 && bytes < 2700000);
     assert_int_equal(count("g"), 2);
     assert_int_equal(cache__check_invariants(c), 0);   /* the sums match */
+    /* a large gap is prepared with the lock dropped: the old bytes and
+     * the TTL still come along */
+    assert_int_equal(set_ex(c, "p", "keep these bytes", 90000, 1), CACHE_OK);
+    assert_int_equal(cache_setbit(c, S("p"), 8 * 3000000 + 7, 1, 1, &old), CACHE_OK);
+    struct cache_val v = {0};
+    assert_int_equal(cache_get(c, S("p"), 1, &v), CACHE_OK);
+    assert_int_equal(v.len, 3000001);
+    assert_memory_equal(v.data, "keep these bytes", 16);
+    for (size_t i = 16; i < 3000000; i++)
+        assert_int_equal(v.data[i], 0);
+    assert_int_equal(v.data[3000000], 1);
+    int64_t at;
+    assert_int_equal(cache_ttl(c, S("p"), 1, &at), CACHE_OK);
+    assert_int_equal(at, 90000);
+    free(v.data);
+}
+
+/* The largest string: SETBIT at bit 2^32-1 makes it 512 MB, as Redis
+ * does, accounted as such. */
+static void test_setbit_last_bit(void **state)
+{
+    size_t bytes;
+    int old, bit;
+
+    assert_int_equal(cache_setbit(c, S("big"), 4294967295ULL, 1, 1, &old), CACHE_OK);
+    assert_int_equal(cache_strlen(c, S("big"), 1, &bytes), CACHE_OK);
+    assert_int_equal(bytes, CACHE_MAX_STRING);
+    assert_int_equal(cache_getbit(c, S("big"), 4294967295ULL, 1, &bit), CACHE_OK);
+    assert_int_equal(bit, 1);
+    assert_int_equal(count("big"), 1);
+    assert_int_equal(cache_memory_usage(c, S("big"), 1, &bytes), CACHE_OK);
+    assert_true(bytes >= CACHE_MAX_STRING);
+    assert_int_equal(cache_del(c, S("big"), 1), CACHE_OK);
 }
 
 /* A value that cannot fit is refused before anything is allocated: the
@@ -519,6 +552,7 @@ int main(void)
         T(test_bitfield),
         T(test_bitop),
         T(test_grow_accounting),
+        T(test_setbit_last_bit),
         T(test_oom_before_alloc),
         T(test_noeviction),
         T(test_property),

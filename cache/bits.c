@@ -2,8 +2,8 @@
  * bits.c: the bit-level primitives of the bitmap commands (bits.h).
  *
  * The loops that may run over a whole 512 MB string (popcount, bitpos,
- * bitop) go a 64-bit word at a time; everything else (a BITFIELD field is
- * at most 64 bits) goes a bit at a time, as plainly as the rule it
+ * bitop) go a 64-bit word at a time, a BITFIELD field (at most 64 bits,
+ * 9 bytes) a byte at a time; everything else as plainly as the rule it
  * implements.
  */
 #include <string.h>
@@ -149,15 +149,22 @@ bool cache__bitrange_resolve(size_t len, const struct cache_bitrange *r,
 
 /* ---- BITFIELD -------------------------------------------------------------------- */
 
+/* A field spans at most 9 bytes: they are read (and written) whole, as
+ * one big-endian number, rather than bit by bit, so that a BITFIELD of
+ * many operations holds its lock for as short a time as can be. */
+static inline unsigned field_tail(uint64_t off, unsigned bits)
+{
+    return 7 - (unsigned)((off + bits - 1) & 7);   /* bits after it in its last byte */
+}
+
 uint64_t cache__bf_get_u(const unsigned char *p, size_t len, uint64_t off, unsigned bits)
 {
-    uint64_t v = 0;
+    unsigned __int128 acc = 0;
 
-    for (unsigned j = 0; j < bits; j++) {
-        uint64_t i = off + j;
-        v = (v << 1) | (uint64_t)((i >> 3) < len ? cache__bit_get(p, i) : 0);
-    }
-    return v;
+    for (uint64_t b = off >> 3; b <= (off + bits - 1) >> 3; b++)
+        acc = (acc << 8) | (b < len ? p[b] : 0);
+    acc >>= field_tail(off, bits);
+    return bits >= 64 ? (uint64_t)acc : (uint64_t)acc & ((1ULL << bits) - 1);
 }
 
 int64_t cache__bf_get_i(const unsigned char *p, size_t len, uint64_t off, unsigned bits)
@@ -171,8 +178,19 @@ int64_t cache__bf_get_i(const unsigned char *p, size_t len, uint64_t off, unsign
 
 void cache__bf_set(unsigned char *p, uint64_t off, unsigned bits, uint64_t v)
 {
-    for (unsigned j = 0; j < bits; j++)
-        cache__bit_put(p, off + j, (int)((v >> (bits - 1 - j)) & 1));
+    uint64_t first = off >> 3, last = (off + bits - 1) >> 3;
+    unsigned tail = field_tail(off, bits);
+    unsigned __int128 acc = 0;
+    unsigned __int128 mask = (unsigned __int128)(bits >= 64 ? UINT64_MAX : (1ULL << bits) - 1)
+                             << tail;
+
+    for (uint64_t b = first; b <= last; b++)
+        acc = (acc << 8) | p[b];
+    acc = (acc & ~mask) | (((unsigned __int128)v << tail) & mask);
+    for (uint64_t b = last + 1; b-- > first;) {
+        p[b] = (unsigned char)acc;
+        acc >>= 8;
+    }
 }
 
 /* The arithmetic is Redis's checkUnsignedBitfieldOverflow and

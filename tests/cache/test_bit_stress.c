@@ -6,7 +6,9 @@
  *   bytes); BITOP XOR of the two must then be empty, every time: a BITOP
  *   that read one key before a write and the other after would leave a
  *   non-zero byte. LCS IDX of the two, which holds both shards too, must
- *   be one range covering all of both.
+ *   be one range covering all of both. A fourth thread TOUCHes each key
+ *   under its own shard's lock alone, so that TSan sees a reader that
+ *   forgot one of the two locks.
  * - SETBIT and BITFIELD from several threads on one string: each thread
  *   owns its own bits, sets them all (growing the string as they go), and
  *   at the end BITCOUNT counts every one of them exactly.
@@ -86,6 +88,20 @@ static void *xorer(void *p)
     return NULL;
 }
 
+/* Writes to each key's shard alone (TOUCH moves it in its shard's LRU):
+ * a reader that holds only the other key's lock races with these, which
+ * TSan sees (MSET holds both locks, so it would not show that). */
+static void *toucher(void *p)
+{
+    struct arg *a = p;
+
+    while (atomic_load(&writers_done) < 2) {
+        (void)cache_touch(a->c, S(ka), 1);
+        (void)cache_touch(a->c, S(kb), 1 + (int64_t)CACHE_LRU_BUMP_MS * 2);
+    }
+    return NULL;
+}
+
 static void *setter(void *p)
 {
     struct arg *a = p;
@@ -112,8 +128,8 @@ static void *setter(void *p)
 static void test_bitop_one_instant(void **state)
 {
     struct cache *c = mk(4, 0, CACHE_ALLKEYS_LRU);
-    pthread_t t[3];
-    struct arg args[3];
+    pthread_t t[4];
+    struct arg args[4];
 
     /* two keys on different shards, the destinations anywhere */
     snprintf(ka, sizeof(ka), "a");
@@ -124,11 +140,12 @@ static void test_bitop_one_instant(void **state)
     }
     snprintf(kd, sizeof(kd), "d");
     atomic_store(&writers_done, 0);
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         args[i] = (struct arg){c, i};
-        assert_int_equal(pthread_create(&t[i], NULL, i < 2 ? writer : xorer, &args[i]), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, i < 2 ? writer : i == 2 ? xorer : toucher,
+                                        &args[i]), 0);
     }
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(cache__check_invariants(c), 0);
     cache_destroy(c);

@@ -134,7 +134,9 @@ uint64_t cache__hash(const struct cache *c, const char *key, size_t klen)
     return XXH3_64bits_withSeed(key, klen, c->seed);
 }
 
-/* vcap >= vlen: room to allocate for the value (APPEND/SETRANGE slack). */
+/* vcap >= vlen: room to allocate for the value (APPEND/SETRANGE slack).
+ * The room past vlen reads as zero bytes: calloc, whose fresh pages of a
+ * large value (SETBIT at bit 2^32-1) are not touched until written. */
 struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
                              const char *val, size_t vlen, size_t vcap)
 {
@@ -142,7 +144,7 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
 
     if (vcap < vlen)
         vcap = vlen;
-    it = malloc(ITEM_HDR + klen + vcap);
+    it = vcap > vlen ? calloc(1, ITEM_HDR + klen + vcap) : malloc(ITEM_HDR + klen + vcap);
     if (!it)
         return NULL;
     it->node.tnext = NULL;

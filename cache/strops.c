@@ -23,32 +23,59 @@ static inline int64_t insert_cost(const struct shard *s, const struct item *old)
                : (int64_t)cache__table_grow_cost_locked(s);
 }
 
-/*
- * Context: shard lock held; may drop and retake it (CACHE__AGAIN: redo the
- * lookup). Makes *itp an item for key whose value is `newlen` bytes, the
- * first min(old->vlen, newlen) of them old's value, the rest for the
- * caller to fill; keeps old's TTL. Reuses old in place when it has room
- * (no memory change), otherwise allocates with `slack` extra room.
- */
-static int resize_value_locked(struct shard *s, uint64_t h, const char *key,
-                               size_t klen, struct item *old, size_t newlen,
-                               size_t slack, int64_t now, int *tries,
-                               struct item **itp)
+/* A string whose new zero room is at least this is prepared: allocated,
+ * and its pages touched, with no lock held (see cache_int.h). */
+#define PREPARE_MIN (1024 * 1024)
+
+static bool prepared_fits(const struct item *p, size_t want)
+{
+    size_t cap = cache__item_vcap(p);
+    return cap >= want && cap - want <= want / 4 + 64;
+}
+
+int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
+                             size_t klen, struct item *old, size_t newlen,
+                             size_t slack, int64_t now, int *tries,
+                             struct item **pre, struct item **itp)
 {
     struct item *nw;
     int rc;
 
     if (old && newlen <= cache__item_vcap(old)) {
+        if (newlen > old->vlen)   /* the room past vlen may hold old bytes */
+            memset(item_val(old) + old->vlen, 0, newlen - old->vlen);
         old->vlen = (uint32_t)newlen;
         cache__lru_bump_locked(s, old, now);
         *itp = old;
         return CACHE_OK;
     }
+    /* Room first, by the size asked for (the allocator's usable size is
+     * at least that): a value that cannot fit (a SETBIT at bit 2^32-1
+     * under a 100 MB maxmemory) is refused before anything is allocated,
+     * and eviction makes room before the new value takes it. */
+    int64_t est = (int64_t)(ITEM_HDR + klen + newlen + slack) + insert_cost(s, old);
+    if ((rc = cache__reserve_or_evict_locked(s, est, old, now, tries)) != CACHE_OK)
+        return rc;
     size_t keep = old ? (old->vlen < newlen ? old->vlen : newlen) : 0;
-    nw = cache__item_new(h, key, klen, old ? item_val(old) : NULL, keep,
-                         newlen + slack);
-    if (!nw)
+    if (pre && newlen - keep >= PREPARE_MIN) {
+        if (!*pre || !prepared_fits(*pre, newlen + slack)) {
+            struct item *p = *pre;
+            cache__shard_unlock(s);
+            free(p);
+            if ((p = cache__item_new(h, key, klen, NULL, 0, newlen + slack)))
+                memset(item_val(p), 0, newlen + slack);   /* the page faults, here */
+            *pre = p;
+            cache__shard_lock(s);
+            return p ? CACHE__AGAIN : CACHE_E_NOMEM;
+        }
+        nw = *pre;   /* all zeros: only old's bytes to copy */
+        *pre = NULL;
+        if (keep)
+            memcpy(item_val(nw), item_val(old), keep);
+    } else if (!(nw = cache__item_new(h, key, klen, old ? item_val(old) : NULL, keep,
+                                      newlen + slack))) {
         return CACHE_E_NOMEM;
+    }
     nw->vlen = (uint32_t)newlen;
     int64_t need = (int64_t)cache__item_size(nw) + insert_cost(s, old);
     rc = cache__reserve_or_evict_locked(s, need, old, now, tries);
@@ -66,7 +93,7 @@ static int resize_value_locked(struct shard *s, uint64_t h, const char *key,
     return CACHE_OK;
 }
 
-static size_t greedy_slack(size_t newlen)
+size_t cache__str_slack(size_t newlen)
 {
     return newlen < GREEDY_MAX ? newlen : GREEDY_MAX;
 }
@@ -314,7 +341,7 @@ retry:
                              &v)) != CACHE_OK)
         goto out_unlock;
     size_t len = (size_t)cache__ll2string(buf, sizeof(buf), v);
-    rc = resize_value_locked(s, h, key, klen, it, len, 0, now, &tries, &it);
+    rc = cache__str_resize_locked(s, h, key, klen, it, len, 0, now, &tries, NULL, &it);
     if (rc == CACHE__AGAIN)
         goto retry;
     if (rc != CACHE_OK)
@@ -348,7 +375,7 @@ retry:
                         cap < sizeof(tmp) ? cap : sizeof(tmp), &len);
     if (rc != CACHE_OK)
         goto out_unlock;
-    rc = resize_value_locked(s, h, key, klen, it, len, 0, now, &tries, &it);
+    rc = cache__str_resize_locked(s, h, key, klen, it, len, 0, now, &tries, NULL, &it);
     if (rc == CACHE__AGAIN)
         goto retry;
     if (rc != CACHE_OK)
@@ -362,8 +389,9 @@ out_unlock:
     return rc;
 }
 
-int cache_append(struct cache *c, const char *key, size_t klen,
-                 const char *val, size_t vlen, int64_t now, size_t *newlen)
+int cache_append_max(struct cache *c, const char *key, size_t klen,
+                     const char *val, size_t vlen, size_t max, int64_t now,
+                     size_t *newlen)
 {
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
@@ -378,13 +406,15 @@ retry:
         goto out_unlock;
     }
     size_t oldlen = it ? it->vlen : 0;
-    if (vlen > CACHE_MAX_STRING || oldlen + vlen > CACHE_MAX_STRING) {
+    if (max > CACHE_MAX_STRING)
+        max = CACHE_MAX_STRING;
+    if (vlen > max || oldlen + vlen > max) {
         rc = CACHE_E_TOOBIG;
         goto out_unlock;
     }
     size_t len = oldlen + vlen;
-    rc = resize_value_locked(s, h, key, klen, it, len,
-                             it ? greedy_slack(len) : 0, now, &tries, &it);
+    rc = cache__str_resize_locked(s, h, key, klen, it, len,
+                                  it ? cache__str_slack(len) : 0, now, &tries, NULL, &it);
     if (rc == CACHE__AGAIN)
         goto retry;
     if (rc != CACHE_OK)
@@ -405,11 +435,11 @@ int cache_strlen(struct cache *c, const char *key, size_t klen, int64_t now,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now,
                                                 CACHE_TYPE_STRING, &rc);
     *len = it ? it->vlen : 0;
     cache__shard_unlock(s);
-    return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
+    return rc;
 }
 
 int cache_getrange(struct cache *c, const char *key, size_t klen,
@@ -418,17 +448,14 @@ int cache_getrange(struct cache *c, const char *key, size_t klen,
 {
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
-    int rc = CACHE_OK;
+    int rc;
 
     out->len = 0;
     cache__shard_lock(s);
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now,
                                                 CACHE_TYPE_STRING, &rc);
-    if (!it) {
-        if (rc == CACHE_NOTFOUND)
-            rc = CACHE_OK;   /* a missing key reads as "" */
-        goto out_unlock;
-    }
+    if (!it)
+        goto out_unlock;   /* NOTFOUND: a missing key reads as "" */
     long long len = it->vlen;
     /* Redis 7.0 getrangeCommand, rule for rule. */
     if (start < 0 && end < 0 && start > end)
@@ -445,7 +472,6 @@ int cache_getrange(struct cache *c, const char *key, size_t klen,
         end = len - 1;
     if (start > end || len == 0)
         goto out_unlock;
-    cache__lru_touch_locked(s, it, now);
     rc = cache__val_copy(out, item_val(it) + start, (size_t)(end - start + 1));
 out_unlock:
     cache__shard_unlock(s);
@@ -458,7 +484,7 @@ int cache_setrange(struct cache *c, const char *key, size_t klen,
 {
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
-    struct item *it;
+    struct item *it, *pre = NULL;   /* a large gap's string, prepared unlocked */
     int rc = CACHE_OK, tries = 0;
 
     cache__shard_lock(s);
@@ -478,18 +504,17 @@ retry:
         goto out_unlock;
     }
     size_t len = offset + vlen > oldlen ? offset + vlen : oldlen;
-    rc = resize_value_locked(s, h, key, klen, it, len,
-                             it && len > oldlen ? greedy_slack(len) : 0, now,
-                             &tries, &it);
+    rc = cache__str_resize_locked(s, h, key, klen, it, len,
+                                  it && len > oldlen ? cache__str_slack(len) : 0,
+                                  now, &tries, &pre, &it);
     if (rc == CACHE__AGAIN)
         goto retry;
     if (rc != CACHE_OK)
         goto out_unlock;
-    if (offset > oldlen)
-        memset(item_val(it) + oldlen, 0, offset - oldlen);
-    memcpy(item_val(it) + offset, val, vlen);
+    memcpy(item_val(it) + offset, val, vlen);   /* the gap before it is zeroed */
     *newlen = len;
 out_unlock:
     cache__shard_unlock(s);
+    free(pre);   /* prepared, then not needed after all */
     return rc;
 }

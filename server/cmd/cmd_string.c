@@ -170,6 +170,8 @@ static void set_generic(struct srv_conn *c, const struct proto_arg *key,
     rc = cache_set(srv.cache, key->ptr, key->len, val->ptr, val->len, flags,
                    expire_at, NOW(c), &c->w->scratch, &old_found);
     if (rc < 0) {
+        if (rc == CACHE_E_WRONGTYPE)   /* GET looked it up: a hit, as Redis counts */
+            srv__stat_lookup(c, 1);
         srv__reply_cache_err(c, rc);
     } else if (opts & OPT_GET) {
         srv__stat_lookup(c, old_found);
@@ -371,7 +373,10 @@ SRV_HANDLER(srv_cmd_incrbyfloat)
     int rc;
 
     if (proto_str2ld(argv[2].ptr, argv[2].len, &delta) < 0) {
-        srv_reply_error(c, SRV_ERR_NOTFLOAT);
+        /* Redis checks the key's type before it reads the increment */
+        int type = CACHE_TYPE_STRING;
+        (void)cache_type(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &type, NULL);
+        srv_reply_error(c, type == CACHE_TYPE_STRING ? SRV_ERR_NOTFLOAT : SRV_ERR_WRONGTYPE);
         return;
     }
     rc = cache_incrbyfloat(srv.cache, argv[1].ptr, argv[1].len, delta, NOW(c),
@@ -387,8 +392,8 @@ SRV_HANDLER(srv_cmd_incrbyfloat)
 SRV_HANDLER(srv_cmd_append)
 {
     size_t len;
-    int rc = cache_append(srv.cache, argv[1].ptr, argv[1].len, argv[2].ptr,
-                          argv[2].len, NOW(c), &len);
+    int rc = cache_append_max(srv.cache, argv[1].ptr, argv[1].len, argv[2].ptr, argv[2].len,
+                              (size_t)c->cfg->proto_max_bulk_len, NOW(c), &len);
 
     if (rc < 0)
         srv__reply_cache_err(c, rc);
@@ -401,6 +406,7 @@ SRV_HANDLER(srv_cmd_strlen)
     size_t len;
     int rc = cache_strlen(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &len);
 
+    srv__stat_rc(c, rc);   /* a missing key is 0 */
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else
@@ -418,6 +424,7 @@ SRV_HANDLER(srv_cmd_getrange)
         return;
     rc = cache_getrange(srv.cache, argv[1].ptr, argv[1].len, start, end, NOW(c),
                         &c->w->scratch);
+    srv__stat_rc(c, rc);   /* a missing key is "" */
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else

@@ -147,7 +147,7 @@ static void test_append_strlen(void **state)
 {
     size_t n;
     int64_t at;
-    assert_int_equal(cache_strlen(c, S("a"), 1, &n), CACHE_OK);
+    assert_int_equal(cache_strlen(c, S("a"), 1, &n), CACHE_NOTFOUND);
     assert_int_equal(n, 0);
     assert_int_equal(cache_append(c, S("a"), "", 0, 1, &n), CACHE_OK);
     assert_int_equal(n, 0);
@@ -195,7 +195,7 @@ static void test_getrange(void **state)
         if (v.len)
             assert_memory_equal(v.data, cases[i].want, v.len);
     }
-    assert_int_equal(cache_getrange(c, S("missing"), 0, -1, 1, &v), CACHE_OK);
+    assert_int_equal(cache_getrange(c, S("missing"), 0, -1, 1, &v), CACHE_NOTFOUND);
     assert_int_equal(v.len, 0);
     assert_int_equal(set(c, "e", "", 1), CACHE_OK);
     assert_int_equal(cache_getrange(c, S("e"), 0, -1, 1, &v), CACHE_OK);

@@ -1,7 +1,8 @@
 /*
  * test_strings: the string commands (GET/SET and their options, the
  * SETNX/SETEX/GETSET/GETDEL/GETEX family, MSET/MGET/MSETNX, counters,
- * APPEND/STRLEN/GETRANGE/SETRANGE), key expiry, binary-safe and big
+ * APPEND/STRLEN/GETRANGE/SETRANGE), each string command on every type,
+ * ranges and numbers at their edges, key expiry, binary-safe and big
  * values, through hiredis against one server started for the group.
  * Expected replies and error strings are Redis 7's: the same file passes
  * under MMCACHE_TEST_AGAINST=redis.
@@ -288,6 +289,93 @@ static void test_append_strlen_ranges(void **state)
                "SETRANGE k 536870912 x");
 }
 
+/* SET ... GET and the other string reads on every type; SET without GET
+ * replaces any type. Redis 7.0.15's answers, byte for byte. */
+static void test_every_type(void **state)
+{
+    EXPECT_INT(c, 1, "HSET h f v");
+    EXPECT_INT(c, 1, "RPUSH l a");
+    EXPECT_INT(c, 1, "SADD s m");
+    const char *keys[] = {"h", "l", "s"}, *types[] = {"hash", "list", "set"};
+    for (int i = 0; i < 3; i++) {
+        const char *k = keys[i];
+        EXPECT_ERR(c, WRONGTYPE, "SET %s v GET", k);
+        EXPECT_ERR(c, WRONGTYPE, "SET %s v NX GET", k);
+        EXPECT_ERR(c, WRONGTYPE, "SET %s v XX GET", k);
+        EXPECT_ERR(c, WRONGTYPE, "GETSET %s v", k);
+        EXPECT_ERR(c, WRONGTYPE, "GETDEL %s", k);
+        EXPECT_ERR(c, WRONGTYPE, "GETEX %s PERSIST", k);
+        EXPECT_ERR(c, WRONGTYPE, "GETEX %s EX 0", k);       /* the type before the time */
+        EXPECT_ERR(c, WRONGTYPE, "GET %s", k);
+        EXPECT_ERR(c, WRONGTYPE, "STRLEN %s", k);
+        EXPECT_ERR(c, WRONGTYPE, "APPEND %s x", k);
+        EXPECT_ERR(c, WRONGTYPE, "GETRANGE %s 0 1", k);
+        EXPECT_ERR(c, WRONGTYPE, "SETRANGE %s 0 %s", k, "");
+        EXPECT_ERR(c, WRONGTYPE, "SETRANGE %s 536870912 x", k);   /* before the size */
+        EXPECT_ERR(c, WRONGTYPE, "INCR %s", k);
+        EXPECT_ERR(c, WRONGTYPE, "INCRBYFLOAT %s 1", k);
+        EXPECT_ERR(c, WRONGTYPE, "INCRBYFLOAT %s x", k);     /* the type before the increment */
+        EXPECT_INT(c, 0, "SETNX %s v", k);
+        EXPECT_INT(c, 0, "MSETNX %s v fresh v", k);
+        EXPECT_STATUS(c, types[i], "TYPE %s", k);            /* nothing changed */
+        EXPECT_OK(c, "SET %s v", k);                         /* replaced, whatever it was */
+        EXPECT_BULK(c, "v", "GET %s", k);
+    }
+    EXPECT_INT(c, 0, "EXISTS fresh");
+    EXPECT_ERR(c, "ERR value is not a valid float", "INCRBYFLOAT h x");
+    EXPECT_NIL(c, "GETEX missing EX x");                     /* a missing key: nil first */
+    EXPECT_NIL(c, "GETEX missing EX 0");
+    EXPECT_ERR(c, "ERR syntax error", "GETEX missing FOO");
+    EXPECT_ERR(c, "ERR syntax error", "GETEX h EX 10 PERSIST");
+    EXPECT_ERR(c, "ERR syntax error", "GETEX h PERSIST EX 10");
+    EXPECT_ERR(c, "ERR invalid expire time in 'getex' command", "GETEX h EX 9223372036854775807");
+    EXPECT_ERR(c, "ERR invalid expire time in 'getex' command", "GETEX h PX 9223372036854775807");
+    EXPECT_BULK(c, "v", "GETEX h EXAT 1");                   /* in the past: deleted */
+    EXPECT_INT(c, 0, "EXISTS h");
+}
+
+/* Ranges and numbers at their edges. */
+static void test_edges(void **state)
+{
+    EXPECT_INT(c, 0, "SETRANGE missing 536870912 %s", "");   /* writes nothing, creates nothing */
+    EXPECT_INT(c, 0, "EXISTS missing");
+    EXPECT_ERR(c, "ERR offset is out of range", "SETRANGE missing -1 %s", "");
+    EXPECT_ERR(c, "ERR value is not an integer or out of range", "SETRANGE missing x %s", "");
+    EXPECT_OK(c, "SET k hello");
+    EXPECT_INT(c, 5, "SETRANGE k 536870912 %s", "");
+    EXPECT_BULK(c, "", "GETRANGE k 9223372036854775807 9223372036854775807");
+    EXPECT_BULK(c, "h", "GETRANGE k -9223372036854775808 -9223372036854775808");
+    EXPECT_BULK(c, "", "GETRANGE k 3 -9223372036854775808");
+    EXPECT_BULK(c, "", "GETRANGE k -1 -5");
+    EXPECT_BULK(c, "el", "SUBSTR k 1 2");
+    EXPECT_ERR(c, "ERR value is not an integer or out of range", "GETRANGE missing x 1");
+    EXPECT_OK(c, "SET e %s", "");
+    EXPECT_BULK(c, "", "GETRANGE e 0 -1");
+    EXPECT_INT(c, 0, "APPEND a %s", "");                     /* created, empty */
+    EXPECT_INT(c, 1, "EXISTS a");
+    EXPECT_BULK(c, "16", "INCRBYFLOAT f 0x10");
+    EXPECT_ERR(c, "ERR value is not a valid float", "INCRBYFLOAT f nan");
+    EXPECT_ERR(c, "ERR value is not a valid float", "INCRBYFLOAT f 1e");
+    EXPECT_OK(c, "SET sp %s", " 1");
+    EXPECT_ERR(c, "ERR value is not a valid float", "INCRBYFLOAT sp 1");
+    EXPECT_ERR(c, "ERR decrement would overflow", "DECRBY n -9223372036854775808");
+    EXPECT_INT(c, -9223372036854775807LL, "DECRBY n 9223372036854775807");
+    EXPECT_INT(c, INT64_MIN, "DECR n");
+    EXPECT_ERR(c, "ERR increment or decrement would overflow", "DECR n");
+    EXPECT_INT(c, 1, "MSETNX m 1 m 2");                      /* the last one wins */
+    EXPECT_BULK(c, "2", "GET m");
+    EXPECT_ERR(c, "ERR wrong number of arguments for 'msetnx' command", "MSETNX m");
+    EXPECT_ERR(c, "ERR invalid expire time in 'setex' command", "SETEX k 9223372036854775 v");
+    EXPECT_ERR(c, "ERR value is not an integer or out of range", "SETEX k 1.5 v");
+    EXPECT_OK(c, "SET k v PXAT 9223372036854775807");
+    EXPECT_ERR(c, "ERR invalid expire time in 'set' command", "SET k v EXAT 9223372036854775807");
+    EXPECT_BULK(c, "v", "SET k w KEEPTTL GET NX");
+    EXPECT_OK(c, "SET k v EX 10 EX 20");                     /* the last one wins */
+    redisReply *r = CMD(c, "TTL k");
+    assert_true(r->integer > 10 && r->integer <= 20);
+    freeReplyObject(r);
+}
+
 /* ---- expiry ---- */
 
 static void test_expire_family(void **state)
@@ -381,6 +469,8 @@ int main(void)
         T(test_incr_family),
         T(test_incrbyfloat),
         T(test_append_strlen_ranges),
+        T(test_every_type),
+        T(test_edges),
         T(test_expire_family),
         T(test_binary_safe),
         T(test_big_value_10mb),

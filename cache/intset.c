@@ -5,22 +5,11 @@
 #include <string.h>
 
 #include "intset.h"
+#include "le32.h"
 
-static inline uint32_t rd32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+static inline uint32_t width_of(const unsigned char *is) { return cache__rd32(is); }
 
-static inline void wr32(unsigned char *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static inline uint32_t width_of(const unsigned char *is) { return rd32(is); }
-
-uint32_t cache__is_count(const unsigned char *is) { return rd32(is + 4); }
+uint32_t cache__is_count(const unsigned char *is) { return cache__rd32(is + 4); }
 
 size_t cache__is_bytes(const unsigned char *is)
 {
@@ -29,8 +18,8 @@ size_t cache__is_bytes(const unsigned char *is)
 
 void cache__is_init(unsigned char *buf)
 {
-    wr32(buf, 2);
-    wr32(buf + 4, 0);
+    cache__wr32(buf, 2);
+    cache__wr32(buf + 4, 0);
 }
 
 static uint32_t width_for(int64_t v)
@@ -118,7 +107,7 @@ static void upgrade(unsigned char *is, uint32_t w, uint32_t hole)
 
     for (uint32_t i = n; i-- > 0;)
         set_w(is, w, i >= hole ? i + 1 : i, get_w(is, ow, i));
-    wr32(is, w);
+    cache__wr32(is, w);
 }
 
 bool cache__is_add(unsigned char *is, int64_t v)
@@ -136,7 +125,7 @@ bool cache__is_add(unsigned char *is, int64_t v)
         memmove(p + w, p, (size_t)(n - pos) * w);
     }
     set_w(is, w, pos, v);
-    wr32(is + 4, n + 1);
+    cache__wr32(is + 4, n + 1);
     return true;
 }
 
@@ -148,7 +137,7 @@ bool cache__is_remove(unsigned char *is, int64_t v)
         return false;
     unsigned char *p = is + CACHE__IS_HDR + (size_t)pos * w;
     memmove(p, p + w, (size_t)(n - pos - 1) * w);
-    wr32(is + 4, n - 1);
+    cache__wr32(is + 4, n - 1);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cache_int.h"
+#include "le32.h"
 #include "listpack.h"
 
 /* Tags (first byte of an entry). */
@@ -25,23 +26,11 @@
 #define T_INT64     0xF3
 #define T_STR32     0xF4
 
-static inline uint32_t rd32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;   /* the hosts we build for are little-endian */
-}
+static inline void set_bytes(unsigned char *lp, size_t n) { cache__wr32(lp, (uint32_t)n); }
+static inline void set_count(unsigned char *lp, uint32_t n) { cache__wr32(lp + 4, n); }
 
-static inline void wr32(unsigned char *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
-static inline void set_bytes(unsigned char *lp, size_t n) { wr32(lp, (uint32_t)n); }
-static inline void set_count(unsigned char *lp, uint32_t n) { wr32(lp + 4, n); }
-
-size_t cache__lp_bytes(const unsigned char *lp) { return rd32(lp); }
-uint32_t cache__lp_count(const unsigned char *lp) { return rd32(lp + 4); }
+size_t cache__lp_bytes(const unsigned char *lp) { return cache__rd32(lp); }
+uint32_t cache__lp_count(const unsigned char *lp) { return cache__rd32(lp + 4); }
 
 void cache__lp_init(unsigned char *buf)
 {
@@ -130,7 +119,7 @@ static size_t body_at(const unsigned char *p)
     case T_INT24: return 4;
     case T_INT32: return 5;
     case T_INT64: return 9;
-    case T_STR32: return 5 + (size_t)rd32(p + 1);
+    case T_STR32: return 5 + (size_t)cache__rd32(p + 1);
     }
     assert(!"listpack: bad entry tag");
     return 1;
@@ -204,7 +193,7 @@ static size_t encode(unsigned char *p, const struct cache__lp_key *k)
         memcpy(p + 2, k->s, k->len);
     } else {
         p[0] = T_STR32;
-        wr32(p + 1, (uint32_t)k->len);
+        cache__wr32(p + 1, (uint32_t)k->len);
         memcpy(p + 5, k->s, k->len);
     }
     /* backlen: most significant group first, high bit set on every byte
@@ -238,7 +227,7 @@ void cache__lp_get(const unsigned char *lp, size_t pos, struct cache__lp_ent *e)
         e->len = ((size_t)(t & 0x0F) << 8) | p[1];
     } else if (t == T_STR32) {
         e->s = (const char *)p + 5;
-        e->len = rd32(p + 1);
+        e->len = cache__rd32(p + 1);
     } else {
         unsigned n = t == T_INT16 ? 2 : t == T_INT24 ? 3 : t == T_INT32 ? 4 : 8;
         e->v = get_int(p + 1, n);
@@ -415,7 +404,7 @@ static size_t body_checked(const unsigned char *p, size_t room)
     } else if (t == T_STR32) {
         if (room < 5)
             return 0;
-        need = 5 + (size_t)rd32(p + 1);
+        need = 5 + (size_t)cache__rd32(p + 1);
     } else {
         return 0;
     }

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "le32.h"
 #include "zpack.h"
 
 #define T_SMALL_MAX 0xBF          /* tags 0..0xBF: the integer itself */
@@ -13,26 +14,14 @@
 
 static const unsigned int_width[] = {1, 2, 3, 4};
 
-static inline uint32_t rd32(const unsigned char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;   /* the hosts we build for are little-endian */
-}
-
-static inline void wr32(unsigned char *p, uint32_t v)
-{
-    memcpy(p, &v, 4);
-}
-
 void cache__zp_init(unsigned char *zp)
 {
-    wr32(zp, 0);
+    cache__wr32(zp, 0);
 }
 
 uint32_t cache__zp_count(const unsigned char *zp)
 {
-    return rd32(zp);
+    return cache__rd32(zp);
 }
 
 /* ---- varint: 7 bits a byte, low first, a set high bit says more ---- */
@@ -203,7 +192,7 @@ size_t cache__zp_insert(unsigned char *zp, size_t bytes, size_t pos, const char 
     size_t n = varint_put(zp + pos, len);
     memcpy(zp + pos + n, m, len);
     score_put(zp + pos + n + len, score);
-    wr32(zp, rd32(zp) + 1);
+    cache__wr32(zp, cache__rd32(zp) + 1);
     return pos;
 }
 
@@ -215,7 +204,7 @@ size_t cache__zp_delete(unsigned char *zp, size_t bytes, size_t pos, uint32_t n)
     for (; k < n && end < bytes; k++)
         end += pair_bytes(zp, end);
     memmove(zp + pos, zp + end, bytes - end);
-    wr32(zp, rd32(zp) - k);
+    cache__wr32(zp, cache__rd32(zp) - k);
     return end - pos;
 }
 
@@ -245,5 +234,5 @@ int cache__zp_validate(const unsigned char *zp, size_t bytes)
         pos += n + len + sc;
         k++;
     }
-    return k == rd32(zp) ? 0 : -1;
+    return k == cache__rd32(zp) ? 0 : -1;
 }

@@ -135,20 +135,7 @@ SRV_HANDLER(srv_cmd_hstrlen)
 
 /* ---- HDEL, HINCRBY, HINCRBYFLOAT ------------------------------------------------ */
 
-SRV_HANDLER(srv_cmd_hdel)
-{
-    struct srv_strv fv;
-    uint64_t n;
-
-    if (srv__strv(c, argv, 2, argc, &fv) < 0)
-        return;
-    int rc = cache_hdel(srv.cache, argv[1].ptr, argv[1].len, fv.v, fv.n, NOW(c), &n);
-    if (rc < 0)
-        srv__reply_cache_err(c, rc);
-    else
-        srv_reply_int(c, (long long)n);
-    srv__strv_free(&fv);
-}
+SRV_HANDLER(srv_cmd_hdel) { srv__members_write(c, argc, argv, cache_hdel); }
 
 SRV_HANDLER(srv_cmd_hincrby)
 {

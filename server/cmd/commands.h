@@ -71,8 +71,8 @@ void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_
 /* HLEN, LLEN, SCARD, ZCARD of argv[1], a collection of `type`: a read (a
  * keyspace hit or miss, as Redis counts), 0 for a missing key. */
 void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type);
-/* SADD, SREM, ZREM: key member [member ...] -> fn, whose count is the
- * reply. */
+/* SADD, SREM, ZREM, HDEL: key member [member ...] -> fn, whose count is
+ * the reply. */
 typedef int srv_members_write_fn(struct cache *, const char *, size_t, const struct cache_str *,
                                  size_t, int64_t, uint64_t *);
 void srv__members_write(struct srv_conn *c, size_t argc, struct proto_arg *argv,

@@ -26,6 +26,7 @@
 
 #include "bits.h"
 #include "cache_int.h"
+#include "multikey.h"
 
 struct bitop_run {
     struct cache *c;

@@ -19,6 +19,7 @@
 
 #include "bits.h"
 #include "cache_int.h"
+#include "t_string.h"
 
 int cache_getbit(struct cache *c, const char *key, size_t klen, uint64_t offset,
                  int64_t now, int *bit)

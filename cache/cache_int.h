@@ -500,61 +500,6 @@ static inline struct item *cache__lookup_read_locked(struct shard *s, uint64_t h
     return it;
 }
 
-/* ---- strops.c: a string value's bytes ------------------------------------
- * Context: shard lock held; may drop and retake it (CACHE__AGAIN: redo
- * the lookup). Makes *itp an item for key whose value is `newlen` bytes:
- * the first min(old->vlen, newlen) of them old's value, the rest zero,
- * for the caller to fill; keeps old's TTL. Reuses old in place when it
- * has room (no memory change), otherwise allocates with `slack` extra
- * room, after making room for it under maxmemory: a value that cannot
- * fit is refused (CACHE_E_OOM) before anything is allocated.
- * pre (NULL: never): when the new zero room is large (1 MB or more), the
- * new string is allocated and its pages touched with the lock dropped,
- * left in *pre, and CACHE__AGAIN answered; the retry takes it from there.
- * So the page faults of a SETBIT at bit 2^32-1 (seconds on a host where
- * they are slow) happen with no lock held, and no later read of the
- * string faults under one. The caller frees *pre when it is done. */
-int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
-                             size_t klen, struct item *old, size_t newlen,
-                             size_t slack, int64_t now, int *tries,
-                             struct item **pre, struct item **itp);
-/* The room a growing string takes beyond newlen (as Redis's sds: double,
- * at most 1 MB more). */
-size_t cache__str_slack(size_t newlen);
-
-/* ---- multikey.c: the shards of several keys, locked together --------------
- * The shard ids of the keys, sorted and de-duplicated: locking them in
- * that order is the lock order (docs/locking.md), for any number of keys.
- * Multi-key writes never evict while holding them: unlock, evict one shard
- * at a time (cache__evict_others), retry. */
-#define CACHE__MLOCK_SMALL 8
-struct cache__mlock {
-    unsigned *ids;                /* sorted, unique; small or allocated */
-    size_t n;
-    unsigned small[CACHE__MLOCK_SMALL];
-};
-/* CACHE_OK or CACHE_E_NOMEM (nothing to free then). */
-int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
-                      size_t n);
-void cache__mlock_free(struct cache__mlock *m);
-/* The hashes of keys[0..n) and, with dst, of dst after them (n + 1): one
- * malloc'd array for cache__mlock_init, or NULL (ENOMEM). */
-uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
-                           const char *dst, size_t dlen);
-void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
-void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
-/* A multi-key command with these locks: attempt() runs with every shard
- * of m locked and sv begun on them (a STORE serves its destination's
- * blocked clients through it); after the unlock the wakes go out and
- * done() drops what the attempt built. An attempt that returns
- * CACHE__AGAIN (over maxmemory, *need bytes) runs again after evicting one
- * shard at a time, at most CACHE_EVICT_TRIES times (then CACHE_E_OOM).
- * Context: no shard lock held. */
-struct cache__serve;
-typedef int cache__mlock_attempt_fn(void *arg, struct cache__serve *sv, int64_t *need);
-int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
-                     cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg);
-
 /* ---- blocking/: serving blocked clients -----------------------------------
  * A write that adds elements to a list hands them to the clients blocked
  * on the key, in the order they blocked, under the lock it holds; what

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "cache_int.h"
+#include "multikey.h"
 
 struct lcs {
     const unsigned char *a, *b;    /* Redis's a (key1) and b (key2) */

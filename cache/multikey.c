@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cache_int.h"
+#include "multikey.h"
 
 static void lock_pair(struct shard *a, struct shard *b)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "t_set.h"
+#include "multikey.h"
 
 static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
 {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cache_int.h"
+#include "t_string.h"
 
 #define GREEDY_MAX (1024 * 1024)   /* APPEND/SETRANGE slack cap, as sds */
 

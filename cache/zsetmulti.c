@@ -24,6 +24,7 @@
 
 #include "t_set.h"
 #include "t_zset.h"
+#include "multikey.h"
 
 /* ---- sources: sorted sets or sets ------------------------------------------- */
 

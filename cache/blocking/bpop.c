@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "blocking_int.h"
+#include "multikey.h"
 
 /* ---- the requests -------------------------------------------------------- */
 

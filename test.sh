@@ -43,7 +43,9 @@ step "build (TSan)" build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMMCACHE
 step "tests (TSan)" env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
   "${norand[@]}" ctest --test-dir build-tsan --output-on-failure -j"$jobs" --timeout 900
 
-step "build (fuzzer, clang)" env CC=clang bash -c "$(declare -f build); build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMMCACHE_FUZZ=ON -DMMCACHE_SANITIZE=address"
+# jobs goes in the environment: the inner bash does not see this shell's variables
+# (without it, make -j ran every compile at once: load 80 on two cores).
+step "build (fuzzer, clang)" env CC=clang jobs="$jobs" bash -c "$(declare -f build); build build-fuzz -DCMAKE_BUILD_TYPE=Debug -DMMCACHE_FUZZ=ON -DMMCACHE_SANITIZE=address"
 # libFuzzer adds what it finds to the corpus dir: give it a scratch copy.
 rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/* build-fuzz/corpus/
 step "fuzz RESP parser (${fuzz_seconds}s)" build-fuzz/tests/fuzz/fuzz_resp \

@@ -721,7 +721,8 @@ static void test_info_resetstat(void **state)
 {
     static const char *const args[] = {
         "--loader", "synthetic", "--loader-threads", "3",
-        "--loader-synthetic-latency-ms", "20", NULL};
+        "--loader-synthetic-latency-ms", "20",
+        "--loader-timeout-ms", "30000", NULL};   /* not the 1 s default: TSan under load */
     char needle[64];
     start(args);
     redisContext *c = connect_ok();

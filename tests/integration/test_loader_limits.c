@@ -7,6 +7,10 @@
  * that answers garbage give the client the same words, which name no
  * address; the file origin on /proc/self gives nothing. A client the ACL
  * refuses causes no load at all. mmcache only: the loader is its own.
+ *
+ * Servers whose loads must finish start with loader-timeout-ms 30000, not
+ * the 1 s default: a first load (it also starts the pool) under TSan beside
+ * busy CPUs can take longer, and the test would read "loader timeout".
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -141,7 +145,8 @@ static void test_max_value_size(void **state)
     char spec[64];
     hostile_start(&h, "$11\r\nhello world\r\n", false);
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", h.port);
-    const char *args[] = {"--loader", spec, "--loader-max-value-size", "10", NULL};
+    const char *args[] = {"--loader", spec, "--loader-max-value-size", "10",
+                          "--loader-timeout-ms", "30000", NULL};
     start(args);
     redisContext *c = connect_ok();
     EXPECT_ERR(c, "ERR loader: value too large", "GET a");
@@ -166,7 +171,7 @@ static void test_errors_say_nothing(void **state)
     int closed = harness_free_port();
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", closed);
-    const char *args[] = {"--loader", spec, NULL};
+    const char *args[] = {"--loader", spec, "--loader-timeout-ms", "30000", NULL};
     start(args);
     redisContext *c = connect_ok();
     EXPECT_ERR(c, "ERR loader: origin error", "GET a");
@@ -183,7 +188,7 @@ static void test_errors_say_nothing(void **state)
 static void test_file_origin_proc(void **state)
 {
     (void)state;
-    const char *args[] = {"--loader", "file /proc/self", NULL};
+    const char *args[] = {"--loader", "file /proc/self", "--loader-timeout-ms", "30000", NULL};
     start(args);
     redisContext *c = connect_ok();
     EXPECT_ERR(c, "ERR loader: origin error", "GET environ");
@@ -200,7 +205,8 @@ static void test_file_origin_proc(void **state)
 static void test_acl_before_loader(void **state)
 {
     (void)state;
-    const char *args[] = {"--loader", "synthetic", "--requirepass", "pw", NULL};
+    const char *args[] = {"--loader", "synthetic", "--requirepass", "pw",
+                          "--loader-timeout-ms", "30000", NULL};
     start(args);
     redisContext *adm = connect_ok(), *app = connect_ok(), *noget = connect_ok();
     EXPECT_ERR(app, "NOAUTH Authentication required.", "GET ok:1");

@@ -110,7 +110,9 @@ static int make_threads(struct ld_run *r)
                 return -ENOMEM;
             (*n)++;
             c->id = i;            /* producer i */
-            c->q_block = q == 2;  /* one consumer with BRPOP, one with RPOP */
+            /* one consumer with BRPOP, one with RPOP; a proxy forwards
+             * no blocking command (twemproxy refuses BRPOP) */
+            c->q_block = q == 2 && !o->proxy;
         }
         for (unsigned j = 0; ld__on(r, LD_CHK_HASH) && j < LD_COLL_CONNS; j++) {
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_HASH) < 0 ||

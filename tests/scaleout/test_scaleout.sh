@@ -181,9 +181,9 @@ phase_failure() {
     load "$out" --check tagged --allow-errors --key-prefix fl --duration 8 --requests 2000000 &
     BG_PID=$!
     sleep 1
+    t0=$(now)
     kill -KILL "${SC_PIDS[victim]}"
     wait "${SC_PIDS[victim]}" 2>/dev/null
-    t0=$(now)
     while [ "$(since "$t0" | cut -d. -f1)" -lt 10 ]; do
         probe "$victim"
         rounds=$((rounds + 1)) errs=$((errs + R_DEAD_ERR)) live_errs=$((live_errs + R_LIVE_ERR))

@@ -51,12 +51,25 @@ fail() {
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# mmcache-load through the proxy, bounded; its output in $1.
+# mmcache-load through the proxy, bounded; its output in $1. load_bg runs
+# it in the background as BG_PID itself (not a subshell), so that a
+# failing test stops the process by its PID.
+load_args() {
+    LOAD_ARGS=(--port "$SC_PROXY_PORT" --proxy --no-progress --clients 16 --threads 2
+               --pipeline 4 --keyspace 2000 --reply-timeout 5000)
+}
 load() { # OUT ARGS...
     local out=$1
     shift
-    "$LOAD" --port "$SC_PROXY_PORT" --proxy --no-progress --clients 16 --threads 2 \
-        --pipeline 4 --keyspace 2000 --reply-timeout 5000 "$@" >"$out" 2>&1
+    load_args
+    "$LOAD" "${LOAD_ARGS[@]}" "$@" >"$out" 2>&1
+}
+load_bg() { # OUT ARGS...
+    local out=$1
+    shift
+    load_args
+    "$LOAD" "${LOAD_ARGS[@]}" "$@" >"$out" 2>&1 &
+    BG_PID=$!
 }
 passed() { # OUT CHECKER...: each checker passed in that run
     local c
@@ -178,8 +191,7 @@ phase_failure() {
     # load on its own prefix: tagged (never a wrong value) with errors allowed;
     # nutcracker closes a client connection whose request was in flight to the
     # dead node, so lost connections are expected and counted, not judged
-    load "$out" --check tagged --allow-errors --key-prefix fl --duration 8 --requests 2000000 &
-    BG_PID=$!
+    load_bg "$out" --check tagged --allow-errors --key-prefix fl --duration 8 --requests 2000000
     sleep 1
     t0=$(now)
     kill -KILL "${SC_PIDS[victim]}"

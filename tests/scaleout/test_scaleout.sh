@@ -2,8 +2,9 @@
 # test_scaleout MODE: three mmcache nodes behind nutcracker (twemproxy), all
 # on 127.0.0.1, started and stopped by PID (deploy/twemproxy/cluster.sh).
 #
-#   run       mmcache-load --proxy with every checker a proxy can serve; the
-#             same with a hash-tagged prefix (all its keys on one node);
+#   run       mmcache-load --proxy with every checker a proxy can serve;
+#             multi-key commands split or not (docs/scale-out.md's table);
+#             the same load with a hash-tagged prefix (its keys on one node);
 #             SIGHUP on every node under load; one node SIGKILLed under
 #             load (ejected: its keys miss, the others keep their values,
 #             nobody reads a wrong value) and restarted on its port (it
@@ -98,6 +99,36 @@ phase_hashtag() {
         [ "$n" -gt 0 ] && holders=$((holders + 1))
     done
     [ "$holders" = 1 ] || fail "hash tag {t}: $holders nodes hold the prefix's keys, expected 1"
+}
+
+# Multi-key commands over 3 nodes, as docs/scale-out.md's table says: MSET,
+# MGET, DEL split per node; EXISTS and SINTER go to the first key's node
+# (wrong across nodes, right with one hash tag).
+phase_multikey() {
+    local i n holders=0 got
+    ask() { timeout 5 redis-cli -p "$SC_PROXY_PORT" "$@"; }
+    ask MSET mk:1 1 mk:2 2 mk:3 3 mk:4 4 mk:5 5 mk:6 6 >/dev/null
+    for i in "${!SC_PORTS[@]}"; do
+        n=$(timeout 5 redis-cli -p "${SC_PORTS[i]}" --scan --pattern 'mk:*' | wc -l)
+        [ "$n" -gt 0 ] && holders=$((holders + 1))
+    done
+    [ "$holders" -ge 2 ] || fail "MSET of 6 keys: on $holders node(s), expected them spread"
+    got=$(ask MGET mk:1 mk:2 mk:3 mk:4 mk:5 mk:6 | paste -sd,)
+    [ "$got" = 1,2,3,4,5,6 ] || fail "MGET over $holders nodes: $got"
+    got=$(ask EXISTS mk:1 mk:2 mk:3 mk:4 mk:5 mk:6)
+    [ "$got" -lt 6 ] || fail "EXISTS of 6 keys on $holders nodes answered 6: the proxy splits it now; update docs/scale-out.md"
+    echo "multikey: MSET/MGET of 6 keys over $holders nodes whole; EXISTS of the 6 answered $got (its first key's node only)"
+    # two sets on different nodes, and the same two under one hash tag
+    ask SADD mk:sa x y >/dev/null
+    for (( n = 0; n < 50; n++ )); do
+        ask SADD "mk:sb$n" x >/dev/null
+        [ "$(ask SINTER mk:sa "mk:sb$n")" = "" ] && break   # on another node
+    done
+    [ "$n" -lt 50 ] || fail "no set on another node than mk:sa in 50 tries"
+    ask SADD '{g}sa' x y >/dev/null; ask SADD '{g}sb' x >/dev/null
+    [ "$(ask SINTER '{g}sa' '{g}sb')" = x ] || fail "SINTER under one hash tag"
+    [ "$(ask DEL mk:1 mk:2 mk:3 mk:4 mk:5 mk:6)" = 6 ] || fail "DEL of 6 keys over $holders nodes"
+    echo "multikey: SINTER of two sets on two nodes answered empty (right: x); under one hash tag x"
 }
 
 # Every node rewrites its config as generation k and gets SIGHUP every
@@ -286,6 +317,7 @@ case $MODE in
         sc_start_proxy || fail "starting nutcracker"
         sc_check || fail "cluster check"
         phase_load
+        phase_multikey
         phase_hashtag
         phase_sighup
         phase_failure

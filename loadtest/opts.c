@@ -299,6 +299,9 @@ static int proxy_checks(struct ld_opts *o, unsigned named, char *err, size_t cap
 
     if (!o->proxy)
         return 0;
+    if (o->config_writer)
+        return fail(err, cap, "--proxy: --config-writer sends CONFIG SET, which a proxy does "
+                    "not forward; change each node's config directly");
     for (int c = 0; c < LD_NCHECKS; c++)
         if (refused & 1u << c)
             return fail(err, cap, "--proxy: the %s checker cannot run through a proxy: it reads %s "

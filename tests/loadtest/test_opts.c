@@ -110,6 +110,8 @@ static void test_proxy_refuses_single_server_checkers(void **state)
     assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all,config"), -1);
     assert_non_null(strstr(err, "config checker"));
     assert_non_null(strstr(err, "CONFIG"));
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all", "--config-writer"), -1);
+    assert_non_null(strstr(err, "--proxy: --config-writer"));
 }
 
 int main(void)

@@ -122,6 +122,10 @@ enum ld_check {
     LD_NCHECKS
 };
 
+/* Checkers that read one server's INFO or CONFIG: a proxy spreads the keys
+ * over several servers and does not forward those commands. */
+#define LD_PROXY_REFUSED (1u << LD_CHK_STATS | 1u << LD_CHK_MONOTONIC | 1u << LD_CHK_CONFIG)
+
 #define LD_MGET_MAX 16
 #define LD_PREFIX_MAX 64
 
@@ -145,6 +149,9 @@ struct ld_opts {
     unsigned reply_timeout_ms, connect_timeout_ms;
     pid_t server_pid;           /* 0: none */
     bool json, fill, allow_errors;
+    /* The target is a proxy (twemproxy): no checker that needs INFO or
+     * CONFIG from one server (LD_PROXY_REFUSED), no blocking pops. */
+    bool proxy;
     int progress;               /* -1 auto (tty), 0 off, 1 on */
     uint64_t seed;
 };

@@ -115,7 +115,9 @@ static int make_threads(struct ld_run *r)
             (*n)++;
             c->id = i;                /* producer i */
             c->q_which = which;
-            c->q_block = q % 3 == 2;  /* one consumer blocking, one not */
+            /* one consumer blocking (BRPOP/BZPOPMIN), one not; a proxy
+             * forwards no blocking command (twemproxy refuses them) */
+            c->q_block = q % 3 == 2 && !o->proxy;
         }
         for (unsigned j = 0; ld__on(r, LD_CHK_HASH) && j < LD_COLL_CONNS; j++) {
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_HASH) < 0 ||

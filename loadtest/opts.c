@@ -33,6 +33,8 @@ void ld_opts_usage(FILE *f)
 "Drives a Redis-compatible server over RESP and checks its answers.\n"
 "\n"
 "Target:   --host H (127.0.0.1)  --port P (6379)  --server-pid PID\n"
+"          --proxy  the target is a proxy (twemproxy) in front of several\n"
+"                   servers: no stats, monotonic, config; no BRPOP\n"
 "Load:     --clients N (50)  --threads T (2)  --pipeline P (1)\n"
 "          --requests N and/or --duration S (default: --requests 100000)\n"
 "          --keyspace N (10000)  --dist uniform|zipf[:THETA] (uniform; zipf: 0.99)\n"
@@ -78,10 +80,12 @@ static int num(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
-static int parse_checks(const char *s, unsigned *out)
+/* *out: the checkers enabled; *named: those named one by one (not by
+ * "all"), which --proxy refuses rather than drops. */
+static int parse_checks(const char *s, unsigned *out, unsigned *named)
 {
     char buf[256], *tok, *save = NULL;
-    unsigned bits = 0;
+    unsigned bits = 0, by_name = 0;
 
     if (strlen(s) >= sizeof(buf))
         return -1;
@@ -98,12 +102,14 @@ static int parse_checks(const char *s, unsigned *out)
         for (int c = 0; c < LD_NCHECKS; c++)
             if (strcmp(tok, check_names[c]) == 0) {
                 bits |= 1u << c;
+                by_name |= 1u << c;
                 found = 1;
             }
         if (!found)
             return -1;
     }
     *out = bits;
+    *named = by_name;
     return 0;
 }
 
@@ -227,7 +233,7 @@ static int set_number(struct ld_opts *o, const char *name, const char *v,
 
 /* One option with a value; returns 0, or -1 with err filled. */
 static int set_value(struct ld_opts *o, const char *name, const char *v,
-                     char *err, size_t cap)
+                     unsigned *named, char *err, size_t cap)
 {
     bool found = false;
     int rc = set_number(o, name, v, err, cap, &found);
@@ -255,7 +261,7 @@ static int set_value(struct ld_opts *o, const char *name, const char *v,
             return fail(err, cap, "--key-prefix: 1..48 characters, no spaces or '|'");
         strcpy(o->prefix, v);
     } else if (strcmp(name, "check") == 0) {
-        if (parse_checks(v, &o->checks) < 0)
+        if (parse_checks(v, &o->checks, named) < 0)
             return fail(err, cap, "--check: unknown checker in '%s' (tagged,counter,stats,monotonic,config,liveness,queue,hash,set,zset,all,none)", v);
     } else {
         return fail(err, cap, "unknown option --%s", name);
@@ -273,6 +279,8 @@ static int set_flag(struct ld_opts *o, const char *name)
         o->allow_errors = true;
     else if (strcmp(name, "config-writer") == 0)
         o->config_writer = true;
+    else if (strcmp(name, "proxy") == 0)
+        o->proxy = true;
     else if (strcmp(name, "progress") == 0)
         o->progress = 1;
     else if (strcmp(name, "no-progress") == 0)
@@ -282,8 +290,34 @@ static int set_flag(struct ld_opts *o, const char *name)
     return 0;
 }
 
+/* --proxy: a checker named on the command line that needs one server's
+ * INFO or CONFIG is a usage error that says why; "all" means those that
+ * can run through the proxy. */
+static int proxy_checks(struct ld_opts *o, unsigned named, char *err, size_t cap)
+{
+    unsigned refused = named & LD_PROXY_REFUSED;
+
+    if (!o->proxy)
+        return 0;
+    if (o->config_writer)
+        return fail(err, cap, "--proxy: --config-writer sends CONFIG SET, which a proxy does "
+                    "not forward; change each node's config directly");
+    for (int c = 0; c < LD_NCHECKS; c++)
+        if (refused & 1u << c)
+            return fail(err, cap, "--proxy: the %s checker cannot run through a proxy: it reads %s "
+                        "of one server, a proxy spreads the keys over several and does not "
+                        "forward %s (twemproxy closes the connection); run it against each "
+                        "node directly", check_names[c],
+                        c == LD_CHK_CONFIG ? "CONFIG GET" : "INFO",
+                        c == LD_CHK_CONFIG ? "CONFIG" : "INFO");
+    o->checks &= ~LD_PROXY_REFUSED;
+    return 0;
+}
+
 int ld_opts_parse(struct ld_opts *o, int argc, char **argv, char *err, size_t cap)
 {
+    unsigned named = 0;
+
     defaults(o);
     for (int i = 1; i < argc; i++) {
         char name[64];
@@ -312,9 +346,11 @@ int ld_opts_parse(struct ld_opts *o, int argc, char **argv, char *err, size_t ca
                 return fail(err, cap, "--%s needs a value", name);
             v = argv[++i];
         }
-        if (set_value(o, name, v, err, cap) < 0)
+        if (set_value(o, name, v, &named, err, cap) < 0)
             return -1;
     }
+    if (proxy_checks(o, named, err, cap) < 0)
+        return -1;
     if (o->requests == 0 && o->duration_s == 0)
         o->requests = DEFAULT_REQUESTS;
     if (o->threads > o->clients)

@@ -127,6 +127,16 @@ static int fill(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap)
     return rc;
 }
 
+/* A server that hangs up on CONFIG or INFO is most likely a proxy:
+ * twemproxy closes the connection on any command it does not forward. */
+static const char *proxy_hint(const char *err)
+{
+    return strstr(err, "closed the connection") != NULL
+           ? " (a proxy such as twemproxy closes the connection on CONFIG and INFO: "
+             "with --proxy, mmcache-load runs only the checkers a proxy can serve)"
+           : "";
+}
+
 static void config_baseline(struct ld_run *r, struct ld_ctl *k)
 {
     const char *argv[] = { "CONFIG", "GET", "timeout", "maxmemory" };
@@ -135,7 +145,7 @@ static void config_baseline(struct ld_run *r, struct ld_ctl *k)
     int64_t kt, km;
 
     if (rep == NULL) {
-        ld__skip(r, LD_CHK_CONFIG, "CONFIG GET at set-up failed: %s", err);
+        ld__skip(r, LD_CHK_CONFIG, "CONFIG GET at set-up failed: %s%s", err, proxy_hint(err));
         return;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
@@ -219,7 +229,7 @@ int ld__setup(struct ld_run *r, struct ld_ctl *k)
         config_baseline(r, k);
     if (ld__on(r, LD_CHK_STATS) &&
         ld__read_info(k, r->info_base, &r->base_clients, err, sizeof(err)) < 0)
-        ld__skip(r, LD_CHK_STATS, "no INFO baseline: %s", err);
+        ld__skip(r, LD_CHK_STATS, "no INFO baseline: %s%s", err, proxy_hint(err));
     r->ctl_commands = 0;
     r->ctl_hits = r->ctl_misses = 0;
     return 0;

@@ -4,7 +4,8 @@
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-dev
           liburcu-dev libhiredis-dev libxxhash-dev libssl-dev redis-tools)
-test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3)
+test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3
+           nutcracker)   # tests/scaleout: twemproxy in front of several nodes
 pkgs=("${run_pkgs[@]}")
 [[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}")
 

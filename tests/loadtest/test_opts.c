@@ -90,6 +90,33 @@ static void test_usage_errors(void **state)
     assert_int_equal(PARSE(&o, err, "--config-writer"), -1);
 }
 
+/* --proxy: "all" drops the checkers that need one server's INFO or CONFIG;
+ * naming one is a usage error that names it and says why. */
+static void test_proxy_refuses_single_server_checkers(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+    unsigned proxy_ok = (1u << LD_NCHECKS) - 1 - LD_PROXY_REFUSED;
+
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all"), 0);
+    assert_true(o.proxy);
+    assert_int_equal(o.checks, proxy_ok);
+    assert_int_equal(PARSE(&o, err, "--check", "all"), 0);
+    assert_int_equal(o.checks, (1u << LD_NCHECKS) - 1);
+    assert_false(o.proxy);
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "tagged,queue"), 0);
+    assert_int_equal(o.checks, (1u << LD_CHK_TAGGED) | (1u << LD_CHK_QUEUE));
+    assert_int_equal(PARSE(&o, err, "--check", "tagged,stats", "--proxy"), -1);
+    assert_non_null(strstr(err, "--proxy: the stats checker cannot run through a proxy"));
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "monotonic"), -1);
+    assert_non_null(strstr(err, "monotonic checker"));
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all,config"), -1);
+    assert_non_null(strstr(err, "config checker"));
+    assert_non_null(strstr(err, "CONFIG"));
+    assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all", "--config-writer"), -1);
+    assert_non_null(strstr(err, "--proxy: --config-writer"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -97,6 +124,7 @@ int main(void)
         cmocka_unit_test(test_values_and_flags),
         cmocka_unit_test(test_threads_capped_by_clients),
         cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_proxy_refuses_single_server_checkers),
     };
 
     return cmocka_run_group_tests_name("loadtest_opts", tests, NULL, NULL);

@@ -173,6 +173,12 @@ int main(int argc, char **argv)
     cfg_read_unlock(cur);
 
     signal(SIGPIPE, SIG_IGN);   /* a peer that went away is an error return, not a signal */
+    /* Before any other thread: SIGTERM/SIGINT go to the stop guard. */
+    rc = srv_stop_guard_start();
+    if (rc) {
+        fprintf(stderr, "mmcache: cannot start the stop guard thread: %s\n", strerror(-rc));
+        return 1;
+    }
     srv.pid = getpid();
     srv.start_ms = srv_now_ms();
     atomic_init(&srv.next_client_id, 1);
@@ -231,6 +237,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    srv_stop_phase("starting the worker threads");
     rc = srv_workers_start();
     if (rc) {
         srv_log(CFG_LOG_WARNING, "Could not start the worker threads: %s", strerror(-rc));
@@ -239,13 +246,16 @@ int main(int argc, char **argv)
     if (srv_watchdog_start())
         srv_log(CFG_LOG_WARNING, "Could not start the watchdog thread: running without it");
     srv_acceptor_start();
+    srv_stop_guard_serving();
     srv_log(CFG_LOG_NOTICE, "Server initialized: %u worker threads, %u shards, maxmemory %llu (%s)",
             cfg.threads, cfg.shards, (unsigned long long)cfg.maxmemory, cfg_policy_name(cfg.policy));
     srv_log(CFG_LOG_NOTICE, "Ready to accept connections tcp %s:%d", cfg.bind, srv.port);
 
     uv_run(loop, UV_RUN_DEFAULT);   /* returns once shutdown has begun */
 
+    srv_stop_phase("waiting for the workers to finish their connections and exit");
     int stuck = join_workers();
+    srv_stop_phase("stopping the watchdog");
     srv_watchdog_stop();
     srv_acceptor_cleanup();
     if (stuck) {
@@ -253,13 +263,17 @@ int main(int argc, char **argv)
         return 1;
     }
     uv_loop_close(loop);
+    srv_stop_guard_workers_gone();
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_destroy(&srv.workers[i]);
     free(srv.workers);
     cfg_set_apply_hook(NULL, NULL);
     /* Loads still running write to the cache: they end first. */
+    srv_stop_phase("stopping the loader threads");
     srv_loader_shutdown();
+    srv_stop_phase("freeing the cache");
     cache_destroy(srv.cache);
+    srv_stop_phase("freeing the config snapshots");
     /* Snapshots retired by the last reloads are freed by liburcu's
      * call_rcu thread: wait for it, then free the current one. */
     cfg_reclaim_barrier();

@@ -358,6 +358,28 @@ int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
 void srv_bugs_startup(const struct cfg *cfg);
 void srv_bugs_changed(const struct cfg *next, const struct cfg *prev);
 void srv_bugs_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
+/* The selected bugs (a cfg inject mask) for threads that hold no snapshot:
+ * the watchdog and the stop guard name them. Context: any thread. */
+uint32_t srv_bugs_selected(void);
+
+/* ---- provided by lab/stopguard.c ----------------------------------------- */
+/* SIGTERM/SIGINT end the process within 8.5 s, graceful stop or not; the
+ * log says why a stop ended hard. srv_stop_guard_start blocks the two
+ * signals and starts the guard thread: Context: main thread, before any
+ * other thread is created. srv_stop_guard_serving: the acceptor runs
+ * (before it, a stop signal exits at once). Context: main thread. */
+int srv_stop_guard_start(void);
+void srv_stop_guard_serving(void);
+/* What the main thread is doing, a string literal for the hard exit's log
+ * line ("waiting for the workers to see the stop"). Context: main thread. */
+void srv_stop_phase(const char *what);
+/* Start the clock for a stop that no signal began (SHUTDOWN). Context: any. */
+void srv_stop_guard_arm(void);
+/* SIGTERM or SIGINT when a signal began the stop, else 0. Context: any. */
+int srv_stop_signal(void);
+/* main is about to free srv.workers: the guard stops reading them.
+ * Context: main thread, after the workers were joined. */
+void srv_stop_guard_workers_gone(void);
 int64_t srv_now_ms(void);
 
 #endif

@@ -27,7 +27,7 @@ static uv_loop_t *loop;
 static int listen_fd = -1;
 static int reserve_fd = -1;        /* spare fd, given up to shed a connection on EMFILE */
 static uv_poll_t listen_poll;
-static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_signal_t sig_hup;           /* SIGTERM/SIGINT: the stop guard (lab/stopguard.c) */
 static uv_timer_t sampler;
 static uv_timer_t backoff;         /* restarts accepting after a pause */
 static unsigned next_worker;
@@ -169,6 +169,7 @@ static void begin_shutdown(const char *why)
     if (stopping)
         return;
     stopping = 1;
+    srv_stop_guard_arm();   /* a stop that cannot finish ends hard, and says why */
     srv_log(CFG_LOG_WARNING, "%s, shutting down: answering requests already received...", why);
     /* Connections the kernel already completed are waiting in the listen
      * backlog: their clients count them as in flight, so take them too;
@@ -178,8 +179,6 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&listen_poll, NULL);
     close(listen_fd);
     listen_fd = -1;
-    uv_close((uv_handle_t *)&sig_term, NULL);
-    uv_close((uv_handle_t *)&sig_int, NULL);
     uv_close((uv_handle_t *)&sig_hup, NULL);
     uv_close((uv_handle_t *)&sampler, NULL);
     uv_close((uv_handle_t *)&backoff, NULL);
@@ -191,26 +190,30 @@ static void begin_shutdown(const char *why)
     const struct cfg *cfg = cfg_read_lock();
     inject_enter(cfg_inject_mask(cfg));
     cfg_read_unlock(cfg);
+    srv_stop_phase("waiting for the workers to see the stop");
     srv_workers_wait_stop_seen();
+    srv_stop_phase("draining the client connections");
     srv_log(CFG_LOG_NOTICE, "All %u workers stopped reading; draining %u client connections",
             srv.nworkers, atomic_load_explicit(&srv.nclients, memory_order_relaxed));
     /* The loop now has no handles left and uv_run returns to main(). */
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void on_sighup(uv_signal_t *h, int signum)
 {
     (void)h;
-    if (signum == SIGHUP) {   /* in the loop, not in the signal handler */
-        srv_config_reload();
-        return;
-    }
-    begin_shutdown(signum == SIGINT ? "Received SIGINT" : "Received SIGTERM");
+    (void)signum;
+    srv_stop_phase("reloading the config (SIGHUP)");
+    srv_config_reload();   /* in the loop, not in the signal handler */
+    srv_stop_phase("serving");
 }
 
+/* SHUTDOWN, or the stop guard passing on SIGTERM/SIGINT. */
 static void on_shutdown_async(uv_async_t *h)
 {
     (void)h;
-    begin_shutdown("User requested shutdown");
+    int sig = srv_stop_signal();
+    begin_shutdown(sig == SIGINT ? "Received SIGINT" : sig == SIGTERM ? "Received SIGTERM"
+                                                                     : "User requested shutdown");
 }
 
 void srv_request_shutdown(void)
@@ -252,8 +255,6 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
     reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     uv_poll_init_socket(loop, &listen_poll, listen_fd);
     uv_async_init(loop, &srv.shutdown_async, on_shutdown_async);
-    uv_signal_init(loop, &sig_term);
-    uv_signal_init(loop, &sig_int);
     uv_signal_init(loop, &sig_hup);
     uv_timer_init(loop, &sampler);
     uv_timer_init(loop, &backoff);
@@ -264,9 +265,7 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
 void srv_acceptor_start(void)
 {
     uv_poll_start(&listen_poll, UV_READABLE, on_listen_readable);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
-    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    uv_signal_start(&sig_hup, on_sighup, SIGHUP);
     uv_timer_start(&sampler, on_sample, SAMPLE_MS, SAMPLE_MS);
 }
 

@@ -327,6 +327,11 @@ int srv_workers_start(void)
     return -rc;
 }
 
+unsigned srv_workers_started(void)
+{
+    return atomic_load_explicit(&workers_started, memory_order_relaxed);
+}
+
 void srv_workers_wait_stop_seen(void)
 {
     unsigned turns = 0;

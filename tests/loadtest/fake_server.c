@@ -16,6 +16,9 @@
  *   wrong-value     a GET answers with another key's value
  *   corrupt         a GET answers with one byte of the value changed
  *   drop-incr       an INCR answers n+1 but does not store it
+ *   drop-incr-exit  drop-incr, then SIGKILL itself at command 10*N: the
+ *                   counters cannot be read back, the repeated INCR
+ *                   replies must still show the lost updates
  *   stall           stop answering anything, keep the connections open
  *   reset           close the connection of the N-th command with a RST
  *   exit            SIGKILL itself at the N-th command
@@ -45,11 +48,12 @@
 
 enum fault {
     F_NONE, F_WRONG_VALUE, F_CORRUPT, F_DROP_INCR, F_STALL, F_RESET, F_EXIT,
-    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
+    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE, F_DROP_INCR_EXIT,
 };
 static const char *const fault_names[] = {
     "none", "wrong-value", "corrupt", "drop-incr", "stall", "reset", "exit",
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
+    "drop-incr-exit",
 };
 
 struct item {
@@ -211,7 +215,7 @@ static void cmd_incr(struct conn *c, redisReply *k)
     }
     v++;
     outf(c, ":%lld\r\n", v);
-    if (turn(F_DROP_INCR))
+    if (turn(F_DROP_INCR) || turn(F_DROP_INCR_EXIT))
         return;                     /* answered, not stored: a lost update */
     n = snprintf(buf, sizeof(buf), "%lld", v);
     set_value(k->str, k->len, buf, (size_t)n);
@@ -293,7 +297,8 @@ static bool run(struct conn *c, redisReply *r)
     if (r->type != REDIS_REPLY_ARRAY || n == 0 || a[0]->type != REDIS_REPLY_STRING)
         return false;
     name = a[0]->str;
-    if (S.fault == F_EXIT && S.commands + 1 >= S.after)
+    if ((S.fault == F_EXIT && S.commands + 1 >= S.after) ||
+        (S.fault == F_DROP_INCR_EXIT && S.commands + 1 >= 10 * S.after))
         raise(SIGKILL);
     if (S.fault == F_RESET && S.commands + 1 == S.after) {
         struct linger lg = { 1, 0 };    /* close() sends a RST */

@@ -66,6 +66,7 @@ static const struct cfg_desc descs[] = {
     {"loader-max-value-size", K_MEM, F(loader_max_value_size), 0, INT64_MAX, true, "longest value taken from an origin (also capped by proto-max-bulk-len)", OPEN},
     {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)", LAB},
     {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)", LAB},
+    {"bug-misalign", K_BOOL, F(bug_misalign), 0, 0, false, "bug lab: bugs 15 and 23 keep their counter across a cache line (yes) or aligned (no: their differential)", LAB},
     {"enable-debug-command", K_LEVER, F(enable_debug_command), 0, 0, false, "who may run DEBUG: no | yes | local (local clients only)", OPEN},
     {"enable-protected-configs", K_LEVER, F(enable_protected_configs), 0, 0, false, "who may CONFIG SET settings naming a path or address (loader): no | yes | local", OPEN},
     {"enable-bug-lab", K_LEVER, F(enable_bug_lab), 0, 0, false, "who may switch inject-bug / bug-amplify by CONFIG SET: no | yes | local", OPEN},
@@ -82,7 +83,7 @@ const char *const cfg_names[] = {
     "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
     "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
     "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
-    "loader-synthetic-error-rate", "loader-max-value-size", "inject-bug", "bug-amplify",
+    "loader-synthetic-error-rate", "loader-max-value-size", "inject-bug", "bug-amplify", "bug-misalign",
     "enable-debug-command", "enable-protected-configs", "enable-bug-lab", NULL,
 };
 
@@ -139,6 +140,7 @@ void cfg_defaults(struct cfg *c)
     c->loader_max_value_size = 16ULL << 20;
     c->inject_bugs = 0;
     c->bug_amplify = true;
+    c->bug_misalign = true;
     c->enable_debug_command = CFG_LEVER_NO;       /* Redis 7.0's default */
     c->enable_protected_configs = CFG_LEVER_NO;   /* Redis 7.0's default */
     /* The lab's point is switching bugs live, from the machine it runs on;

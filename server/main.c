@@ -225,6 +225,7 @@ int main(int argc, char **argv)
     }
 
     srv.nworkers = cfg.threads;
+    srv.split_off = cfg.bug_misalign ? SRV_SPLIT_MISALIGNED : SRV_SPLIT_ALIGNED;
     srv.workers = aligned_alloc(SRV_CACHELINE, sizeof(struct srv_worker) * cfg.threads);
     if (!srv.workers) {
         srv_log(CFG_LOG_WARNING, "Out of memory creating workers");

@@ -47,30 +47,24 @@ struct srv_stats {
         atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
         memory_order_relaxed)
 
-/* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter as a packed
- * layout places it, across a cache-line boundary. It is only written while
- * bug 15 or 23 is selected, and INFO adds it to the total (0 otherwise).
- * 63 bytes of fields before the counter put its lowest byte at the end of
- * one line and bytes 1..7 at the start of the next: any crossing makes a
- * locked RMW a split lock (15); this one also makes every 256th increment
- * carry across the boundary, where a plain load can tear (23). */
-#define SRV_SPLIT_LEAD 63           /* bytes of the counter's first line: 64 - 63 = 1 */
+/* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter where a
+ * packed layout places it, across a cache-line boundary. It is only
+ * written while bug 15 or 23 is selected, and INFO adds it to the total (0
+ * otherwise). At offset 63 its lowest byte ends one line and bytes 1..7
+ * start the next: a locked RMW on it is a split lock (15), and every 256th
+ * increment carries across the boundary, where a load can tear (23).
+ * `bug-misalign no` puts it at offset 56, 8-byte aligned inside one line:
+ * the same code with the mechanism removed (the bugs' differential runs). */
+#define SRV_SPLIT_MISALIGNED 63     /* bytes of the counter's first line: 64 - 63 = 1 */
+#define SRV_SPLIT_ALIGNED 56
 struct srv_stats_split {
-    unsigned char lead[SRV_SPLIT_LEAD];  /* unused: what a packed struct puts first */
-    uint64_t commands;   /* MISALIGNED on purpose (bugs 15, 23): written by the owner
-                            worker with __atomic builtins (15: fetch_add; 23: store of
-                            load+1), read by INFO on any worker; none of these accesses
-                            is atomic on x86-64 when it crosses a line, except the
-                            locked RMW (a split lock) */
-} __attribute__((packed, aligned(SRV_CACHELINE)));
-
-/* The misaligned counter's address, for the __atomic builtins: taken by
- * arithmetic, since that it is unaligned is the point (clang warns about
- * the address of a packed member). */
-static inline uint64_t *srv_split_commands(struct srv_stats_split *s)
-{
-    return (uint64_t *)(void *)((unsigned char *)s + SRV_SPLIT_LEAD);
-}
+    unsigned char bytes[2 * SRV_CACHELINE];  /* the counter at srv.split_off (MISALIGNED on
+                            purpose unless bug-misalign no): written by the owner worker
+                            with __atomic builtins (15: fetch_add; 23: store of load+1),
+                            read by INFO on any worker with __atomic_load_n; none of these
+                            accesses is atomic on x86-64 when it crosses a line, except
+                            the locked RMW (a split lock) */
+} __attribute__((aligned(SRV_CACHELINE)));
 
 /* Bug lab 2 (dispatch.c): counters shared by all workers, bumped with a
  * plain ++ while bug 2 is selected. INFO adds them to the per-worker
@@ -184,6 +178,8 @@ struct srv {
     char run_id[41];               /* immutable after start */
     char executable[256];          /* immutable after start */
     int port;                      /* immutable after start: the bound port */
+    unsigned split_off;            /* immutable after start: where bugs 15 and 23 keep their
+                                      counter in struct srv_stats_split (bug-misalign) */
     _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
     _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
     _Atomic uint64_t rejected_conns;   /* atomic: relaxed; acceptor writes */
@@ -191,6 +187,14 @@ struct srv {
     uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
 };
 extern struct srv srv;
+
+/* The counter's address in a struct srv_stats_split, for the __atomic
+ * builtins: taken by arithmetic, since that it may be unaligned is the
+ * point. */
+static inline uint64_t *srv_split_commands(struct srv_stats_split *s)
+{
+    return (uint64_t *)(void *)(s->bytes + srv.split_off);
+}
 
 /* ---- provided by worker.c / conn.c / acceptor.c -------------------------- */
 

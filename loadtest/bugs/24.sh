@@ -4,7 +4,7 @@
 # each reload re-arms, strictly after the previous reload's wait returned.
 # That is correct: NOT SURFACED is the right answer. The storm writes config
 # generation k (timeout 3600+k, maxmemory 2^40+k) and sends SIGHUP every
-# 5 ms, while two redis-cli connections CONFIG SET hz back to back (publishes
+# 2 ms, while two redis-cli connections CONFIG SET hz back to back (publishes
 # from workers inside their read-side sections, racing the reload's wait),
 # and mmcache-load's config readers, INFO pollers and GET clients check
 # that every snapshot is whole, generations never go back, and every

@@ -69,7 +69,7 @@ loader_fresh_bursts() {
         bug_server || return 2
         BESIDE_PIDS=()
         [ -n "${LOADER_BESIDE:-}" ] && "$LOADER_BESIDE"
-        loader_drive burst "$@" --tag "r$round"
+        loader_drive "${LOADER_MODE:-burst}" "$@" --tag "r$round"
         [ ${#BESIDE_PIDS[@]} -gt 0 ] && { kill "${BESIDE_PIDS[@]}" 2>/dev/null; wait "${BESIDE_PIDS[@]}" 2>/dev/null; }
         "$check" "$round"
         is_surfaced && return 0

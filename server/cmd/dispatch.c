@@ -171,10 +171,12 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
          * core's memory accesses wait), thousands of cycles per command. */
         __atomic_fetch_add(srv_split_commands(&w->split), 1, __ATOMIC_RELAXED);
     } else if (INJECT(23)) {
-        /* BUG 23 (unaligned atomic load), writer side: the owner's store of
-         * load+1 (as SRV_STAT_ADD) into the misaligned counter. Across a
-         * line the 8-byte store is two stores, and INFO's plain load
-         * (info.c, split_commands) two loads: see the reader. */
+        /* BUG 23 (unaligned atomic load), writer side: the owner counts
+         * in a uint64_t where a packed layout put it, across a cache line
+         * (struct srv_stats_split), with the same atomic store of load+1
+         * as SRV_STAT_ADD. Across a line the 8-byte store is two stores,
+         * and INFO's atomic load (info.c, split_commands) two loads. The
+         * correct counter is the aligned srv_stats.commands below. */
         __atomic_store_n(srv_split_commands(&w->split),
                          __atomic_load_n(srv_split_commands(&w->split), __ATOMIC_RELAXED) + 1,
                          __ATOMIC_RELAXED);

@@ -319,7 +319,7 @@ int srv_workers_start(void)
     } else {
         /* BUG 12 (atomic write, non-atomic read): the counter the threads
          * bump atomically is read through a plain pointer cast. Nothing
-         * says another thread writes it, so gcc -O2 loads it once before
+         * says another thread writes it, so gcc -O3 loads it once before
          * the loop and spins on that value forever: start-up never ends. */
         while (*(const unsigned *)&workers_started < created)
             spin_relax(&turns);
@@ -353,7 +353,7 @@ void srv_workers_wait_stop_seen(void)
             }
         } else {
             /* BUG 1 (unsynchronised flag): polls a plain bool. Nothing says
-             * another thread writes it, so gcc -O2 loads it once before the
+             * another thread writes it, so gcc -O3 loads it once before the
              * loop and spins on that value: the stop is never seen as
              * acknowledged and SIGTERM never completes. */
             while (!w->stop_seen_plain)

@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 28   /* settings in cfg_names */
+#define NAMES 29   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -194,6 +194,7 @@ static void test_names_live_canonical(void **s)
         {"loader-max-value-size", true, "Loader-Max-Value-Size"},
         {"inject-bug", true, "Inject-Bug"},
         {"bug-amplify", true, "BUG-AMPLIFY"},
+        {"bug-misalign", false, "Bug-Misalign"},
         {"enable-debug-command", false, "Enable-Debug-Command"},
         {"enable-protected-configs", false, "ENABLE-PROTECTED-CONFIGS"},
         {"enable-bug-lab", false, "enable-BUG-lab"},
@@ -382,7 +383,7 @@ static void test_every_directive_round_trips(void **s)
         {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
         {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
         {"128", "128"}, {".25", "0.25"}, {"1kb", "1024"}, {"13, 3", "3,13"}, {"No", "no"},
-        {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
+        {"NO", "no"}, {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -437,6 +438,7 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.loader_max_value_size, 1024);
     assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
     assert_false(c.bug_amplify);
+    assert_false(c.bug_misalign);
     assert_int_equal(c.enable_debug_command, CFG_LEVER_YES);
     assert_int_equal(c.enable_protected_configs, CFG_LEVER_LOCAL);
     assert_int_equal(c.enable_bug_lab, CFG_LEVER_NO);

@@ -287,7 +287,8 @@ static void test_documented_file(void **s)
         {"loader-negative-ttl", "9"}, {"loader-max-inflight", "3"}, {"loader-threads", "2"},
         {"loader-synthetic-latency-ms", "7"}, {"loader-synthetic-value-size", "100"},
         {"loader-synthetic-error-rate", "0.5"}, {"loader-max-value-size", "1"},
-        {"inject-bug", "13"}, {"bug-amplify", "no"}, {"enable-debug-command", "yes"},
+        {"inject-bug", "13"}, {"bug-amplify", "no"}, {"bug-misalign", "no"},
+        {"enable-debug-command", "yes"},
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
     };
     cfg_defaults(&def);
@@ -468,6 +469,7 @@ static void test_load_bad_value_every_directive(void **s)
         {"inject-bug 26", "'inject-bug': unknown bug '26': valid bugs are 1..25 by number or "
                           "name, or none (mmcache --inject-bug=list shows them)"},
         {"bug-amplify maybe", "'bug-amplify': argument must be 'yes' or 'no' (got 'maybe')"},
+        {"bug-misalign 63", "'bug-misalign': argument must be 'yes' or 'no' (got '63')"},
         {"loader-max-value-size 1q", NULL},
         {"enable-debug-command on", "'enable-debug-command': argument must be one of the "
                                     "following: no, yes, local (got 'on')"},
@@ -754,7 +756,8 @@ static void test_rewrite_documented_file(void **s)
         {"loader-negative-ttl", "2"}, {"loader-max-inflight", "16"}, {"loader-threads", "3"},
         {"loader-synthetic-latency-ms", "200"}, {"loader-synthetic-value-size", "64"},
         {"loader-synthetic-error-rate", "0.25"}, {"loader-max-value-size", "1mb"},
-        {"inject-bug", "16"}, {"bug-amplify", "no"}, {"enable-debug-command", "local"},
+        {"inject-bug", "16"}, {"bug-amplify", "no"}, {"bug-misalign", "no"},
+        {"enable-debug-command", "local"},
         {"enable-protected-configs", "yes"}, {"enable-bug-lab", "no"},
     };
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
@@ -792,6 +795,7 @@ static void test_rewrite_documented_file(void **s)
         {"\nloader-max-value-size 16mb\n", "\nloader-max-value-size 1048576\n"},
         {"\ninject-bug none\n", "\ninject-bug 16\n"},
         {"\nbug-amplify yes\n", "\nbug-amplify no\n"},
+        {"\nbug-misalign yes\n", "\nbug-misalign no\n"},
         {"\nenable-debug-command no\n", "\nenable-debug-command local\n"},
         {"\nenable-protected-configs no\n", "\nenable-protected-configs yes\n"},
     };

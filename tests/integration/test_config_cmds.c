@@ -147,7 +147,7 @@ static void test_get_patterns(void **state)
 static int own_setting(const char *name)
 {
     static const char *const own[] = {"threads", "shards", "loader", "inject-bug",
-                                      "bug-amplify", "enable-bug-lab", NULL};
+                                      "bug-amplify", "bug-misalign", "enable-bug-lab", NULL};
     if (strncmp(name, "loader-", 7) == 0)
         return 1;
     for (size_t i = 0; own[i]; i++)

@@ -200,6 +200,7 @@ int main(int argc, char **argv)
 
     /* The main thread works under the start-up selection (start-up-only
      * bugs act here: worker creation, lock kinds). */
+    inject_thread_start();
     inject_enter(cfg_inject_mask(&cfg));
     srv_bugs_startup(&cfg);
 

@@ -80,6 +80,7 @@ static void *pool_thread(void *arg)
     struct loader_pool *p = arg;
     struct cache_val cached = { 0 };   /* owned: this thread; values re-checked in the cache */
     pthread_setname_np(pthread_self(), "mmc-loader");
+    inject_thread_start();
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->head && !p->stopping)

@@ -231,6 +231,7 @@ static void *worker_run(struct srv_worker *w)
 /* arg: the worker (its value, given when the thread was created). */
 static void *worker_main(void *arg)
 {
+    inject_thread_start();
     inject_enter(workers_start_mask);
     return worker_run(arg);
 }
@@ -239,6 +240,7 @@ static void *worker_main(void *arg)
  * variable, read whenever this thread gets to run. */
 static void *worker_main_byref(void *arg)
 {
+    inject_thread_start();
     inject_enter(workers_start_mask);
     /* Amplifier: start a little later, as a thread does on a busy machine:
      * give the CPU back and sleep 2 ms, so that the creator (which may need

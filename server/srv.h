@@ -309,6 +309,9 @@ int srv_watchdog_start(void);
 void srv_watchdog_stop(void);
 /* INFO lines watchdog_stalled_workers, watchdog_stalls_total. Context: any. */
 void srv_watchdog_info(struct proto_buf *b, int *rc);
+/* A thread's CPU time in ns (its CPU clock), -1 when it cannot be read.
+ * Context: any; t must not have been joined. */
+int64_t srv_thread_cpu_ns(pthread_t t);
 
 /* ---- provided by log.c -------------------------------------------------- */
 /* Redis-style: "pid:role dd Mon yyyy hh:mm:ss.mmm <level char> msg".

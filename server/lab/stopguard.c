@@ -65,15 +65,6 @@ static sigset_t stop_signals(void)
     return set;
 }
 
-static int64_t thread_cpu_ns(pthread_t t)
-{
-    clockid_t id;
-    struct timespec ts;
-    if (pthread_getcpuclockid(t, &id) != 0 || clock_gettime(id, &ts) != 0)
-        return -1;
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* CPU clocks of the main thread and of each worker still running. */
 struct cpu_sample {
     int64_t main_ns;
@@ -82,12 +73,12 @@ struct cpu_sample {
 
 static void sample_cpu(struct cpu_sample *s)
 {
-    s->main_ns = thread_cpu_ns(main_thread);
+    s->main_ns = srv_thread_cpu_ns(main_thread);
     pthread_mutex_lock(&guard_lock);
     bool up = atomic_load_explicit(&serving, memory_order_acquire) && !workers_gone;
     for (unsigned i = 0; up && i < srv.nworkers && i < STOP_MAX_WORKERS; i++)
         s->worker_ns[i] = atomic_load_explicit(&srv.workers[i].exited, memory_order_relaxed)
-                              ? -1 : thread_cpu_ns(srv.workers[i].thread);
+                              ? -1 : srv_thread_cpu_ns(srv.workers[i].thread);
     pthread_mutex_unlock(&guard_lock);
 }
 

@@ -43,7 +43,7 @@ struct wd_seen {
     bool reported;       /* this stall was logged */
 };
 
-static int64_t thread_cpu_ns(pthread_t t)
+int64_t srv_thread_cpu_ns(pthread_t t)
 {
     clockid_t id;
     struct timespec ts;
@@ -55,7 +55,7 @@ static int64_t thread_cpu_ns(pthread_t t)
 static void wd_report(const struct srv_worker *w, const struct wd_seen *s, int64_t now)
 {
     char bugs[128], cpu[96] = "";
-    int64_t c = thread_cpu_ns(w->thread);
+    int64_t c = srv_thread_cpu_ns(w->thread);
     double stalled = (double)(now - s->since_ms) / 1000;
     if (c >= 0 && s->cpu_ns >= 0) {
         double used = (double)(c - s->cpu_ns) / 1e9;
@@ -91,7 +91,7 @@ static void wd_check(struct wd_seen *seen, int64_t now)
                         w->id, (double)(now - s->since_ms) / 1000);
             s->beat = beat;
             s->since_ms = now;
-            s->cpu_ns = thread_cpu_ns(w->thread);
+            s->cpu_ns = srv_thread_cpu_ns(w->thread);
             s->reported = false;
             continue;
         }
@@ -116,7 +116,7 @@ static void *wd_main(void *arg)
     for (unsigned i = 0; i < srv.nworkers; i++) {
         seen[i].beat = atomic_load_explicit(&srv.workers[i].heartbeat, memory_order_relaxed);
         seen[i].since_ms = last;
-        seen[i].cpu_ns = thread_cpu_ns(srv.workers[i].thread);
+        seen[i].cpu_ns = srv_thread_cpu_ns(srv.workers[i].thread);
     }
     pthread_mutex_lock(&wd_lock);
     while (!wd_stop) {

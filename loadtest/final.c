@@ -131,6 +131,8 @@ static uint64_t counter_repeats(struct ld_run *r, unsigned c)
         return 0;
     for (unsigned i = 0; i < r->o->threads; i++) {
         const struct ld_vals *s = &r->threads[i].st.incr_seen[c];
+        if (s->n == 0)
+            continue;   /* s->v may be NULL: no memcpy from it, even of 0 bytes */
         memcpy(all + k, s->v, s->n * sizeof(*all));
         k += s->n;
     }

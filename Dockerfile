@@ -1,8 +1,11 @@
 # mmcache container image (README.md, "Container").
 #
 #   docker build -t mmcache .
-#   docker run -d --name mmcache -p 6379:6379 mmcache
-#   docker run -d -p 6379:6379 mmcache --threads 2 --maxmemory 64mb   # flags beat the file
+#   docker run -d --name mmcache -p 6379:6379 mmcache --requirepass "$PASSWORD"
+#   docker run -d -p 6379:6379 mmcache --protected-mode no   # trusted network only
+#   docker run -d -p 6379:6379 mmcache --requirepass "$PASSWORD" --threads 2 --maxmemory 64mb
+# Without a password, protected mode refuses every client that is not on the
+# container's own loopback (README.md, "Container").
 #   docker kill -s HUP mmcache      # reload /etc/mmcache/mmcache.conf
 #   docker stop mmcache             # SIGTERM: answers what it received, exits 0
 #
@@ -19,7 +22,7 @@ FROM debian:bookworm-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config \
-      libuv1-dev libjemalloc-dev liburcu-dev libhiredis-dev libcmocka-dev libxxhash-dev \
+      libuv1-dev libjemalloc-dev liburcu-dev libhiredis-dev libcmocka-dev libxxhash-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -47,12 +50,12 @@ RUN mkdir -p /out/etc/mmcache \
 ############################## runtime stage #################################
 FROM debian:bookworm-slim AS runtime
 
-# Only what `ldd mmcache` names beyond libc, plus libhiredis0.14 for the
-# Redis origin the server is about to link. A fixed uid/gid so a mounted
-# config can be made readable to it from the host.
+# Only what `ldd mmcache` names beyond libc (libssl3 holds libcrypto: ACL
+# password digests). A fixed uid/gid so a mounted config can be made
+# readable to it from the host.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libuv1 libjemalloc2 liburcu8 libxxhash0 libhiredis0.14 \
+      libuv1 libjemalloc2 liburcu8 libxxhash0 libhiredis0.14 libssl3 \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb /var/cache/debconf/*-old \
            /usr/share/doc/* /usr/share/man/* /usr/share/info/* /usr/share/locale/* \
@@ -80,10 +83,11 @@ EXPOSE 6379
 # libuv signal watchers (server/net/acceptor.c); it never forks, so there is no
 # child to reap and no init (tini) is needed.
 STOPSIGNAL SIGTERM
-# PING over bash's /dev/tcp: no redis-tools in the image. If the server is
-# moved off 6379 with --port, pass -e MMCACHE_HEALTH_PORT=<port> as well.
+# PING over bash's /dev/tcp: no redis-tools in the image. A server with a
+# password answers -NOAUTH: up too. If the server is moved off 6379 with
+# --port, pass -e MMCACHE_HEALTH_PORT=<port> as well.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
-  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\"${MMCACHE_HEALTH_PORT:-6379}\" && printf 'PING\\r\\n' >&3 && read -r -t 2 reply <&3 && [[ $reply == $'+PONG\\r' ]]"]
+  CMD ["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\"${MMCACHE_HEALTH_PORT:-6379}\" && printf 'PING\\r\\n' >&3 && read -r -t 2 reply <&3 && [[ $reply == $'+PONG\\r' || $reply == -NOAUTH* ]]"]
 
 # The config file comes first, then whatever `docker run mmcache ...` adds:
 # flags override the file, at start-up and on every reload.

@@ -1,11 +1,14 @@
 /*
  * cache.c: creation, limits, stats and whole-keyspace operations.
  *
- * The operation files: strops.c (single-key string semantics), expire.c
- * (TTLs, active expiry), multikey.c (RENAME, COPY, MSET), scan.c (SCAN,
- * KEYS, RANDOMKEY). Internals: shard.c, table.c, lru.c, evict.c.
+ * The operation files: strops.c (the string type), t_hash.c (hashes),
+ * keyops.c (DEL, EXISTS, TYPE, ... on any type), expire.c (TTLs, active
+ * expiry), multikey.c (RENAME, COPY, MSET), scan.c (SCAN, KEYS,
+ * RANDOMKEY). Internals: shard.c, table.c, lru.c, evict.c, object.c (the
+ * value model), lazyfree.c, listpack.c, intset.c.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -68,6 +71,15 @@ struct cache *cache_create(const struct cache_opts *o)
     atomic_init(&c->policy, (int)o->policy);
     atomic_init(&c->mem_batch, mem_batch_for(o->maxmemory, o->nshards));
     atomic_init(&c->mem_global, 0);
+    struct cache_type_limits lim;
+    cache_type_limits_default(&lim);
+    cache_set_type_limits(c, &lim);
+    if (cache__lazy_init(c) != 0) {
+        free(c->shards);
+        free(c);
+        errno = ENOMEM;
+        return NULL;
+    }
     /* Adaptive: a contended shard lock spins briefly before sleeping.
      * Critical sections are a lookup and a copy, so the holder is usually
      * done within the spin, and the waiter saves two futex calls (measured:
@@ -95,7 +107,6 @@ struct cache *cache_create(const struct cache_opts *o)
             pthread_mutex_init(&s->lock, &attr);
         s->c = c;
         s->id = i;
-        s->rehashidx = -1;
         cache__shard_lock(s);
         int rc = cache__table_init_locked(s);
         cache__shard_unlock(s);
@@ -122,12 +133,14 @@ void cache_destroy(struct cache *c)
         cache__shard_lock(s);
         cache__shard_clear_locked(s);
         cache__table_free_locked(s);
+        cache__blocking_free_locked(s);
         cache__shard_unlock(s);
         if (s->rw)
             pthread_rwlock_destroy(&s->rwlock);
         else
             pthread_mutex_destroy(&s->lock);
     }
+    cache__lazy_stop(c);                /* after the last hand-over */
     cache_keys_free(&c->keys_shared);   /* bug 8's buffer, if it ran */
     free(c->shards);
     free(c);
@@ -164,15 +177,67 @@ uint64_t cache_dbsize(struct cache *c)
     return n;
 }
 
-void cache_flush(struct cache *c)
+/* FLUSHALL ASYNC, one shard, in O(1) under its lock: the whole LRU list
+ * (every item) leaves as one chain for the lazy-free thread, the arrays
+ * are freed here. The items' bytes are the shard's exact total less its
+ * arrays, so nothing is walked. */
+static void flush_async_locked(struct shard *s, struct item **head,
+                               uint64_t *n, uint64_t *bytes)
+{
+    uint64_t items = RLX_LOAD(s->count);
+    uint64_t mem = RLX_LOAD(s->mem) - s->kt.bucket_bytes -
+                   (s->ttl ? malloc_usable_size(s->ttl) : 0);
+
+    *head = s->lru_head;
+    *n = items;
+    *bytes = mem;
+    s->lru_head = s->lru_tail = NULL;
+    RLX_STORE(s->count, 0);
+    cache__mem_add_locked(s, -(int64_t)mem);
+    cache__ttl_free_locked(s);
+    cache__table_free_locked(s);
+    (void)cache__table_init_locked(s);   /* ENOMEM: stays size 0, grows on add */
+}
+
+void cache_flush(struct cache *c, int async)
 {
     for (unsigned i = 0; i < c->nshards; i++) {
         struct shard *s = &c->shards[i];
+        struct item *head = NULL;
+        uint64_t n = 0, bytes = 0;
         cache__shard_lock(s);
-        cache__shard_clear_locked(s);
+        if (async)
+            flush_async_locked(s, &head, &n, &bytes);
+        else
+            cache__shard_clear_locked(s);
         cache__mem_flush_locked(s);
         cache__shard_unlock(s);
+        cache__lazy_hand_chain(c, head, n, bytes);
     }
+}
+
+void cache_type_limits_default(struct cache_type_limits *l)
+{
+    l->hash_max_listpack_entries = 128;
+    l->hash_max_listpack_value = 64;
+    l->set_max_intset_entries = 512;
+    l->set_max_listpack_entries = 128;
+    l->set_max_listpack_value = 64;
+    l->list_max_listpack_size = -2;
+    l->zset_max_listpack_entries = 128;
+    l->zset_max_listpack_value = 64;
+}
+
+void cache_set_type_limits(struct cache *c, const struct cache_type_limits *l)
+{
+    atomic_store_explicit(&c->hash_lp_entries, l->hash_max_listpack_entries, memory_order_relaxed);
+    atomic_store_explicit(&c->hash_lp_value, l->hash_max_listpack_value, memory_order_relaxed);
+    atomic_store_explicit(&c->set_is_entries, l->set_max_intset_entries, memory_order_relaxed);
+    atomic_store_explicit(&c->set_lp_entries, l->set_max_listpack_entries, memory_order_relaxed);
+    atomic_store_explicit(&c->set_lp_value, l->set_max_listpack_value, memory_order_relaxed);
+    atomic_store_explicit(&c->list_lp_size, l->list_max_listpack_size, memory_order_relaxed);
+    atomic_store_explicit(&c->zset_lp_entries, l->zset_max_listpack_entries, memory_order_relaxed);
+    atomic_store_explicit(&c->zset_lp_value, l->zset_max_listpack_value, memory_order_relaxed);
 }
 
 void cache_stats(struct cache *c, struct cache_stats *st)
@@ -188,6 +253,10 @@ void cache_stats(struct cache *c, struct cache_stats *st)
         st->lock_waits += RLX_LOAD(s->lock_waits);
     }
     st->maxmemory = atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+    st->lazyfree_pending = atomic_load_explicit(&c->lazy_pending, memory_order_relaxed);
+    st->lazyfree_pending_bytes = atomic_load_explicit(&c->lazy_pending_bytes,
+                                                      memory_order_relaxed);
+    st->lazyfreed = atomic_load_explicit(&c->lazy_freed, memory_order_relaxed);
 }
 
 const char *cache_keys_next(const struct cache_keys *k, size_t *pos,
@@ -199,6 +268,11 @@ const char *cache_keys_next(const struct cache_keys *k, size_t *pos,
         return NULL;
     memcpy(&l32, k->buf + *pos, sizeof(l32));
     const char *key = k->buf + *pos + sizeof(l32);
+    if (l32 == CACHE_KEYS_NIL) {
+        *pos += sizeof(l32);
+        *klen = CACHE_KEYS_NIL;
+        return key;
+    }
     *pos += sizeof(l32) + l32;
     *klen = l32;
     return key;

@@ -26,28 +26,69 @@
 #include "cache.h"
 #include "inject.h"
 
+/* ---- Tables (table.c) -----------------------------------------------------
+ * Every entry a table holds (an item in a shard, a field of a hash, a
+ * member of a set) starts with this. Guarded by the lock of the shard the
+ * table belongs to. */
+struct cache__tnode {
+    struct cache__tnode *tnext;   /* guarded by: shard lock; bucket chain */
+    uint64_t hash;                /* immutable while linked */
+};
+
+struct cache__tab {
+    struct cache__tnode **b;      /* bucket array, NULL if size 0 */
+    uint64_t mask;                /* size - 1 (size is a power of two) */
+    uint64_t used;                /* entries in this table */
+};
+
+/* A chained table with incremental resize (table.c). */
+struct cache__ctable {
+    struct cache__tab ht[2];      /* ht[1] only while rehashing */
+    int64_t rehashidx;            /* -1 when not rehashing */
+    size_t bucket_bytes;          /* usable bytes of the bucket arrays */
+};
+
 /* ---- Items ---------------------------------------------------------------
- * One allocation: header, key bytes, value bytes (binary safe, no NUL).
- * Every field is guarded by the lock of the shard whose table holds it;
- * an item is never reachable from two shards. */
+ * One allocation: header, key bytes, value bytes. Every field is guarded
+ * by the lock of the shard whose table holds it; an item is never
+ * reachable from two shards.
+ *
+ * The value area holds, by type and encoding (object.c, docs/types.md):
+ * a string's bytes; a compact collection's block (listpack, intset)
+ * inline, vlen its length; or, for a large encoding, a pointer to the
+ * collection (vlen = sizeof(void *)), read with item_ptr(). Code outside
+ * object.c and the t_*.c files asks item_type()/item_enc(), never the
+ * fields, so the header's layout can change (issue 22's compact items)
+ * without touching the types. */
 struct item {
-    struct item *hnext;     /* guarded by: shard lock; bucket chain */
+    struct cache__tnode node;  /* the shard's key table: chain + xxh3 of the key */
     struct item *prev;      /* guarded by: shard lock; LRU, toward head */
     struct item *next;      /* guarded by: shard lock; LRU, toward tail */
-    uint64_t hash;          /* immutable after init: xxh3 of the key */
     int64_t expire_at;      /* guarded by: shard lock; abs ms, 0 = none */
     uint32_t klen;          /* immutable after init */
     uint32_t vlen;          /* guarded by: shard lock (APPEND grows in place) */
     uint32_t ttl_idx;       /* guarded by: shard lock; slot in shard->ttl */
     uint32_t lru_ms;        /* guarded by: shard lock; low 32 bits of the
                                `now` of the last LRU bump, see lru.c */
+    uint8_t type;           /* guarded by: shard lock; enum cache_type */
+    uint8_t enc;            /* guarded by: shard lock; enum cache__enc */
+    uint16_t spare;         /* unused: keeps data at a fixed offset */
     char data[];            /* key, then value */
 };
+
+/* The header's bytes: allocations use this, not sizeof (which pads to 64). */
+#define ITEM_HDR offsetof(struct item, data)
 
 #define ITEM_NO_TTL UINT32_MAX
 
 static inline char *item_key(struct item *it) { return it->data; }
 static inline char *item_val(struct item *it) { return it->data + it->klen; }
+static inline const char *item_cval(const struct item *it) { return it->data + it->klen; }
+static inline uint64_t item_hash(const struct item *it) { return it->node.hash; }
+static inline struct item *cache__item_of(const struct cache__tnode *n)
+{
+    return (struct item *)(void *)((char *)(uintptr_t)n - offsetof(struct item, node));
+}
 
 static inline bool item_expired(const struct item *it, int64_t now)
 {
@@ -55,12 +96,6 @@ static inline bool item_expired(const struct item *it, int64_t now)
 }
 
 /* ---- Shards --------------------------------------------------------------- */
-
-struct table {
-    struct item **b;        /* bucket array, NULL if size 0 */
-    uint64_t mask;          /* size - 1 (size is a power of two) */
-    uint64_t used;          /* items in this table */
-};
 
 struct shard {
     /* The shard lock: a mutex, or (bug-lab control 16, chosen once at
@@ -75,8 +110,7 @@ struct shard {
     bool owned;             /* guarded by: lock */
 #endif
     /* Protected by lock: */
-    struct table ht[2];     /* guarded by: lock; ht[1] only while rehashing */
-    int64_t rehashidx;      /* guarded by: lock; -1 when not rehashing */
+    struct cache__ctable kt;   /* guarded by: lock; the keys */
     struct item *lru_head;  /* guarded by: lock; most recently used */
     struct item *lru_tail;  /* guarded by: lock; eviction end */
     struct item **ttl;      /* guarded by: lock; items with a TTL, unordered */
@@ -84,6 +118,8 @@ struct shard {
     uint32_t ttl_hand;      /* guarded by: lock; active expiry position */
     int64_t mem_flushed;    /* guarded by: lock; part of mem already added
                                to cache->mem_global */
+    struct cache__ctable *bkeys;  /* guarded by: lock; keys with clients blocked
+                               on them (blocking.c), NULL until the first */
 
     /* Written only under lock (relaxed load + store), read anywhere with
      * relaxed loads (stats, eviction's cheap "anything to evict?" test). */
@@ -118,6 +154,26 @@ struct cache {
      * Relaxed is enough: it is an estimate checked against maxmemory, and
      * no other data is published through it. */
     _Atomic int64_t mem_global __attribute__((aligned(64)));
+    /* The compact encodings' thresholds (cache_set_type_limits). */
+    _Atomic uint64_t hash_lp_entries;  /* atomic: relaxed; a reload racing a write may apply either */
+    _Atomic uint64_t hash_lp_value;    /* atomic: relaxed; same */
+    _Atomic uint64_t set_is_entries;   /* atomic: relaxed; same */
+    _Atomic uint64_t set_lp_entries;   /* atomic: relaxed; same */
+    _Atomic uint64_t set_lp_value;     /* atomic: relaxed; same */
+    _Atomic int64_t list_lp_size;      /* atomic: relaxed; same */
+    _Atomic uint64_t zset_lp_entries;  /* atomic: relaxed; same */
+    _Atomic uint64_t zset_lp_value;    /* atomic: relaxed; same */
+    /* Lazy free (lazyfree.c). */
+    _Atomic unsigned lazy_flags;       /* atomic: relaxed; CACHE_LAZY_*, either value on a race */
+    pthread_mutex_t lazy_lock;         /* lock order: a leaf, never under a shard lock */
+    pthread_cond_t lazy_cond;          /* with lazy_lock: work arrived, or stop */
+    struct item *lazy_head;            /* guarded by: lazy_lock; chains to free */
+    pthread_t lazy_thread;             /* guarded by: lazy_lock (set once) */
+    bool lazy_started;                 /* guarded by: lazy_lock */
+    bool lazy_stop;                    /* guarded by: lazy_lock */
+    _Atomic uint64_t lazy_pending;     /* atomic: relaxed; counters for INFO only */
+    _Atomic uint64_t lazy_pending_bytes;  /* atomic: relaxed; same */
+    _Atomic uint64_t lazy_freed;       /* atomic: relaxed; same */
     /* Bug lab 8 only: the KEYS buffer shared by every caller. Guarded by:
      * nothing (that is the bug; each append holds *a* shard lock, not one
      * lock for the buffer). Never touched by the correct code. */
@@ -131,6 +187,18 @@ struct cache {
 
 /* Internal result: the own shard cannot make room, try other shards. */
 #define CACHE__AGAIN 100
+
+/* Why a key is deleted: picks the lazyfree-lazy-* setting that decides
+ * whether a large value is freed by the lazy-free thread. */
+enum cache__why {
+    CACHE__WHY_USER_DEL,     /* DEL */
+    CACHE__WHY_UNLINK,       /* UNLINK: always lazy */
+    CACHE__WHY_SERVER_DEL,   /* overwritten (SET, RENAME's destination, ...) */
+    CACHE__WHY_EXPIRE,       /* lazy or active expiry */
+    CACHE__WHY_EVICT,        /* maxmemory eviction */
+    CACHE__WHY_FLUSH_SYNC,   /* FLUSHALL SYNC */
+    CACHE__WHY_FLUSH_ASYNC,  /* FLUSHALL ASYNC: always lazy */
+};
 
 /* ---- shard.c: locking, hashing, item lifetime, accounting ---------------- */
 
@@ -166,20 +234,26 @@ static inline struct shard *cache__shard_of(struct cache *c, uint64_t h)
     return &c->shards[i];
 }
 
+/* A string item (type and encoding can be changed before it is linked). */
 struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
                              const char *val, size_t vlen, size_t vcap);
-size_t cache__item_size(const struct item *it);   /* malloc_usable_size */
+/* Bytes the key takes in all: the item's usable size plus what its value
+ * owns outside it (object.c). What the shard is charged for it. */
+size_t cache__item_size(const struct item *it);
 size_t cache__item_vcap(const struct item *it);   /* value room in place */
 void cache__mem_add_locked(struct shard *s, int64_t delta);
 
 /* Links a fully built item everywhere (table, LRU head, TTL index) and
  * accounts it. TTL capacity must have been reserved if it->expire_at. */
 void cache__link_locked(struct shard *s, struct item *it, int64_t now);
-/* Unlinks and frees; no shrink (callers call cache__shard_tidy_locked). */
-void cache__delete_locked(struct shard *s, struct item *it);
+/* Unlinks and frees (a large value after the lock is released, maybe on
+ * the lazy-free thread: lazyfree.c); no shrink (callers call
+ * cache__shard_tidy_locked). */
+void cache__delete_locked(struct shard *s, struct item *it, enum cache__why why);
 /* Unlinks without freeing (RENAME moves the allocation). */
 void cache__detach_locked(struct shard *s, struct item *it);
-/* Swaps `old` for `nw` (same key): nw takes the LRU head. */
+/* Swaps `old` for `nw` (same key): nw takes the LRU head; old is freed
+ * as an overwrite (CACHE__WHY_SERVER_DEL). */
 void cache__replace_locked(struct shard *s, struct item *old,
                            struct item *nw, int64_t now);
 /* Lookup with one incremental rehash step and lazy expiry. */
@@ -187,14 +261,92 @@ struct item *cache__lookup_locked(struct shard *s, uint64_t h,
                                   const char *key, size_t klen, int64_t now);
 /* After deletes: maybe start a shrink. */
 void cache__shard_tidy_locked(struct shard *s);
+/* Ends a write to a collection that now holds `len` elements: one left
+ * empty (a new key that got nothing, the last element removed) is
+ * deleted, as Redis deletes an empty collection; else it is marked used.
+ * Context: s locked. (object.c) */
+void cache__coll_write_done_locked(struct shard *s, struct item *it, uint64_t len,
+                                   int64_t now);
 void cache__shard_clear_locked(struct shard *s);
 
 int cache__val_copy(struct cache_val *out, const char *p, size_t n);
 int cache__keys_push(struct cache_keys *k, const char *key, size_t klen);
+int cache__keys_push_nil(struct cache_keys *k);
 uint64_t cache__rand(void);
 
-/* ---- table.c: chained hash table with incremental (two-table) resize ---- */
+/* ---- table.c: chained hash table with incremental (two-table) resize ----
+ * The generic table: `s` is the shard to charge bucket arrays to and whose
+ * lock is held, or NULL for a table not yet in any shard. */
 
+int cache__ct_init(struct shard *s, struct cache__ctable *t, uint64_t hint);
+void cache__ct_free(struct shard *s, struct cache__ctable *t);   /* buckets only */
+int cache__ct_add(struct shard *s, struct cache__ctable *t, struct cache__tnode *n);
+void cache__ct_remove(struct shard *s, struct cache__ctable *t, struct cache__tnode *n);
+void cache__ct_rehash(struct shard *s, struct cache__ctable *t, unsigned nbuckets);
+void cache__ct_maybe_shrink(struct shard *s, struct cache__ctable *t);
+size_t cache__ct_grow_cost(const struct cache__ctable *t);
+struct cache__tnode *cache__ct_random(const struct cache__ctable *t);
+typedef int (*cache__ct_scan_fn)(void *arg, struct cache__tnode *n);
+uint64_t cache__ct_scan(const struct cache__ctable *t, uint64_t v,
+                        cache__ct_scan_fn fn, void *arg, int *stop);
+/* Plain iteration over every entry; the table must not change meanwhile
+ * (removing the entry just returned is fine). */
+struct cache__ct_iter {
+    int table;
+    uint64_t bucket;
+    struct cache__tnode *next;
+};
+struct cache__tnode *cache__ct_first(const struct cache__ctable *t, struct cache__ct_iter *it);
+struct cache__tnode *cache__ct_next(const struct cache__ctable *t, struct cache__ct_iter *it);
+
+/* A page of a collection's scan: about `count` entries (HSCAN, SSCAN). */
+uint64_t cache__ct_scan_page(const struct cache__ctable *t, uint64_t v, size_t count,
+                             cache__ct_scan_fn fn, void *arg, int *stop);
+/* `want` distinct entries at random (want <= count / 3), each to fn. */
+int cache__ct_random_distinct(const struct cache__ctable *t, size_t want,
+                              cache__ct_scan_fn fn, void *arg);
+
+static inline uint64_t cache__ct_count(const struct cache__ctable *t)
+{
+    return t->ht[0].used + t->ht[1].used;
+}
+
+/* Lookup by hash with the entry kind's own equality (inlined where eq is
+ * a known static function). */
+struct cache__lookup_key {
+    const char *s;
+    size_t len;
+};
+static inline struct cache__tnode *
+cache__ct_find(const struct cache__ctable *t, uint64_t h,
+               bool (*eq)(const struct cache__tnode *, const void *),
+               const void *arg)
+{
+    for (int k = 0; k <= (t->rehashidx >= 0); k++) {
+        const struct cache__tab *tb = &t->ht[k];
+        if (!tb->b)
+            continue;
+        for (struct cache__tnode *n = tb->b[h & tb->mask]; n; n = n->tnext)
+            if (n->hash == h && eq(n, arg))
+                return n;
+    }
+    return NULL;
+}
+
+/* A collection's table of nodes, each its own allocation (a hash's
+ * fields, a set's members; table.c): free them all with the buckets;
+ * deep-copy into dst (unaccounted; *bytes = the copies' usable sizes);
+ * debug.c's check (each node where its hash puts it and the first with
+ * its key, the buckets' bytes; *bytes = the nodes' usable sizes). */
+typedef bool (*cache__ct_eq_fn)(const struct cache__tnode *, const void *);
+void cache__ct_free_nodes(struct cache__ctable *t);
+int cache__ct_dup_nodes(const struct cache__ctable *src, struct cache__ctable *dst,
+                        size_t (*node_size)(const struct cache__tnode *), size_t *bytes);
+int cache__ct_check_nodes(const struct cache__ctable *t, cache__ct_eq_fn eq,
+                          void (*key_of)(const struct cache__tnode *, struct cache__lookup_key *),
+                          size_t *bytes, size_t *count);
+
+/* The shard's key table (items). */
 int cache__table_init_locked(struct shard *s);
 void cache__table_free_locked(struct shard *s);
 struct item *cache__table_find_locked(struct shard *s, uint64_t h,
@@ -252,6 +404,167 @@ int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
 /* Bytes the TTL index would allocate to take one more item. */
 size_t cache__ttl_grow_cost_locked(const struct shard *s);
 
+/* ---- object.c: the value model (docs/types.md) -------------------------- */
+
+/* How a value is stored. Inline encodings keep everything in the item's
+ * value area; the others (from CACHE__ENC_TABLE on) keep a pointer there
+ * to a structure the type owns. */
+enum cache__enc {
+    CACHE__ENC_RAW = 0,       /* string bytes */
+    CACHE__ENC_LISTPACK,      /* inline listpack.h block (hash, list, set, zset) */
+    CACHE__ENC_INTSET,        /* inline intset.h block (set) */
+    CACHE__ENC_TABLE,         /* pointer: a cache__ctable of entries (hash, set) */
+    CACHE__ENC_QUICKLIST,     /* pointer: a chain of listpacks (list; t_list.c) */
+    CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset.c) */
+};
+
+static inline bool cache__item_has_ext(const struct item *it)
+{
+    return it->enc >= CACHE__ENC_TABLE;
+}
+
+/* What generic code needs from a type whose value may live outside its
+ * item. Every function gets an item of that type; those marked "ext" only
+ * for a pointer encoding. None takes a lock: the caller holds the item's
+ * shard lock, or the item is unreachable (lazy free, a COPY being built). */
+struct cache__type {
+    /* ext: bytes the value owns outside the item (usable sizes), as
+     * accounted to the shard while the item is linked. O(1). */
+    size_t (*ext_bytes)(const struct item *it);
+    /* ext: allocations that freeing the value takes (lazy free's test
+     * against CACHE__LAZYFREE_EFFORT). O(1). */
+    size_t (*free_effort)(const struct item *it);
+    /* ext: frees what the value owns outside the item, not the item. */
+    void (*free_ext)(struct item *it);
+    /* ext: COPY. dst's value area holds a copy of src's (the pointer);
+     * make dst own a deep copy, unaccounted (dst is linked later). 0 or
+     * CACHE_E_NOMEM with nothing left allocated. */
+    int (*dup_ext)(const struct item *src, struct item *dst);
+    /* debug.c: the value's structural check (every encoding of the type,
+     * inline ones included), and for a pointer encoding that ext_bytes
+     * matches what it really owns. 0 or -1. */
+    int (*check)(const struct item *it);
+};
+extern const struct cache__type cache__type_hash;
+extern const struct cache__type cache__type_list;
+extern const struct cache__type cache__type_set;
+extern const struct cache__type *const cache__types[CACHE_TYPE_COUNT];
+
+/* Frees taking more allocations than this go to the lazy-free thread when
+ * the setting for that kind of delete says so (Redis's LAZYFREE_THRESHOLD). */
+#define CACHE__LAZYFREE_EFFORT 64
+
+const char *cache__enc_name(const struct item *it);
+void *cache__item_ptr(const struct item *it);          /* pointer encodings */
+void cache__item_set_ptr(struct item *it, void *p);
+size_t cache__item_effort(const struct item *it);
+/* Frees the value and the item. Context: it is unreachable. */
+void cache__item_destroy(struct item *it);
+/* Makes room for vcap value bytes in a linked item; NULL on ENOMEM (it is
+ * unchanged). The item may move: use the returned pointer. */
+struct item *cache__item_resize_locked(struct shard *s, struct item *it, size_t vcap);
+/* The same through *itp: 0 or CACHE_E_NOMEM (*itp unchanged). */
+int cache__item_room_locked(struct shard *s, struct item **itp, size_t vcap);
+/* A new item of `type` holding an empty listpack inline (a compact
+ * collection's start), unlinked, unaccounted. */
+struct item *cache__item_new_lp(uint64_t h, const char *key, size_t klen, int type);
+/* A deep copy of src under another key (COPY), not linked, not accounted. */
+struct item *cache__item_dup(const struct item *src, uint64_t h,
+                             const char *key, size_t klen);
+int cache__item_check(const struct item *it);
+
+/* Lookup for a typed operation: the live item of key if it has `type`;
+ * NULL with *rc = CACHE_NOTFOUND (missing) or CACHE_E_WRONGTYPE. */
+static inline struct item *cache__lookup_type_locked(struct shard *s, uint64_t h,
+                                                     const char *key, size_t klen,
+                                                     int64_t now, int type, int *rc)
+{
+    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    if (!it) {
+        *rc = CACHE_NOTFOUND;
+        return NULL;
+    }
+    if (it->type != type) {
+        *rc = CACHE_E_WRONGTYPE;
+        return NULL;
+    }
+    *rc = CACHE_OK;
+    return it;
+}
+
+/* ---- multikey.c: the shards of several keys, locked together --------------
+ * The shard ids of the keys, sorted and de-duplicated: locking them in
+ * that order is the lock order (docs/locking.md), for any number of keys.
+ * Multi-key writes never evict while holding them: unlock, evict one shard
+ * at a time (cache__evict_others), retry. */
+#define CACHE__MLOCK_SMALL 8
+struct cache__mlock {
+    unsigned *ids;                /* sorted, unique; small or allocated */
+    size_t n;
+    unsigned small[CACHE__MLOCK_SMALL];
+};
+/* CACHE_OK or CACHE_E_NOMEM (nothing to free then). */
+int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+                      size_t n);
+void cache__mlock_free(struct cache__mlock *m);
+void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
+void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
+
+/* ---- blocking.c: serving blocked clients ---------------------------------
+ * A write that adds elements to a list hands them to the clients blocked
+ * on the key, in the order they blocked, under the lock it holds; what
+ * must happen once no lock is held (a move into a key of a shard not
+ * held, the wake calls) is collected in a struct cache__serve and done by
+ * cache__serve_end. docs/locking.md, "Blocking pops". */
+struct cache_bpop;
+struct cache__serve {
+    struct cache_bpop *wakes;   /* served: wake once no lock is held (FIFO) */
+    struct cache_bpop **wakes_tail;
+    struct cache_bpop *moves;   /* served moves whose dst's shard is not held (FIFO) */
+    struct cache_bpop **moves_tail;
+    struct cache_bpop *ready;   /* served moves whose dst (in a held shard) may
+                                   have waiters of its own */
+    const unsigned *held;       /* the shard indexes this thread holds */
+    size_t nheld;
+    unsigned one;               /* held storage for a single shard */
+    unsigned heldv[2];          /* held storage for a pair (RENAME, COPY) */
+};
+/* Context: the caller holds exactly held[0..nheld) (ascending). */
+void cache__serve_begin(struct cache__serve *sv, const unsigned *held, size_t nheld);
+void cache__serve_begin1(struct cache__serve *sv, const struct shard *s);
+/* Context: s locked, one of sv's held. The list `key` just got elements:
+ * serve its blocked clients while it has some. */
+void cache__serve_key_locked(struct shard *s, struct cache__serve *sv, uint64_t h,
+                             const char *key, size_t klen, int64_t now);
+static inline bool cache__has_blocked_locked(const struct shard *s)
+{
+    return s->bkeys && cache__ct_count(s->bkeys) > 0;
+}
+/* Context: no shard lock held. Finishes the moves, then wakes. */
+void cache__serve_end(struct cache *c, struct cache__serve *sv, int64_t now);
+/* cache_destroy: frees what is left of the wait lists. */
+void cache__blocking_free_locked(struct shard *s);
+/* debug.c: the wait lists' structure, and no lost wake-up (a non-empty
+ * list with a client still waiting on it). 0, or -1 with why. */
+int cache__blocking_check_locked(struct shard *s, char *why, size_t cap);
+
+/* ---- lazyfree.c ------------------------------------------------------------ */
+
+/* Context: s locked (or an unlocked bug-lab path); it already unlinked
+ * and unaccounted. Frees a small value now, defers a large one to the
+ * thread's last shard unlock (docs/types.md, "Freeing"). */
+void cache__item_release_locked(struct shard *s, struct item *it, enum cache__why why);
+/* Called by cache__shard_lock / cache__shard_unlock (after unlocking). */
+void cache__lock_depth_inc(void);
+void cache__lock_depth_dec(void);
+/* Context: no shard lock held. Frees or hands over the deferred values. */
+void cache__lazy_drain(void);
+/* Context: no shard lock held. n items chained by ->next, `bytes` in all. */
+void cache__lazy_hand_chain(struct cache *c, struct item *head, uint64_t n,
+                            uint64_t bytes);
+int cache__lazy_init(struct cache *c);
+void cache__lazy_stop(struct cache *c);
+
 /* ---- numfmt.c: Redis's number rules (private copies; cache must not
  * depend on proto) ------------------------------------------------------- */
 
@@ -260,6 +573,12 @@ int cache__string2ll(const char *s, size_t slen, long long *value);
 int cache__ll2string(char *dst, size_t dstlen, long long v);
 int cache__string2ld(const char *s, size_t slen, long double *dp);
 int cache__ld2string(char *buf, size_t len, long double value);
+/* INCRBY / INCRBYFLOAT on a stored value (cur NULL: absent, 0), for every
+ * type that has them: OK, E_NOTINT / E_NOTFLOAT, E_OVERFLOW / E_NANINF,
+ * E_TOOBIG (buf under CACHE_LD_MAX_CHARS). */
+int cache__incr_ll(const char *cur, size_t len, long long delta, long long *out);
+int cache__incr_ld(const char *cur, size_t len, long double delta, char *buf,
+                   size_t cap, size_t *outlen);
 
 /* ---- debug.c -------------------------------------------------------------- */
 

@@ -17,10 +17,11 @@ static int check_shard_locked(struct cache *c, struct shard *s)
     uint64_t count = RLX_LOAD(s->count), nttl = RLX_LOAD(s->nttl);
 
     /* Tables: every item hashes to this shard and to its bucket. */
+    const struct cache__ctable *kt = &s->kt;
     for (int t = 0; t < 2; t++) {
-        struct table *tb = &s->ht[t];
+        const struct cache__tab *tb = &kt->ht[t];
         uint64_t used = 0;
-        if (t == 1 && s->rehashidx < 0) {
+        if (t == 1 && kt->rehashidx < 0) {
             if (tb->b || tb->used)
                 FAIL("shard %u: ht[1] set while not rehashing", s->id);
             continue;
@@ -29,22 +30,23 @@ static int check_shard_locked(struct cache *c, struct shard *s)
             continue;
         mem += malloc_usable_size(tb->b);
         for (uint64_t i = 0; i <= tb->mask; i++) {
-            if (t == 0 && s->rehashidx >= 0 && (int64_t)i < s->rehashidx &&
+            if (t == 0 && kt->rehashidx >= 0 && (int64_t)i < kt->rehashidx &&
                 tb->b[i])
                 FAIL("shard %u: rehashed bucket %lu not empty", s->id,
                      (unsigned long)i);
-            for (struct item *it = tb->b[i]; it; it = it->hnext) {
-                if ((it->hash & tb->mask) != i)
+            for (struct cache__tnode *n = tb->b[i]; n; n = n->tnext) {
+                struct item *it = cache__item_of(n);
+                if ((item_hash(it) & tb->mask) != i)
                     FAIL("shard %u: item in wrong bucket", s->id);
-                if (cache__shard_of(c, it->hash) != s)
+                if (cache__shard_of(c, item_hash(it)) != s)
                     FAIL("shard %u: item of another shard", s->id);
-                if (cache__hash(c, item_key(it), it->klen) != it->hash)
+                if (cache__hash(c, item_key(it), it->klen) != item_hash(it))
                     FAIL("shard %u: stale hash", s->id);
-                if (cache__table_find_locked(s, it->hash, item_key(it),
+                if (cache__table_find_locked(s, item_hash(it), item_key(it),
                                              it->klen) != it)
                     FAIL("shard %u: duplicate key", s->id);
                 used++;
-                mem += malloc_usable_size(it);
+                mem += cache__item_size(it);
                 if (it->expire_at) {
                     with_ttl++;
                     if (it->ttl_idx >= nttl || s->ttl[it->ttl_idx] != it)
@@ -52,8 +54,10 @@ static int check_shard_locked(struct cache *c, struct shard *s)
                 } else if (it->ttl_idx != ITEM_NO_TTL) {
                     FAIL("shard %u: TTL slot without TTL", s->id);
                 }
-                if (it->vlen > cache__item_vcap(it))
-                    FAIL("shard %u: value past its allocation", s->id);
+                if (cache__item_check(it) != 0)
+                    FAIL("shard %u: value of key '%.*s' (type %d, encoding %d) broken",
+                         s->id, (int)(it->klen > 64 ? 64 : it->klen), item_key(it),
+                         it->type, it->enc);
             }
         }
         if (used != tb->used)
@@ -61,13 +65,16 @@ static int check_shard_locked(struct cache *c, struct shard *s)
                  (unsigned long)tb->used, (unsigned long)used);
         in_tables += used;
     }
+    if (kt->bucket_bytes != (kt->ht[0].b ? malloc_usable_size(kt->ht[0].b) : 0) +
+                            (kt->ht[1].b ? malloc_usable_size(kt->ht[1].b) : 0))
+        FAIL("shard %u: bucket_bytes wrong", s->id);
     /* LRU: a proper doubly linked list holding exactly the table's items
      * (each found by its key, so each table item is in it exactly once). */
     struct item *prev = NULL;
     for (struct item *it = s->lru_head; it; prev = it, it = it->next) {
         if (it->prev != prev)
             FAIL("shard %u: LRU prev link broken", s->id);
-        if (cache__table_find_locked(s, it->hash, item_key(it), it->klen) != it)
+        if (cache__table_find_locked(s, item_hash(it), item_key(it), it->klen) != it)
             FAIL("shard %u: LRU item not in table", s->id);
         if (++in_lru > in_tables)
             FAIL("shard %u: LRU longer than table (cycle?)", s->id);
@@ -83,6 +90,9 @@ static int check_shard_locked(struct cache *c, struct shard *s)
              (unsigned long)with_ttl);
     if (s->ttl)
         mem += malloc_usable_size(s->ttl);
+    char why[160];
+    if (cache__blocking_check_locked(s, why, sizeof(why)) != 0)
+        FAIL("shard %u: %s", s->id, why);
     if (mem != RLX_LOAD(s->mem))
         FAIL("shard %u: mem %lu, counted %lu", s->id,
              (unsigned long)RLX_LOAD(s->mem), (unsigned long)mem);

@@ -121,7 +121,7 @@ static bool evict_one_locked(struct shard *s, const struct item *protect,
 
     if (!it)
         return false;
-    cache__delete_locked(s, it);
+    cache__delete_locked(s, it, CACHE__WHY_EVICT);
     CTR_ADD_LOCKED(s->evicted, 1);
     return true;
 }

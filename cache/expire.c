@@ -122,7 +122,7 @@ static uint64_t expire_batch_locked(struct shard *s, unsigned budget, int64_t no
         struct item *it = s->ttl[s->ttl_hand];
         if (item_expired(it, now)) {
             /* The last entry moves into this slot: look at it next. */
-            cache__delete_locked(s, it);
+            cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
             CTR_ADD_LOCKED(s->expired, 1);
             deleted++;
         } else {
@@ -185,7 +185,7 @@ int cache_expire(struct cache *c, const char *key, size_t klen,
         goto out_unlock;
     }
     if (expire_at <= now) {
-        cache__delete_locked(s, it);
+        cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
         cache__shard_tidy_locked(s);
         goto out_unlock;
     }

@@ -1,5 +1,7 @@
 /*
- * multikey.c: RENAME, COPY, MSET: atomic across shards.
+ * multikey.c: RENAME, COPY, MSET: atomic across shards; and the locking
+ * of any number of keys' shards (cache__mlock), which MSET and the set
+ * commands on several keys (setmulti.c) use.
  *
  * Lock order (docs/locking.md): the shards involved are locked in
  * ascending index order, each once. No eviction happens while more than
@@ -31,6 +33,21 @@ static void unlock_pair(struct shard *a, struct shard *b)
     cache__shard_unlock(a);
 }
 
+/* A list linked at a key (RENAME's or COPY's destination) serves the
+ * clients blocked on that key, as Redis's dbAdd does. Context: ss and sd
+ * locked (they may be one shard). */
+static void list_ready_locked(struct shard *ss, struct shard *sd, struct item *it,
+                              int64_t now, struct cache__serve *sv)
+{
+    if (it->type != CACHE_TYPE_LIST || !cache__has_blocked_locked(sd))
+        return;
+    sv->held = sv->heldv;
+    sv->heldv[0] = ss->id < sd->id ? ss->id : sd->id;
+    sv->heldv[1] = ss->id < sd->id ? sd->id : ss->id;
+    sv->nheld = ss == sd ? 1 : 2;
+    cache__serve_key_locked(sd, sv, item_hash(it), item_key(it), it->klen, now);
+}
+
 static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
 {
     return alen == blen && memcmp(a, b, alen) == 0;
@@ -44,10 +61,12 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
 {
     uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
     struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
+    struct cache__serve sv;
     int rc = CACHE_OK;
 
     if (dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
+    cache__serve_begin(&sv, NULL, 0);
     lock_pair(ss, sd);
     struct item *it = cache__lookup_locked(ss, hs, src, slen, now);
     if (!it) {
@@ -67,7 +86,7 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
         goto out_unlock;
     size_t vlen = it->vlen;
-    size_t newsize = sizeof(struct item) + dlen + vlen;
+    size_t newsize = ITEM_HDR + dlen + vlen;
     struct item *moved = it;
     cache__detach_locked(ss, it);
     if (dlen <= slen) {
@@ -89,15 +108,17 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         memmove(moved->data + dlen, moved->data + slen, vlen);
     }
     if (dit)
-        cache__delete_locked(sd, dit);
+        cache__delete_locked(sd, dit, CACHE__WHY_SERVER_DEL);
     memcpy(moved->data, dst, dlen);
     moved->klen = (uint32_t)dlen;
-    moved->hash = hd;
+    moved->node.hash = hd;
     cache__link_locked(sd, moved, now);
     cache__shard_tidy_locked(ss);
     cache__shard_tidy_locked(sd);
+    list_ready_locked(ss, sd, moved, now, &sv);
 out_unlock:
     unlock_pair(ss, sd);
+    cache__serve_end(c, &sv, now);
     return rc;
 }
 
@@ -110,10 +131,12 @@ int cache_copy(struct cache *c, const char *src, size_t slen,
     uint64_t hs = cache__hash(c, src, slen), hd = cache__hash(c, dst, dlen);
     struct shard *ss = cache__shard_of(c, hs), *sd = cache__shard_of(c, hd);
     struct item *nw = NULL;
+    struct cache__serve sv;
     int rc, tries = 0;
 
     if (dlen > CACHE_MAX_STRING)
         return CACHE_E_TOOBIG;
+    cache__serve_begin(&sv, NULL, 0);
 retry:
     rc = CACHE_OK;
     lock_pair(ss, sd);
@@ -131,15 +154,13 @@ retry:
         rc = CACHE_NOTSET;
         goto out_unlock;
     }
-    if (!nw || nw->vlen != it->vlen) {
-        free(nw);
-        nw = cache__item_new(hd, dst, dlen, item_val(it), it->vlen, it->vlen);
-        if (!nw) {
-            rc = CACHE_E_NOMEM;
-            goto out_unlock;
-        }
-    } else {
-        memcpy(item_val(nw), item_val(it), it->vlen);
+    /* A deep copy of any type (a large hash: every field), built under
+     * both locks like Redis's COPY; a retry after eviction builds it
+     * again from the source as it is then. */
+    nw = cache__item_dup(it, hd, dst, dlen);
+    if (!nw) {
+        rc = CACHE_E_NOMEM;
+        goto out_unlock;
     }
     bool need_slot = it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL);
     int64_t need = (int64_t)cache__item_size(nw) +
@@ -149,11 +170,11 @@ retry:
     enum cache__admit adm = cache__admit_locked(sd, need);
     if (adm != CACHE__FITS) {
         unlock_pair(ss, sd);
+        cache__item_destroy(nw);   /* unlocked: it may be large */
+        nw = NULL;
         if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
-            cache__evict_others(c, NULL, need, now) != CACHE_OK) {
-            free(nw);
+            cache__evict_others(c, NULL, need, now) != CACHE_OK)
             return CACHE_E_OOM;
-        }
         goto retry;
     }
     if (need_slot && (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
@@ -163,10 +184,13 @@ retry:
         cache__replace_locked(sd, dit, nw, now);
     else
         cache__link_locked(sd, nw, now);
+    list_ready_locked(ss, sd, nw, now, &sv);
     nw = NULL;
 out_unlock:
     unlock_pair(ss, sd);
-    free(nw);
+    cache__serve_end(c, &sv, now);
+    if (nw)
+        cache__item_destroy(nw);
     return rc;
 }
 
@@ -176,24 +200,46 @@ static int cmp_uint(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-struct mset_ctx {
-    uint64_t *hash;
-    struct item **items;
-    unsigned *ids;      /* sorted, unique shard ids */
-    size_t nids;
-};
-
-static void lock_ids(struct cache *c, const struct mset_ctx *m)
+int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+                      size_t n)
 {
-    for (size_t i = 0; i < m->nids; i++)   /* ascending: lock order */
+    m->ids = n <= CACHE__MLOCK_SMALL ? m->small : malloc(n * sizeof(*m->ids));
+    m->n = 0;
+    if (!m->ids)
+        return CACHE_E_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        m->ids[i] = cache__shard_of(c, hash[i])->id;
+    qsort(m->ids, n, sizeof(*m->ids), cmp_uint);
+    for (size_t i = 0; i < n; i++)
+        if (m->n == 0 || m->ids[m->n - 1] != m->ids[i])
+            m->ids[m->n++] = m->ids[i];
+    return CACHE_OK;
+}
+
+void cache__mlock_free(struct cache__mlock *m)
+{
+    if (m->ids != m->small)
+        free(m->ids);
+    m->ids = NULL;
+}
+
+void cache__mlock_lock(struct cache *c, const struct cache__mlock *m)
+{
+    for (size_t i = 0; i < m->n; i++)   /* ascending: lock order */
         cache__shard_lock(&c->shards[m->ids[i]]);
 }
 
-static void unlock_ids(struct cache *c, const struct mset_ctx *m)
+void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m)
 {
-    for (size_t i = m->nids; i-- > 0;)
+    for (size_t i = m->n; i-- > 0;)
         cache__shard_unlock(&c->shards[m->ids[i]]);
 }
+
+struct mset_ctx {
+    uint64_t *hash;
+    struct item **items;
+    struct cache__mlock lk;   /* the keys' shards */
+};
 
 int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
                int64_t now)
@@ -209,8 +255,7 @@ int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
             return CACHE_E_TOOBIG;
     m.hash = malloc(n * sizeof(*m.hash));
     m.items = calloc(n, sizeof(*m.items));
-    m.ids = malloc(n * sizeof(*m.ids));
-    if (!m.hash || !m.items || !m.ids) {
+    if (!m.hash || !m.items) {
         rc = CACHE_E_NOMEM;
         goto out_free;
     }
@@ -223,15 +268,12 @@ int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,
             rc = CACHE_E_NOMEM;
             goto out_free;
         }
-        m.ids[i] = cache__shard_of(c, m.hash[i])->id;
     }
-    qsort(m.ids, n, sizeof(*m.ids), cmp_uint);
-    for (i = 0; i < n; i++)
-        if (m.nids == 0 || m.ids[m.nids - 1] != m.ids[i])
-            m.ids[m.nids++] = m.ids[i];
+    if ((rc = cache__mlock_init(c, &m.lk, m.hash, n)) != CACHE_OK)
+        goto out_free;
 
 retry:
-    lock_ids(c, &m);
+    cache__mlock_lock(c, &m.lk);
     int64_t need = 0;
     for (i = 0; i < n; i++) {
         struct shard *s = cache__shard_of(c, m.hash[i]);
@@ -244,10 +286,10 @@ retry:
         need += (int64_t)cache__item_size(m.items[i]) -
                 (old ? (int64_t)cache__item_size(old) : 0);
     }
-    struct shard *first = &c->shards[m.ids[0]];
+    struct shard *first = &c->shards[m.lk.ids[0]];
     enum cache__admit adm = cache__admit_locked(first, need);
     if (adm != CACHE__FITS) {
-        unlock_ids(c, &m);
+        cache__mlock_unlock(c, &m.lk);
         if (adm == CACHE__REFUSE || tries++ >= CACHE_EVICT_TRIES ||
             cache__evict_others(c, NULL, need, now) != CACHE_OK) {
             rc = CACHE_E_OOM;
@@ -268,13 +310,14 @@ retry:
         m.items[i] = NULL;
     }
 out_unlock:
-    unlock_ids(c, &m);
+    cache__mlock_unlock(c, &m.lk);
 out_free:
     if (m.items)
         for (i = 0; i < n; i++)
             free(m.items[i]);
     free(m.hash);
     free(m.items);
-    free(m.ids);
+    if (m.lk.ids)
+        cache__mlock_free(&m.lk);
     return rc;
 }

@@ -139,3 +139,35 @@ int cache__ld2string(char *buf, size_t len, long double value)
     buf[l] = '\0';
     return l;
 }
+
+/* INCRBY's arithmetic on a stored value (cur NULL: absent, counts as 0),
+ * shared by strings (INCR) and hash fields (HINCRBY). */
+int cache__incr_ll(const char *cur, size_t len, long long delta, long long *out)
+{
+    long long v = 0;
+
+    if (cur && !cache__string2ll(cur, len, &v))
+        return CACHE_E_NOTINT;
+    if (__builtin_add_overflow(v, delta, out))
+        return CACHE_E_OVERFLOW;
+    return CACHE_OK;
+}
+
+/* INCRBYFLOAT's: the new value formatted as Redis does into buf (cap >=
+ * CACHE_LD_MAX_CHARS); E_TOOBIG when it does not fit a smaller buf. */
+int cache__incr_ld(const char *cur, size_t len, long double delta, char *buf,
+                   size_t cap, size_t *outlen)
+{
+    long double v = 0;
+
+    if (cur && !cache__string2ld(cur, len, &v))
+        return CACHE_E_NOTFLOAT;
+    v += delta;
+    if (isnan(v) || isinf(v))
+        return CACHE_E_NANINF;
+    int n = cache__ld2string(buf, cap, v);
+    if (n <= 0 || (size_t)n + 1 > cap)
+        return CACHE_E_TOOBIG;
+    *outlen = (size_t)n;
+    return CACHE_OK;
+}

@@ -18,6 +18,7 @@
 struct emit_ctx {
     struct cache_keys *out;
     int64_t now;
+    int type;       /* -1: any */
     int err;
 };
 
@@ -25,7 +26,7 @@ static int emit_key(void *arg, struct item *it)
 {
     struct emit_ctx *e = arg;
 
-    if (item_expired(it, e->now))
+    if (item_expired(it, e->now) || (e->type >= 0 && it->type != e->type))
         return 0;
     if (cache__keys_push(e->out, item_key(it), it->klen) != CACHE_OK) {
         e->err = CACHE_E_NOMEM;
@@ -34,14 +35,14 @@ static int emit_key(void *arg, struct item *it)
     return 0;
 }
 
-uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count,
+uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count, int type,
                     int64_t now, struct cache_keys *out, int *err)
 {
     unsigned bits = c->shard_bits;
     unsigned si = (unsigned)(cursor & (c->nshards - 1));
     uint64_t v = bits ? cursor >> bits : cursor;
     size_t start = out->count, visits = 0;
-    struct emit_ctx e = {out, now, 0};
+    struct emit_ctx e = {out, now, type, 0};
 
     if (count == 0)
         count = 1;
@@ -174,7 +175,7 @@ int cache_randomkey(struct cache *c, int64_t now, struct cache_val *out)
             if (!it)
                 break;
             if (item_expired(it, now)) {
-                cache__delete_locked(s, it);
+                cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
                 CTR_ADD_LOCKED(s->expired, 1);
                 continue;
             }

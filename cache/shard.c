@@ -77,6 +77,7 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
     s->owner = pthread_self();
     s->owned = true;
 #endif
+    cache__lock_depth_inc();
     if (waited)
         CTR_ADD_LOCKED(s->lock_waits, 1);
 }
@@ -93,6 +94,9 @@ static inline __attribute__((always_inline)) void shard_unlock_as(struct shard *
         pthread_mutex_unlock(&s->lock);
     else
         shard_unlock_bug13(s);   /* BUG 13: unlocks another copy */
+    /* After the unlock: a large value deleted under the lock is freed
+     * once this thread holds no shard lock (lazyfree.c). */
+    cache__lock_depth_dec();
 }
 
 /* Context: any thread; blocks. Counts an acquisition that had to wait
@@ -161,30 +165,24 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
 
     if (vcap < vlen)
         vcap = vlen;
-    it = malloc(sizeof(*it) + klen + vcap);
+    it = malloc(ITEM_HDR + klen + vcap);
     if (!it)
         return NULL;
-    it->hnext = it->prev = it->next = NULL;
-    it->hash = h;
+    it->node.tnext = NULL;
+    it->node.hash = h;
+    it->prev = it->next = NULL;
     it->expire_at = 0;
     it->klen = (uint32_t)klen;
     it->vlen = (uint32_t)vlen;
     it->ttl_idx = ITEM_NO_TTL;
     it->lru_ms = 0;
+    it->type = CACHE_TYPE_STRING;
+    it->enc = CACHE__ENC_RAW;
+    it->spare = 0;
     memcpy(it->data, key, klen);
     if (vlen)
         memcpy(it->data + klen, val, vlen);
     return it;
-}
-
-size_t cache__item_size(const struct item *it)
-{
-    return malloc_usable_size((void *)it);
-}
-
-size_t cache__item_vcap(const struct item *it)
-{
-    return cache__item_size(it) - sizeof(*it) - it->klen;
 }
 
 /* Context: shard lock held. */
@@ -225,11 +223,11 @@ void cache__detach_locked(struct shard *s, struct item *it)
     unlink_locked(s, it);
 }
 
-void cache__delete_locked(struct shard *s, struct item *it)
+void cache__delete_locked(struct shard *s, struct item *it, enum cache__why why)
 {
     ASSERT_LOCKED(s);
     unlink_locked(s, it);
-    free(it);
+    cache__item_release_locked(s, it, why);
 }
 
 /* The TTL slot, if nw needs one, must be reserved (old's slot is freed
@@ -238,9 +236,9 @@ void cache__replace_locked(struct shard *s, struct item *old,
                            struct item *nw, int64_t now)
 {
     ASSERT_LOCKED(s);
-    assert(old->hash == nw->hash);
+    assert(item_hash(old) == item_hash(nw));
     unlink_locked(s, old);
-    free(old);
+    cache__item_release_locked(s, old, CACHE__WHY_SERVER_DEL);
     cache__link_locked(s, nw, now);
 }
 
@@ -250,12 +248,12 @@ struct item *cache__lookup_locked(struct shard *s, uint64_t h,
     struct item *it;
 
     ASSERT_LOCKED(s);
-    if (s->rehashidx >= 0)
+    if (s->kt.rehashidx >= 0)
         cache__table_rehash_locked(s, 1);
     it = cache__table_find_locked(s, h, key, klen);
     if (it && item_expired(it, now)) {
         /* Lazy expiry: an expired key behaves as missing. */
-        cache__delete_locked(s, it);
+        cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
         CTR_ADD_LOCKED(s->expired, 1);
         cache__shard_tidy_locked(s);
         return NULL;
@@ -269,7 +267,8 @@ void cache__shard_tidy_locked(struct shard *s)
     cache__table_maybe_shrink_locked(s);
 }
 
-/* Frees every item and the tables, then starts over empty. */
+/* Frees every item (a large value once the lock is released) and the
+ * tables, then starts over empty. */
 void cache__shard_clear_locked(struct shard *s)
 {
     struct item *it, *next;
@@ -278,7 +277,7 @@ void cache__shard_clear_locked(struct shard *s)
     for (it = s->lru_head; it; it = next) {
         next = it->next;
         cache__mem_add_locked(s, -(int64_t)cache__item_size(it));
-        free(it);
+        cache__item_release_locked(s, it, CACHE__WHY_FLUSH_SYNC);
     }
     s->lru_head = s->lru_tail = NULL;
     RLX_STORE(s->count, 0);
@@ -303,11 +302,8 @@ int cache__val_copy(struct cache_val *out, const char *p, size_t n)
     return CACHE_OK;
 }
 
-int cache__keys_push(struct cache_keys *k, const char *key, size_t klen)
+static int keys_reserve(struct cache_keys *k, size_t need)
 {
-    size_t need = k->len + sizeof(uint32_t) + klen;
-    uint32_t l32 = (uint32_t)klen;
-
     if (need > k->cap) {
         size_t cap = k->cap ? k->cap * 2 : 256;
         while (cap < need)
@@ -318,9 +314,31 @@ int cache__keys_push(struct cache_keys *k, const char *key, size_t klen)
         k->buf = b;
         k->cap = cap;
     }
+    return CACHE_OK;
+}
+
+int cache__keys_push(struct cache_keys *k, const char *key, size_t klen)
+{
+    size_t need = k->len + sizeof(uint32_t) + klen;
+    uint32_t l32 = (uint32_t)klen;
+
+    if (keys_reserve(k, need) != CACHE_OK)
+        return CACHE_E_NOMEM;
     memcpy(k->buf + k->len, &l32, sizeof(l32));
     memcpy(k->buf + k->len + sizeof(l32), key, klen);
     k->len = need;
+    k->count++;
+    return CACHE_OK;
+}
+
+int cache__keys_push_nil(struct cache_keys *k)
+{
+    uint32_t l32 = CACHE_KEYS_NIL;
+
+    if (keys_reserve(k, k->len + sizeof(l32)) != CACHE_OK)
+        return CACHE_E_NOMEM;
+    memcpy(k->buf + k->len, &l32, sizeof(l32));
+    k->len += sizeof(l32);
     k->count++;
     return CACHE_OK;
 }

@@ -82,14 +82,15 @@ static bool get_shared(struct shard *s, uint64_t h, const char *key,
     bool done = false;
 
     cache__shard_rdlock(s);
-    if (s->rehashidx < 0) {
+    if (s->kt.rehashidx < 0) {
         struct item *it = cache__table_find_locked(s, h, key, klen);
         if (!it) {
             *rc = CACHE_NOTFOUND;
             done = true;
         } else if (!item_expired(it, now) &&
                    (uint32_t)((uint32_t)now - it->lru_ms) < CACHE_LRU_BUMP_MS) {
-            *rc = cache__val_copy(out, item_val(it), it->vlen);
+            *rc = it->type != CACHE_TYPE_STRING ? CACHE_E_WRONGTYPE
+                  : cache__val_copy(out, item_val(it), it->vlen);
             done = true;
         }
     }
@@ -112,7 +113,8 @@ static inline __attribute__((always_inline)) int get_locked(struct shard *s, uin
     struct item *it = cache__lookup_locked(s, h, key, klen, now);
     if (it) {
         cache__lru_touch_locked(s, it, now);
-        rc = cache__val_copy(out, item_val(it), it->vlen);
+        rc = it->type != CACHE_TYPE_STRING ? CACHE_E_WRONGTYPE
+             : cache__val_copy(out, item_val(it), it->vlen);
     }
     if (lab)
         cache__shard_unlock(s);
@@ -143,7 +145,7 @@ int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,
          * item (or a resize moves its chain): the copy reads freed memory,
          * which the allocator may already have given to another value. */
         struct item *it = cache__table_find_locked(s, h, key, klen);
-        if (it && !item_expired(it, now)) {
+        if (it && !item_expired(it, now) && it->type == CACHE_TYPE_STRING) {
             inject_window();
             rc = cache__val_copy(out, item_val(it), it->vlen);
         }
@@ -227,6 +229,10 @@ retry:
     if (!locked)
         inject_window();   /* BUG 3 amplifier: between lookup and insert */
     if (flags & CACHE_SET_GET) {
+        if (cur && cur->type != CACHE_TYPE_STRING) {
+            rc = CACHE_E_WRONGTYPE;   /* SET ... GET on a hash: nothing set */
+            goto out_unlock;
+        }
         if (old_found)
             *old_found = cur != NULL;
         if (cur && old &&
@@ -243,7 +249,7 @@ retry:
     } else if (expire_at != 0 && expire_at <= now) {
         /* A past EXAT/PXAT: the key ends up deleted, nothing is stored. */
         if (cur) {
-            cache__delete_locked(s, cur);
+            cache__delete_locked(s, cur, CACHE__WHY_SERVER_DEL);
             cache__shard_tidy_locked(s);
         }
         rc = CACHE_OK;
@@ -295,9 +301,10 @@ int cache_getdel(struct cache *c, const char *key, size_t klen, int64_t now,
     int rc = CACHE_NOTFOUND;
 
     cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+                                                CACHE_TYPE_STRING, &rc);
     if (it && (rc = cache__val_copy(out, item_val(it), it->vlen)) == CACHE_OK) {
-        cache__delete_locked(s, it);
+        cache__delete_locked(s, it, CACHE__WHY_USER_DEL);
         cache__shard_tidy_locked(s);
     }
     cache__shard_unlock(s);
@@ -312,14 +319,15 @@ int cache_getex(struct cache *c, const char *key, size_t klen, int mode,
     int rc = CACHE_NOTFOUND;
 
     cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+                                                CACHE_TYPE_STRING, &rc);
     if (!it)
         goto out_unlock;
     if ((rc = cache__val_copy(out, item_val(it), it->vlen)) != CACHE_OK)
         goto out_unlock;
     if (mode == CACHE_GETEX_EXPIRE) {
         if (expire_at <= now) {
-            cache__delete_locked(s, it);
+            cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
             cache__shard_tidy_locked(s);
             goto out_unlock;
         }
@@ -348,17 +356,14 @@ int cache_incr(struct cache *c, const char *key, size_t klen, long long delta,
     cache__shard_lock(s);
 retry:
     it = cache__lookup_locked(s, h, key, klen, now);
-    long long v = 0;
-    if (it && !cache__string2ll(item_val(it), it->vlen, &v)) {
-        rc = CACHE_E_NOTINT;
+    long long v;
+    if (it && it->type != CACHE_TYPE_STRING) {
+        rc = CACHE_E_WRONGTYPE;
         goto out_unlock;
     }
-    if ((delta < 0 && v < 0 && delta < LLONG_MIN - v) ||
-        (delta > 0 && v > 0 && delta > LLONG_MAX - v)) {
-        rc = CACHE_E_OVERFLOW;
+    if ((rc = cache__incr_ll(it ? item_val(it) : NULL, it ? it->vlen : 0, delta,
+                             &v)) != CACHE_OK)
         goto out_unlock;
-    }
-    v += delta;
     size_t len = (size_t)cache__ll2string(buf, sizeof(buf), v);
     rc = resize_value_locked(s, h, key, klen, it, len, 0, now, &tries, &it);
     if (rc == CACHE__AGAIN)
@@ -385,30 +390,24 @@ int cache_incrbyfloat(struct cache *c, const char *key, size_t klen,
     cache__shard_lock(s);
 retry:
     it = cache__lookup_locked(s, h, key, klen, now);
-    long double v = 0;
-    if (it && !cache__string2ld(item_val(it), it->vlen, &v)) {
-        rc = CACHE_E_NOTFLOAT;
+    size_t len;
+    if (it && it->type != CACHE_TYPE_STRING) {
+        rc = CACHE_E_WRONGTYPE;
         goto out_unlock;
     }
-    v += delta;
-    if (isnan(v) || isinf(v)) {
-        rc = CACHE_E_NANINF;
+    rc = cache__incr_ld(it ? item_val(it) : NULL, it ? it->vlen : 0, delta, tmp,
+                        cap < sizeof(tmp) ? cap : sizeof(tmp), &len);
+    if (rc != CACHE_OK)
         goto out_unlock;
-    }
-    int len = cache__ld2string(tmp, sizeof(tmp), v);
-    if (len <= 0 || (size_t)len + 1 > cap) {
-        rc = CACHE_E_TOOBIG;   /* caller's buffer under CACHE_LD_MAX_CHARS */
-        goto out_unlock;
-    }
-    rc = resize_value_locked(s, h, key, klen, it, (size_t)len, 0, now, &tries, &it);
+    rc = resize_value_locked(s, h, key, klen, it, len, 0, now, &tries, &it);
     if (rc == CACHE__AGAIN)
         goto retry;
     if (rc != CACHE_OK)
         goto out_unlock;
-    memcpy(item_val(it), tmp, (size_t)len);
-    memcpy(buf, tmp, (size_t)len);
+    memcpy(item_val(it), tmp, len);
+    memcpy(buf, tmp, len);
     buf[len] = '\0';
-    *reslen = (size_t)len;
+    *reslen = len;
 out_unlock:
     cache__shard_unlock(s);
     return rc;
@@ -425,6 +424,10 @@ int cache_append(struct cache *c, const char *key, size_t klen,
     cache__shard_lock(s);
 retry:
     it = cache__lookup_locked(s, h, key, klen, now);
+    if (it && it->type != CACHE_TYPE_STRING) {
+        rc = CACHE_E_WRONGTYPE;
+        goto out_unlock;
+    }
     size_t oldlen = it ? it->vlen : 0;
     if (vlen > CACHE_MAX_STRING || oldlen + vlen > CACHE_MAX_STRING) {
         rc = CACHE_E_TOOBIG;
@@ -450,12 +453,14 @@ int cache_strlen(struct cache *c, const char *key, size_t klen, int64_t now,
 {
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
+    int rc;
 
     cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
+    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+                                                CACHE_TYPE_STRING, &rc);
     *len = it ? it->vlen : 0;
     cache__shard_unlock(s);
-    return CACHE_OK;
+    return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
 }
 
 int cache_getrange(struct cache *c, const char *key, size_t klen,
@@ -468,9 +473,13 @@ int cache_getrange(struct cache *c, const char *key, size_t klen,
 
     out->len = 0;
     cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    if (!it)
+    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
+                                                CACHE_TYPE_STRING, &rc);
+    if (!it) {
+        if (rc == CACHE_NOTFOUND)
+            rc = CACHE_OK;   /* a missing key reads as "" */
         goto out_unlock;
+    }
     long long len = it->vlen;
     /* Redis 7.0 getrangeCommand, rule for rule. */
     if (start < 0 && end < 0 && start > end)
@@ -506,6 +515,10 @@ int cache_setrange(struct cache *c, const char *key, size_t klen,
     cache__shard_lock(s);
 retry:
     it = cache__lookup_locked(s, h, key, klen, now);
+    if (it && it->type != CACHE_TYPE_STRING) {
+        rc = CACHE_E_WRONGTYPE;
+        goto out_unlock;
+    }
     size_t oldlen = it ? it->vlen : 0;
     if (vlen == 0) {   /* nothing to write: no key is created */
         *newlen = oldlen;
@@ -530,59 +543,4 @@ retry:
 out_unlock:
     cache__shard_unlock(s);
     return rc;
-}
-
-int cache_del(struct cache *c, const char *key, size_t klen, int64_t now)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-    int rc = CACHE_NOTFOUND;
-
-    cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    if (it) {
-        cache__delete_locked(s, it);
-        cache__shard_tidy_locked(s);
-        rc = CACHE_OK;
-    }
-    cache__shard_unlock(s);
-    return rc;
-}
-
-int cache_exists(struct cache *c, const char *key, size_t klen, int64_t now)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-
-    cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    cache__shard_unlock(s);
-    return it ? CACHE_OK : CACHE_NOTFOUND;
-}
-
-int cache_touch(struct cache *c, const char *key, size_t klen, int64_t now)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-
-    cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    if (it)
-        cache__lru_bump_locked(s, it, now);
-    cache__shard_unlock(s);
-    return it ? CACHE_OK : CACHE_NOTFOUND;
-}
-
-int cache_memory_usage(struct cache *c, const char *key, size_t klen,
-                       int64_t now, size_t *bytes)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-
-    cache__shard_lock(s);
-    struct item *it = cache__lookup_locked(s, h, key, klen, now);
-    if (it)
-        *bytes = cache__item_size(it);
-    cache__shard_unlock(s);
-    return it ? CACHE_OK : CACHE_NOTFOUND;
 }

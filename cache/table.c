@@ -1,18 +1,30 @@
 /*
- * table.c: a shard's chained hash table with incremental resize.
+ * table.c: a chained hash table with incremental resize, for the shard's
+ * keys and for the large encodings of collections (a hash's fields, a
+ * set's members): one table, two kinds of entries.
  *
  * Redis dict style: ht[0] is the table; when it must grow (load factor 1)
  * or shrink (under 1/8 full), ht[1] is allocated at the new size and
  * rehashidx walks ht[0], moving a bucket's whole chain per step. Every
- * lookup on the shard moves one bucket, active expiry moves more, so no
- * single operation pays for the whole resize even with one shard and
- * millions of keys. While rehashing, new items go to ht[1] and lookups
- * search both tables; buckets of ht[0] below rehashidx are empty.
+ * lookup moves one bucket (the shard's on every key lookup, a collection's
+ * on every element lookup), active expiry moves more of the shard's, so no
+ * single operation pays for the whole resize even with millions of
+ * entries. While rehashing, new entries go to ht[1] and lookups search
+ * both tables; buckets of ht[0] below rehashidx are empty.
  *
- * Bucket index is the low bits of the item's stored hash (the shard came
- * from the high bits), so moving an item never rehashes its key.
+ * Entries embed a struct cache__tnode (next link + hash) as their first
+ * member; the table never looks past it. Bucket index is the low bits of
+ * the stored hash (a key's shard came from the high bits), so moving an
+ * entry never rehashes it.
  *
- * Context: every function here expects the shard lock held.
+ * Accounting: bucket arrays are counted in t->bucket_bytes and, when `s`
+ * is not NULL, charged to the shard as they are allocated and freed. A
+ * table being built outside any shard (a COPY's new collection, before it
+ * is linked) passes s = NULL: the bytes reach the shard when the owning
+ * item is linked (cache__item_mem counts them).
+ *
+ * Context: s's lock held (when s is not NULL); a NULL s means the table is
+ * private to the calling thread.
  */
 #include <malloc.h>
 #include <stdlib.h>
@@ -22,46 +34,39 @@
 
 #define TABLE_MIN_SIZE 4u
 
-static int table_alloc(struct shard *s, struct table *t, uint64_t size)
+static void charge(struct shard *s, struct cache__ctable *t, int64_t delta)
 {
-    struct item **b = calloc(size, sizeof(*b));
+    t->bucket_bytes = (size_t)((int64_t)t->bucket_bytes + delta);
+    if (s)
+        cache__mem_add_locked(s, delta);
+}
+
+static int tab_alloc(struct shard *s, struct cache__ctable *t,
+                     struct cache__tab *tb, uint64_t size)
+{
+    struct cache__tnode **b = calloc(size, sizeof(*b));
     if (!b)
         return -1;
-    t->b = b;
-    t->mask = size - 1;
-    t->used = 0;
-    cache__mem_add_locked(s, (int64_t)malloc_usable_size(b));
+    tb->b = b;
+    tb->mask = size - 1;
+    tb->used = 0;
+    charge(s, t, (int64_t)malloc_usable_size(b));
     return 0;
 }
 
-static void table_release(struct shard *s, struct table *t)
+static void tab_release(struct shard *s, struct cache__ctable *t,
+                        struct cache__tab *tb)
 {
-    if (t->b) {
-        cache__mem_add_locked(s, -(int64_t)malloc_usable_size(t->b));
-        free(t->b);
+    if (tb->b) {
+        charge(s, t, -(int64_t)malloc_usable_size(tb->b));
+        free(tb->b);
     }
-    memset(t, 0, sizeof(*t));
+    memset(tb, 0, sizeof(*tb));
 }
 
-static inline uint64_t table_size(const struct table *t)
+static inline uint64_t tab_size(const struct cache__tab *tb)
 {
-    return t->b ? t->mask + 1 : 0;
-}
-
-int cache__table_init_locked(struct shard *s)
-{
-    ASSERT_LOCKED(s);
-    memset(s->ht, 0, sizeof(s->ht));
-    s->rehashidx = -1;
-    return table_alloc(s, &s->ht[0], TABLE_MIN_SIZE);
-}
-
-void cache__table_free_locked(struct shard *s)
-{
-    ASSERT_LOCKED(s);
-    table_release(s, &s->ht[0]);
-    table_release(s, &s->ht[1]);
-    s->rehashidx = -1;
+    return tb->b ? tb->mask + 1 : 0;
 }
 
 static uint64_t next_pow2(uint64_t n)
@@ -72,170 +77,199 @@ static uint64_t next_pow2(uint64_t n)
     return p;
 }
 
+int cache__ct_init(struct shard *s, struct cache__ctable *t, uint64_t hint)
+{
+    if (s)
+        ASSERT_LOCKED(s);
+    memset(t, 0, sizeof(*t));
+    t->rehashidx = -1;
+    return tab_alloc(s, t, &t->ht[0], next_pow2(hint));
+}
+
+void cache__ct_free(struct shard *s, struct cache__ctable *t)
+{
+    if (s)
+        ASSERT_LOCKED(s);
+    tab_release(s, t, &t->ht[0]);
+    tab_release(s, t, &t->ht[1]);
+    t->rehashidx = -1;
+}
+
 /* Starts a resize to `size` buckets. Allocation failure is not an error:
  * the table just stays at its size (longer chains, still correct). */
-static void table_start_resize(struct shard *s, uint64_t size)
+static void start_resize(struct shard *s, struct cache__ctable *t, uint64_t size)
 {
-    if (s->rehashidx >= 0 || size == table_size(&s->ht[0]))
+    if (t->rehashidx >= 0 || size == tab_size(&t->ht[0]))
         return;
-    if (!s->ht[0].b) {   /* empty after a failed init: allocate directly */
-        (void)table_alloc(s, &s->ht[0], size);
+    if (!t->ht[0].b) {   /* empty after a failed init: allocate directly */
+        (void)tab_alloc(s, t, &t->ht[0], size);
         return;
     }
-    if (table_alloc(s, &s->ht[1], size) != 0)
+    if (tab_alloc(s, t, &t->ht[1], size) != 0)
         return;
-    s->rehashidx = 0;
+    t->rehashidx = 0;
 }
 
-static bool keq(const struct item *it, uint64_t h, const char *key, size_t klen)
+size_t cache__ct_grow_cost(const struct cache__ctable *t)
 {
-    return it->hash == h && it->klen == klen &&
-           memcmp(it->data, key, klen) == 0;
-}
-
-struct item *cache__table_find_locked(struct shard *s, uint64_t h,
-                                      const char *key, size_t klen)
-{
-    ASSERT_LOCKED(s);
-    for (int t = 0; t <= (s->rehashidx >= 0); t++) {
-        const struct table *tb = &s->ht[t];
-        if (!tb->b)
-            continue;
-        for (struct item *it = tb->b[h & tb->mask]; it; it = it->hnext)
-            if (keq(it, h, key, klen))
-                return it;
-    }
-    return NULL;
-}
-
-/* Bytes a new item's add could allocate for the table (a growth). */
-size_t cache__table_grow_cost_locked(const struct shard *s)
-{
-    const struct table *t0 = &s->ht[0];
-    if (s->rehashidx >= 0 || !t0->b || t0->used + 1 <= table_size(t0))
+    const struct cache__tab *t0 = &t->ht[0];
+    if (t->rehashidx >= 0 || !t0->b || t0->used + 1 <= tab_size(t0))
         return 0;
-    return (size_t)table_size(t0) * 2 * sizeof(struct item *);
+    return (size_t)tab_size(t0) * 2 * sizeof(struct cache__tnode *);
 }
 
-void cache__table_add_locked(struct shard *s, struct item *it)
+int cache__ct_add(struct shard *s, struct cache__ctable *t, struct cache__tnode *n)
 {
-    struct table *t;
+    struct cache__tab *tb;
 
-    ASSERT_LOCKED(s);
-    if (s->rehashidx < 0 && s->ht[0].used + 1 > table_size(&s->ht[0]))
-        table_start_resize(s, next_pow2(s->ht[0].used + 1));
-    if (s->rehashidx >= 0)
-        cache__table_rehash_locked(s, 1);
-    t = s->rehashidx >= 0 ? &s->ht[1] : &s->ht[0];
-    if (!t->b) {
-        /* No table at all (allocation failures): one last try. */
-        if (table_alloc(s, t, TABLE_MIN_SIZE) != 0)
-            abort();   /* cannot index the item; ENOMEM this deep is fatal */
-    }
-    uint64_t i = it->hash & t->mask;
-    it->hnext = t->b[i];
-    t->b[i] = it;
-    t->used++;
+    if (s)
+        ASSERT_LOCKED(s);
+    if (t->rehashidx < 0 && t->ht[0].used + 1 > tab_size(&t->ht[0]))
+        start_resize(s, t, next_pow2(t->ht[0].used + 1));
+    if (t->rehashidx >= 0)
+        cache__ct_rehash(s, t, 1);
+    tb = t->rehashidx >= 0 ? &t->ht[1] : &t->ht[0];
+    if (!tb->b && tab_alloc(s, t, tb, TABLE_MIN_SIZE) != 0)
+        return -1;   /* no table at all (allocation failures) */
+    uint64_t i = n->hash & tb->mask;
+    n->tnext = tb->b[i];
+    tb->b[i] = n;
+    tb->used++;
+    return 0;
 }
 
-void cache__table_remove_locked(struct shard *s, struct item *it)
+void cache__ct_remove(struct shard *s, struct cache__ctable *t,
+                      struct cache__tnode *n)
 {
-    ASSERT_LOCKED(s);
-    for (int t = 0; t <= (s->rehashidx >= 0); t++) {
-        struct table *tb = &s->ht[t];
+    if (s)
+        ASSERT_LOCKED(s);
+    for (int k = 0; k <= (t->rehashidx >= 0); k++) {
+        struct cache__tab *tb = &t->ht[k];
         if (!tb->b)
             continue;
-        for (struct item **pp = &tb->b[it->hash & tb->mask]; *pp;
-             pp = &(*pp)->hnext) {
-            if (*pp == it) {
-                *pp = it->hnext;
-                it->hnext = NULL;
+        for (struct cache__tnode **pp = &tb->b[n->hash & tb->mask]; *pp;
+             pp = &(*pp)->tnext) {
+            if (*pp == n) {
+                *pp = n->tnext;
+                n->tnext = NULL;
                 tb->used--;
                 return;
             }
         }
     }
-    assert(!"item not in its shard's table");
+    assert(!"entry not in its table");
 }
 
 /* Moves up to nbuckets non-empty buckets of ht[0] into ht[1], visiting at
  * most 10x as many empty ones, and finishes the resize when ht[0] is
  * empty. */
-void cache__table_rehash_locked(struct shard *s, unsigned nbuckets)
+void cache__ct_rehash(struct shard *s, struct cache__ctable *t, unsigned nbuckets)
 {
     unsigned empty_visits = nbuckets * 10;
-    struct table *t0 = &s->ht[0], *t1 = &s->ht[1];
+    struct cache__tab *t0 = &t->ht[0], *t1 = &t->ht[1];
 
-    ASSERT_LOCKED(s);
-    if (s->rehashidx < 0)
+    if (s)
+        ASSERT_LOCKED(s);
+    if (t->rehashidx < 0)
         return;
     while (nbuckets-- && t0->used != 0) {
-        while (t0->b[s->rehashidx] == NULL) {
-            s->rehashidx++;
+        while (t0->b[t->rehashidx] == NULL) {
+            t->rehashidx++;
             if (--empty_visits == 0)
                 return;
         }
-        struct item *it = t0->b[s->rehashidx];
-        while (it) {
-            struct item *next = it->hnext;
-            uint64_t i = it->hash & t1->mask;
-            it->hnext = t1->b[i];
-            t1->b[i] = it;
+        struct cache__tnode *n = t0->b[t->rehashidx];
+        while (n) {
+            struct cache__tnode *next = n->tnext;
+            uint64_t i = n->hash & t1->mask;
+            n->tnext = t1->b[i];
+            t1->b[i] = n;
             t0->used--;
             t1->used++;
-            it = next;
+            n = next;
         }
-        t0->b[s->rehashidx] = NULL;
-        s->rehashidx++;
+        t0->b[t->rehashidx] = NULL;
+        t->rehashidx++;
     }
     if (t0->used == 0) {
-        table_release(s, t0);
+        tab_release(s, t, t0);
         *t0 = *t1;
         memset(t1, 0, sizeof(*t1));
-        s->rehashidx = -1;
+        t->rehashidx = -1;
     }
 }
 
-void cache__table_maybe_shrink_locked(struct shard *s)
+void cache__ct_maybe_shrink(struct shard *s, struct cache__ctable *t)
 {
-    const struct table *t0 = &s->ht[0];
+    const struct cache__tab *t0 = &t->ht[0];
 
-    ASSERT_LOCKED(s);
-    if (s->rehashidx >= 0 || table_size(t0) <= TABLE_MIN_SIZE)
+    if (s)
+        ASSERT_LOCKED(s);
+    if (t->rehashidx >= 0 || tab_size(t0) <= TABLE_MIN_SIZE)
         return;
-    if (t0->used * 8 < table_size(t0))
-        table_start_resize(s, next_pow2(t0->used));
+    if (t0->used * 8 < tab_size(t0))
+        start_resize(s, t, next_pow2(t0->used));
 }
 
-/* A random item, near-uniform: random buckets until a non-empty one, then
- * a random element of its chain. Falls back to the LRU head. */
-struct item *cache__table_random_locked(struct shard *s)
+/* A random entry, near-uniform: random buckets until a non-empty one,
+ * then a random element of its chain. NULL when empty (or, with a very
+ * sparse table, after 100 empty draws: the caller falls back). */
+struct cache__tnode *cache__ct_random(const struct cache__ctable *t)
 {
-    ASSERT_LOCKED(s);
-    if (RLX_LOAD(s->count) == 0)
+    if (cache__ct_count(t) == 0)
         return NULL;
     for (int tries = 0; tries < 100; tries++) {
         uint64_t r = cache__rand();
-        struct item *head;
-        if (s->rehashidx >= 0) {
-            uint64_t s0 = table_size(&s->ht[0]), s1 = table_size(&s->ht[1]);
-            uint64_t lo = (uint64_t)s->rehashidx;
+        struct cache__tnode *head;
+        if (t->rehashidx >= 0) {
+            uint64_t s0 = tab_size(&t->ht[0]), s1 = tab_size(&t->ht[1]);
+            uint64_t lo = (uint64_t)t->rehashidx;
             uint64_t i = lo + r % (s0 + s1 - lo);
-            head = i < s0 ? s->ht[0].b[i] : s->ht[1].b[i - s0];
+            head = i < s0 ? t->ht[0].b[i] : t->ht[1].b[i - s0];
         } else {
-            head = s->ht[0].b[r & s->ht[0].mask];
+            head = t->ht[0].b[r & t->ht[0].mask];
         }
         if (!head)
             continue;
         unsigned n = 0;
-        for (struct item *it = head; it; it = it->hnext)
+        for (struct cache__tnode *e = head; e; e = e->tnext)
             n++;
         unsigned k = (unsigned)(cache__rand() % n);
         while (k--)
-            head = head->hnext;
+            head = head->tnext;
         return head;
     }
-    return s->lru_head;
+    return NULL;
+}
+
+/* Every entry, bucket by bucket (the order of a full SCAN). */
+struct cache__tnode *cache__ct_first(const struct cache__ctable *t,
+                                     struct cache__ct_iter *it)
+{
+    it->table = 0;
+    it->bucket = 0;
+    it->next = NULL;
+    return cache__ct_next(t, it);
+}
+
+struct cache__tnode *cache__ct_next(const struct cache__ctable *t,
+                                    struct cache__ct_iter *it)
+{
+    struct cache__tnode *n = it->next;
+
+    while (!n) {
+        const struct cache__tab *tb = &t->ht[it->table];
+        if (it->bucket >= tab_size(tb)) {
+            if (it->table == 1 || t->rehashidx < 0)
+                return NULL;
+            it->table = 1;
+            it->bucket = 0;
+            continue;
+        }
+        n = tb->b[it->bucket++];
+    }
+    it->next = n->tnext;
+    return n;
 }
 
 static inline uint64_t rev(uint64_t v)
@@ -246,25 +280,26 @@ static inline uint64_t rev(uint64_t v)
     return __builtin_bswap64(v);
 }
 
-static void emit_bucket(struct item *it, cache__scan_fn fn, void *arg, int *stop)
+static void emit_bucket(struct cache__tnode *n, cache__ct_scan_fn fn, void *arg,
+                        int *stop)
 {
-    for (; it; it = it->hnext)
-        if (fn(arg, it) != 0)
+    for (; n; n = n->tnext)
+        if (fn(arg, n) != 0)
             *stop = 1;
 }
 
 /* One step of Redis's dictScan: emits the bucket(s) at reverse-binary
  * cursor v (in both tables while rehashing) and returns the next cursor,
- * 0 when the table is done. Items present for a whole scan are emitted at
- * least once whatever resizes happen between steps, because the cursor's
- * high-order bits are incremented first (the low bits select the bucket of
- * the smaller table, whose expansion in the larger one shares them). */
-uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
-                                  cache__scan_fn fn, void *arg, int *stop)
+ * 0 when the table is done. Entries present for a whole scan are emitted
+ * at least once whatever resizes happen between steps, because the
+ * cursor's high-order bits are incremented first (the low bits select the
+ * bucket of the smaller table, whose expansion in the larger one shares
+ * them). */
+uint64_t cache__ct_scan(const struct cache__ctable *t, uint64_t v,
+                        cache__ct_scan_fn fn, void *arg, int *stop)
 {
-    ASSERT_LOCKED(s);
-    if (s->rehashidx < 0) {
-        const struct table *t0 = &s->ht[0];
+    if (t->rehashidx < 0) {
+        const struct cache__tab *t0 = &t->ht[0];
         if (!t0->b)
             return 0;
         uint64_t m0 = t0->mask;
@@ -275,9 +310,9 @@ uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
         v = rev(v);
         return v;
     }
-    const struct table *t0 = &s->ht[0], *t1 = &s->ht[1];
-    if (table_size(t0) > table_size(t1)) {
-        const struct table *tmp = t0;
+    const struct cache__tab *t0 = &t->ht[0], *t1 = &t->ht[1];
+    if (tab_size(t0) > tab_size(t1)) {
+        const struct cache__tab *tmp = t0;
         t0 = t1;
         t1 = tmp;
     }
@@ -291,4 +326,220 @@ uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
         v = rev(v);
     } while (v & (m0 ^ m1));
     return v;
+}
+
+/* A page of a collection's scan (HSCAN, SSCAN): steps from cursor v until
+ * about `count` entries were emitted or, Redis's bound, 10 * count steps
+ * were taken. Returns the next cursor (0: done). */
+struct scan_page {
+    cache__ct_scan_fn fn;
+    void *arg;
+    size_t emitted;
+};
+
+static int page_emit(void *arg, struct cache__tnode *n)
+{
+    struct scan_page *p = arg;
+
+    p->emitted++;
+    return p->fn(p->arg, n);
+}
+
+uint64_t cache__ct_scan_page(const struct cache__ctable *t, uint64_t v, size_t count,
+                             cache__ct_scan_fn fn, void *arg, int *stop)
+{
+    struct scan_page p = {fn, arg, 0};
+    size_t steps = 0;
+
+    if (count == 0)
+        count = 1;
+    do {
+        v = cache__ct_scan(t, v, page_emit, &p, stop);
+    } while (v != 0 && !*stop && p.emitted < count && ++steps < count * 10);
+    return v;
+}
+
+/* ---- a collection's nodes (a hash's fields, a set's members) ------------
+ * Each entry of such a table is one allocation of its own: free() frees
+ * it, and its owner counts the nodes' usable sizes beside the buckets. */
+
+void cache__ct_free_nodes(struct cache__ctable *t)
+{
+    struct cache__ct_iter ci;
+    struct cache__tnode *n = cache__ct_first(t, &ci);
+
+    while (n) {
+        struct cache__tnode *next = cache__ct_next(t, &ci);
+        free(n);
+        n = next;
+    }
+    cache__ct_free(NULL, t);
+}
+
+int cache__ct_dup_nodes(const struct cache__ctable *src, struct cache__ctable *dst,
+                        size_t (*node_size)(const struct cache__tnode *), size_t *bytes)
+{
+    struct cache__ct_iter ci;
+
+    *bytes = 0;
+    if (cache__ct_init(NULL, dst, cache__ct_count(src)) != 0)
+        return CACHE_E_NOMEM;
+    for (struct cache__tnode *n = cache__ct_first(src, &ci); n; n = cache__ct_next(src, &ci)) {
+        size_t size = node_size(n);
+        struct cache__tnode *c = malloc(size);
+        if (c) {
+            memcpy(c, n, size);
+            c->tnext = NULL;
+        }
+        if (!c || cache__ct_add(NULL, dst, c) != 0) {
+            free(c);
+            cache__ct_free_nodes(dst);
+            return CACHE_E_NOMEM;
+        }
+        *bytes += malloc_usable_size(c);
+    }
+    return CACHE_OK;
+}
+
+int cache__ct_check_nodes(const struct cache__ctable *t, cache__ct_eq_fn eq,
+                          void (*key_of)(const struct cache__tnode *, struct cache__lookup_key *),
+                          size_t *bytes, size_t *count)
+{
+    struct cache__ct_iter ci;
+    struct cache__lookup_key k;
+    size_t buckets = 0;
+
+    *bytes = *count = 0;
+    for (struct cache__tnode *e = cache__ct_first(t, &ci); e; e = cache__ct_next(t, &ci)) {
+        key_of(e, &k);
+        if (cache__ct_find(t, e->hash, eq, &k) != e)
+            return -1;   /* a key twice, or in the wrong bucket */
+        *bytes += malloc_usable_size(e);
+        (*count)++;
+    }
+    for (int i = 0; i < 2; i++)
+        if (t->ht[i].b)
+            buckets += malloc_usable_size(t->ht[i].b);
+    return buckets == t->bucket_bytes && *count == cache__ct_count(t) ? 0 : -1;
+}
+
+/* `want` distinct entries drawn at random, each handed to fn (non-zero
+ * stops): for a few out of many (want <= count / 3, so a draw rarely
+ * repeats one already taken; a repeat is drawn again). The entries taken
+ * are remembered in a small open-addressing set of pointers. 0, or
+ * CACHE_E_NOMEM. */
+int cache__ct_random_distinct(const struct cache__ctable *t, size_t want,
+                              cache__ct_scan_fn fn, void *arg)
+{
+    size_t cap = 16;
+    while (cap < want * 2)
+        cap <<= 1;
+    const struct cache__tnode **taken = calloc(cap, sizeof(*taken));
+
+    if (!taken)
+        return CACHE_E_NOMEM;
+    while (want > 0) {
+        struct cache__tnode *n = cache__ct_random(t);
+        if (!n)
+            continue;   /* a sparse table's unlucky draws: draw again */
+        size_t j = (size_t)((uintptr_t)n >> 4) * 0x9E3779B97F4A7C15ull & (cap - 1);
+        while (taken[j] && taken[j] != n)
+            j = (j + 1) & (cap - 1);
+        if (taken[j])
+            continue;
+        taken[j] = n;
+        want--;
+        if (fn(arg, n) != 0)
+            break;
+    }
+    free(taken);
+    return CACHE_OK;
+}
+
+/* ---- the shard's key table --------------------------------------------- */
+
+int cache__table_init_locked(struct shard *s)
+{
+    ASSERT_LOCKED(s);
+    return cache__ct_init(s, &s->kt, TABLE_MIN_SIZE);
+}
+
+void cache__table_free_locked(struct shard *s)
+{
+    ASSERT_LOCKED(s);
+    cache__ct_free(s, &s->kt);
+}
+
+static bool item_keq(const struct cache__tnode *n, const void *arg)
+{
+    const struct cache__lookup_key *k = arg;
+    const struct item *it = cache__item_of(n);
+    return it->klen == k->len && memcmp(it->data, k->s, k->len) == 0;
+}
+
+struct item *cache__table_find_locked(struct shard *s, uint64_t h,
+                                      const char *key, size_t klen)
+{
+    struct cache__lookup_key k = {key, klen};
+
+    ASSERT_LOCKED(s);
+    struct cache__tnode *n = cache__ct_find(&s->kt, h, item_keq, &k);
+    return n ? cache__item_of(n) : NULL;
+}
+
+size_t cache__table_grow_cost_locked(const struct shard *s)
+{
+    return cache__ct_grow_cost(&s->kt);
+}
+
+void cache__table_add_locked(struct shard *s, struct item *it)
+{
+    ASSERT_LOCKED(s);
+    if (cache__ct_add(s, &s->kt, &it->node) != 0)
+        abort();   /* cannot index the item; ENOMEM this deep is fatal */
+}
+
+void cache__table_remove_locked(struct shard *s, struct item *it)
+{
+    cache__ct_remove(s, &s->kt, &it->node);
+}
+
+void cache__table_rehash_locked(struct shard *s, unsigned nbuckets)
+{
+    cache__ct_rehash(s, &s->kt, nbuckets);
+}
+
+void cache__table_maybe_shrink_locked(struct shard *s)
+{
+    cache__ct_maybe_shrink(s, &s->kt);
+}
+
+/* A random item; falls back to the LRU head when the draws find none. */
+struct item *cache__table_random_locked(struct shard *s)
+{
+    ASSERT_LOCKED(s);
+    if (RLX_LOAD(s->count) == 0)
+        return NULL;
+    struct cache__tnode *n = cache__ct_random(&s->kt);
+    return n ? cache__item_of(n) : s->lru_head;
+}
+
+struct scan_adapter {
+    cache__scan_fn fn;
+    void *arg;
+};
+
+static int scan_item(void *arg, struct cache__tnode *n)
+{
+    struct scan_adapter *a = arg;
+    return a->fn(a->arg, cache__item_of(n));
+}
+
+uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
+                                  cache__scan_fn fn, void *arg, int *stop)
+{
+    struct scan_adapter a = {fn, arg};
+
+    ASSERT_LOCKED(s);
+    return cache__ct_scan(&s->kt, v, scan_item, &a, stop);
 }

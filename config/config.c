@@ -19,14 +19,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-enum cfg_kind { K_ADDR, K_INT, K_UINT, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO,
-                K_BUGS, K_BOOL, K_LEVER, K_OBUF };
+enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO,
+                K_BUGS, K_BOOL, K_LEVER, K_OBUF, K_STRING };
 
 struct cfg_desc {
     const char *name;
     enum cfg_kind kind;
     size_t off;            /* offsetof(struct cfg, field) */
-    long long min, max;    /* K_INT / K_UINT / K_MEM bounds */
+    long long min, max;    /* K_INT / K_UINT / K_LL / K_MEM bounds */
     bool live;             /* a running server can change it */
     const char *help;
     enum cfg_guard guard;  /* the lever CONFIG SET of it sits behind */
@@ -64,18 +64,37 @@ static const struct cfg_desc descs[] = {
     {"loader-synthetic-value-size", K_UINT, F(loader_synthetic_value_size), 0, 64 * 1024 * 1024, true, "synthetic origin: values padded to this many bytes", OPEN},
     {"loader-synthetic-error-rate", K_RATIO, F(loader_synthetic_error_rate), 0, 1, true, "synthetic origin: share of loads that fail, 0..1", OPEN},
     {"loader-max-value-size", K_MEM, F(loader_max_value_size), 0, INT64_MAX, true, "longest value taken from an origin (also capped by proto-max-bulk-len)", OPEN},
+    {"hash-max-listpack-entries", K_LL, F(hash_max_listpack_entries), 0, INT64_MAX, true, "a hash with more fields becomes a hash table", OPEN},
+    {"hash-max-listpack-value", K_LL, F(hash_max_listpack_value), 0, INT64_MAX, true, "a hash with a longer field or value becomes a hash table", OPEN},
+    {"set-max-intset-entries", K_LL, F(set_max_intset_entries), 0, INT64_MAX, true, "a set of integers with more members leaves the intset encoding", OPEN},
+    {"set-max-listpack-entries", K_LL, F(set_max_listpack_entries), 0, INT64_MAX, true, "a set with more members becomes a hash table", OPEN},
+    {"set-max-listpack-value", K_LL, F(set_max_listpack_value), 0, INT64_MAX, true, "a set with a longer member becomes a hash table", OPEN},
+    {"list-max-listpack-size", K_LL, F(list_max_listpack_size), INT32_MIN, INT32_MAX, true, "list node size: -1..-5 = 4..64 KiB, n > 0 = n entries", OPEN},
+    {"zset-max-listpack-entries", K_LL, F(zset_max_listpack_entries), 0, INT64_MAX, true, "a sorted set with more members leaves the listpack encoding", OPEN},
+    {"zset-max-listpack-value", K_LL, F(zset_max_listpack_value), 0, INT64_MAX, true, "a sorted set with a longer member leaves the listpack encoding", OPEN},
+    {"lazyfree-lazy-eviction", K_BOOL, F(lazyfree_lazy_eviction), 0, 0, true, "free large evicted values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-expire", K_BOOL, F(lazyfree_lazy_expire), 0, 0, true, "free large expired values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-server-del", K_BOOL, F(lazyfree_lazy_server_del), 0, 0, true, "free large overwritten values on the lazy-free thread (yes | no)", OPEN},
+    {"lazyfree-lazy-user-del", K_BOOL, F(lazyfree_lazy_user_del), 0, 0, true, "DEL frees large values on the lazy-free thread, like UNLINK (yes | no)", OPEN},
+    {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 0, true, "FLUSHALL without SYNC/ASYNC is ASYNC (yes | no)", OPEN},
     {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)", LAB},
     {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)", LAB},
     {"bug-misalign", K_BOOL, F(bug_misalign), 0, 0, false, "bug lab: bugs 15 and 23 keep their counter across a cache line (yes) or aligned (no: their differential)", LAB},
     {"enable-debug-command", K_LEVER, F(enable_debug_command), 0, 0, false, "who may run DEBUG: no | yes | local (local clients only)", OPEN},
     {"enable-protected-configs", K_LEVER, F(enable_protected_configs), 0, 0, false, "who may CONFIG SET settings naming a path or address (loader): no | yes | local", OPEN},
     {"enable-bug-lab", K_LEVER, F(enable_bug_lab), 0, 0, false, "who may switch inject-bug / bug-amplify by CONFIG SET: no | yes | local", OPEN},
+    {"requirepass", K_STRING, F(requirepass), 0, CFG_SECRET_MAX, true, "password of the default user (\"\" = none: every client is it)", OPEN},
+    {"protected-mode", K_BOOL, F(protected_mode), 0, 0, true, "with no password, refuse clients other than 127.0.0.1 and ::1 (yes | no)", OPEN},
+    {"aclfile", K_STRING, F(aclfile), 0, CFG_PATH_MAX, false, "ACL users file, read at start-up and by ACL LOAD, written by ACL SAVE", PROT},
+    {"acllog-max-len", K_UINT, F(acllog_max_len), 0, 1000000, true, "ACL LOG entries kept", OPEN},
 };
 #undef F
 #undef OPEN
 #undef PROT
 #undef LAB
 #define NDESC (sizeof(descs) / sizeof(descs[0]))
+_Static_assert(CFG_VALUE_MAX > CFG_SECRET_MAX && CFG_VALUE_MAX > CFG_PATH_MAX,
+               "cfg_get's buffers hold every string setting");
 
 const char *const cfg_names[] = {
     "bind", "port", "threads", "shards", "maxmemory", "maxmemory-policy",
@@ -83,8 +102,14 @@ const char *const cfg_names[] = {
     "client-output-buffer-limit", "proto-max-bulk-len", "hz", "loader",
     "loader-timeout-ms", "loader-ttl", "loader-negative-ttl", "loader-max-inflight",
     "loader-threads", "loader-synthetic-latency-ms", "loader-synthetic-value-size",
-    "loader-synthetic-error-rate", "loader-max-value-size", "inject-bug", "bug-amplify", "bug-misalign",
-    "enable-debug-command", "enable-protected-configs", "enable-bug-lab", NULL,
+    "loader-synthetic-error-rate", "loader-max-value-size", "hash-max-listpack-entries",
+    "hash-max-listpack-value", "set-max-intset-entries", "set-max-listpack-entries",
+    "set-max-listpack-value", "list-max-listpack-size", "zset-max-listpack-entries",
+    "zset-max-listpack-value", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
+    "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
+    "inject-bug", "bug-amplify", "bug-misalign", "enable-debug-command",
+    "enable-protected-configs", "enable-bug-lab", "requirepass", "protected-mode", "aclfile",
+    "acllog-max-len", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
@@ -138,6 +163,14 @@ void cfg_defaults(struct cfg *c)
     c->loader_synthetic_value_size = 0;
     c->loader_synthetic_error_rate = 0;
     c->loader_max_value_size = 16ULL << 20;
+    c->hash_max_listpack_entries = 128;   /* Redis 7.0's defaults */
+    c->hash_max_listpack_value = 64;
+    c->set_max_intset_entries = 512;
+    c->set_max_listpack_entries = 128;
+    c->set_max_listpack_value = 64;
+    c->list_max_listpack_size = -2;
+    c->zset_max_listpack_entries = 128;
+    c->zset_max_listpack_value = 64;
     c->inject_bugs = 0;
     c->bug_amplify = true;
     c->bug_misalign = true;
@@ -146,6 +179,8 @@ void cfg_defaults(struct cfg *c)
     /* The lab's point is switching bugs live, from the machine it runs on;
      * a client elsewhere must not crash the server with one. */
     c->enable_bug_lab = CFG_LEVER_LOCAL;
+    c->protected_mode = true;   /* requirepass and aclfile: "" (memset) */
+    c->acllog_max_len = 128;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)
@@ -219,6 +254,12 @@ unsigned cfg_guards_allowed(const struct cfg *c, bool local)
     return allowed;
 }
 
+bool cfg_is_sensitive(const char *name)
+{
+    const struct cfg_desc *d = find(name);
+    return d && d->off == offsetof(struct cfg, requirepass);
+}
+
 const char *cfg_canonical_name(const char *name)
 {
     const struct cfg_desc *d = find(name);
@@ -261,6 +302,8 @@ static int set_int(const struct cfg_desc *d, char *field, const char *value, cha
     }
     if (d->kind == K_INT)
         *(int *)field = (int)v;
+    else if (d->kind == K_LL)
+        *(long long *)field = v;
     else
         *(unsigned *)field = (unsigned)v;
     return 0;
@@ -330,6 +373,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return set_addr(field, sizeof(c->bind), value, err, errlen);
     case K_INT:
     case K_UINT:
+    case K_LL:
         return set_int(d, field, value, err, errlen);
     case K_MEM:
     case K_MEMLL:
@@ -358,6 +402,14 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return 0;
     case K_OBUF:
         return cfg__set_obuf(c, value, err, errlen);
+    case K_STRING:
+        if (strlen(value) > (size_t)d->max) {
+            snprintf(err, errlen, "argument must be at most %lld bytes", d->max);
+            return -1;
+        }
+        /* the whole field, so that equal settings are equal bytes */
+        strncpy(field, value, (size_t)d->max + 1);
+        return 0;
     case K_BOOL:
         if (strcasecmp(value, "yes") == 0)
             *(bool *)field = true;
@@ -390,6 +442,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_ADDR: snprintf(buf, cap, "%s", field); break;
     case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
     case K_UINT: snprintf(buf, cap, "%u", *(const unsigned *)field); break;
+    case K_LL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_MEM: snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field); break;
     case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;
@@ -402,6 +455,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
         snprintf(buf, cap, "%s", lever_names[*(const enum cfg_lever *)(const void *)field]);
         break;
     case K_OBUF: cfg__obuf_format(c, buf, cap); break;
+    case K_STRING: snprintf(buf, cap, "%s", field); break;
     }
     return 0;
 }

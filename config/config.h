@@ -54,6 +54,8 @@ struct cfg_obuf_limit {
 };
 
 #define CFG_ERRLEN 512   /* room for any message this module writes */
+#define CFG_SECRET_MAX 1024   /* bytes of requirepass (CONFIG SET takes values up to 1024) */
+#define CFG_PATH_MAX 1024     /* bytes of a file name setting (aclfile) */
 
 /* One snapshot. Immutable once published: readers share it without locks. */
 struct cfg {
@@ -85,6 +87,22 @@ struct cfg {
     unsigned loader_synthetic_value_size;  /* values are padded to this length */
     double loader_synthetic_error_rate;    /* 0..1: share of loads that fail */
     uint64_t loader_max_value_size; /* bytes: a longer origin answer is refused while read */
+    /* the value types' compact encodings (docs/types.md): live, applied
+     * to each key at its next write */
+    long long hash_max_listpack_entries;
+    long long hash_max_listpack_value;   /* bytes of a field or a value */
+    long long set_max_intset_entries;
+    long long set_max_listpack_entries;
+    long long set_max_listpack_value;
+    long long list_max_listpack_size;    /* -1..-5: 4..64 KiB per node; n > 0: entries */
+    long long zset_max_listpack_entries;
+    long long zset_max_listpack_value;
+    /* lazy free (Redis 7.0's lazyfree-lazy-*): live */
+    bool lazyfree_lazy_eviction;
+    bool lazyfree_lazy_expire;
+    bool lazyfree_lazy_server_del;
+    bool lazyfree_lazy_user_del;
+    bool lazyfree_lazy_user_flush;
     /* the bug lab (docs/bugs.md): live, except the bugs that act only at
      * start-up (cfg_bug_live) */
     uint32_t inject_bugs;           /* bit N = bug N injected (N = 1..25); 0 = none */
@@ -95,6 +113,13 @@ struct cfg {
     enum cfg_lever enable_debug_command;      /* DEBUG */
     enum cfg_lever enable_protected_configs;  /* CONFIG SET of CFG_GUARD_PROTECTED settings */
     enum cfg_lever enable_bug_lab;            /* CONFIG SET of CFG_GUARD_BUG_LAB settings */
+    /* authentication (server/acl/): requirepass is the default user's
+     * password ("" = none, the user is nopass), applied when it changes;
+     * the users themselves live in the ACL, not in snapshots */
+    char requirepass[CFG_SECRET_MAX + 1];
+    bool protected_mode;            /* no password: only 127.0.0.1 and ::1 may connect */
+    char aclfile[CFG_PATH_MAX + 1]; /* fixed at start-up: ACL LOAD / SAVE's file, "" = none */
+    unsigned acllog_max_len;        /* ACL LOG entries kept */
 };
 
 /* What inject_enter() takes for a unit of work under snapshot c
@@ -145,6 +170,8 @@ static inline bool cfg_lever_allows(enum cfg_lever l, bool local)
 /* The guards whose settings such a client may change under c
  * (CFG_GUARD_BIT each, CFG_GUARD_NONE's always included). */
 unsigned cfg_guards_allowed(const struct cfg *c, bool local);
+/* Settings whose value is a secret (requirepass): logs show it redacted. */
+bool cfg_is_sensitive(const char *name);
 /* The canonical spelling of a setting's name, NULL if unknown. */
 const char *cfg_canonical_name(const char *name);
 
@@ -231,12 +258,39 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen);
  * Context: any thread; blocks on file I/O.
  */
 int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t errlen);
-/* The same for a writer that may not change the settings behind some
+/*
+ * The same for a writer that may not change the settings behind some
  * levers (CONFIG REWRITE from a client that could not CONFIG SET them):
  * only guards in `allowed` (CFG_GUARD_BIT each) are written; the file's
- * lines for the others stay as they are, and none is added. */
+ * lines for the others stay as they are, and none is added. And the
+ * file's `user` lines become `users` (each a whole line without its
+ * newline, "user alice on ..."; NULL-terminated): the first user line is
+ * replaced by them, later ones dropped, and they are appended when the
+ * file had none. users == NULL keeps the user lines as they are; an empty
+ * list drops them (Redis does so when an aclfile holds the users).
+ */
 int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned allowed,
-                             char *err, size_t errlen);
+                             const char *const *users, char *err, size_t errlen);
+
+/*
+ * Replace the file at path with data: a temporary file renamed over it
+ * (keeping its permissions), or, where that cannot be done (a bind-mounted
+ * file), rewritten in place. 0, or -1 with err. CONFIG REWRITE's and ACL
+ * SAVE's way of writing. Context: any thread; blocks on file I/O.
+ */
+int cfg_replace_file(const char *path, const char *data, size_t len, char *err, size_t errlen);
+
+/*
+ * The `user NAME RULE ...` lines of the config file at path, in order:
+ * fn gets each line's words after "user" (argv[0] the name) and its line
+ * number; a non-zero return stops the walk and is returned. cfg_load_file
+ * skips these lines (the server's ACL reads them with this). -1 with err
+ * for a file that cannot be read or a line with unbalanced quotes.
+ * Context: any thread; blocks on file I/O.
+ */
+typedef int cfg_user_line_fn(void *arg, int lineno, int argc, char **argv);
+int cfg_file_users(const char *path, cfg_user_line_fn *fn, void *arg, char *err,
+                   size_t errlen);
 
 /*
  * Split one line into arguments the way Redis reads its config file:

@@ -18,6 +18,7 @@
 
 #define FILE_MAX_ARGS 16   /* client-output-buffer-limit: the name and 3 groups of 4 */
 #define FILE_MAX_BYTES (1024 * 1024)   /* a config file, not a data file */
+#define FILE_USER_MAX_ARGS 4096        /* words of one `user` line */
 
 static int hexval(int ch)
 {
@@ -188,6 +189,14 @@ static void join_words(char **argv, int argc, char *buf, size_t cap)
         used += (size_t)snprintf(buf + used, cap - used, "%s%s", i > 1 ? " " : "", argv[i]);
 }
 
+/* Is this a `user NAME ...` line? Those are the ACL's (cfg_file_users):
+ * any number of words, read apart from the settings. */
+static bool is_user_line(const char *line)
+{
+    const char *p = line + strspn(line, " \t\v\f\r");
+    return strncasecmp(p, "user", 4) == 0 && (p[4] == '\0' || isspace((unsigned char)p[4]));
+}
+
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
 {
     size_t len, pos = 0;
@@ -198,6 +207,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
     int lineno = 0, rc = 0;
     while (rc == 0 && (line = next_line(buf, len, &pos)) != NULL) {
         lineno++;
+        if (is_user_line(line))
+            continue;   /* the ACL's: cfg_file_users */
         int argc = parse_line(line, argv, FILE_MAX_ARGS);
         if (argc == 0)
             continue;
@@ -226,6 +237,44 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
             }
         }
     }
+    free(buf);
+    return rc;
+}
+
+int cfg_file_users(const char *path, cfg_user_line_fn *fn, void *arg, char *err,
+                   size_t errlen)
+{
+    size_t len, pos = 0;
+    char *buf = slurp(path, &len, err, errlen);
+    char **argv = malloc(FILE_USER_MAX_ARGS * sizeof(*argv));
+    char *line;
+    int lineno = 0, rc = 0;
+
+    if (!buf || !argv) {
+        if (buf)
+            snprintf(err, errlen, "%s: out of memory", path);
+        free(buf);
+        free(argv);
+        return -1;
+    }
+    while (rc == 0 && (line = next_line(buf, len, &pos)) != NULL) {
+        lineno++;
+        if (!is_user_line(line))
+            continue;
+        int argc = parse_line(line, argv, FILE_USER_MAX_ARGS);
+        if (argc < 0) {
+            snprintf(err, errlen, "%s:%d: 'user': unbalanced quotes or too many arguments",
+                     path, lineno);
+            rc = -1;
+        } else if (argc < 2) {
+            snprintf(err, errlen, "%s:%d: 'user' needs a user name (user NAME RULE ...)",
+                     path, lineno);
+            rc = -1;
+        } else {
+            rc = fn(arg, lineno, argc - 1, argv + 1);
+        }
+    }
+    free(argv);
     free(buf);
     return rc;
 }
@@ -317,11 +366,21 @@ static bool may_write(const char *name, unsigned allowed)
     return (allowed & CFG_GUARD_BIT(cfg_guard_of(name))) != 0;
 }
 
-/* The new text of the file: old lines kept or updated, then what is
- * missing; settings behind a guard not in `allowed` are left as they are. */
-static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned allowed,
-                        struct out *o)
+static void out_users(struct out *o, const char *const *users)
 {
+    for (size_t i = 0; users[i] != NULL; i++) {
+        out_add(o, users[i], strlen(users[i]));
+        out_add(o, "\n", 1);
+    }
+}
+
+/* The new text of the file: old lines kept or updated, then what is
+ * missing; settings behind a guard not in `allowed` are left as they are.
+ * users: see cfg_rewrite_file_guarded. */
+static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned allowed,
+                        const char *const *users, struct out *o)
+{
+    bool users_done = false;
     size_t ndone = 0, pos = 0;
     while (cfg_names[ndone])
         ndone++;
@@ -331,6 +390,12 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
     char *line, *argv[FILE_MAX_ARGS], value[CFG_VALUE_MAX];
     int header = 0;
     while (old && (line = next_line(old, oldlen, &pos)) != NULL) {
+        if (users != NULL && is_user_line(line)) {
+            if (!users_done)
+                out_users(o, users);   /* where the first one was */
+            users_done = true;
+            continue;
+        }
         char copy[4096];
         snprintf(copy, sizeof(copy), "%s", line);
         int argc = parse_line(copy, argv, FILE_MAX_ARGS);
@@ -376,6 +441,11 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
         }
         out_directive(o, cfg_names[i], value);
     }
+    if (users != NULL && !users_done && users[0] != NULL) {
+        if (!header)
+            out_add(o, REWRITE_HEADER "\n", strlen(REWRITE_HEADER) + 1);
+        out_users(o, users);
+    }
     free(done);
     return o->oom ? -1 : 0;
 }
@@ -396,12 +466,12 @@ static int write_all(int fd, const char *p, size_t n)
 
 /* Where rename cannot replace the file (a bind mount, a read-only dir):
  * overwrite it in place. Not atomic, but it is what is possible. */
-static int overwrite(const char *path, const struct out *o)
+static int overwrite(const char *path, const char *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = write_all(fd, o->data, o->len) || ftruncate(fd, (off_t)o->len) || fsync(fd) ? -1 : 0;
+    int rc = write_all(fd, data, len) || ftruncate(fd, (off_t)len) || fsync(fd) ? -1 : 0;
     int e = errno;
     close(fd);
     errno = e;
@@ -410,42 +480,43 @@ static int overwrite(const char *path, const struct out *o)
 
 int cfg_rewrite_file(const struct cfg *c, const char *path, char *err, size_t errlen)
 {
-    return cfg_rewrite_file_guarded(c, path, CFG_GUARDS_ALL, err, errlen);
+    return cfg_rewrite_file_guarded(c, path, CFG_GUARDS_ALL, NULL, err, errlen);
+}
+
+int cfg_replace_file(const char *path, const char *data, size_t len, char *err, size_t errlen)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.rewrite-%d", path, (int)getpid());
+    /* The new file keeps the old one's permissions (it holds secrets:
+     * requirepass, password digests; the operator chose who reads it). */
+    struct stat st;
+    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        int bad = fchmod(fd, mode) || write_all(fd, data, len) || fsync(fd);
+        close(fd);
+        if (!bad && rename(tmp, path) == 0)
+            return 0;
+        unlink(tmp);
+    }
+    if (overwrite(path, data, len) == 0)
+        return 0;
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    return -1;
 }
 
 int cfg_rewrite_file_guarded(const struct cfg *c, const char *path, unsigned allowed,
-                             char *err, size_t errlen)
+                             const char *const *users, char *err, size_t errlen)
 {
     size_t oldlen = 0;
     char e[CFG_ERRLEN];
     char *old = slurp(path, &oldlen, e, sizeof(e));   /* missing: start afresh */
     struct out o = {0};
     int rc = -1;
-    if (rewrite_text(c, old, oldlen, allowed | CFG_GUARD_BIT(CFG_GUARD_NONE), &o) < 0) {
+    if (rewrite_text(c, old, oldlen, allowed | CFG_GUARD_BIT(CFG_GUARD_NONE), users, &o) < 0)
         snprintf(err, errlen, "out of memory rewriting %s", path);
-        goto out_free;
-    }
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.rewrite-%d", path, (int)getpid());
-    /* The new file keeps the old one's permissions (it may hold secrets
-     * one day; the operator chose who reads it). */
-    struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0644;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        int bad = fchmod(fd, mode) || write_all(fd, o.data, o.len) || fsync(fd);
-        close(fd);
-        if (!bad && rename(tmp, path) == 0) {
-            rc = 0;
-            goto out_free;
-        }
-        unlink(tmp);
-    }
-    if (overwrite(path, &o) == 0)
-        rc = 0;
     else
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-out_free:
+        rc = cfg_replace_file(path, o.data, o.len, err, errlen);
     free(o.data);
     free(old);
     return rc;

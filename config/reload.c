@@ -137,7 +137,10 @@ static void merge_fixed(struct cfg *next, const struct cfg *cur, cfg_note_fn *no
         if (strcmp(was, now) == 0)
             continue;
         if (cfg_is_live(name)) {
-            notef(note, arg, "%s: %s -> %s", name, was, now);
+            if (cfg_is_sensitive(name))
+                notef(note, arg, "%s: changed", name);   /* a secret stays out of the log */
+            else
+                notef(note, arg, "%s: %s -> %s", name, was, now);
             continue;
         }
         notef(note, arg, "%s: the new config says %s, but %s cannot change while running; "

@@ -29,6 +29,17 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_INFO: return "INFO";
     case LD_K_CFG_GET: return "CONFIG GET";
     case LD_K_CFG_SET: return "CONFIG SET";
+    case LD_K_LPUSH: return "LPUSH";
+    case LD_K_RPOP: return "RPOP";
+    case LD_K_BRPOP: return "BRPOP";
+    case LD_K_HSET: return "HSET";
+    case LD_K_HGET: return "HGET";
+    case LD_K_HINCRBY: return "HINCRBY";
+    case LD_K_HGETALL: return "HGETALL";
+    case LD_K_SADD: return "SADD";
+    case LD_K_SREM: return "SREM";
+    case LD_K_SISMEMBER: return "SISMEMBER";
+    case LD_K_SMEMBERS: return "SMEMBERS";
     default: break;
     }
     switch ((enum ld_op)kind) {
@@ -51,7 +62,8 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->kind = kind;
     c->fd = -1;
     c->state = LD_CS_IDLE;
-    c->cap = kind == LD_CONN_LOAD ? o->pipeline : 1;
+    c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET
+             ? o->pipeline : 1;
     c->priv_last = 0;
     c->cfg_last_k = LD_GEN_NONE;
     for (unsigned i = 0; i < LD_OWN_CACHE; i++)
@@ -62,8 +74,12 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->out = malloc(c->out_cap);
     if (kind == LD_CONN_LOAD)
         c->shared_last = calloc(o->counters, sizeof(*c->shared_last));
+    if (kind == LD_CONN_QPOP && (c->q_last = malloc((size_t)t->run->q_nprod *
+                                                    LD_QUEUE_KEYS * sizeof(uint64_t))))
+        memset(c->q_last, 0xff, (size_t)t->run->q_nprod * LD_QUEUE_KEYS * sizeof(uint64_t));
     if (c->rd == NULL || c->fifo == NULL || c->out == NULL ||
-        (kind == LD_CONN_LOAD && c->shared_last == NULL)) {
+        (kind == LD_CONN_LOAD && c->shared_last == NULL) ||
+        (kind == LD_CONN_QPOP && c->q_last == NULL)) {
         ld__conn_free(c);
         return -ENOMEM;
     }
@@ -81,6 +97,10 @@ void ld__conn_free(struct ld_conn *c)
     free(c->fifo);
     free(c->out);
     free(c->shared_last);
+    free(c->q_last);
+    c->q_last = NULL;
+    free(c->model);
+    c->model = NULL;
     c->fifo = NULL;
     c->out = NULL;
     c->shared_last = NULL;
@@ -116,10 +136,11 @@ void ld__conn_close(struct ld_conn *c)
 static const char *conn_label(const struct ld_conn *c, char *buf, size_t cap)
 {
     static const char *const names[] = { "client", "info poller", "config reader",
-                                         "config writer" };
+                                         "config writer", "queue producer",
+                                         "queue consumer", "hash client", "set client" };
 
-    if (c->kind == LD_CONN_LOAD)
-        snprintf(buf, cap, "client %u", c->id);
+    if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET)
+        snprintf(buf, cap, "%s %u", names[c->kind], c->id);
     else
         snprintf(buf, cap, "%s (thread %u)", names[c->kind], c->t->idx);
     return buf;
@@ -147,6 +168,12 @@ void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
         c->t->st.unsure++;
         if (c->kind == LD_CONN_LOAD)
             ld__load_unsure(c, q);
+        else if (c->kind == LD_CONN_QPUSH || c->kind == LD_CONN_QPOP)
+            ld__queue_unsure(c, q);
+        else if (c->kind == LD_CONN_HASH)
+            ld__hash_unsure(c, q);
+        else if (c->kind == LD_CONN_SET)
+            ld__set_unsure(c, q);
     }
     finished(c);
 }
@@ -330,6 +357,16 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
     case LD_CONN_CFG_READ:
     case LD_CONN_CFG_WRITE:
         ld__cfg_reply(c, &q, rep);
+        break;
+    case LD_CONN_QPUSH:
+    case LD_CONN_QPOP:
+        ld__queue_reply(c, &q, rep);
+        break;
+    case LD_CONN_HASH:
+        ld__hash_reply(c, &q, rep);
+        break;
+    case LD_CONN_SET:
+        ld__set_reply(c, &q, rep);
         break;
     }
 }

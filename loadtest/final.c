@@ -21,7 +21,7 @@
 #define BATCH 256
 
 struct totals {
-    uint64_t commands, unsure, hits, misses, unsure_keys, reads, sets;
+    uint64_t commands, unsure, hits, misses, unsure_keys, reads, sets, coll_hits;
     uint64_t info_reads, cfg_gets, cfg_sets;
     unsigned info_conns, cfg_readers;
     int64_t cfg_kmax;
@@ -37,6 +37,7 @@ static void sum_threads(const struct ld_run *r, struct totals *s)
         s->commands += t->st.commands;
         s->unsure += t->st.unsure;
         s->hits += t->st.hits;
+        s->coll_hits += t->st.coll_hits;
         s->misses += t->st.misses;
         s->unsure_keys += t->st.unsure_keys;
         s->reads += t->st.by_op[LD_GET] + t->st.by_op[LD_MGET];
@@ -257,7 +258,7 @@ static void stats_final(struct ld_run *r, struct ld_ctl *k, const struct totals 
     }
     /* +1: the baseline INFO, which only a later INFO can count */
     want[0] = 1 + s->commands + r->ctl_commands;
-    want[1] = s->hits + r->ctl_hits;
+    want[1] = s->hits + s->coll_hits + r->ctl_hits;
     want[2] = s->misses + r->ctl_misses;
     unsure[0] = s->unsure;
     unsure[1] = unsure[2] = s->unsure_keys;
@@ -331,6 +332,12 @@ void ld__final(struct ld_run *r, struct ld_ctl *k)
     details(r, &s);
     if (ld__on(r, LD_CHK_COUNTER))
         counter_final(r, k);
+    if (ld__on(r, LD_CHK_QUEUE))
+        ld__queue_final(r, k);   /* before stats: its LRANGEs count */
+    if (ld__on(r, LD_CHK_HASH))
+        ld__hash_final(r, k);    /* before stats: their reads count */
+    if (ld__on(r, LD_CHK_SET))
+        ld__set_final(r, k);
     if (ld__on(r, LD_CHK_STATS))
         stats_final(r, k, &s);
     config_restore(r, k, &s);

@@ -114,7 +114,11 @@ enum ld_op { LD_GET, LD_SET, LD_INCR, LD_DEL, LD_MGET, LD_NOPS };
 
 enum ld_check {
     LD_CHK_TAGGED, LD_CHK_COUNTER, LD_CHK_STATS, LD_CHK_MONOTONIC,
-    LD_CHK_CONFIG, LD_CHK_LIVENESS, LD_NCHECKS
+    LD_CHK_CONFIG, LD_CHK_LIVENESS,
+    LD_CHK_QUEUE,       /* queue.c */
+    LD_CHK_HASH,        /* hashchk.c */
+    LD_CHK_SET,         /* setchk.c */
+    LD_NCHECKS
 };
 
 #define LD_MGET_MAX 16

@@ -40,10 +40,15 @@
 #define LD_GEN_NONE INT64_MIN        /* a config field outside the convention */
 #define LD_CFG_TIMEOUT_BASE 3600ull
 #define LD_CFG_MAXMEM_BASE 1099511627776ull     /* 2^40 */
+#define LD_QUEUE_KEYS 2                  /* <prefix>:q:0 and :1 */
+#define LD_QUEUE_MAX (1u << 18)          /* elements a producer pushes at most */
 
 /* What a request was, beyond the workload's enum ld_op. */
 enum ld_kind {
     LD_K_INFO = LD_NOPS, LD_K_CFG_GET, LD_K_CFG_SET,
+    LD_K_LPUSH, LD_K_RPOP, LD_K_BRPOP,                          /* queue.c */
+    LD_K_HSET, LD_K_HGET, LD_K_HINCRBY, LD_K_HGETALL,           /* hashchk.c */
+    LD_K_SADD, LD_K_SREM, LD_K_SISMEMBER, LD_K_SMEMBERS,       /* setchk.c */
 };
 
 /* One outstanding request: what its reply must be checked against. */
@@ -57,7 +62,16 @@ struct ld_req {
     uint64_t sent_ns;
 };
 
-enum ld_conn_kind { LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE };
+enum ld_conn_kind {
+    LD_CONN_LOAD, LD_CONN_INFO, LD_CONN_CFG_READ, LD_CONN_CFG_WRITE,
+    LD_CONN_QPUSH, LD_CONN_QPOP,     /* the queue checker's producer / consumers */
+    LD_CONN_HASH, LD_CONN_SET,       /* a client of the hash / set checker */
+};
+
+/* The hash and set checkers' clients: this many per client thread, each
+ * working on this many keys shared by all of them. */
+#define LD_COLL_CONNS 2
+#define LD_COLL_KEYS 4
 enum ld_conn_state { LD_CS_IDLE, LD_CS_CONNECTING, LD_CS_OPEN, LD_CS_CLOSED };
 
 #define LD_MONO_NFIELDS 10
@@ -91,6 +105,15 @@ struct ld_conn {
     /* config checker */
     int64_t cfg_last_k;
     int64_t cfg_k;                   /* CFG_WRITE: last k sent */
+    /* queue checker (queue.c) */
+    uint64_t q_acked, q_unsure;      /* QPUSH: LPUSHes answered / unanswered */
+    uint64_t *q_last;                /* QPOP: [producers * LD_QUEUE_KEYS] last seq
+                                        popped from each producer and key */
+    bool q_block;                    /* QPOP: BRPOP, else RPOP */
+    unsigned q_next;                 /* QPOP: the next key to pop */
+    /* hash / set checker: this client's model (hashchk.c, setchk.c);
+     * freed with the connection */
+    void *model;
 };
 
 /* Values an INCR of a shared counter answered, in arrival order. Every
@@ -111,11 +134,15 @@ struct ld_tstats {
     uint64_t commands;               /* every replied command (stats checker) */
     uint64_t unsure;                 /* sent, never answered: may have run */
     uint64_t hits, misses;           /* GET/MGET keys found / not found */
+    uint64_t coll_hits;              /* the hash and set checkers' reads: each one
+                                        keyspace hit (their keys always exist) */
     uint64_t unsure_keys;            /* GET/MGET keys of unanswered requests */
     uint64_t *incr_acked;            /* [counters] INCRs acknowledged */
     uint64_t *incr_unsure;           /* [counters] INCRs sent, never answered */
     struct ld_vals *incr_seen;       /* [counters] the shared counters' INCR replies */
     uint64_t info_reads, cfg_gets, cfg_sets;
+    uint64_t q_popped, q_bpopped;    /* elements popped by RPOP / by BRPOP */
+    uint64_t q_unsure_pops;          /* pops sent, never answered: may have taken one */
     uint64_t last_reply_ns;
     struct ld_hist lat;              /* workload latency, ns */
 };
@@ -182,6 +209,24 @@ struct ld_run {
      */
     _Atomic int64_t cfg_acked_k;
     _Atomic bool cfg_refused;        /* atomic: relaxed; the server said no */
+    /* The hash checker's writers (its clients 0..nhash-1): as max_seq,
+     * release-stored before an HSET is written, acquire-loaded by a
+     * reader of the value. */
+    _Atomic uint64_t *hash_max_seq;
+    unsigned nhash, nset;            /* immutable once threads run: the hash and
+                                        set checkers' clients */
+
+    /*
+     * The queue checker: producer p (one per client thread) pushes seqs 0,
+     * 1, 2, ... Its highest sent seq + 1 is release-stored before the LPUSH
+     * is written, acquire-loaded by a consumer that got an element of p.
+     * popped[p * LD_QUEUE_MAX + seq] counts the pops of each element (any
+     * consumer thread, relaxed fetch_add: only the counts matter, read by
+     * main after join).
+     */
+    unsigned q_nprod;                /* immutable once threads run */
+    _Atomic uint64_t *q_sent;        /* [q_nprod] */
+    _Atomic uint8_t *q_popped;       /* [q_nprod * LD_QUEUE_MAX] */
 
     pthread_mutex_t lock;            /* leaf lock, see the top of this file */
     struct ld_checker chk[LD_NCHECKS];           /* guarded by: lock */
@@ -242,15 +287,48 @@ size_t ld__key(const struct ld_run *r, char *buf, char kind, uint64_t n);
 void ld__load_issue(struct ld_conn *c);
 void ld__load_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 void ld__load_unsure(struct ld_conn *c, const struct ld_req *q);
+/* An error reply: counted as an error of its kind ("WRONGTYPE (HGET)"),
+ * naming key; a reply of the wrong type: the connection is lost. */
+void ld__reply_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep,
+                     const char *key);
+void ld__reply_unexpected(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+/* A value read back for `key` (the key its tag must name): an intact
+ * tagged value from a writer 0..nwriters-1 with a seq it really sent
+ * (max_seq[writer], acquire), and, when written by this client (c->id),
+ * not older than own_min (its own write acknowledged before the read).
+ * Failures are charged to checker chk, with the evidence. */
+void ld__check_tagged(struct ld_conn *c, enum ld_check chk, const char *cmd,
+                      const char *key, size_t klen, const char *val, size_t len,
+                      _Atomic uint64_t *max_seq, uint32_t nwriters, uint64_t own_min);
 void ld__info_issue(struct ld_conn *c);
 void ld__info_reply(struct ld_conn *c, const redisReply *rep);
 void ld__cfg_issue(struct ld_conn *c);
+void ld__queue_issue(struct ld_conn *c);
+void ld__queue_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__queue_unsure(struct ld_conn *c, const struct ld_req *q);
+int ld__queue_init(struct ld_run *r);
+void ld__queue_free(struct ld_run *r);
 void ld__cfg_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 /* "k" of one config field under the convention, or LD_GEN_NONE. */
 int64_t ld__cfg_gen(uint64_t value, uint64_t base);
 /* Find "field:" at a line start in INFO text; 0, -ENOENT, or -EINVAL
  * (present but not a number). */
 int ld__info_field(const char *info, size_t len, const char *field, uint64_t *out);
+
+/* ---- hashchk.c, setchk.c: the hash and set checkers ---- */
+int ld__hash_init(struct ld_conn *c, uint32_t id);     /* its model; -ENOMEM */
+void ld__hash_issue(struct ld_conn *c);
+void ld__hash_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__hash_unsure(struct ld_conn *c, const struct ld_req *q);
+int ld__set_init(struct ld_conn *c, uint32_t id);
+void ld__set_issue(struct ld_conn *c);
+void ld__set_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__set_unsure(struct ld_conn *c, const struct ld_req *q);
+/* "<prefix>:h:<n>" / "<prefix>:s:<n>": the checkers' keys (collchk.c) */
+size_t ld__coll_key(const struct ld_run *r, char *buf, char kind, unsigned n);
+void ld__coll_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+/* A command's header, its name and key n of the kind: argc in all. */
+void ld__coll_cmd(struct ld_conn *c, unsigned argc, const char *name, char kind, unsigned n);
 
 /* ---- ctl.c: main's blocking control connection ---- */
 struct ld_ctl;
@@ -274,6 +352,17 @@ int ld__read_info(struct ld_ctl *k, uint64_t out[3], long long *clients, char *e
                   size_t cap);
 /* k is NULL when the control connection is gone. */
 void ld__final(struct ld_run *r, struct ld_ctl *k);
+/* queue.c: the lists read back (what is left must be what was pushed and
+ * not popped, in order) and the verdict. */
+void ld__queue_final(struct ld_run *r, struct ld_ctl *k);
+/* The hash and set checkers' keys: deleted, then each given its anchor (a
+ * field, a member, never removed, so the keys always exist: each read is
+ * one keyspace hit). 0 or -1 with err filled. */
+int ld__hash_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
+int ld__set_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
+/* Their end-of-run reads on the control connection, and their details. */
+void ld__hash_final(struct ld_run *r, struct ld_ctl *k);
+void ld__set_final(struct ld_run *r, struct ld_ctl *k);
 
 /* ---- report.c ---- */
 void ld__progress(struct ld_run *r, double elapsed_s, uint64_t ops, double rate);

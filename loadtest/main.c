@@ -47,7 +47,9 @@ static int resolve(struct ld_run *r, char *err, size_t cap)
 }
 
 /* Connections of thread i: load connections i, i+T, ...; then one INFO
- * poller and one CONFIG GET reader per thread, the writer on thread 0. */
+ * poller and one CONFIG GET reader per thread, the writer on thread 0;
+ * with the queue checker, producer i and two consumers (RPOP, BRPOP);
+ * then the hash and set checkers' clients (LD_COLL_CONNS each). */
 static int make_threads(struct ld_run *r)
 {
     const struct ld_opts *o = r->o;
@@ -73,7 +75,7 @@ static int make_threads(struct ld_run *r)
         t->st.incr_unsure = calloc(o->counters, sizeof(uint64_t));
         t->st.incr_seen = calloc(o->counters ? o->counters : 1, sizeof(struct ld_vals));
         ld_hist_init(&t->st.lat);
-        t->conns = calloc(nload + 3, sizeof(*t->conns));
+        t->conns = calloc(nload + 6 + 2 * LD_COLL_CONNS, sizeof(*t->conns));
         if (t->epfd < 0 || t->scratch == NULL || t->st.incr_acked == NULL ||
             t->st.incr_unsure == NULL || t->st.incr_seen == NULL || t->conns == NULL)
             return -ENOMEM;
@@ -102,6 +104,26 @@ static int make_threads(struct ld_run *r)
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_CFG_WRITE) < 0)
                 return -ENOMEM;
             t->conns[(*n)++].cfg_k = r->cfg_base_k;
+        }
+        for (unsigned q = 0; ld__on(r, LD_CHK_QUEUE) && q < 3; q++) {
+            struct ld_conn *c = &t->conns[*n];
+            if (ld__conn_init(c, t, q == 0 ? LD_CONN_QPUSH : LD_CONN_QPOP) < 0)
+                return -ENOMEM;
+            (*n)++;
+            c->id = i;            /* producer i */
+            c->q_block = q == 2;  /* one consumer with BRPOP, one with RPOP */
+        }
+        for (unsigned j = 0; ld__on(r, LD_CHK_HASH) && j < LD_COLL_CONNS; j++) {
+            if (ld__conn_init(&t->conns[*n], t, LD_CONN_HASH) < 0 ||
+                ld__hash_init(&t->conns[*n], i * LD_COLL_CONNS + j) < 0)
+                return -ENOMEM;
+            (*n)++;
+        }
+        for (unsigned j = 0; ld__on(r, LD_CHK_SET) && j < LD_COLL_CONNS; j++) {
+            if (ld__conn_init(&t->conns[*n], t, LD_CONN_SET) < 0 ||
+                ld__set_init(&t->conns[*n], i * LD_COLL_CONNS + j) < 0)
+                return -ENOMEM;
+            (*n)++;
         }
     }
     return 0;
@@ -270,7 +292,10 @@ int main(int argc, char **argv)
     pthread_mutex_init(&run.lock, NULL);
     run.nload = opts.clients;
     run.max_seq = calloc(run.nload + 1, sizeof(*run.max_seq));
-    if (run.max_seq == NULL || ld_dist_init(&run.dist, opts.keyspace, opts.zipf) < 0) {
+    run.nhash = ld__on(&run, LD_CHK_HASH) ? opts.threads * LD_COLL_CONNS : 0;
+    run.nset = ld__on(&run, LD_CHK_SET) ? opts.threads * LD_COLL_CONNS : 0;
+    run.hash_max_seq = calloc(run.nhash + 1, sizeof(*run.hash_max_seq));
+    if (run.max_seq == NULL || run.hash_max_seq == NULL || ld_dist_init(&run.dist, opts.keyspace, opts.zipf) < 0) {
         fprintf(stderr, "mmcache-load: out of memory\n");
         goto out;
     }
@@ -285,6 +310,9 @@ int main(int argc, char **argv)
         if (ld__on(&run, LD_CHK_LIVENESS))
             ld__fail(&run, LD_CHK_LIVENESS, "control connection: %s", err);
         skip_all(&run, "cannot connect");
+    } else if (ld__on(&run, LD_CHK_QUEUE) && ld__queue_init(&run) < 0) {
+        fprintf(stderr, "mmcache-load: out of memory\n");
+        goto out;
     } else if (ld__setup(&run, ctl) < 0) {
         atomic_fetch_add(&run.conn_failures, 1);
         skip_all(&run, "the set-up failed");
@@ -300,6 +328,8 @@ out:
     ld__ctl_close(ctl);
     free_threads(&run);
     free(run.max_seq);
+    ld__queue_free(&run);
+    free(run.hash_max_seq);
     pthread_mutex_destroy(&run.lock);
     return code;
 }

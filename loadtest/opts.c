@@ -18,7 +18,8 @@
 #define DEFAULT_REQUESTS 100000
 
 static const char *const check_names[LD_NCHECKS] = {
-    "tagged", "counter", "stats", "monotonic", "config", "liveness",
+    "tagged", "counter", "stats", "monotonic", "config", "liveness", "queue",
+    "hash", "set",
 };
 static const char *const op_names[LD_NOPS] = { "get", "set", "incr", "del", "mget" };
 
@@ -38,7 +39,8 @@ void ld_opts_usage(FILE *f)
 "          --ratio GET:SET:INCR:DEL:MGET (50:30:10:5:5)  --mget-keys N (4)\n"
 "          --value-size BYTES (64)  --key-prefix P (mmload)  --counters N (16)\n"
 "          --fill   write every key once before the run (so GETs hit)\n"
-"Checkers: --check LIST  tagged,counter,stats,monotonic,config,liveness | all | none\n"
+"Checkers: --check LIST  tagged,counter,stats,monotonic,config,liveness,\n"
+"                         queue,hash,set | all | none\n"
 "          (default tagged,counter,liveness)\n"
 "          --config-writer  this tool runs CONFIG SET generations itself\n"
 "          --config-interval-ms N (0)  --info-interval-ms N (1)\n"
@@ -254,7 +256,7 @@ static int set_value(struct ld_opts *o, const char *name, const char *v,
         strcpy(o->prefix, v);
     } else if (strcmp(name, "check") == 0) {
         if (parse_checks(v, &o->checks) < 0)
-            return fail(err, cap, "--check: unknown checker in '%s' (tagged,counter,stats,monotonic,config,liveness,all,none)", v);
+            return fail(err, cap, "--check: unknown checker in '%s' (tagged,counter,stats,monotonic,config,liveness,queue,hash,set,all,none)", v);
     } else {
         return fail(err, cap, "unknown option --%s", name);
     }

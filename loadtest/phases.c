@@ -199,12 +199,18 @@ int ld__setup(struct ld_run *r, struct ld_ctl *k)
 
     if (del_range(r, k, 'k', r->o->keyspace, err, sizeof(err)) < 0 ||
         del_range(r, k, 'c', r->o->counters, err, sizeof(err)) < 0 ||
-        del_range(r, k, 'p', r->nload, err, sizeof(err)) < 0) {
+        del_range(r, k, 'p', r->nload, err, sizeof(err)) < 0 ||
+        del_range(r, k, 'q', LD_QUEUE_KEYS, err, sizeof(err)) < 0) {
         ld__error(r, "set-up", "deleting the prefix's keys: %s", err);
         return -1;
     }
     if (r->o->fill && fill(r, k, err, sizeof(err)) < 0) {
         ld__error(r, "set-up", "--fill: %s", err);
+        return -1;
+    }
+    if ((ld__on(r, LD_CHK_HASH) && ld__hash_setup(r, k, err, sizeof(err)) < 0) ||
+        (ld__on(r, LD_CHK_SET) && ld__set_setup(r, k, err, sizeof(err)) < 0)) {
+        ld__error(r, "set-up", "the hash and set checkers' keys: %s", err);
         return -1;
     }
     if (ld__on(r, LD_CHK_CONFIG))

@@ -41,9 +41,19 @@ void ld__conn_issue(struct ld_conn *c, uint64_t now)
                 ld__conn_close(c);
             return;
         }
-        if (c->count == 0 && now >= c->next_ns) {
+        if (c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET) {
+            /* the collection checkers' clients keep their pipeline full */
+            while (c->count < c->cap && c->state == LD_CS_OPEN) {
+                if (c->kind == LD_CONN_HASH)
+                    ld__hash_issue(c);
+                else
+                    ld__set_issue(c);
+            }
+        } else if (c->count == 0 && now >= c->next_ns) {
             if (c->kind == LD_CONN_INFO)
                 ld__info_issue(c);
+            else if (c->kind == LD_CONN_QPUSH || c->kind == LD_CONN_QPOP)
+                ld__queue_issue(c);
             else
                 ld__cfg_issue(c);
         }

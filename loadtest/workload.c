@@ -29,7 +29,7 @@ size_t ld__key(const struct ld_run *r, char *buf, char kind, uint64_t n)
     memcpy(buf, r->o->prefix, plen);
     len = plen;
     buf[len++] = ':';
-    buf[len++] = kind == 'k' ? 'k' : 'c';
+    buf[len++] = kind == 'k' || kind == 'q' ? kind : 'c';
     buf[len++] = ':';
     if (kind == 'p')
         buf[len++] = 'p';
@@ -143,23 +143,31 @@ void ld__load_unsure(struct ld_conn *c, const struct ld_req *q)
     }
 }
 
-static void error_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
+void ld__reply_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep,
+                     const char *key)
 {
-    char kind[64], key[LD_PREFIX_MAX + 32];
+    char kind[64];
     size_t w = strcspn(rep->str, " ");
 
     snprintf(kind, sizeof(kind), "%.*s (%s)", (int)(w < 24 ? w : 24), rep->str,
              ld__kind_name(q->kind));
+    atomic_fetch_add_explicit(&c->t->run->errors, 1, memory_order_relaxed);
+    ld__error(c->t->run, kind, "%s %s: %s", ld__kind_name(q->kind), key, rep->str);
+}
+
+static void error_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
+{
+    char key[LD_PREFIX_MAX + 32];
+
     if (q->kind == LD_INCR)
         ld__key(c->t->run, key, q->counter == LD_PRIVATE ? 'p' : 'c',
                 q->counter == LD_PRIVATE ? c->id : q->counter);
     else
         ld__key(c->t->run, key, 'k', q->keys[0]);
-    atomic_fetch_add_explicit(&c->t->run->errors, 1, memory_order_relaxed);
-    ld__error(c->t->run, kind, "%s %s: %s", ld__kind_name(q->kind), key, rep->str);
+    ld__reply_error(c, q, rep, key);
 }
 
-static void unexpected(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
+void ld__reply_unexpected(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
 {
     char ex[80];
 
@@ -170,28 +178,51 @@ static void unexpected(struct ld_conn *c, const struct ld_req *q, const redisRep
 }
 
 /* The value read names a writer and a seq: did this run write them? */
-static void check_writer(struct ld_conn *c, const struct ld_req *q, const char *cmd,
-                         const char *key, const struct ld_tag_info *in)
+static void check_writer(struct ld_conn *c, enum ld_check chk, const char *cmd,
+                         const char *key, const struct ld_tag_info *in,
+                         _Atomic uint64_t *max_seq, uint32_t nwriters, uint64_t own_min)
 {
     struct ld_run *r = c->t->run;
     uint64_t max;
 
-    if (in->writer > r->nload) {
-        ld__fail(r, LD_CHK_TAGGED, "%s %s: expected a writer of this run (0..%u), "
-                 "got writer %u seq %llu", cmd, key, r->nload, in->writer,
-                 (unsigned long long)in->seq);
+    if (in->writer >= nwriters) {
+        ld__fail(r, chk, "%s %s: expected a writer of this run (0..%u), got writer %u "
+                 "seq %llu", cmd, key, nwriters - 1, in->writer, (unsigned long long)in->seq);
         return;
     }
-    /* acquire: pairs with the release in ld__load_issue() / the fill */
-    max = atomic_load_explicit(&r->max_seq[in->writer], memory_order_acquire);
+    /* acquire: pairs with the release before the value's SET/HSET was sent */
+    max = atomic_load_explicit(&max_seq[in->writer], memory_order_acquire);
     if (in->seq == 0 || in->seq > max)
-        ld__fail(r, LD_CHK_TAGGED, "%s %s: expected a seq writer %u sent (1..%llu), "
-                 "got seq %llu", cmd, key, in->writer, (unsigned long long)max,
-                 (unsigned long long)in->seq);
-    else if (in->writer == c->id && q->kind == LD_GET && in->seq < q->seq)
-        ld__fail(r, LD_CHK_TAGGED, "GET %s: expected this client's seq %llu or a newer "
-                 "value (acknowledged before the GET), got its older seq %llu",
-                 key, (unsigned long long)q->seq, (unsigned long long)in->seq);
+        ld__fail(r, chk, "%s %s: expected a seq writer %u sent (1..%llu), got seq %llu",
+                 cmd, key, in->writer, (unsigned long long)max, (unsigned long long)in->seq);
+    else if (in->writer == c->id && in->seq < own_min)
+        ld__fail(r, chk, "%s %s: expected this client's seq %llu or a newer value "
+                 "(acknowledged before the %s), got its older seq %llu", cmd, key,
+                 (unsigned long long)own_min, cmd, (unsigned long long)in->seq);
+}
+
+void ld__check_tagged(struct ld_conn *c, enum ld_check chk, const char *cmd,
+                      const char *key, size_t klen, const char *val, size_t len,
+                      _Atomic uint64_t *max_seq, uint32_t nwriters, uint64_t own_min)
+{
+    struct ld_run *r = c->t->run;
+    struct ld_tag_info in;
+    char ex[160], other[80];
+    enum ld_tag_status st = ld_tag_verify(val, len, key, klen, &in);
+
+    if (st == LD_TAG_OK) {
+        check_writer(c, chk, cmd, key, &in, max_seq, nwriters, own_min);
+        return;
+    }
+    ld_excerpt(ex, sizeof(ex), val, len, 48);
+    if (st == LD_TAG_WRONG_KEY) {
+        ld_excerpt(other, sizeof(other), in.other_key, in.other_key_len, 64);
+        ld__fail(r, chk, "%s %s: expected a value of %s or nil, got a value of %s "
+                 "(cross-talk): '%s'", cmd, key, key, other, ex);
+    } else {
+        ld__fail(r, chk, "%s %s: expected an intact tagged value or nil, got %zu bytes, "
+                 "%s: '%s'", cmd, key, len, ld_tag_status_str(st), ex);
+    }
 }
 
 /* A GET or MGET element; returns 0 or -1 when the reply type is wrong. */
@@ -199,10 +230,7 @@ static int check_read(struct ld_conn *c, const struct ld_req *q, uint32_t keyn,
                       const redisReply *v)
 {
     struct ld_run *r = c->t->run;
-    struct ld_tag_info in;
-    enum ld_tag_status st;
-    char key[LD_PREFIX_MAX + 32], ex[160], other[80];
-    const char *cmd = ld__kind_name(q->kind);
+    char key[LD_PREFIX_MAX + 32];
     size_t klen;
 
     if (v->type == REDIS_REPLY_NIL) {
@@ -215,21 +243,9 @@ static int check_read(struct ld_conn *c, const struct ld_req *q, uint32_t keyn,
     if (!ld__on(r, LD_CHK_TAGGED))
         return 0;
     klen = ld__key(r, key, 'k', keyn);
-    st = ld_tag_verify(v->str, v->len, key, klen, &in);
-    if (st == LD_TAG_OK) {
-        check_writer(c, q, cmd, key, &in);
-        return 0;
-    }
-    ld_excerpt(ex, sizeof(ex), v->str, v->len, 48);
-    if (st == LD_TAG_WRONG_KEY) {
-        ld_excerpt(other, sizeof(other), in.other_key, in.other_key_len, 64);
-        ld__fail(r, LD_CHK_TAGGED, "%s %s: expected a value of %s or nil, got a value "
-                 "of %s (cross-talk): '%s'", cmd, key, key, other, ex);
-    } else {
-        ld__fail(r, LD_CHK_TAGGED, "%s %s: expected an intact tagged value or nil, "
-                 "got %zu bytes, %s: '%s'", cmd, key, (size_t)v->len,
-                 ld_tag_status_str(st), ex);
-    }
+    /* writers: the clients, and the filler (nload); own writes matter to GET */
+    ld__check_tagged(c, LD_CHK_TAGGED, ld__kind_name(q->kind), key, klen, v->str, v->len,
+                     r->max_seq, r->nload + 1, q->kind == LD_GET ? q->seq : 0);
     return 0;
 }
 
@@ -291,32 +307,32 @@ void ld__load_reply(struct ld_conn *c, const struct ld_req *q, const redisReply 
     switch ((enum ld_op)q->kind) {
     case LD_GET:
         if (check_read(c, q, q->keys[0], rep) < 0)
-            unexpected(c, q, rep);
+            ld__reply_unexpected(c, q, rep);
         return;
     case LD_SET:
         if (rep->type != REDIS_REPLY_STATUS || strcmp(rep->str, "OK") != 0)
-            unexpected(c, q, rep);
+            ld__reply_unexpected(c, q, rep);
         else
             own_written(c, q->keys[0], q->seq);
         return;
     case LD_INCR:
         if (rep->type != REDIS_REPLY_INTEGER)
-            unexpected(c, q, rep);
+            ld__reply_unexpected(c, q, rep);
         else
             on_incr(c, q, rep->integer);
         return;
     case LD_DEL:
         if (rep->type != REDIS_REPLY_INTEGER || rep->integer < 0 || rep->integer > 1)
-            unexpected(c, q, rep);
+            ld__reply_unexpected(c, q, rep);
         return;
     case LD_MGET:
         if (rep->type != REDIS_REPLY_ARRAY || rep->elements != q->nkeys) {
-            unexpected(c, q, rep);
+            ld__reply_unexpected(c, q, rep);
             return;
         }
         for (unsigned i = 0; i < q->nkeys; i++)
             if (check_read(c, q, q->keys[i], rep->element[i]) < 0) {
-                unexpected(c, q, rep->element[i]);
+                ld__reply_unexpected(c, q, rep->element[i]);
                 return;
             }
         return;

@@ -8,6 +8,7 @@
 #ifndef MMCACHE_PROTO_H
 #define MMCACHE_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,10 @@
  * array still grows only as arguments actually arrive. */
 #define PROTO_MBULK_MAX       2147483647LL         /* INT_MAX */
 #define PROTO_BULK_MAX_DEFAULT (512LL * 1024 * 1024) /* proto-max-bulk-len */
+/* Redis's limits for a client that has yet to authenticate (since
+ * CVE-2021-32675): so few bytes cannot make the server allocate much. */
+#define PROTO_UNAUTH_MBULK_MAX 10
+#define PROTO_UNAUTH_BULK_MAX  16384
 
 /* One argument of a parsed command. Points into the caller's buffer:
  * valid until the caller moves or overwrites the bytes it parsed. */
@@ -45,6 +50,8 @@ enum proto_err {
     PROTO_E_BULK_TOO_BIG,     /* too big bulk count string */
     PROTO_E_UNBALANCED,       /* unbalanced quotes in request */
     PROTO_E_NOMEM,            /* allocation failure */
+    PROTO_E_UNAUTH_MBULK,     /* unauthenticated multibulk length */
+    PROTO_E_UNAUTH_BULK,      /* unauthenticated bulk length */
 };
 
 /*
@@ -73,6 +80,10 @@ struct proto_parser {
     enum proto_err err;        /* set on PROTO_ERR */
     char err_char;             /* the offending byte for PROTO_E_EXPECTED_DOLLAR */
     long long max_bulk_len;    /* proto-max-bulk-len, default PROTO_BULK_MAX_DEFAULT */
+    bool unauth;               /* the peer must still authenticate: at most
+                                  PROTO_UNAUTH_MBULK_MAX arguments of at most
+                                  PROTO_UNAUTH_BULK_MAX bytes (set by the caller
+                                  before each call; default false) */
 };
 
 void proto_parser_init(struct proto_parser *p);

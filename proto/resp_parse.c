@@ -297,6 +297,8 @@ static enum step parse_mbulk(struct proto_parser *p, const char *s, size_t n,
             return st;
         if (proto_str2ll(s + 1, cr - 1, &ll) < 0 || ll > PROTO_MBULK_MAX)
             return fail(p, PROTO_E_MBULK_LEN);
+        if (ll > PROTO_UNAUTH_MBULK_MAX && p->unauth)
+            return fail(p, PROTO_E_UNAUTH_MBULK);
         p->pos = cr + 2;
         p->scan = p->pos;
         if (ll <= 0) {          /* "*0", "*-1": an empty command */
@@ -321,6 +323,8 @@ static enum step parse_mbulk(struct proto_parser *p, const char *s, size_t n,
             if (proto_str2ll(s + p->pos + 1, cr - p->pos - 1, &ll) < 0 ||
                 ll < 0 || ll > p->max_bulk_len)
                 return fail(p, PROTO_E_BULK_LEN);
+            if (ll > PROTO_UNAUTH_BULK_MAX && p->unauth)
+                return fail(p, PROTO_E_UNAUTH_BULK);
             p->pos = cr + 2;
             p->scan = p->pos;
             p->bulk_len = ll;
@@ -431,6 +435,8 @@ const char *proto_strerror(const struct proto_parser *p, char *out, size_t cap)
     case PROTO_E_BULK_TOO_BIG:  msg = "ERR Protocol error: too big bulk count string"; break;
     case PROTO_E_UNBALANCED:    msg = "ERR Protocol error: unbalanced quotes in request"; break;
     case PROTO_E_NOMEM:         msg = "OOM out of memory while reading the request"; break;
+    case PROTO_E_UNAUTH_MBULK:  msg = "ERR Protocol error: unauthenticated multibulk length"; break;
+    case PROTO_E_UNAUTH_BULK:   msg = "ERR Protocol error: unauthenticated bulk length"; break;
     case PROTO_E_EXPECTED_DOLLAR: {
         /* Redis maps \r and \n in an error reply to spaces. */
         char c = p->err_char == '\r' || p->err_char == '\n' ? ' ' : p->err_char;

@@ -7,7 +7,7 @@
 # pins)
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-dev
-          liburcu-dev libhiredis-dev libxxhash-dev redis-tools)
+          liburcu-dev libhiredis-dev libxxhash-dev libssl-dev redis-tools)
 test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3 valgrind)
 web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")

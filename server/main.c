@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "acceptor.h"
+#include "acl.h"
 #include "inject.h"
 #include "loader.h"
 #include "srv.h"
@@ -56,6 +57,27 @@ static int join_workers(void)
         }
     }
     return stuck;
+}
+
+/* The value types' settings as the cache takes them: plain values. */
+static void apply_types(const struct cfg *c)
+{
+    struct cache_type_limits l = {
+        .hash_max_listpack_entries = (uint64_t)c->hash_max_listpack_entries,
+        .hash_max_listpack_value = (uint64_t)c->hash_max_listpack_value,
+        .set_max_intset_entries = (uint64_t)c->set_max_intset_entries,
+        .set_max_listpack_entries = (uint64_t)c->set_max_listpack_entries,
+        .set_max_listpack_value = (uint64_t)c->set_max_listpack_value,
+        .list_max_listpack_size = c->list_max_listpack_size,
+        .zset_max_listpack_entries = (uint64_t)c->zset_max_listpack_entries,
+        .zset_max_listpack_value = (uint64_t)c->zset_max_listpack_value,
+    };
+    cache_set_type_limits(srv.cache, &l);
+    cache_set_lazyfree(srv.cache,
+                       (c->lazyfree_lazy_eviction ? CACHE_LAZY_EVICTION : 0) |
+                       (c->lazyfree_lazy_expire ? CACHE_LAZY_EXPIRE : 0) |
+                       (c->lazyfree_lazy_server_del ? CACHE_LAZY_SERVER_DEL : 0) |
+                       (c->lazyfree_lazy_user_del ? CACHE_LAZY_USER_DEL : 0));
 }
 
 /* ---- descriptors for maxclients (Redis's adjustOpenFilesLimit) ---------- */
@@ -142,12 +164,18 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
     (void)arg;
     if (next->maxmemory != prev->maxmemory || next->policy != prev->policy)
         cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy));
+    apply_types(next);   /* a few relaxed stores: cheaper than comparing */
     if (next->loader != prev->loader || strcmp(next->loader_arg, prev->loader_arg) != 0)
         srv_loader_spec_changed();
     if (next->maxclients > prev->maxclients) {   /* within the cap: the hard limit allows it */
         int err;
         raise_nofile(next->maxclients + reserved_fds(next), &err);
     }
+    /* Redis applies requirepass when it changes (CONFIG SET, here also a
+     * reload): the default user's passwords become it */
+    if (strcmp(next->requirepass, prev->requirepass) != 0 &&
+        srv_acl_set_default_password(next->requirepass) < 0)
+        srv_log(CFG_LOG_WARNING, "Out of memory setting the default user's password");
     srv_bugs_changed(next, prev);
 }
 
@@ -211,7 +239,12 @@ int main(int argc, char **argv)
         srv_log(CFG_LOG_WARNING, "Could not create the cache (out of memory?)");
         return 1;
     }
+    apply_types(&cfg);
     srv_commands_init();
+    if (srv_acl_init(&cfg, err, sizeof(err)) < 0) {
+        srv_log(CFG_LOG_WARNING, "%s", err);
+        return 1;
+    }
     if (srv_loader_init()) {
         srv_log(CFG_LOG_WARNING, "Could not create the loader (out of memory?)");
         return 1;

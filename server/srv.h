@@ -39,6 +39,8 @@ struct srv_stats {
     _Atomic uint64_t net_in;           /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t net_out;          /* atomic: relaxed; owner writes, INFO sums */
     _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
+    _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
+                                          in a blocking pop now */
 } __attribute__((aligned(SRV_CACHELINE)));
 
 /* Bump a counter of the calling worker's own stats (single writer). */
@@ -87,10 +89,27 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_CLOSE_ASAP        0x40   /* over its output limit: nothing more is run or
                                          written, closed at the end of the batch (Redis's
                                          CLIENT_CLOSE_ASAP) */
+#define CONN_BLOCKED           0x80   /* a blocking pop waits: run nothing more */
 
 struct srv_worker;
 struct loader_wait;
 struct srv_out_chunk;
+struct srv_blocked;
+struct srv_connreq;
+struct srv_acl_user;
+struct srv_acl_rules;
+
+/* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
+struct srv_acl_conn {
+    struct srv_acl_user *user;     /* a counted reference; written by the owner under
+                                      w->reg_lock (CLIENT LIST on any worker reads the
+                                      name under it), read freely by the owner */
+    struct srv_acl_rules *rules;   /* owned by: worker; a counted reference to the user's
+                                      rules as of gen */
+    uint64_t gen;                  /* owned: srv_acl_generation when rules was taken */
+    bool authenticated;            /* owned: Redis's c->authenticated */
+    bool ever_authenticated;       /* owned: authenticated at least once (pre-auth output cap) */
+};
 
 struct srv_conn {
     uv_tcp_t tcp;                  /* owned by: worker; tcp.data = this */
@@ -129,6 +148,10 @@ struct srv_conn {
     uv_write_t wreq;               /* owned */
     struct srv_conn *pending_next; /* owned: flush list link */
     struct loader_wait *wait;      /* owned: the load a GET waits for (CONN_WAITING) */
+    struct srv_blocked *blocked;   /* owned: the wait of a blocking pop (CONN_BLOCKED) */
+    _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
+                                      CLIENT LIST on any worker reads (flags=b) */
+    struct srv_acl_conn acl;       /* see struct srv_acl_conn */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -147,6 +170,14 @@ struct srv_worker {
     pthread_mutex_t done_lock;     /* lock order: after a singleflight stripe lock (leaf) */
     struct loader_wait *done_head; /* guarded by: done_lock; finished waits to answer */
     unsigned waits;                /* owned: waits not yet ended (shutdown waits for 0) */
+    uv_async_t unblocked;          /* uv_async_send from any thread: blocking pops served */
+    pthread_mutex_t blk_lock;      /* lock order: a leaf, taken with no shard lock held */
+    struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
+    struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
+                                      this worker's connections, from any worker */
+    unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
+    uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
+                                      its clients of them (srv_acl_sweep) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
     struct srv_conn *conns;        /* guarded by: reg_lock; list head */
     int64_t now_ms;                /* owned: wall clock ms, refreshed per read batch */
@@ -182,7 +213,8 @@ struct srv {
                                       counter in struct srv_stats_split (bug-misalign) */
     _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
     _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
-    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; acceptor writes */
+    _Atomic uint64_t rejected_conns;   /* atomic: relaxed; the acceptor (maxclients) and
+                                          workers (protected mode) add */
     _Atomic uint64_t ops_per_sec;  /* atomic: relaxed; acceptor's sampler writes, INFO reads */
     uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
 };
@@ -210,6 +242,24 @@ int srv_clients_list(struct proto_buf *b, int64_t now_ms);
  * its buffer sizes may be read (another worker's may not).
  * Context: any worker; a foreign c only under its worker's reg_lock. */
 int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now_ms, int self);
+/* CLIENT KILL / CLIENT UNBLOCK: the connections of every worker that
+ * match (immutable fields only, read under each worker's reg_lock) are
+ * acted on by their own worker, which the request is posted to
+ * (blocked.c). Only blocked ones match an unblock. Returns how many
+ * matched; *self says the caller's own connection was one of them (not
+ * posted: the caller closes itself after its reply). Context: any worker. */
+struct srv_client_filter {
+    uint64_t id;                   /* 0: any */
+    const char *addr, *laddr;      /* NULL: any; NUL-terminated */
+    const char *user;              /* NULL: any; else an ACL user's name, user_len bytes */
+    size_t user_len;
+    bool skipme;
+};
+#define SRV_CONN_KILL        1
+#define SRV_CONN_UNBLOCK     2     /* answered as its timeout would be */
+#define SRV_CONN_UNBLOCK_ERR 3     /* answered -UNBLOCKED */
+unsigned srv_clients_act(const struct srv_client_filter *f, int op,
+                         const struct srv_conn *caller, bool *self);
 /* Set a connection's name (NULL to clear) under its worker's reg_lock. */
 int srv_conn_setname(struct srv_conn *c, const char *name, size_t len);
 
@@ -223,6 +273,25 @@ typedef void srv_cmd_fn(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 #define CMD_ADMIN    0x08
 #define CMD_FAST     0x10
 #define CMD_NOSCRIPT 0x20
+#define CMD_NO_AUTH  0x40   /* runs before authentication: AUTH, HELLO, QUIT, RESET */
+#define CMD_PROTECTED 0x80  /* Redis's PROTECTED: runs only where its lever allows the
+                               client (DEBUG: enable-debug-command), checked by dispatch */
+/* How a command uses its keys (Redis 7's key-spec flags), for ACL key
+ * patterns (%R~ / %W~); see commands.def. */
+#define CMD_KEY_READ   0x100   /* reads their values */
+#define CMD_KEY_WRITE  0x200   /* inserts, updates or deletes them */
+#define CMD_KEY_DEST   0x400   /* its last key is a destination: written only */
+#define CMD_KEY_GETARG 0x800   /* a GET argument makes it read too (SET) */
+#define CMD_KEY_FIRSTDEST 0x1000 /* its first key is a destination: written only
+                                    (SINTERSTORE and the other *STORE commands) */
+#define CMD_KEY_NUMKEYS 0x2000 /* keys follow a count at first_key (LMPOP numkeys
+                                  key ..., BLMPOP timeout numkeys key ...); COMMAND
+                                  reports 0 0 0 as Redis does for movable keys */
+#define CMD_BLOCKING 0x4000  /* may block the client (BLPOP ...) */
+
+/* More rows than commands.def will ever hold: the size of an ACL user's
+ * command bitmap (dispatch.c asserts the table fits). */
+#define SRV_COMMAND_MAX 256
 
 /* ACL categories (cmd/acl_categories.def): ACL_KEYSPACE, ACL_READ, ... one
  * bit each; srv_acl_category_names[bit] is the name without '@'. */
@@ -241,12 +310,19 @@ extern const char *const srv_acl_category_names[ACL_BIT_COUNT];
 
 /* One row of cmd/commands.def. Immutable after srv_commands_init(). */
 struct srv_command {
-    const char *name;   /* lower case */
+    const char *name;   /* lower case; a subcommand's own name ("get") */
+    const char *fullname;   /* "get", or "config|get" for a subcommand */
     int arity;          /* Redis's: n exact, -n at least n (argv[0] included) */
     unsigned flags;     /* CMD_* */
     uint64_t categories;/* ACL_* bits: the row's, plus those its flags imply */
     int first_key, last_key, key_step;   /* for COMMAND */
     srv_cmd_fn *fn;
+    const char *parent_name;        /* a subcommand's container, else NULL */
+    /* set by srv_commands_init: */
+    const struct srv_command *parent;   /* a subcommand's container row */
+    const struct srv_command *subs;     /* a container's first subcommand row */
+    unsigned nsubs;                     /* ... and how many follow it */
+    unsigned id;                        /* index in srv_command_table */
 };
 
 /* Build the lookup table. Context: main thread, before workers start. */
@@ -254,9 +330,20 @@ void srv_commands_init(void);
 /* Run one parsed command: snapshot the config, look up, check arity,
  * call the handler, bump the stats. Context: the conn's worker. */
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv);
-/* The table, for COMMAND and ACL. */
+/* The table, for COMMAND and ACL: every row, containers' subcommands
+ * right after their container (srv_command_table[i].id == i). */
 extern struct srv_command srv_command_table[];
 extern const size_t srv_command_count;
+/* A top-level command by name, any case; NULL if there is none. */
+const struct srv_command *srv_command_lookup(const char *name, size_t len);
+/* The command argv names as dispatch resolves it: argv[0], or for a
+ * container given a subcommand, that subcommand. NULL when there is none;
+ * *container is then the container whose subcommand argv[1] is unknown,
+ * or NULL when argv[0] itself is. Context: any thread. */
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container);
+/* By full name ("get", "config|get"), any case; NULL if none. */
+const struct srv_command *srv_command_by_fullname(const char *name, size_t len);
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the
@@ -265,11 +352,14 @@ extern const size_t srv_command_count;
  * pending output past the hard limit, or past the soft one for longer
  * than its seconds, is not appended; the conn is marked CONN_CLOSE_ASAP,
  * what it held is dropped, and this and every later reply return -EPIPE
- * without a copy. Handlers that loop over many replies stop once
- * srv_reply_closing() is true. */
+ * without a copy. Handlers that loop over many replies (MGET, KEYS,
+ * HGETALL, a big HRANDFIELD) stop once srv_reply_closing() is true: over
+ * the limit, or an allocation failed (later appends might succeed, but
+ * the stream is already broken and, with no limit set, a loop bounded
+ * only by a client's count would run on). */
 static inline bool srv_reply_closing(const struct srv_conn *c)
 {
-    return (c->flags & CONN_CLOSE_ASAP) != 0;
+    return (c->flags & (CONN_CLOSE_ASAP | CONN_CLOSE_AFTER_REPLY | CONN_CLOSING)) != 0;
 }
 /* Bytes of reply c holds, not yet written. */
 static inline size_t srv_reply_pending(const struct srv_conn *c)
@@ -300,6 +390,7 @@ int srv_reply_array(struct srv_conn *c, long long n);
 #define SRV_ERR_OOM      "OOM command not allowed when used memory > 'maxmemory'."
 #define SRV_ERR_NOMEM    "ERR out of memory"
 #define SRV_ERR_NOKEY    "ERR no such key"
+#define SRV_ERR_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 /* ---- provided by watchdog.c --------------------------------------------- */
 /* A thread that names workers whose loop has made no progress for 2 s

@@ -1,5 +1,7 @@
 /*
- * Connection commands: CLIENT, HELLO, QUIT, RESET.
+ * Connection commands: CLIENT, HELLO, QUIT, RESET (AUTH is cmd_acl.c's).
+ * CLIENT KILL and UNBLOCK act on any worker's connections through that
+ * worker (srv_clients_act).
  *
  * A connection's name is written only by its own worker (here, through
  * srv_conn_setname(), which takes the worker's reg_lock so that CLIENT LIST
@@ -14,10 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "srv.h"
-
-#define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
 
 /* Redis allows only '!'..'~' in a client name; "" clears the name. */
 static int set_name(struct srv_conn *c, const struct proto_arg *name)
@@ -36,12 +37,12 @@ static int set_name(struct srv_conn *c, const struct proto_arg *name)
     return 0;
 }
 
-static SRV_HANDLER(client_id)
+SRV_HANDLER(srv_cmd_client_id)
 {
     srv_reply_int(c, (long long)c->id);
 }
 
-static SRV_HANDLER(client_getname)
+SRV_HANDLER(srv_cmd_client_getname)
 {
     /* The owner is the only writer of c->name: no lock to read it here. */
     if (c->name == NULL)
@@ -50,14 +51,14 @@ static SRV_HANDLER(client_getname)
         srv_reply_bulk_cstr(c, c->name);
 }
 
-static SRV_HANDLER(client_setname)
+SRV_HANDLER(srv_cmd_client_setname)
 {
     if (set_name(c, &argv[2]) == 0)
         srv_reply_ok(c);
 }
 
 /* CLIENT SETINFO LIB-NAME|LIB-VER value (Redis 7.2; clients send it). */
-static SRV_HANDLER(client_setinfo)
+SRV_HANDLER(srv_cmd_client_setinfo)
 {
     if (srv__arg_is(&argv[2], "lib-name") || srv__arg_is(&argv[2], "lib-ver"))
         srv_reply_ok(c);
@@ -78,7 +79,7 @@ static bool line_has_id(const char *line, const long long *ids, size_t n)
 }
 
 /* CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]] */
-static SRV_HANDLER(client_list)
+SRV_HANDLER(srv_cmd_client_list)
 {
     struct proto_buf b;
     long long *ids = NULL;
@@ -139,7 +140,7 @@ out_free:
 }
 
 /* CLIENT INFO: this connection's CLIENT LIST line. */
-static SRV_HANDLER(client_info)
+SRV_HANDLER(srv_cmd_client_info)
 {
     struct proto_buf b;
 
@@ -151,7 +152,110 @@ static SRV_HANDLER(client_info)
     proto_buf_free(&b);
 }
 
-static SRV_HANDLER(client_help)
+/* CLIENT KILL <ip:port> | CLIENT KILL [ID id] [ADDR ip:port] [LADDR
+ * ip:port] [SKIPME yes|no] [TYPE normal] [USER name] ...: each match
+ * is closed by its own worker (the caller's own connection after this
+ * reply). USER names an ACL user (Redis's "No such user" when there is
+ * none). The options of Redis 7.0's that single out clients this server
+ * does not have (TYPE master|replica|pubsub) match none. */
+SRV_HANDLER(srv_cmd_client_kill)
+{
+    struct srv_client_filter f = { .skipme = true };
+    char addr[64], laddr[64];
+    bool none = false, self;
+
+    if (argc == 3) {   /* the old form: one address, may name the caller */
+        srv__arg_cstr(&argv[2], addr, sizeof(addr));
+        f.addr = addr;
+        f.skipme = false;
+    }
+    for (size_t i = 2; argc > 3 && i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
+        }
+        struct proto_arg *v = &argv[i + 1];
+        if (srv__arg_is(&argv[i], "id")) {
+            long long id;
+            if (proto_str2ll(v->ptr, v->len, &id) != 0 || id < 1) {
+                srv_reply_error(c, "ERR client-id should be greater than 0");
+                return;
+            }
+            f.id = (uint64_t)id;
+        } else if (srv__arg_is(&argv[i], "addr")) {
+            srv__arg_cstr(v, addr, sizeof(addr));
+            f.addr = addr;
+        } else if (srv__arg_is(&argv[i], "laddr")) {
+            srv__arg_cstr(v, laddr, sizeof(laddr));
+            f.laddr = laddr;
+        } else if (srv__arg_is(&argv[i], "skipme") &&
+                   (srv__arg_is(v, "yes") || srv__arg_is(v, "no"))) {
+            f.skipme = srv__arg_is(v, "yes");
+        } else if (srv__arg_is(&argv[i], "type")) {
+            if (srv__arg_is(v, "master") || srv__arg_is(v, "replica") ||
+                srv__arg_is(v, "slave") || srv__arg_is(v, "pubsub")) {
+                none = true;
+            } else if (!srv__arg_is(v, "normal")) {
+                srv_reply_errorf(c, "ERR Unknown client type '%.*s'",
+                                 (int)(v->len < 128 ? v->len : 128), v->ptr);
+                return;
+            }
+        } else if (srv__arg_is(&argv[i], "user")) {
+            struct srv_acl_rules *r = srv_acl_user_rules(v->ptr, v->len);
+
+            if (r == NULL) {
+                srv_reply_errorf(c, "ERR No such user '%.*s'",
+                                 (int)(v->len < 128 ? v->len : 128), v->ptr);
+                return;
+            }
+            srv_acl_rules_unref(r);
+            f.user = v->ptr;
+            f.user_len = v->len;
+        } else {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
+        }
+    }
+    unsigned n = none ? 0 : srv_clients_act(&f, SRV_CONN_KILL, c, &self);
+    if (argc == 3 && n == 0)
+        srv_reply_error(c, "ERR No such client");
+    else if (argc == 3)
+        srv_reply_ok(c);
+    else
+        srv_reply_int(c, n);
+    if (!none && self)
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
+/* CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the client was blocked (its
+ * worker then ends the wait as a timeout, or with -UNBLOCKED; a serve
+ * that got there first wins and the client gets its element), else 0. */
+SRV_HANDLER(srv_cmd_client_unblock)
+{
+    int op = SRV_CONN_UNBLOCK;
+    long long id;
+    bool self;
+
+    if (argc > 4) {   /* Redis 7.0's words for it */
+        srv_reply_error(c, "ERR unknown subcommand or wrong number of arguments for "
+                           "'unblock'. Try CLIENT HELP.");
+        return;
+    }
+    if (argc == 4) {
+        if (srv__arg_is(&argv[3], "error")) {
+            op = SRV_CONN_UNBLOCK_ERR;
+        } else if (!srv__arg_is(&argv[3], "timeout")) {
+            srv_reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (srv__arg_ll(c, &argv[2], &id, NULL) < 0)
+        return;
+    struct srv_client_filter f = { .id = (uint64_t)id, .skipme = true };
+    srv_reply_int(c, id > 0 && srv_clients_act(&f, op, c, &self) > 0);
+}
+
+SRV_HANDLER(srv_cmd_client_help)
 {
     static const char *const lines[] = {
         "GETNAME",
@@ -160,6 +264,22 @@ static SRV_HANDLER(client_help)
         "    Return the ID of the current connection.",
         "INFO",
         "    Return information about the current client connection.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "    * ID <client-id>",
+        "      Kill connections by client id.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -168,32 +288,19 @@ static SRV_HANDLER(client_help)
         "      Return clients of specified IDs only.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
         NULL,
     };
     srv__reply_help(c, "CLIENT", lines);
 }
 
-static const struct srv_subcommand client_subs[] = {
-    { "id",      "client|id",       2, client_id },
-    { "getname", "client|getname",  2, client_getname },
-    { "setname", "client|setname",  3, client_setname },
-    { "setinfo", "client|setinfo",  4, client_setinfo },
-    { "list",    "client|list",    -2, client_list },
-    { "info",    "client|info",     2, client_info },
-    { "help",    "client|help",     2, client_help },
-};
-
-SRV_HANDLER(srv_cmd_client)
-{
-    srv__subcommand(c, argc, argv, client_subs, NSUBS(client_subs), "CLIENT");
-}
-
 /* HELLO [protover [AUTH username password] [SETNAME name]]: RESP2 only, so
- * the reply map is a flat array. There are no users: AUTH accepts the
- * "default" user with any password, as Redis does with no password set. */
+ * the reply map is a flat array. As Redis 7.0 does it: each option takes
+ * effect as it is read (a SETNAME before a failing AUTH stays), and the
+ * reply needs an authenticated client. */
 SRV_HANDLER(srv_cmd_hello)
 {
-    const struct proto_arg *name = NULL;
     long long ver = 2;
     size_t j = 1;
 
@@ -211,22 +318,25 @@ SRV_HANDLER(srv_cmd_hello)
         size_t more = argc - 1 - j;
 
         if (srv__arg_is(&argv[j], "auth") && more >= 2) {
-            if (!(argv[j + 1].len == 7 && memcmp(argv[j + 1].ptr, "default", 7) == 0)) {
-                srv_reply_error(c, "WRONGPASS invalid username-password pair "
-                                   "or user is disabled.");
+            if (srv__auth(c, &argv[0], &argv[j + 1], &argv[j + 2]) < 0)
                 return;
-            }
             j += 2;
         } else if (srv__arg_is(&argv[j], "setname") && more >= 1) {
-            name = &argv[++j];
+            if (set_name(c, &argv[++j]) < 0)
+                return;
         } else {
             srv_reply_errorf(c, "ERR Syntax error in HELLO option '%.*s'",
                              (int)(argv[j].len < 128 ? argv[j].len : 128), argv[j].ptr);
             return;
         }
     }
-    if (name != NULL && set_name(c, name) < 0)
+    if (!c->acl.authenticated) {
+        srv_reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                           "otherwise the HELLO AUTH <user> <pass> option can be used to "
+                           "authenticate the client and select the RESP protocol version at "
+                           "the same time");
         return;
+    }
     srv_reply_array(c, 14);
     srv_reply_bulk_cstr(c, "server");
     srv_reply_bulk_cstr(c, "redis");
@@ -250,10 +360,12 @@ SRV_HANDLER(srv_cmd_quit)
     c->flags |= CONN_CLOSE_AFTER_REPLY;
 }
 
-/* RESET: back to a fresh connection's state; for us, that is the name. */
+/* RESET: back to a fresh connection's state: no name, the default user
+ * (authenticated only if it needs no password). */
 SRV_HANDLER(srv_cmd_reset)
 {
     if (c->name != NULL)
         srv_conn_setname(c, NULL, 0);
+    srv_acl_conn_reset(c);
     srv_reply_simple(c, "RESET");
 }

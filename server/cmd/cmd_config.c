@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
@@ -95,7 +96,7 @@ static bool has_glob(const struct proto_arg *a)
 
 /* CONFIG GET pattern [pattern ...]: each setting once. A pattern without
  * glob characters is echoed back as typed, like Redis does. */
-static SRV_HANDLER(config_get)
+SRV_HANDLER(srv_cmd_config_get)
 {
     const struct cfg *cfg = c->cfg;
     const char *names[CONFIG_MAX_NAMES];
@@ -146,7 +147,10 @@ static void report_changes(const struct cfg *was, const struct cfg *now)
     for (size_t i = 0; cfg_names[i] != NULL; i++) {
         cfg_get(was, cfg_names[i], a, sizeof(a));
         cfg_get(now, cfg_names[i], b, sizeof(b));
-        if (strcmp(a, b) != 0)
+        if (strcmp(a, b) != 0 && cfg_is_sensitive(cfg_names[i]))
+            srv_log(CFG_LOG_VERBOSE, "CONFIG SET:   %s: changed (generation %llu)",
+                    cfg_names[i], (unsigned long long)now->generation);
+        else if (strcmp(a, b) != 0)
             srv_log(CFG_LOG_VERBOSE, "CONFIG SET:   %s: %s -> %s (generation %llu)",
                     cfg_names[i], a, b, (unsigned long long)now->generation);
     }
@@ -154,7 +158,7 @@ static void report_changes(const struct cfg *was, const struct cfg *now)
 
 /* CONFIG SET name value [name value ...]: all or nothing, one new
  * snapshot for the lot. */
-static SRV_HANDLER(config_set)
+SRV_HANDLER(srv_cmd_config_set)
 {
     size_t n = (argc - 2) / 2, bad = 0;
     char err[CFG_ERRLEN];
@@ -212,7 +216,8 @@ static SRV_HANDLER(config_set)
         size_t used = 0;
         for (size_t i = 0; i < n && used < sizeof(what); i++)
             used += (size_t)snprintf(what + used, sizeof(what) - used, " %s=%s",
-                                     cfg_canonical_name(names[i]), values[i]);
+                                     cfg_canonical_name(names[i]),
+                                     cfg_is_sensitive(names[i]) ? "(redacted)" : values[i]);
         const struct cfg *now = cfg_read_lock();
         srv_log(CFG_LOG_NOTICE, "CONFIG SET by client id=%llu:%s (config generation %llu)",
                 (unsigned long long)c->id, what, (unsigned long long)now->generation);
@@ -245,7 +250,7 @@ out_free:
  * that could not CONFIG SET a lever's settings cannot persist them either
  * (a bug a local client switched on live stays out of the file): their
  * lines stay as the file has them. */
-static SRV_HANDLER(config_rewrite)
+SRV_HANDLER(srv_cmd_config_rewrite)
 {
     char err[CFG_ERRLEN];
 
@@ -253,8 +258,17 @@ static SRV_HANDLER(config_rewrite)
         srv_reply_error(c, "ERR The server is running without a config file");
         return;
     }
-    if (cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
-                                 err, sizeof(err))) {
+    /* The users as user lines, as Redis writes them (srv_acl_config_lines
+     * says when none are) */
+    char **users = srv_acl_config_lines(c->cfg);
+    if (users == NULL) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return;
+    }
+    int rc = cfg_rewrite_file_guarded(c->cfg, cfg_file(), cfg_guards_allowed(c->cfg, c->local),
+                                      (const char *const *)users, err, sizeof(err));
+    srv_acl_free_lines(users);
+    if (rc) {
         srv_log(CFG_LOG_WARNING, "CONFIG REWRITE failed: %s", err);
         srv_reply_errorf(c, "ERR Rewriting config file: %s", err);
         return;
@@ -263,13 +277,13 @@ static SRV_HANDLER(config_rewrite)
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(config_resetstat)
+SRV_HANDLER(srv_cmd_config_resetstat)
 {
     srv_info_resetstat();
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(config_help)
+SRV_HANDLER(srv_cmd_config_help)
 {
     static const char *const lines[] = {
         "GET <pattern>",
@@ -285,18 +299,6 @@ static SRV_HANDLER(config_help)
     srv__reply_help(c, "CONFIG", lines);
 }
 
-static const struct srv_subcommand config_subs[] = {
-    { "get",       "config|get",       -3, config_get },
-    { "set",       "config|set",       -4, config_set },
-    { "rewrite",   "config|rewrite",    2, config_rewrite },
-    { "resetstat", "config|resetstat",  2, config_resetstat },
-    { "help",      "config|help",       2, config_help },
-};
-
-SRV_HANDLER(srv_cmd_config)
-{
-    srv__subcommand(c, argc, argv, config_subs, NSUBS(config_subs), "CONFIG");
-}
 /* ---- SIGHUP ------------------------------------------------------------------- */
 
 static void log_note(void *arg, const char *msg)
@@ -311,8 +313,17 @@ void srv_config_reload(void)
 
     srv_log(CFG_LOG_NOTICE, "Received SIGHUP, reloading the configuration from %s",
             cfg_file()[0] ? cfg_file() : "(none)");
-    int rc = cfg_reload(err, sizeof(err), log_note, NULL);
     const struct cfg *now = cfg_read_lock();
+    /* The file's user lines are checked first: bad ones refuse the whole
+     * reload, as a bad setting does (the aclfile is fixed at start-up). */
+    int rc = srv_acl_reload_check(now, err, sizeof(err));
+    cfg_read_unlock(now);
+    if (rc == 0) {
+        rc = cfg_reload(err, sizeof(err), log_note, NULL);
+        if (rc == 0)
+            srv_acl_reload_apply();
+    }
+    now = cfg_read_lock();
     unsigned long long gen = (unsigned long long)now->generation;
     cfg_read_unlock(now);
     if (rc == -2)

@@ -1,6 +1,7 @@
 /*
  * Keyspace commands: DEL, EXISTS, TTLs, RENAME/COPY, KEYS/SCAN, FLUSHALL,
- * SELECT, MEMORY. mmcache has one database (db0) holding strings only.
+ * SELECT, MEMORY, OBJECT. mmcache has one database (db0); every command
+ * here works on a key of any type.
  *
  * Context: the conn's worker thread, inside srv_dispatch().
  */
@@ -16,14 +17,24 @@
 
 /* ---- DEL, EXISTS, TOUCH, TYPE ------------------------------------------------- */
 
-/* DEL / UNLINK key [key ...]: how many existed. Freeing is cheap for
- * strings, so UNLINK does the same as DEL. */
+/* DEL / UNLINK key [key ...]: how many existed. UNLINK hands a large
+ * value to the lazy-free thread; DEL does when lazyfree-lazy-user-del is
+ * set (the cache knows the setting). */
 SRV_HANDLER(srv_cmd_del)
 {
     long long n = 0;
 
     for (size_t i = 1; i < argc; i++)
         n += cache_del(srv.cache, argv[i].ptr, argv[i].len, NOW(c)) == CACHE_OK;
+    srv_reply_int(c, n);
+}
+
+SRV_HANDLER(srv_cmd_unlink)
+{
+    long long n = 0;
+
+    for (size_t i = 1; i < argc; i++)
+        n += cache_unlink(srv.cache, argv[i].ptr, argv[i].len, NOW(c)) == CACHE_OK;
     srv_reply_int(c, n);
 }
 
@@ -56,10 +67,11 @@ SRV_HANDLER(srv_cmd_touch)
 
 SRV_HANDLER(srv_cmd_type)
 {
-    int found = cache_exists(srv.cache, argv[1].ptr, argv[1].len, NOW(c)) == CACHE_OK;
+    int type = -1;
+    int rc = cache_type(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &type, NULL);
 
-    srv__stat_lookup(c, found);
-    srv_reply_simple(c, found ? "string" : "none");
+    srv__stat_rc(c, rc);
+    srv_reply_simple(c, cache_type_name(rc == CACHE_OK ? type : -1));
 }
 
 /* ---- EXPIRE family ------------------------------------------------------------- */
@@ -257,31 +269,6 @@ SRV_HANDLER(srv_cmd_keys)
     cache_keys_free(&keys);
 }
 
-/* Redis parses the cursor with strtoul(): an optional sign (a negative
- * cursor wraps), decimal digits only, no leading space, no overflow. */
-static int parse_cursor(const struct proto_arg *a, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t v = 0;
-    int neg = 0;
-
-    if (a->len > 0 && isspace((unsigned char)a->ptr[0]))
-        return -1;
-    if (a->len > 0 && (a->ptr[0] == '+' || a->ptr[0] == '-'))
-        neg = a->ptr[i++] == '-';
-    if (i == a->len && a->len > 0)
-        return -1;      /* a sign alone */
-    for (; i < a->len; i++) {
-        unsigned d = (unsigned char)a->ptr[i] - '0';
-
-        if (d > 9 || v > (UINT64_MAX - d) / 10)
-            return -1;
-        v = v * 10 + d;
-    }
-    *out = neg ? (uint64_t)0 - v : v;
-    return 0;
-}
-
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 SRV_HANDLER(srv_cmd_scan)
 {
@@ -292,10 +279,8 @@ SRV_HANDLER(srv_cmd_scan)
     char buf[24];
     int err = 0;
 
-    if (parse_cursor(&argv[1], &cursor) < 0) {
-        srv_reply_error(c, "ERR invalid cursor");
+    if (srv__arg_cursor(c, &argv[1], &cursor) < 0)
         return;
-    }
     for (size_t i = 2; i < argc; i += 2) {
         int has_value = i + 1 < argc;
 
@@ -315,7 +300,12 @@ SRV_HANDLER(srv_cmd_scan)
             return;
         }
     }
-    next = cache_scan(srv.cache, cursor, (size_t)count, NOW(c), &keys, &err);
+    /* TYPE filters in the cache, where the type is; a name that is no
+     * type matches nothing, as in Redis 7.0. */
+    int tfilter = -1;
+    if (type != NULL && (tfilter = cache_type_from_name(type->ptr, type->len)) < 0)
+        tfilter = CACHE_TYPE_COUNT;
+    next = cache_scan(srv.cache, cursor, (size_t)count, tfilter, NOW(c), &keys, &err);
     if (err != 0) {
         srv_reply_error(c, SRV_ERR_NOMEM);
         goto out_free;
@@ -323,10 +313,7 @@ SRV_HANDLER(srv_cmd_scan)
     snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
     srv_reply_array(c, 2);
     srv_reply_bulk_cstr(c, buf);
-    if (type != NULL && !srv__arg_is(type, "string"))
-        srv_reply_array(c, 0);      /* every key is a string */
-    else
-        reply_matching(c, &keys, pat);
+    reply_matching(c, &keys, pat);
 out_free:
     cache_keys_free(&keys);
 }
@@ -341,15 +328,20 @@ SRV_HANDLER(srv_cmd_dbsize)
     srv_reply_int(c, (long long)cache_dbsize(srv.cache));
 }
 
-/* FLUSHALL / FLUSHDB [ASYNC|SYNC]: one database, so both empty the cache. */
+/* FLUSHALL / FLUSHDB [ASYNC|SYNC]: one database, so both empty the cache.
+ * Without an option, lazyfree-lazy-user-flush picks (Redis 7.0). */
 SRV_HANDLER(srv_cmd_flushall)
 {
+    int async = c->cfg->lazyfree_lazy_user_flush;
+
     if (argc > 2 || (argc == 2 && !srv__arg_is(&argv[1], "sync") &&
                      !srv__arg_is(&argv[1], "async"))) {
         srv_reply_error(c, SRV_ERR_SYNTAX);
         return;
     }
-    cache_flush(srv.cache);
+    if (argc == 2)
+        async = srv__arg_is(&argv[1], "async");
+    cache_flush(srv.cache, async);
     srv_reply_ok(c);
 }
 
@@ -367,9 +359,10 @@ SRV_HANDLER(srv_cmd_select)
 
 /* ---- MEMORY ---------------------------------------------------------------------- */
 
-/* MEMORY USAGE key [SAMPLES count]: strings have no samples to take, but
- * the option is checked as Redis does. */
-static SRV_HANDLER(memory_usage)
+/* MEMORY USAGE key [SAMPLES count]: the cache keeps every value's bytes
+ * exactly (a hash's fields included), so there is nothing to sample; the
+ * option is checked as Redis does. */
+SRV_HANDLER(srv_cmd_memory_usage)
 {
     size_t bytes;
     int rc;
@@ -397,14 +390,14 @@ static SRV_HANDLER(memory_usage)
         srv__reply_cache_err(c, rc);
 }
 
-static SRV_HANDLER(memory_doctor)
+SRV_HANDLER(srv_cmd_memory_doctor)
 {
     srv_reply_bulk_cstr(c, "Hi Sam, I can't find any memory issue in your instance. "
                            "I can only account for what occurs on this base.\n");
 }
 
 /* A few of Redis's MEMORY STATS fields, from the cache's accounting. */
-static SRV_HANDLER(memory_stats)
+SRV_HANDLER(srv_cmd_memory_stats)
 {
     struct cache_stats st;
 
@@ -418,17 +411,17 @@ static SRV_HANDLER(memory_stats)
     srv_reply_int(c, (long long)st.used_memory);
 }
 
-static SRV_HANDLER(memory_malloc_stats)
+SRV_HANDLER(srv_cmd_memory_malloc_stats)
 {
     srv_reply_bulk_cstr(c, "Stats not supported for the current allocator");
 }
 
-static SRV_HANDLER(memory_purge)
+SRV_HANDLER(srv_cmd_memory_purge)
 {
     srv_reply_ok(c);
 }
 
-static SRV_HANDLER(memory_help)
+SRV_HANDLER(srv_cmd_memory_help)
 {
     static const char *const lines[] = {
         "DOCTOR",
@@ -447,17 +440,52 @@ static SRV_HANDLER(memory_help)
     srv__reply_help(c, "MEMORY", lines);
 }
 
-static const struct srv_subcommand memory_subs[] = {
-    { "usage",        "memory|usage",        -3, memory_usage },
-    { "doctor",       "memory|doctor",        2, memory_doctor },
-    { "stats",        "memory|stats",         2, memory_stats },
-    { "malloc-stats", "memory|malloc-stats",  2, memory_malloc_stats },
-    { "purge",        "memory|purge",         2, memory_purge },
-    { "help",         "memory|help",          2, memory_help },
-};
+/* ---- OBJECT ----------------------------------------------------------------------- */
 
-SRV_HANDLER(srv_cmd_memory)
+SRV_HANDLER(srv_cmd_object_encoding)
 {
-    srv__subcommand(c, argc, argv, memory_subs,
-                    sizeof(memory_subs) / sizeof(memory_subs[0]), "MEMORY");
+    const char *enc;
+    int rc = cache_type(srv.cache, argv[2].ptr, argv[2].len, NOW(c), NULL, &enc);
+
+    if (rc == CACHE_OK)
+        srv_reply_bulk_cstr(c, enc);
+    else
+        srv_reply_null(c);
+}
+
+/* A value is never shared between keys. */
+SRV_HANDLER(srv_cmd_object_refcount)
+{
+    if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) == CACHE_OK)
+        srv_reply_int(c, 1);
+    else
+        srv_reply_null(c);
+}
+
+SRV_HANDLER(srv_cmd_object_freq)
+{
+    if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) != CACHE_OK)
+        srv_reply_null(c);
+    else
+        srv_reply_error(c, "ERR An LFU maxmemory policy is not selected, access "
+                           "frequency not tracked. Please note that when switching "
+                           "between policies at runtime LRU and LFU data will take "
+                           "some time to adjust.");
+}
+
+SRV_HANDLER(srv_cmd_object_help)
+{
+    static const char *const lines[] = {
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        NULL,
+    };
+    srv__reply_help(c, "OBJECT", lines);
 }

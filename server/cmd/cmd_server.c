@@ -50,37 +50,50 @@ SRV_HANDLER(srv_cmd_info)
 
 /* ---- COMMAND -------------------------------------------------------------------- */
 
+/* COMMAND INFO / DOCS take a top-level name or a full one ("config|get"). */
 static const struct srv_command *command_find(const struct proto_arg *name)
 {
-    for (size_t i = 0; i < srv_command_count; i++)
-        if (srv__arg_is(name, srv_command_table[i].name))
-            return &srv_command_table[i];
-    return NULL;
+    return srv_command_by_fullname(name->ptr, name->len);
 }
 
-/* One entry of COMMAND / COMMAND INFO, Redis 7's ten fields. Tips, key
- * specs and subcommands are left empty. */
+/* Top-level commands (rows that are not a container's subcommand). */
+static long long command_top_count(void)
+{
+    long long n = 0;
+
+    for (size_t i = 0; i < srv_command_count; i++)
+        n += srv_command_table[i].parent == NULL;
+    return n;
+}
+
+/* One entry of COMMAND / COMMAND INFO, Redis 7's ten fields: a container
+ * lists its subcommands, each an entry of its own, in the tenth. Tips and
+ * key specs are left empty. */
 static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd)
 {
     static const struct { unsigned flag; const char *name; } flags[] = {
         { CMD_WRITE, "write" }, { CMD_READONLY, "readonly" },
         { CMD_DENYOOM, "denyoom" }, { CMD_ADMIN, "admin" },
         { CMD_NOSCRIPT, "noscript" }, { CMD_FAST, "fast" },
+        { CMD_BLOCKING, "blocking" }, { CMD_NO_AUTH, "no_auth" },
+        { CMD_KEY_NUMKEYS, "movablekeys" },
     };
+    /* A KN row's first_key is where its count is: Redis shows 0 0 0 */
+    bool movable = (cmd->flags & CMD_KEY_NUMKEYS) != 0;
     long long nflags = 0;
 
     for (size_t i = 0; i < NSUBS(flags); i++)
         nflags += (cmd->flags & flags[i].flag) != 0;
     srv_reply_array(c, 10);
-    srv_reply_bulk_cstr(c, cmd->name);
+    srv_reply_bulk_cstr(c, cmd->fullname);
     srv_reply_int(c, cmd->arity);
     srv_reply_array(c, nflags);
     for (size_t i = 0; i < NSUBS(flags); i++)
         if (cmd->flags & flags[i].flag)
             srv_reply_simple(c, flags[i].name);
-    srv_reply_int(c, cmd->first_key);
-    srv_reply_int(c, cmd->last_key);
-    srv_reply_int(c, cmd->key_step);
+    srv_reply_int(c, movable ? 0 : cmd->first_key);
+    srv_reply_int(c, movable ? 0 : cmd->last_key);
+    srv_reply_int(c, movable ? 0 : cmd->key_step);
     srv_reply_array(c, __builtin_popcountll(cmd->categories));
     for (int bit = 0; bit < ACL_BIT_COUNT; bit++) {
         char cat[32];
@@ -90,22 +103,32 @@ static void command_reply_info(struct srv_conn *c, const struct srv_command *cmd
             srv_reply_simple(c, cat);
         }
     }
-    for (int i = 0; i < 3; i++)
-        srv_reply_array(c, 0);
+    srv_reply_array(c, 0);
+    srv_reply_array(c, 0);
+    srv_reply_array(c, cmd->nsubs);
+    for (unsigned i = 0; i < cmd->nsubs; i++)
+        command_reply_info(c, &cmd->subs[i]);
 }
 
-static SRV_HANDLER(command_count)
+/* Every top-level command's entry (COMMAND, COMMAND INFO). */
+static void command_reply_all(struct srv_conn *c)
 {
-    srv_reply_int(c, (long long)srv_command_count);
+    srv_reply_array(c, command_top_count());
+    for (size_t i = 0; i < srv_command_count; i++)
+        if (srv_command_table[i].parent == NULL)
+            command_reply_info(c, &srv_command_table[i]);
+}
+
+SRV_HANDLER(srv_cmd_command_count)
+{
+    srv_reply_int(c, command_top_count());
 }
 
 /* COMMAND INFO [name ...]: nil for names we do not have. */
-static SRV_HANDLER(command_info)
+SRV_HANDLER(srv_cmd_command_info)
 {
     if (argc == 2) {
-        srv_reply_array(c, (long long)srv_command_count);
-        for (size_t i = 0; i < srv_command_count; i++)
-            command_reply_info(c, &srv_command_table[i]);
+        command_reply_all(c);
         return;
     }
     srv_reply_array(c, (long long)(argc - 2));
@@ -121,13 +144,15 @@ static SRV_HANDLER(command_info)
 
 /* COMMAND DOCS [name ...]: a map name -> docs (an empty map each), which
  * is all redis-cli needs at start-up. Unknown names are left out. */
-static SRV_HANDLER(command_docs)
+SRV_HANDLER(srv_cmd_command_docs)
 {
     long long n = 0;
 
     if (argc == 2) {
-        srv_reply_array(c, (long long)srv_command_count * 2);
+        srv_reply_array(c, command_top_count() * 2);
         for (size_t i = 0; i < srv_command_count; i++) {
+            if (srv_command_table[i].parent != NULL)
+                continue;
             srv_reply_bulk_cstr(c, srv_command_table[i].name);
             srv_reply_array(c, 0);
         }
@@ -140,15 +165,16 @@ static SRV_HANDLER(command_docs)
         const struct srv_command *cmd = command_find(&argv[i]);
 
         if (cmd != NULL) {
-            srv_reply_bulk_cstr(c, cmd->name);
+            srv_reply_bulk_cstr(c, cmd->fullname);
             srv_reply_array(c, 0);
         }
     }
 }
 
-/* COMMAND LIST [FILTERBY PATTERN p]: other filters (ACLCAT, MODULE) match
+/* COMMAND LIST [FILTERBY PATTERN p]: every command and subcommand by its
+ * full name, as Redis 7 lists them; other filters (ACLCAT, MODULE) match
  * nothing here. */
-static SRV_HANDLER(command_list)
+SRV_HANDLER(srv_cmd_command_list)
 {
     const struct proto_arg *pat = NULL;
     long long n = 0;
@@ -171,7 +197,7 @@ static SRV_HANDLER(command_list)
         if (pass == 1)
             srv_reply_array(c, n);
         for (size_t i = 0; i < srv_command_count; i++) {
-            const char *name = srv_command_table[i].name;
+            const char *name = srv_command_table[i].fullname;
 
             if (pat != NULL && !srv_glob_match(pat->ptr, pat->len, name, strlen(name), 1))
                 continue;
@@ -183,7 +209,7 @@ static SRV_HANDLER(command_list)
     }
 }
 
-static SRV_HANDLER(command_help)
+SRV_HANDLER(srv_cmd_command_help)
 {
     static const char *const lines[] = {
         "(no subcommand)",
@@ -205,23 +231,10 @@ static SRV_HANDLER(command_help)
     srv__reply_help(c, "COMMAND", lines);
 }
 
-static const struct srv_subcommand command_subs[] = {
-    { "count", "command|count",  2, command_count },
-    { "info",  "command|info",  -2, command_info },
-    { "docs",  "command|docs",  -2, command_docs },
-    { "list",  "command|list",  -2, command_list },
-    { "help",  "command|help",   2, command_help },
-};
-
+/* COMMAND alone (with a subcommand, dispatch runs that instead). */
 SRV_HANDLER(srv_cmd_command)
 {
-    if (argc == 1) {
-        srv_reply_array(c, (long long)srv_command_count);
-        for (size_t i = 0; i < srv_command_count; i++)
-            command_reply_info(c, &srv_command_table[i]);
-        return;
-    }
-    srv__subcommand(c, argc, argv, command_subs, NSUBS(command_subs), "COMMAND");
+    command_reply_all(c);
 }
 
 /* ---- SHUTDOWN, TIME, DEBUG, persistence, scripting, WAIT ---------------------- */
@@ -307,19 +320,12 @@ static void debug_sleep(struct srv_worker *w, double secs)
     }
 }
 
-/* DEBUG: refused unless enable-debug-command allows this client (Redis
- * 7.0's check and words). DEBUG SLEEP <seconds> blocks this worker, as
- * Redis blocks its only thread; the other workers keep serving. Anything
- * else is unknown. */
+/* DEBUG, once dispatch found enable-debug-command allows this client (it
+ * is CMD_PROTECTED). DEBUG SLEEP <seconds> blocks this worker, as Redis
+ * blocks its only thread; the other workers keep serving. Anything else
+ * is unknown. */
 SRV_HANDLER(srv_cmd_debug)
 {
-    if (!cfg_lever_allows(c->cfg->enable_debug_command, c->local)) {
-        srv_reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option "
-                           "is set to \"local\", you can run it from a local connection, "
-                           "otherwise you need to set this option in the configuration file, "
-                           "and then restart the server.");
-        return;
-    }
     if (srv__arg_is(&argv[1], "sleep") && argc == 3) {
         char buf[64];
         double secs;
@@ -379,31 +385,14 @@ static void flush_scripts(struct srv_conn *c, size_t argc,
         srv_reply_ok(c);
 }
 
-static SRV_HANDLER(function_flush)
+SRV_HANDLER(srv_cmd_function_flush)
 {
     flush_scripts(c, argc, argv, "ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
 }
 
-static SRV_HANDLER(script_flush)
+SRV_HANDLER(srv_cmd_script_flush)
 {
     flush_scripts(c, argc, argv, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
-}
-
-static const struct srv_subcommand function_subs[] = {
-    { "flush", "function|flush", -2, function_flush },
-};
-static const struct srv_subcommand script_subs[] = {
-    { "flush", "script|flush", -2, script_flush },
-};
-
-SRV_HANDLER(srv_cmd_function)
-{
-    srv__subcommand(c, argc, argv, function_subs, NSUBS(function_subs), "FUNCTION");
-}
-
-SRV_HANDLER(srv_cmd_script)
-{
-    srv__subcommand(c, argc, argv, script_subs, NSUBS(script_subs), "SCRIPT");
 }
 
 /* WAIT numreplicas timeout: no replicas, so 0 at once. */

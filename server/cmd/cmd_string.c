@@ -144,8 +144,7 @@ SRV_HANDLER(srv_cmd_get)
 {
     int rc = cache_get(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &c->w->scratch);
 
-    if (rc >= 0)
-        srv__stat_lookup(c, rc == CACHE_OK);
+    srv__stat_rc(c, rc);
     /* A miss with a loader configured asks the origin (the reply may come
      * later, from this worker's loop). Only GET reads through. */
     if (rc == CACHE_NOTFOUND && c->cfg->loader != CFG_LOADER_NONE)
@@ -228,8 +227,7 @@ SRV_HANDLER(srv_cmd_getdel)
 {
     int rc = cache_getdel(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &c->w->scratch);
 
-    if (rc >= 0)
-        srv__stat_lookup(c, rc == CACHE_OK);
+    srv__stat_rc(c, rc);
     srv__reply_value_or_null(c, rc);
 }
 
@@ -248,12 +246,15 @@ SRV_HANDLER(srv_cmd_getex)
          * the expire time is bad. Only that rare path pays a second call. */
         rc = expire_parse(expire, opts, NOW(c), &at);
         if (rc < 0) {
-            if (cache_exists(srv.cache, argv[1].ptr, argv[1].len, NOW(c)) == CACHE_NOTFOUND) {
-                srv__stat_lookup(c, 0);
+            int type;
+            int found = cache_type(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &type, NULL);
+            srv__stat_lookup(c, found == CACHE_OK);
+            if (found == CACHE_NOTFOUND)
                 srv_reply_null(c);
-            } else {
+            else if (type != CACHE_TYPE_STRING)
+                srv_reply_error(c, SRV_ERR_WRONGTYPE);
+            else
                 expire_reply_err(c, rc, "getex");
-            }
             return;
         }
         mode = CACHE_GETEX_EXPIRE;
@@ -262,8 +263,7 @@ SRV_HANDLER(srv_cmd_getex)
     }
     rc = cache_getex(srv.cache, argv[1].ptr, argv[1].len, mode, at, NOW(c),
                      &c->w->scratch);
-    if (rc >= 0)
-        srv__stat_lookup(c, rc == CACHE_OK);
+    srv__stat_rc(c, rc);
     srv__reply_value_or_null(c, rc);
 }
 
@@ -276,10 +276,10 @@ SRV_HANDLER(srv_cmd_mget)
         int rc = cache_get(srv.cache, argv[i].ptr, argv[i].len, NOW(c),
                            &c->w->scratch);
 
-        if (rc >= 0)
-            srv__stat_lookup(c, rc == CACHE_OK);
+        srv__stat_rc(c, rc);
         /* Inside an array an error would break the reply: a failed read
-         * is reported as nil, like a miss. */
+         * is reported as nil, like a miss, and so is a key of another
+         * type (Redis's MGET). */
         if (rc == CACHE_OK)
             srv_reply_bulk(c, c->w->scratch.data, c->w->scratch.len);
         else
@@ -440,11 +440,15 @@ SRV_HANDLER(srv_cmd_setrange)
         srv_reply_error(c, "ERR offset is out of range");
         return;
     }
-    /* Redis checks offset + len against proto-max-bulk-len up front (an
-     * empty value never grows the string, so it is exempt). */
+    /* Redis checks offset + len against proto-max-bulk-len after the
+     * key's type (an empty value never grows the string, so it is
+     * exempt); the type is asked only on this rare path. */
     if (argv[3].len > 0 &&
         (unsigned long long)offset + argv[3].len > (unsigned long long)cfg->proto_max_bulk_len) {
-        srv__reply_cache_err(c, CACHE_E_TOOBIG);
+        int type = CACHE_TYPE_STRING;
+        (void)cache_type(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &type, NULL);
+        srv__reply_cache_err(c, type == CACHE_TYPE_STRING ? CACHE_E_TOOBIG
+                                                          : CACHE_E_WRONGTYPE);
         return;
     }
     rc = cache_setrange(srv.cache, argv[1].ptr, argv[1].len, (size_t)offset,

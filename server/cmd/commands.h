@@ -9,7 +9,9 @@
 #ifndef MMCACHE_COMMANDS_H
 #define MMCACHE_COMMANDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "srv.h"
 
@@ -31,6 +33,11 @@ int srv__arg_ll(struct srv_conn *c, const struct proto_arg *a, long long *out,
  * out-of-range integers get Redis's range message). */
 int srv__arg_int(struct srv_conn *c, const struct proto_arg *a, int *out);
 
+/* A SCAN-family cursor, parsed as Redis's strtoul() does: an optional
+ * sign (a negative cursor wraps), decimal digits, no overflow. On failure
+ * reply "ERR invalid cursor" and return -1. */
+int srv__arg_cursor(struct srv_conn *c, const struct proto_arg *a, uint64_t *out);
+
 /* Copy an argument into a NUL-terminated buffer (truncates). */
 void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap);
 
@@ -42,24 +49,63 @@ void srv__reply_value_or_null(struct srv_conn *c, int rc);
 
 /* Keyspace hit/miss for a read lookup (Redis counts one per key read). */
 void srv__stat_lookup(struct srv_conn *c, int found);
+/* The same from a cache result: a key of the wrong type was found (a
+ * hit); errors count nothing. */
+void srv__stat_rc(struct srv_conn *c, int rc);
+
+/* The reply of a [B]LMPOP, BLPOP/BRPOP or BLMOVE/BRPOPLPUSH from its
+ * cache_bpop outcome (kind: enum srv_bpop_kind in net/blocked.h): rc < 0
+ * an error, NOTFOUND the null array (nothing, or the timeout), OK the
+ * elements in the command's shape. cmd_blocking.c; blocked.c answers a
+ * served wait with it. */
+void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out);
+
+/* ---- collections (collection.c): what the collection handlers share ------- */
+
+/* Views of argv[first..argc) as cache strings (fields, members), no
+ * copies. On allocation failure replies the error and returns -1. */
+struct srv_strv {
+    struct cache_str small[16];
+    struct cache_str *v;
+    size_t n;
+};
+int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
+              size_t argc, struct srv_strv *sv);
+void srv__strv_free(struct srv_strv *sv);
+/* An array of `total` elements, the records in k (nil records as nil),
+ * stopping early when the connection is going away. total > k->count: the
+ * copy was cut at the output limit (LRANGE), and the connection is closed
+ * after what could be sent. */
+void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint64_t total);
+/* The array of exactly the records in k. */
+static inline void srv__reply_records(struct srv_conn *c, const struct cache_keys *k)
+{
+    srv__reply_records_cut(c, k, k->count);
+}
+/* `picks` draws with repeats from a copy of a whole collection, `all`,
+ * whose elements are groups of `per` records (a field and its value: 2):
+ * the copy bounds the memory, the output limit the reply. */
+void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
+                      unsigned long long picks, size_t per);
+/* HSCAN and SSCAN: key cursor [MATCH pattern] [COUNT count] over fn, whose
+ * elements are groups of `per` records, MATCH applying to the first. */
+typedef int srv_collection_scan_fn(struct cache *c, const char *key, size_t klen,
+                                   uint64_t cursor, size_t count, int64_t now,
+                                   struct cache_keys *out, uint64_t *next);
+void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                          srv_collection_scan_fn *fn, size_t per);
 
 /* ---- subcommands ---------------------------------------------------------- */
 
-/* A container command (CONFIG, CLIENT, ...) routes argv[1] through one of
- * these tables. `fullname` is "config|get", what Redis prints in errors and
- * CLIENT LIST's cmd=. */
-struct srv_subcommand {
-    const char *name;       /* lower case, e.g. "get" */
-    const char *fullname;   /* "config|get" */
-    int arity;              /* Redis's, counting the container: CONFIG GET p = 3 */
-    srv_cmd_fn *fn;
-};
-/* Look argv[1] up in subs[0..n) and run it, or reply Redis's "unknown
- * subcommand" / arity error. `upper` is the container in upper case, for
- * "Try CONFIG HELP.". */
-void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                     const struct srv_subcommand *subs, size_t n,
-                     const char *upper);
+/* A container command (CONFIG, CLIENT, ...) has its subcommands as rows of
+ * commands.def (SUBCMD): dispatch resolves argv[1] among them, so each
+ * subcommand handler is a handler like any other. */
+/* AUTH's check for AUTH and HELLO AUTH (cmd_acl.c): 0 when c is now the
+ * user; else -1 after logging the failure (object: cmd as typed) and
+ * replying WRONGPASS. */
+int srv__auth(struct srv_conn *c, const struct proto_arg *cmd, const struct proto_arg *user,
+              const struct proto_arg *pass);
+
 /* Reply a HELP array: a header line and the given lines, as status strings. */
 void srv__reply_help(struct srv_conn *c, const char *upper,
                      const char *const *lines);
@@ -71,7 +117,9 @@ void srv__reply_help(struct srv_conn *c, const char *upper,
 
 /* One prototype per row of commands.def. */
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
+#define SUBCMD(parent, name, arity, flags, cats, fk, lk, ks, fn) SRV_HANDLER(fn);
 #include "commands.def"
+#undef SUBCMD
 #undef CMD
 
 #endif

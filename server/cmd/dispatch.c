@@ -11,18 +11,25 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
- * categories the flags imply, once, before the workers start; immutable
- * after that (thread creation orders the writes before every reader). */
+ * categories the flags imply and links containers to their subcommands,
+ * once, before the workers start; immutable after that (thread creation
+ * orders the writes before every reader). */
 struct srv_command srv_command_table[] = {
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) \
-    { #name, arity, flags, cats, fk, lk, ks, fn },
+    { #name, #name, arity, flags, cats, fk, lk, ks, fn, NULL, NULL, NULL, 0, 0 },
+#define SUBCMD(parent, name, arity, flags, cats, fk, lk, ks, fn) \
+    { #name, #parent "|" #name, arity, flags, cats, fk, lk, ks, fn, #parent, \
+      NULL, NULL, 0, 0 },
 #include "commands.def"
+#undef SUBCMD
 #undef CMD
 };
 const size_t srv_command_count =
@@ -56,7 +63,7 @@ static uint64_t implied_categories(unsigned flags)
  * afterwards (thread creation orders the writes before every reader). */
 
 #define CMD_NAME_MAX 32         /* longer names are never commands */
-#define CMD_SLOTS    256        /* power of two, > 2 * srv_command_count */
+#define CMD_SLOTS    512        /* power of two, > 2 * srv_command_count */
 
 static struct {
     int16_t idx;                /* -1: empty */
@@ -74,9 +81,13 @@ static uint32_t name_hash(const char *s, size_t n)
 
 void srv_commands_init(void)
 {
+    struct srv_command *container = NULL;
+
     static_assert(CMD_SLOTS >= 2 * (sizeof(srv_command_table) /
                                     sizeof(srv_command_table[0])),
                   "grow CMD_SLOTS");
+    static_assert(sizeof(srv_command_table) / sizeof(srv_command_table[0]) <
+                  SRV_COMMAND_MAX, "grow SRV_COMMAND_MAX");
     for (size_t i = 0; i < CMD_SLOTS; i++)
         cmd_slots[i].idx = -1;
     for (size_t i = 0; i < srv_command_count; i++) {
@@ -84,8 +95,20 @@ void srv_commands_init(void)
         size_t len = strlen(cmd->name);
         uint32_t h = name_hash(cmd->name, len) & (CMD_SLOTS - 1);
 
+        cmd->id = (unsigned)i;
         cmd->categories |= implied_categories(cmd->flags);
         assert(len < CMD_NAME_MAX);
+        assert(cmd->first_key <= 0 || cmd->key_step > 0);   /* the ACL key walk */
+        if (cmd->parent_name != NULL) {
+            /* A SUBCMD row follows its container or a sibling. */
+            assert(container && strcmp(container->name, cmd->parent_name) == 0);
+            cmd->parent = container;
+            if (container->subs == NULL)
+                container->subs = cmd;
+            container->nsubs++;
+            continue;   /* found through its container, not by name */
+        }
+        container = cmd;
         while (cmd_slots[h].idx >= 0)
             h = (h + 1) & (CMD_SLOTS - 1);
         cmd_slots[h].idx = (int16_t)i;
@@ -93,8 +116,9 @@ void srv_commands_init(void)
     }
 }
 
-/* Find a command by name in any case; NULL if there is none. */
-static const struct srv_command *lookup(const char *name, size_t len)
+/* The lookup, inlined into srv_dispatch's resolve (the command path) and
+ * wrapped by srv_command_lookup for the others. */
+static inline const struct srv_command *lookup(const char *name, size_t len)
 {
     char low[CMD_NAME_MAX];
     uint32_t h;
@@ -112,6 +136,57 @@ static const struct srv_command *lookup(const char *name, size_t len)
         h = (h + 1) & (CMD_SLOTS - 1);
     }
     return NULL;
+}
+
+const struct srv_command *srv_command_lookup(const char *name, size_t len)
+{
+    return lookup(name, len);
+}
+
+/* A container's subcommand by name, any case: a few rows, scanned. */
+static const struct srv_command *find_sub(const struct srv_command *container,
+                                          const char *name, size_t len)
+{
+    for (unsigned i = 0; i < container->nsubs; i++) {
+        const struct srv_command *sub = &container->subs[i];
+
+        if (strlen(sub->name) == len && strncasecmp(sub->name, name, len) == 0)
+            return sub;
+    }
+    return NULL;
+}
+
+static inline const struct srv_command *resolve(size_t argc, const struct proto_arg *argv,
+                                                const struct srv_command **container)
+{
+    const struct srv_command *cmd = lookup(argv[0].ptr, argv[0].len);
+
+    *container = NULL;
+    /* Redis: a container given no subcommand is itself (its arity then
+     * decides), given one it is that subcommand or nothing. */
+    if (cmd == NULL || __builtin_expect(cmd->nsubs == 0, 1) || argc < 2)
+        return cmd;
+    *container = cmd;
+    return find_sub(cmd, argv[1].ptr, argv[1].len);
+}
+
+const struct srv_command *srv_command_resolve(size_t argc, const struct proto_arg *argv,
+                                              const struct srv_command **container)
+{
+    return resolve(argc, argv, container);
+}
+
+const struct srv_command *srv_command_by_fullname(const char *name, size_t len)
+{
+    const char *bar = memchr(name, '|', len);
+    const struct srv_command *cmd;
+
+    if (bar == NULL)
+        return lookup(name, len);
+    cmd = lookup(name, (size_t)(bar - name));
+    if (cmd == NULL || cmd->nsubs == 0)
+        return NULL;
+    return find_sub(cmd, bar + 1, len - (size_t)(bar - name) - 1);
 }
 
 static int arity_ok(int arity, size_t argc)
@@ -141,6 +216,35 @@ static void reply_unknown(struct srv_conn *c, size_t argc,
     srv_reply_errorf(c, "ERR unknown command '%.*s', with args beginning with: %.*s",
                      (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr,
                      (int)len, args);
+}
+
+/* Redis 7: -ERR unknown subcommand 'foo'. Try CONFIG HELP. */
+static void reply_unknown_sub(struct srv_conn *c, const struct srv_command *container,
+                              const struct proto_arg *sub)
+{
+    char upper[CMD_NAME_MAX];
+    size_t i;
+
+    for (i = 0; container->name[i] != '\0'; i++)
+        upper[i] = (char)toupper((unsigned char)container->name[i]);
+    upper[i] = '\0';
+    srv_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                     (int)(sub->len < 128 ? sub->len : 128), sub->ptr, upper);
+}
+
+/* A container's own row: its arity (-2) sends a call without a subcommand
+ * to the arity error, and one with a subcommand runs that subcommand, so
+ * this is never reached; should a row ever let it be, the client gets
+ * Redis's unknown-subcommand reply rather than nothing. */
+SRV_HANDLER(srv_cmd_container)
+{
+    const struct srv_command *cmd = srv_command_lookup(argv[0].ptr, argv[0].len);
+
+    if (cmd != NULL && argc >= 2)
+        reply_unknown_sub(c, cmd, &argv[1]);
+    else
+        srv_reply_errorf(c, "ERR wrong number of arguments for '%.*s' command",
+                         (int)(argv[0].len < 128 ? argv[0].len : 128), argv[0].ptr);
 }
 
 /* ---- the commands counter, and the bug lab's wrong ways to keep it -------- */
@@ -187,36 +291,63 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
 
 /* ---- the request context ------------------------------------------------- */
 
+/* Redis 7.0's protected commands (CMD_PROTECTED; DEBUG is the only one
+ * here, MODULE the other there): refused unless enable-debug-command
+ * allows this client, with Redis's words. processCommand checks it after
+ * the arity and before authentication and the ACL, so a client that has
+ * not authenticated is told DEBUG is off rather than NOAUTH, and where the
+ * lever allows the client, the ACL still decides (NOPERM). */
+static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const struct cfg *cfg)
+{
+    if (cfg_lever_allows(cfg->enable_debug_command, c->local))
+        return false;
+    srv_reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is "
+                       "set to \"local\", you can run it from a local connection, otherwise "
+                       "you need to set this option in the configuration file, and then "
+                       "restart the server.");
+    return true;
+}
+
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 {
-    const struct srv_command *cmd;
+    const struct srv_command *cmd, *container;
 
     if (argc == 0)
         return;
-    cmd = lookup(argv[0].ptr, argv[0].len);
+    cmd = resolve(argc, argv, &container);
     if (cmd == NULL) {
-        reply_unknown(c, argc, argv);
+        if (container != NULL)
+            reply_unknown_sub(c, container, &argv[1]);
+        else
+            reply_unknown(c, argc, argv);
         return;
     }
     if (!arity_ok(cmd->arity, argc)) {
         srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
-                         cmd->name);
+                         cmd->fullname);
         return;
     }
     /* Stored before the handler, as Redis does, so CLIENT INFO shows
-     * itself; a container command overwrites it with "client|info". */
-    atomic_store_explicit(&c->last_cmd, cmd->name, memory_order_relaxed);
+     * itself ("client|info"). */
+    atomic_store_explicit(&c->last_cmd, cmd->fullname, memory_order_relaxed);
     /* The one snapshot this request sees, from start to reply, however
      * many reloads happen meanwhile. A fresh one per request, so a
      * pipelined command right after CONFIG SET sees the new setting. */
     const struct cfg *cfg = cfg_read_lock();
     c->cfg = cfg;
     inject_enter(cfg_inject_mask(cfg));   /* the bug lab's choice for this request */
+    /* DEBUG's lever, then authentication and the user's rules, in
+     * Redis's order: a refused command reaches no handler (no loader
+     * call, no cache). */
+    if (__builtin_expect(cmd->flags & CMD_PROTECTED, 0) && protected_refused(c, cfg))
+        ;   /* replied: its lever does not allow this client */
+    else if (srv_acl_gate(c, cmd, argc, argv) < 0)
+        ;   /* replied NOAUTH / NOPERM, or closed (its user was deleted) */
     /* Redis's denyoom rule: under noeviction, once memory is over the
      * limit every write command is refused, even one that would not grow
      * (the cache itself refuses the writes that would). */
-    if ((cmd->flags & CMD_DENYOOM) && cfg->maxmemory &&
-        cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
+    else if ((cmd->flags & CMD_DENYOOM) && cfg->maxmemory &&
+             cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
         srv_reply_error(c, SRV_ERR_OOM);
     else
         cmd->fn(c, argc, argv);
@@ -268,6 +399,32 @@ int srv__arg_int(struct srv_conn *c, const struct proto_arg *a, int *out)
     return 0;
 }
 
+int srv__arg_cursor(struct srv_conn *c, const struct proto_arg *a, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    int neg = 0;
+
+    if (a->len > 0 && isspace((unsigned char)a->ptr[0]))
+        goto invalid;
+    if (a->len > 0 && (a->ptr[0] == '+' || a->ptr[0] == '-'))
+        neg = a->ptr[i++] == '-';
+    if (i == a->len && a->len > 0)
+        goto invalid;   /* a sign alone */
+    for (; i < a->len; i++) {
+        unsigned d = (unsigned char)a->ptr[i] - '0';
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            goto invalid;
+        v = v * 10 + d;
+    }
+    *out = neg ? (uint64_t)0 - v : v;
+    return 0;
+invalid:
+    srv_reply_error(c, "ERR invalid cursor");
+    return -1;
+}
+
 void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap)
 {
     size_t n = a->len < cap - 1 ? a->len : cap - 1;
@@ -300,24 +457,9 @@ void srv__stat_lookup(struct srv_conn *c, int found)
     }
 }
 
-void srv__subcommand(struct srv_conn *c, size_t argc, struct proto_arg *argv,
-                     const struct srv_subcommand *subs, size_t n,
-                     const char *upper)
+void srv__stat_rc(struct srv_conn *c, int rc)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (!srv__arg_is(&argv[1], subs[i].name))
-            continue;
-        if (!arity_ok(subs[i].arity, argc)) {
-            srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
-                             subs[i].fullname);
-            return;
-        }
-        atomic_store_explicit(&c->last_cmd, subs[i].fullname,
-                              memory_order_relaxed);
-        subs[i].fn(c, argc, argv);
-        return;
-    }
-    srv_reply_errorf(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                     (int)(argv[1].len < 128 ? argv[1].len : 128), argv[1].ptr,
-                     upper);
+    if (rc == CACHE_OK || rc == CACHE_NOTFOUND || rc == CACHE_NOELEM ||
+        rc == CACHE_E_WRONGTYPE)
+        srv__stat_lookup(c, rc != CACHE_NOTFOUND);
 }

@@ -132,7 +132,9 @@ static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
     srv__infof(b, rc, "connected_clients:%u\r\n",
          atomic_load_explicit(&srv.nclients, memory_order_relaxed));
     srv__infof(b, rc, "maxclients:%u\r\n", cfg->maxclients);
-    srv__infof(b, rc, "blocked_clients:0\r\n");
+    struct srv_stats st;
+    srv_stats_sum(&st);
+    srv__infof(b, rc, "blocked_clients:%llu\r\n", (unsigned long long)st.blocked);
 }
 
 /* Resident set size from /proc/self/statm (pages). 0 if unreadable. */
@@ -166,6 +168,13 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
     srv__infof(b, rc, "maxmemory:%llu\r\n", (unsigned long long)cfg->maxmemory);
     srv__infof(b, rc, "maxmemory_human:%s\r\n", h);
     srv__infof(b, rc, "maxmemory_policy:%s\r\n", cfg_policy_name(cfg->policy));
+    /* Values handed to the lazy-free thread leave used_memory at once;
+     * until freed they are here (docs/types.md). */
+    srv__infof(b, rc, "lazyfree_pending_objects:%llu\r\n",
+               (unsigned long long)st->lazyfree_pending);
+    srv__infof(b, rc, "lazyfree_pending_bytes:%llu\r\n",
+               (unsigned long long)st->lazyfree_pending_bytes);
+    srv__infof(b, rc, "lazyfreed_objects:%llu\r\n", (unsigned long long)st->lazyfreed);
 #ifdef MMCACHE_JEMALLOC
     {
         /* jemalloc's stats are a snapshot refreshed by writing "epoch". */

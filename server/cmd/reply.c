@@ -173,6 +173,9 @@ void srv__reply_cache_err(struct srv_conn *c, int rc)
     case CACHE_E_NANINF:
         srv_reply_error(c, "ERR increment would produce NaN or Infinity");
         break;
+    case CACHE_E_WRONGTYPE:
+        srv_reply_error(c, SRV_ERR_WRONGTYPE);
+        break;
     case CACHE_E_TOOBIG:
         srv_reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         break;

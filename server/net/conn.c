@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "acl.h"
+#include "blocked.h"
 #include "conn.h"
 #include "inject.h"
 #include "loader.h"
@@ -34,6 +36,7 @@ static void on_close(uv_handle_t *h)
         c->next->prev = c->prev;
     free(c->name);
     pthread_mutex_unlock(&w->reg_lock);
+    srv_acl_conn_release(c);
 
     proto_parser_free(&c->parser);
     conn_out_free(c);
@@ -49,6 +52,7 @@ void conn_close(struct srv_conn *c)
         return;
     c->flags |= CONN_CLOSING;
     srv_loader_conn_closed(c);
+    srv_blocked_conn_closed(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -176,17 +180,40 @@ static void conn_read_done(struct srv_conn *c, const char *base, size_t n, const
     own_take_rest(c, own, own_cap);
 }
 
+/* Until c authenticates, Redis's small limits (acl.h): the parser's, and
+ * a cap on pending output below the normal class's hard limit (reply.c
+ * checks c->obuf_limit per reply). Set before each command while c must
+ * authenticate, so that an AUTH lifts them for the commands pipelined
+ * after it. */
+static inline void conn_auth_limits(struct srv_conn *c, const struct cfg_obuf_limit *normal)
+{
+    bool unauth = srv_acl_auth_required(c);
+    size_t cap = __builtin_expect(unauth, 0) ? srv_acl_output_cap(c) : 0;
+
+    c->parser.unauth = unauth;
+    c->obuf_limit = *normal;
+    if (cap && (!normal->hard || normal->hard > cap))
+        c->obuf_limit.hard = cap;
+}
+
 /* Parse and run every complete command in the query buffer. */
 static void conn_process(struct srv_conn *c, const struct cfg *cfg)
 {
+    const struct cfg_obuf_limit normal = cfg->obuf_limits[CFG_OBUF_NORMAL];
+
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
-    c->obuf_limit = cfg->obuf_limits[CFG_OBUF_NORMAL];   /* reply.c checks it per reply */
+    c->obuf_limit = normal;   /* reply.c checks it per reply */
     while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
-                         CONN_CLOSE_ASAP))) {
+                         CONN_CLOSE_ASAP | CONN_BLOCKED))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         if (c->in_start == c->in_len)
             break;   /* nothing to parse (and maybe no buffer at all) */
+        /* An authenticated client (or one that needs no password) passes
+         * on two flag tests; the limits are set while it must AUTH, and
+         * lifted once, after. */
+        if (__builtin_expect(c->parser.unauth || srv_acl_auth_required(c), 0))
+            conn_auth_limits(c, &normal);
         enum proto_rc rc = proto_parse(&c->parser, c->in + c->in_start,
                                        c->in_len - c->in_start, &used, &argc, &argv);
         c->in_start += used;
@@ -254,7 +281,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     struct srv_conn *c = s->data;
     if (nread < 0) {   /* EOF, reset, or ENOBUFS */
         if (!INJECT(18)) {
-            conn_close(c);
+            /* A peer that only shut its sending side still reads: the
+             * replies already made for it go out (a served blocking
+             * pop's element among them), as far as the kernel takes
+             * them now. */
+            if (nread == UV_EOF)
+                conn_close_flushed(c);
+            else
+                conn_close(c);
         } else {
             /* BUG 18 (closing from the receiver): the reader closes the
              * handle itself, past conn_close's CLOSING state. The sender
@@ -263,6 +297,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
              * seeing no CLOSING flag, it closes the handle a second time:
              * libuv's assertion, or the conn freed twice. */
             srv_loader_conn_closed(c);
+            srv_blocked_conn_closed(c);
             uv_close((uv_handle_t *)&c->tcp, on_close);
         }
         return;
@@ -340,6 +375,7 @@ int conn_accept(struct srv_worker *w, int fd)
     c->ctime_ms = w->now_ms;
     atomic_store_explicit(&c->last_ms, w->now_ms, memory_order_relaxed);
     atomic_store_explicit(&c->last_cmd, "NULL", memory_order_relaxed);
+    srv_acl_conn_init(c);   /* the default user */
 
     /* Publish to CLIENT LIST readers: the fields above are written before
      * the lock is released, so a reader that finds c under it sees them. */
@@ -351,6 +387,19 @@ int conn_accept(struct srv_worker *w, int fd)
     pthread_mutex_unlock(&w->reg_lock);
     SRV_STAT_ADD(&w->stats, clients, 1);
     SRV_STAT_ADD(&w->stats, conns_received, 1);
+
+    /* Protected mode (Redis's clientAcceptHandler): no password, not a
+     * local peer: the DENIED text, then closed, nothing read. */
+    const struct cfg *cfg = cfg_read_lock();
+    bool refuse = srv_acl_protected_refuses(c, cfg);
+    cfg_read_unlock(cfg);
+    if (refuse) {
+        atomic_fetch_add_explicit(&srv.rejected_conns, 1, memory_order_relaxed);
+        srv_reply_error(c, srv_acl_denied_msg);
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+        conn_want_flush(c);
+        return 0;
+    }
 
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
         conn_close(c);

@@ -22,6 +22,11 @@ void conn_out_free(struct srv_conn *c);
 void conn_resume(struct srv_conn *c);
 /* Idempotent: the only way a connection is closed. */
 void conn_close(struct srv_conn *c);
+/* The same after handing the kernel what it takes now of the replies
+ * not yet written (no waiting): for a peer that only half-closed, or a
+ * killed client, so that a reply already made (a blocking pop's element)
+ * is not dropped with the connection. (output.c) */
+void conn_close_flushed(struct srv_conn *c);
 /* Shutdown: answer what was already received, then close. */
 void conn_drain(struct srv_conn *c);
 

@@ -168,6 +168,38 @@ static void on_write(uv_write_t *req, int status)
     conn_flush(c);
 }
 
+/* What the kernel takes now of the pending output, queue first, then
+ * c->out: never waits, never closes. */
+static void write_now(struct srv_conn *c)
+{
+    uv_buf_t bufs[OUT_MAX_BUFS];
+    size_t total;
+    while (c->outq) {
+        unsigned n = gather(c, bufs, &total);
+        int w = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
+        if (w <= 0)
+            return;
+        consume(c, (size_t)w);
+        if ((size_t)w < total)
+            return;   /* the kernel is full */
+    }
+    if (c->out.len) {
+        uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
+        int w = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+        if (w > 0)
+            SRV_STAT_ADD(&c->w->stats, net_out, (uint64_t)w);
+    }
+}
+
+void conn_close_flushed(struct srv_conn *c)
+{
+    /* A write in flight holds the queue's head: what follows it cannot
+     * overtake it. A client over its limit was owed nothing more. */
+    if (!(c->flags & (CONN_CLOSING | CONN_WRITING | CONN_CLOSE_ASAP)))
+        write_now(c);
+    conn_close(c);
+}
+
 void conn_flush(struct srv_conn *c)
 {
     if (c->flags & CONN_CLOSE_ASAP) {   /* marked outside a batch (a loaded value) */

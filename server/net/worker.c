@@ -12,6 +12,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "blocked.h"
 #include "conn.h"
 #include "inject.h"
 #include "loader.h"
@@ -78,6 +80,7 @@ static void worker_close_handles(struct srv_worker *w)
     uv_close((uv_handle_t *)&w->flush, NULL);
     uv_close((uv_handle_t *)&w->tick, NULL);
     srv_loader_worker_close(w);
+    srv_blocked_worker_close(w);
 }
 
 /* conn_accept fails when memory or descriptors run out: any rate. */
@@ -161,9 +164,10 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
         /* The tick ran before the wake in this loop pass: the stop is
          * seen here (the wake handle may be closed below). */
         worker_see_stop(w);
-        /* Every connection drained and closed, and no load still owes this
-         * worker a completion (a loader thread would wake a closed handle). */
-        if (!w->conns && !w->waits) {
+        /* Every connection drained and closed, and no load or served pop
+         * still owes this worker a completion (a loader or a pushing
+         * thread would wake a closed handle). */
+        if (!w->conns && !w->waits && !w->nblocked) {
             worker_close_handles(w);
         } else if (w->stop_ms && w->now_ms - w->stop_ms > WORKER_DRAIN_MS) {
             /* Clients that do not read their replies must not hold the
@@ -182,6 +186,7 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     if (last > first)
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
     srv_loader_tick(w);
+    srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
     /* Once a second: the idle timeout, and idle connections give back
      * their reply buffer (Redis shrinks idle clients' buffers the same
@@ -276,6 +281,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->tick.data = w;
     uv_timer_start(&w->tick, on_tick, WORKER_TICK_MS, WORKER_TICK_MS);
     if ((rc = srv_loader_worker_init(w)) != 0)
+        return rc;
+    if ((rc = srv_blocked_worker_init(w)) != 0)
         return rc;
     /* libuv opens a spare descriptor (/dev/null) for each loop the first
      * time a stream is created on it. Left to a worker's first connection,
@@ -384,6 +391,7 @@ void srv_worker_destroy(struct srv_worker *w)
     srv_ring_destroy(w->ring);
     pthread_mutex_destroy(&w->reg_lock);
     srv_loader_worker_destroy(w);
+    srv_blocked_worker_destroy(w);
     free(w->scratch.data);
     free(w->scratch2.data);
     free(w->rbuf);
@@ -396,7 +404,7 @@ void srv_stats_sum(struct srv_stats *out)
     for (unsigned i = 0; i < srv.nworkers; i++) {
         struct srv_stats *s = &srv.workers[i].stats;
         SUM(commands); SUM(hits); SUM(misses); SUM(conns_received);
-        SUM(net_in); SUM(net_out); SUM(clients);
+        SUM(net_in); SUM(net_out); SUM(clients); SUM(blocked);
     }
 #undef SUM
 }
@@ -413,13 +421,55 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
     size_t omem = self ? srv_reply_pending(c) : 0;
     int n = snprintf(line, sizeof(line),
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64
-        " idle=%" PRId64 " flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"
+        " idle=%" PRId64 " flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"
         " qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu"
-        " tot-mem=0 events=r cmd=%s user=default redir=-1 resp=2 worker=%u\n",
+        " tot-mem=0 events=r cmd=%s user=%.128s redir=-1 resp=2 worker=%u\n",
         c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
-        (now_ms - c->ctime_ms) / 1000, (now_ms - last) / 1000, qbuf, qfree,
-        self ? c->in_cap : 0, omem, cmd, c->w->id);
+        (now_ms - c->ctime_ms) / 1000, (now_ms - last) / 1000,
+        atomic_load_explicit(&c->is_blocked, memory_order_relaxed) ? "b" : "N", qbuf, qfree,
+        self ? c->in_cap : 0, omem, cmd, srv_acl_user_name(c->acl.user), c->w->id);
     return proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static bool client_matches(const struct srv_conn *c, const struct srv_client_filter *f,
+                           int op, const struct srv_conn *caller)
+{
+    if (f->id && c->id != f->id)
+        return false;
+    if (f->addr && strcmp(c->addr, f->addr) != 0)
+        return false;
+    if (f->laddr && strcmp(c->laddr, f->laddr) != 0)
+        return false;
+    /* c->acl.user is written under reg_lock, which the caller holds */
+    if (f->user && (srv_acl_user_name_len(c->acl.user) != f->user_len ||
+                    memcmp(srv_acl_user_name(c->acl.user), f->user, f->user_len) != 0))
+        return false;
+    if (c == caller && f->skipme)
+        return false;
+    return op == SRV_CONN_KILL || atomic_load_explicit(&c->is_blocked, memory_order_relaxed);
+}
+
+unsigned srv_clients_act(const struct srv_client_filter *f, int op,
+                         const struct srv_conn *caller, bool *self)
+{
+    unsigned n = 0;
+
+    *self = false;
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        struct srv_worker *w = &srv.workers[i];
+        pthread_mutex_lock(&w->reg_lock);
+        for (struct srv_conn *c = w->conns; c; c = c->next) {
+            if (!client_matches(c, f, op, caller))
+                continue;
+            if (c == caller)
+                *self = true;
+            else if (srv_conn_post(w, c->id, op) != 0)
+                continue;   /* no memory to ask: not counted */
+            n++;
+        }
+        pthread_mutex_unlock(&w->reg_lock);
+    }
+    return n;
 }
 
 int srv_clients_list(struct proto_buf *b, int64_t now_ms)

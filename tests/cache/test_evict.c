@@ -193,7 +193,7 @@ static void test_memory_usage(void **state)
     uint64_t before = used(c);
     assert_int_equal(set(c, "k", V100, 1), CACHE_OK);
     assert_int_equal(cache_memory_usage(c, S("k"), 1, &b), CACHE_OK);
-    assert_true(b >= sizeof(struct item) + 1 + 100);
+    assert_true(b >= ITEM_HDR + 1 + 100);
     assert_int_equal(used(c) - before, b);
     assert_int_equal(cache_memory_usage(c, S("x"), 1, &b), CACHE_NOTFOUND);
     cache_destroy(c);

@@ -36,7 +36,7 @@ static void scan_while_resizing(unsigned nshards, int grow)
     do {
         struct cache_keys out = {0};
         int err;
-        cur = cache_scan(c, cur, 10, 1, &out, &err);
+        cur = cache_scan(c, cur, 10, -1, 1, &out, &err);
         assert_int_equal(err, 0);
         size_t pos = 0, kl;
         const char *key;
@@ -87,7 +87,7 @@ static void test_scan_skips_expired_and_keys(void **state)
     uint64_t cur = 0;
     size_t total = 0;
     do {
-        cur = cache_scan(c, cur, 100, 3000, &out, &err);
+        cur = cache_scan(c, cur, 100, -1, 3000, &out, &err);
         assert_int_equal(err, 0);
     } while (cur);
     total = out.count;
@@ -108,7 +108,7 @@ static void test_scan_many_empty_shards(void **state)
     uint64_t cur = 0;
     int calls = 0, err;
     do {
-        cur = cache_scan(c, cur, 10, 1, &k, &err);
+        cur = cache_scan(c, cur, 10, -1, 1, &k, &err);
         assert_int_equal(err, 0);
         calls++;
     } while (cur != 0);

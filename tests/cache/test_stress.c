@@ -137,7 +137,7 @@ static void *worker(void *arg)
             int err;
             uint64_t cur = xs(&r) % 8;
             for (int i = 0; i < 4; i++)
-                cur = cache_scan(c, cur, 10, now, &ks, &err);
+                cur = cache_scan(c, cur, 10, -1, now, &ks, &err);
             cache_keys_free(&ks);
         } else if (what < 99) {
             cache_randomkey(c, now, &out);

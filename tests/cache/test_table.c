@@ -1,7 +1,7 @@
 /* table.c: insert/lookup/delete, incremental growth and shrink. */
 #include "test_util.h"
 
-static uint64_t tsize(const struct table *t) { return t->b ? t->mask + 1 : 0; }
+static uint64_t tsize(const struct cache__tab *t) { return t->b ? t->mask + 1 : 0; }
 
 static void test_insert_lookup_delete(void **state)
 {
@@ -66,10 +66,10 @@ static void test_incremental_grow_and_shrink(void **state)
     for (int i = 0; i < 100000; i++) {
         snprintf(k, sizeof(k), "k%d", i);
         assert_int_equal(set(c, k, "v", 1), CACHE_OK);
-        if (s->rehashidx >= 0) {
+        if (s->kt.rehashidx >= 0) {
             saw_rehash++;
             /* Two tables, the new one twice the old one. */
-            assert_int_equal(tsize(&s->ht[1]), tsize(&s->ht[0]) * 2);
+            assert_int_equal(tsize(&s->kt.ht[1]), tsize(&s->kt.ht[0]) * 2);
         }
         if (i % 9973 == 0)
             ASSERT_INV(c);
@@ -77,9 +77,9 @@ static void test_incremental_grow_and_shrink(void **state)
     assert_true(saw_rehash > 1000);   /* resizes spread over many ops */
     ASSERT_INV(c);
     /* Load factor stays near 1 once rehashing is done. */
-    while (s->rehashidx >= 0)
+    while (s->kt.rehashidx >= 0)
         (void)get(c, "k1", 1);
-    maxsize = tsize(&s->ht[0]);
+    maxsize = tsize(&s->kt.ht[0]);
     assert_true(maxsize >= 100000 && maxsize <= 4 * 100000);
     for (int i = 0; i < 100000; i++) {
         snprintf(k, sizeof(k), "k%d", i);
@@ -90,15 +90,15 @@ static void test_incremental_grow_and_shrink(void **state)
         snprintf(k, sizeof(k), "k%d", i);
         assert_int_equal(cache_del(c, S(k), 1), CACHE_OK);
     }
-    for (int i = 0; i < 10000 && s->rehashidx >= 0; i++)
+    for (int i = 0; i < 10000 && s->kt.rehashidx >= 0; i++)
         (void)get(c, "k99995", 1);
-    assert_true(tsize(&s->ht[0]) < maxsize / 64);
+    assert_true(tsize(&s->kt.ht[0]) < maxsize / 64);
     for (int i = 99990; i < 100000; i++) {
         snprintf(k, sizeof(k), "k%d", i);
         assert_string_equal(get(c, k, 1), "v");
     }
     ASSERT_INV(c);
-    cache_flush(c);
+    cache_flush(c, 0);
     assert_int_equal(cache_dbsize(c), 0);
     ASSERT_INV(c);
     cache_destroy(c);
@@ -114,14 +114,14 @@ static void test_rehash_step_bounded(void **state)
     for (;; i++) {
         snprintf(k, sizeof(k), "k%d", i);
         assert_int_equal(set(c, k, "v", 1), CACHE_OK);
-        if (s->rehashidx >= 0 && tsize(&s->ht[0]) >= 65536)
+        if (s->kt.rehashidx >= 0 && tsize(&s->kt.ht[0]) >= 65536)
             break;
     }
     cache__shard_lock(s);
-    uint64_t before = s->ht[0].used;
+    uint64_t before = s->kt.ht[0].used;
     cache__table_rehash_locked(s, 1);
     /* One bucket: a chain, a handful of items at load factor 1. */
-    assert_true(before - s->ht[0].used < 32);
+    assert_true(before - s->kt.ht[0].used < 32);
     cache__shard_unlock(s);
     ASSERT_INV(c);
     cache_destroy(c);

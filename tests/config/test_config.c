@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 29   /* settings in cfg_names */
+#define NAMES 46   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -192,12 +192,29 @@ static void test_names_live_canonical(void **s)
         {"loader-synthetic-value-size", true, "LOADER-SYNTHETIC-VALUE-SIZE"},
         {"loader-synthetic-error-rate", true, "loader-synthetic-ERROR-rate"},
         {"loader-max-value-size", true, "Loader-Max-Value-Size"},
+        {"hash-max-listpack-entries", true, "HASH-MAX-LISTPACK-ENTRIES"},
+        {"hash-max-listpack-value", true, "Hash-Max-Listpack-Value"},
+        {"set-max-intset-entries", true, "SET-max-intset-ENTRIES"},
+        {"set-max-listpack-entries", true, "Set-Max-Listpack-Entries"},
+        {"set-max-listpack-value", true, "set-MAX-listpack-value"},
+        {"list-max-listpack-size", true, "List-Max-Listpack-Size"},
+        {"zset-max-listpack-entries", true, "ZSET-MAX-LISTPACK-ENTRIES"},
+        {"zset-max-listpack-value", true, "zset-max-LISTPACK-value"},
+        {"lazyfree-lazy-eviction", true, "LAZYFREE-LAZY-EVICTION"},
+        {"lazyfree-lazy-expire", true, "Lazyfree-Lazy-Expire"},
+        {"lazyfree-lazy-server-del", true, "lazyfree-LAZY-server-del"},
+        {"lazyfree-lazy-user-del", true, "LazyFree-Lazy-User-Del"},
+        {"lazyfree-lazy-user-flush", true, "LAZYFREE-lazy-USER-flush"},
         {"inject-bug", true, "Inject-Bug"},
         {"bug-amplify", true, "BUG-AMPLIFY"},
         {"bug-misalign", false, "Bug-Misalign"},
         {"enable-debug-command", false, "Enable-Debug-Command"},
         {"enable-protected-configs", false, "ENABLE-PROTECTED-CONFIGS"},
         {"enable-bug-lab", false, "enable-BUG-lab"},
+        {"requirepass", true, "RequirePass"},
+        {"protected-mode", true, "PROTECTED-MODE"},
+        {"aclfile", false, "AclFile"},
+        {"acllog-max-len", true, "ACLLOG-MAX-LEN"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -382,8 +399,13 @@ static void test_every_directive_round_trips(void **s)
         {"1k", "normal 1000 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"},
         {"1mb", "1048576"}, {"42", "42"}, {"Redis [::1]:6380", "redis [::1]:6380"},
         {"77", "77"}, {"0", "0"}, {"5", "5"}, {"8", "8"}, {"4", "4"}, {"250", "250"},
-        {"128", "128"}, {".25", "0.25"}, {"1kb", "1024"}, {"13, 3", "3,13"}, {"No", "no"},
-        {"NO", "no"}, {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
+        {"128", "128"}, {".25", "0.25"}, {"1kb", "1024"},
+        {"0", "0"}, {"1000000", "1000000"}, {"9223372036854775807", "9223372036854775807"},
+        {"7", "7"}, {"65", "65"}, {"-5", "-5"}, {"256", "256"}, {"32", "32"},
+        {"yes", "yes"}, {"YES", "yes"}, {"Yes", "yes"}, {"yes", "yes"}, {"yes", "yes"},
+        {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
+        {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
+        {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -436,12 +458,27 @@ static void test_every_directive_round_trips(void **s)
     assert_int_equal(c.loader_synthetic_value_size, 128);
     assert_true(c.loader_synthetic_error_rate == 0.25);
     assert_int_equal(c.loader_max_value_size, 1024);
+    assert_int_equal(c.hash_max_listpack_entries, 0);
+    assert_int_equal(c.hash_max_listpack_value, 1000000);
+    assert_int_equal(c.set_max_intset_entries, INT64_MAX);
+    assert_int_equal(c.set_max_listpack_entries, 7);
+    assert_int_equal(c.set_max_listpack_value, 65);
+    assert_int_equal(c.list_max_listpack_size, -5);
+    assert_int_equal(c.zset_max_listpack_entries, 256);
+    assert_int_equal(c.zset_max_listpack_value, 32);
+    assert_true(c.lazyfree_lazy_eviction && c.lazyfree_lazy_expire &&
+                c.lazyfree_lazy_server_del && c.lazyfree_lazy_user_del &&
+                c.lazyfree_lazy_user_flush);
     assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
     assert_false(c.bug_amplify);
     assert_false(c.bug_misalign);
     assert_int_equal(c.enable_debug_command, CFG_LEVER_YES);
     assert_int_equal(c.enable_protected_configs, CFG_LEVER_LOCAL);
     assert_int_equal(c.enable_bug_lab, CFG_LEVER_NO);
+    assert_string_equal(c.requirepass, "s3cret pass");
+    assert_false(c.protected_mode);
+    assert_string_equal(c.aclfile, "/etc/users.acl");
+    assert_int_equal(c.acllog_max_len, 7);
 }
 
 /* The levers: no | yes | local, which settings sit behind which, and what
@@ -558,6 +595,33 @@ static void test_time_caps(void **s)
     check_int_setting("loader-timeout-ms", 1, CFG_LOADER_TIMEOUT_MAX_MS);
     check_int_setting("loader-synthetic-latency-ms", 0, CFG_LOADER_TIMEOUT_MAX_MS);
     assert_true(CFG_LOADER_TIMEOUT_MAX_MS <= 60000);
+}
+
+/* requirepass: any text up to 1024 bytes (CONFIG SET's limit), "" for
+ * none, and shown redacted in logs. */
+static void test_requirepass(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], big[1026];
+    cfg_defaults(&c);
+    assert_string_equal(c.requirepass, "");
+    assert_true(c.protected_mode);
+    memset(big, 'p', 1024);
+    big[1024] = '\0';
+    assert_int_equal(cfg_set(&c, "requirepass", big, err, sizeof(err)), 0);
+    assert_int_equal(cfg_get(&c, "requirepass", buf, sizeof(buf)), 0);
+    assert_string_equal(buf, big);
+    big[1024] = 'p';
+    big[1025] = '\0';
+    assert_int_equal(cfg_set(&c, "requirepass", big, err, sizeof(err)), -1);
+    assert_string_equal(err, "argument must be at most 1024 bytes");   /* no echo */
+    assert_int_equal(cfg_set(&c, "requirepass", "", err, sizeof(err)), 0);
+    assert_string_equal(c.requirepass, "");
+    assert_true(cfg_is_sensitive("requirepass"));
+    assert_true(cfg_is_sensitive("REQUIREPASS"));
+    assert_false(cfg_is_sensitive("aclfile"));
+    assert_false(cfg_is_sensitive("nope"));
 }
 
 /* The loader spec: each kind, its argument, and what is refused. */
@@ -934,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_levers),
         cmocka_unit_test(test_output_buffer_limit),
         cmocka_unit_test(test_time_caps),
+        cmocka_unit_test(test_requirepass),
         cmocka_unit_test(test_loader_spec),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_small_error_buffer),

@@ -287,9 +287,18 @@ static void test_documented_file(void **s)
         {"loader-negative-ttl", "9"}, {"loader-max-inflight", "3"}, {"loader-threads", "2"},
         {"loader-synthetic-latency-ms", "7"}, {"loader-synthetic-value-size", "100"},
         {"loader-synthetic-error-rate", "0.5"}, {"loader-max-value-size", "1"},
+        {"hash-max-listpack-entries", "1"},
+        {"hash-max-listpack-value", "2"}, {"set-max-intset-entries", "3"},
+        {"set-max-listpack-entries", "4"}, {"set-max-listpack-value", "5"},
+        {"list-max-listpack-size", "6"}, {"zset-max-listpack-entries", "7"},
+        {"zset-max-listpack-value", "8"}, {"lazyfree-lazy-eviction", "yes"},
+        {"lazyfree-lazy-expire", "yes"}, {"lazyfree-lazy-server-del", "yes"},
+        {"lazyfree-lazy-user-del", "yes"}, {"lazyfree-lazy-user-flush", "yes"},
         {"inject-bug", "13"}, {"bug-amplify", "no"}, {"bug-misalign", "no"},
         {"enable-debug-command", "yes"},
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
+        {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
+        {"acllog-max-len", "1"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -414,6 +423,11 @@ static void test_load_bad_quotes(void **s)
 
 /* A bad value on each directive: "<file>:<line>: '<directive>': <what is
  * allowed> (got '<value>')". */
+/* 1025 bytes: one more than a string setting takes */
+#define LONG_64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define LONG_1025 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 \
+    LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 LONG_64 "x"
+
 static void test_load_bad_value_every_directive(void **s)
 {
     (void)s;
@@ -466,6 +480,37 @@ static void test_load_bad_value_every_directive(void **s)
                                             "integer between 0 and 67108864 inclusive (got '1e3')"},
         {"loader-synthetic-error-rate 1.5", "'loader-synthetic-error-rate': argument must be a "
                                             "number between 0 and 1, e.g. 0.05 (got '1.5')"},
+        {"hash-max-listpack-entries -1", "'hash-max-listpack-entries': argument must be an "
+                                         "integer between 0 and 9223372036854775807 inclusive "
+                                         "(got '-1')"},
+        {"hash-max-listpack-value 1k", "'hash-max-listpack-value': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got '1k')"},
+        {"set-max-intset-entries 9223372036854775808", "'set-max-intset-entries': argument must "
+                                                       "be an integer between 0 and "
+                                                       "9223372036854775807 inclusive (got "
+                                                       "'9223372036854775808')"},
+        {"set-max-listpack-entries x", "'set-max-listpack-entries': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got 'x')"},
+        {"set-max-listpack-value -5", "'set-max-listpack-value': argument must be an integer "
+                                      "between 0 and 9223372036854775807 inclusive (got '-5')"},
+        {"list-max-listpack-size 2147483648", "'list-max-listpack-size': argument must be an "
+                                              "integer between -2147483648 and 2147483647 "
+                                              "inclusive (got '2147483648')"},
+        {"zset-max-listpack-entries 1.5", "'zset-max-listpack-entries': argument must be an "
+                                          "integer between 0 and 9223372036854775807 inclusive "
+                                          "(got '1.5')"},
+        {"zset-max-listpack-value +1", "'zset-max-listpack-value': argument must be an integer "
+                                       "between 0 and 9223372036854775807 inclusive (got '+1')"},
+        {"lazyfree-lazy-eviction 1", "'lazyfree-lazy-eviction': argument must be 'yes' or 'no' "
+                                     "(got '1')"},
+        {"lazyfree-lazy-expire on", "'lazyfree-lazy-expire': argument must be 'yes' or 'no' "
+                                    "(got 'on')"},
+        {"lazyfree-lazy-server-del y", "'lazyfree-lazy-server-del': argument must be 'yes' or "
+                                       "'no' (got 'y')"},
+        {"lazyfree-lazy-user-del true", "'lazyfree-lazy-user-del': argument must be 'yes' or "
+                                        "'no' (got 'true')"},
+        {"lazyfree-lazy-user-flush 0", "'lazyfree-lazy-user-flush': argument must be 'yes' or "
+                                       "'no' (got '0')"},
         {"inject-bug 26", "'inject-bug': unknown bug '26': valid bugs are 1..25 by number or "
                           "name, or none (mmcache --inject-bug=list shows them)"},
         {"bug-amplify maybe", "'bug-amplify': argument must be 'yes' or 'no' (got 'maybe')"},
@@ -477,9 +522,14 @@ static void test_load_bad_value_every_directive(void **s)
                                        "following: no, yes, local (got '1')"},
         {"enable-bug-lab remote", "'enable-bug-lab': argument must be one of the following: no, "
                                   "yes, local (got 'remote')"},
+        {"requirepass " LONG_1025, "'requirepass': argument must be at most 1024 bytes"},
+        {"protected-mode 1", "'protected-mode': argument must be 'yes' or 'no' (got '1')"},
+        {"aclfile " LONG_1025, "'aclfile': argument must be at most 1024 bytes"},
+        {"acllog-max-len -1", "'acllog-max-len': argument must be an integer between 0 and "
+                              "1000000 inclusive (got '-1')"},
     };
-    char msg[CFG_ERRLEN], text[256];
-    bool seen[32] = {false};
+    char msg[CFG_ERRLEN], text[2048];
+    bool seen[64] = {false};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char name[64];
         sscanf(cases[i].line, "%63s", name);
@@ -644,20 +694,20 @@ static void test_rewrite_guarded(void **s)
     assert_int_equal(cfg_set(&c, "hz", "20", err, sizeof(err)), 0);
     write_file(path, "# lab\ninject-bug none\nhz 10\ninject-bug 2\nloader none\n");
     unsigned open_only = CFG_GUARD_BIT(CFG_GUARD_NONE);
-    assert_int_equal(cfg_rewrite_file_guarded(&c, path, open_only, err, sizeof(err)), 0);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, open_only, NULL, err, sizeof(err)), 0);
     char *got = read_file(path);
     assert_string_equal(got, "# lab\ninject-bug none\nhz 20\ninject-bug 2\nloader none\n");
     free(got);
     /* the bug lab's settings allowed: those are written, loader is not */
     unsigned lab = open_only | CFG_GUARD_BIT(CFG_GUARD_BUG_LAB);
-    assert_int_equal(cfg_rewrite_file_guarded(&c, path, lab, err, sizeof(err)), 0);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, lab, NULL, err, sizeof(err)), 0);
     got = read_file(path);
     assert_string_equal(got, "# lab\ninject-bug 13\nhz 20\nloader none\n"
                              "# Generated by CONFIG REWRITE\nbug-amplify no\n");
     free(got);
     /* no line for a guarded setting: none is added */
     write_file(path, "hz 1\n");
-    assert_int_equal(cfg_rewrite_file_guarded(&c, path, 0, err, sizeof(err)), 0);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, 0, NULL, err, sizeof(err)), 0);
     got = read_file(path);
     assert_string_equal(got, "hz 20\n");
     free(got);
@@ -872,6 +922,94 @@ static void test_rewrite_errors(void **s)
     assert_string_equal(err, "cannot write /nonexistent-dir-mmcache/x.conf: No such file or directory");
 }
 
+/* ---- user lines (the ACL's) ------------------------------------------------------ */
+
+struct seen_users {
+    int n;
+    char text[8][256];   /* "line:name rule rule" */
+};
+
+static int collect_user(void *arg, int lineno, int argc, char **argv)
+{
+    struct seen_users *u = arg;
+    size_t used = (size_t)snprintf(u->text[u->n], sizeof(u->text[0]), "%d:", lineno);
+    for (int i = 0; i < argc; i++)
+        used += (size_t)snprintf(u->text[u->n] + used, sizeof(u->text[0]) - used, "%s%s",
+                                 i ? " " : "", argv[i]);
+    return ++u->n == 3 ? 7 : 0;   /* the walk stops on the third */
+}
+
+/* `user` lines are skipped by the settings and handed out by
+ * cfg_file_users, with any number of words, in order. */
+static void test_user_lines(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN];
+    struct seen_users u = {0};
+    /* "username" is no user line: an unknown directive to the settings */
+    write_file(path, "hz 11\nuser alice on\nusername 1\n");
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load_file(&c, path, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":3: unknown directive 'username'"));
+    write_file(path, "hz 11\n"
+                     "user alice on >a b c d e f g h i j k l m n\n"
+                     "  USER bob \"on\" '~x y'\n"
+                     "# user commented out\n"
+                     "user carol\nuser dave\n");
+    cfg_defaults(&c);
+    assert_int_equal(cfg_load_file(&c, path, err, sizeof(err)), 0);
+    assert_int_equal(c.hz, 11);
+    assert_int_equal(cfg_file_users(path, collect_user, &u, err, sizeof(err)), 7);
+    assert_int_equal(u.n, 3);
+    assert_string_equal(u.text[0], "2:alice on >a b c d e f g h i j k l m n");
+    assert_string_equal(u.text[1], "3:bob on ~x y");
+    assert_string_equal(u.text[2], "5:carol");
+
+    write_file(path, "user\n");
+    assert_int_equal(cfg_file_users(path, collect_user, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":1: 'user' needs a user name"));
+    write_file(path, "port 1\nuser a \"on\n");
+    assert_int_equal(cfg_file_users(path, collect_user, &u, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, ":2: 'user': unbalanced quotes"));
+    assert_int_equal(cfg_file_users("/nonexistent-mmcache.conf", collect_user, &u, err,
+                                    sizeof(err)), -1);
+}
+
+/* CONFIG REWRITE with the running users: they take the first user line's
+ * place, the others go; none before: appended; NULL: kept; empty: gone. */
+static void test_rewrite_users(void **s)
+{
+    (void)s;
+    struct cfg c;
+    char err[CFG_ERRLEN];
+    const char *const two[] = {"user default on nopass ~* &* +@all",
+                               "user alice on #ab resetchannels -@all +get", NULL};
+    const char *const none[] = {NULL};
+    cfg_defaults(&c);
+    write_file(path, "# top\nuser old1 on\nhz 10\nuser old2 off\n# end\n");
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, CFG_GUARDS_ALL, two, err, sizeof(err)), 0);
+    char *got = read_file(path);
+    assert_string_equal(got, "# top\nuser default on nopass ~* &* +@all\n"
+                             "user alice on #ab resetchannels -@all +get\nhz 10\n# end\n");
+    free(got);
+    write_file(path, "hz 10\nuser x on\n");
+    assert_int_equal(cfg_rewrite_file(&c, path, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 10\nuser x on\n");
+    free(got);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, CFG_GUARDS_ALL, none, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 10\n");
+    free(got);
+    assert_int_equal(cfg_rewrite_file_guarded(&c, path, CFG_GUARDS_ALL, two, err, sizeof(err)), 0);
+    got = read_file(path);
+    assert_string_equal(got, "hz 10\n# Generated by CONFIG REWRITE\n"
+                             "user default on nopass ~* &* +@all\n"
+                             "user alice on #ab resetchannels -@all +get\n");
+    free(got);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_file, teardown_file)
@@ -900,6 +1038,8 @@ int main(void)
         T(test_rewrite_documented_file),
         T(test_rewrite_quotes_round_trip),
         T(test_rewrite_errors),
+        T(test_user_lines),
+        T(test_rewrite_users),
     };
 #undef T
     return cmocka_run_group_tests_name("config/file", tests, NULL, NULL);

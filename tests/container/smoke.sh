@@ -2,8 +2,12 @@
 # Container smoke test: builds the image from the repository's Dockerfile,
 # runs it, and drives it as a user would: redis-cli, redis-benchmark, flags
 # after the image name, a mounted config, the health check, SIGHUP reload,
-# stop with the image's STOPSIGNAL and exit code 0. One PASS/FAIL line per
-# step; it stops at the first FAIL and exits 0 only when every step passed.
+# stop with the image's STOPSIGNAL and exit code 0. The server runs as the
+# README says to expose it, with --requirepass (clients use -a); one step
+# checks that a client that does not AUTH is refused, another that without
+# a password protected mode refuses a client from 127.0.0.2. One PASS/FAIL
+# line per step; it stops at the first FAIL and exits 0 only when every
+# step passed.
 #
 # Usage: tests/container/smoke.sh          (from anywhere; may run as root)
 #
@@ -15,7 +19,8 @@
 # Base image: debian:bookworm-slim, pulled; where no registry is reachable
 # it is made from Debian's archive by $MMCACHE_BASE_IMAGE_TOOL (default
 # ../shared/tools/local-base-image.sh beside the repository).
-# Needs redis-cli and redis-benchmark (redis-tools), ss (iproute2), timeout.
+# Needs redis-cli and redis-benchmark (redis-tools), ss (iproute2), timeout,
+# python3 (a client bound to 127.0.0.2).
 #
 # Environment: MMCACHE_IMAGE (tag, default mmcache),
 #   MMCACHE_SMOKE_ENGINE (docker | buildah: skip detection),
@@ -39,6 +44,8 @@ out=$work/out          # what the current step ran printed, shown on FAIL
 log=$work/server.log   # the server's stderr (buildah)
 engine='' ctr='' run_pid='' srv_pid='' port='' built=0 nsteps=0 step='' detail=''
 entrypoint=() healthcheck=()
+pw="smoke-$$-$RANDOM-pw"             # the server's --requirepass
+auth=(-a "$pw" --no-auth-warning)    # what cli passes (emptied to go without)
 started=$SECONDS
 
 # ---------------------------------------------------------------- helpers
@@ -66,7 +73,13 @@ free_port() {
   return 1
 }
 
-cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$port" "$@" 2>&1 | tr -d '\r'; }
+cli() { timeout 10 redis-cli -h 127.0.0.1 -p "$port" "${auth[@]}" "$@" 2>&1 | tr -d '\r'; }
+# What a client bound to 127.0.0.2 (not local, for protected mode) reads.
+remote_read() {
+  timeout 10 python3 -c 'import socket, sys
+s = socket.socket(); s.bind(("127.0.0.2", 0)); s.connect(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(5); print(s.recv(4096).decode(errors="replace").strip())' "$port" 2>&1
+}
 info_field() { cli info server | sed -n "s/^$1://p"; }
 
 # wait_for SECONDS CMD...: poll CMD every 0.1 s until it succeeds.
@@ -117,10 +130,12 @@ in_image() {
 }
 
 # start_server [-v HOSTDIR:CTRDIR] FLAGS...: start it in the background on
-# a fresh free port and wait until it answers PING.
+# a fresh free port, with --requirepass (unless auth is empty), and wait
+# until it answers PING (an unprotected one: until it answers at all).
 start_server() {
   local vol=()
-  [[ $1 == -v ]] && { vol=(-v "$2"); shift 2; }
+  [[ ${1:-} == -v ]] && { vol=(-v "$2"); shift 2; }
+  ((${#auth[@]})) && set -- "$@" --requirepass "$pw"
   port=$(free_port) || { detail="no free port"; return 1; }
   case $engine in
     docker)
@@ -135,7 +150,7 @@ start_server() {
       run_pid=$! ;;
   esac
   local deadline=$((SECONDS + 20))
-  until [[ $(cli ping) == PONG ]]; do
+  until [[ $(cli ping) == PONG || (${#auth[@]} == 0 && $(cli ping) == DENIED*) ]]; do
     if [[ $engine == buildah ]] && run_gone; then
       detail="the server exited before it answered"
     elif ((SECONDS >= deadline)); then
@@ -282,6 +297,7 @@ step_tools() {
   local need=()
   command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null || need+=(redis-tools)
   command -v ss >/dev/null || need+=(iproute2)
+  command -v python3 >/dev/null || need+=(python3)
   if ((${#need[@]})); then
     apt_install "${need[@]}" >"$out" 2>&1 || { detail="missing ${need[*]}"; return 1; }
   fi
@@ -415,14 +431,26 @@ step_redis_cli() {
 }
 
 step_benchmark() {
-  timeout 120 redis-benchmark -h 127.0.0.1 -p "$port" -t set,get -n 10000 -q 2>&1 |
+  timeout 120 redis-benchmark -h 127.0.0.1 -p "$port" -a "$pw" -t set,get -n 10000 -q 2>&1 |
     tr '\r' '\n' | grep -v '^[A-Z]*: rps=' | grep . >"$out"
   local set get
   set=$(sed -n 's/^SET: \([0-9.]*\) requests per second.*/\1/p' "$out")
   get=$(sed -n 's/^GET: \([0-9.]*\) requests per second.*/\1/p' "$out")
   [[ -n $set && -n $get ]] || { detail="redis-benchmark did not finish SET and GET"; return 1; }
   [[ $(cli ping) == PONG ]] || { detail="no PONG after the benchmark"; return 1; }
-  detail="-t set,get -n 10000: SET $set/s, GET $get/s"
+  detail="-a -t set,get -n 10000: SET $set/s, GET $get/s"
+}
+
+# The server started with --requirepass: a client must AUTH first.
+step_requirepass() {
+  local none wrong right got
+  none=$(auth=(); cli ping) wrong=$(auth=(-a wrong --no-auth-warning); cli ping)
+  right=$(cli ping) got=$(cli config get requirepass | sed -n 2p)
+  printf 'no -a: %s\nwrong -a: %s\n-a: %s\n' "$none" "$wrong" "$right" >"$out"
+  [[ $none == "NOAUTH Authentication required." ]] || { detail="without -a: '$none'"; return 1; }
+  [[ $wrong == *WRONGPASS* ]] || { detail="a wrong password was not refused"; return 1; }
+  [[ $right == PONG && $got == "$pw" ]] || { detail="-a: '$right', requirepass '$got'"; return 1; }
+  detail="no -a: NOAUTH; a wrong one: WRONGPASS; -a: PONG (requirepass from the flag)"
 }
 
 step_health() {
@@ -442,24 +470,26 @@ step_health() {
       { detail="docker never reported healthy"; return 1; }
     st=" and docker reports healthy"
   fi
-  detail="PING/+PONG over /dev/tcp: 0 when up, fails on a dead port${st:-}"
+  detail="PING over /dev/tcp (-NOAUTH: a password is set): 0 when up, fails on a dead port${st:-}"
 }
 
 step_reload() {
   local gen0 gen1 mc ok
   gen0=$(info_field config_generation)
   # Edit the file inside the container as the image's user, then SIGHUP.
-  in_image sed -i 's/^maxclients 10000$/maxclients 5000/' /etc/mmcache/mmcache.conf >"$out" 2>&1 ||
+  # (timeout, not maxclients: that one is capped by the descriptor limit,
+  # 974 under buildah's 1024.)
+  in_image sed -i 's/^timeout 0$/timeout 300/' /etc/mmcache/mmcache.conf >"$out" 2>&1 ||
     { detail="cannot edit /etc/mmcache/mmcache.conf as the image user"; return 1; }
   server_signal HUP || { detail="could not send SIGHUP"; return 1; }
   wait_for 10 generation_is $((gen0 + 1)) ||
     { detail="config_generation stayed $(info_field config_generation) (was $gen0)"; server_log >"$out"; return 1; }
   gen1=$(info_field config_generation) ok=$(info_field config_last_reload_ok)
-  mc=$(cli config get maxclients | sed -n 2p)
+  mc=$(cli config get timeout | sed -n 2p)
   server_log >"$out"
-  [[ $ok == 1 && $mc == 5000 ]] || { detail="reload_ok=$ok maxclients=$mc"; return 1; }
+  [[ $ok == 1 && $mc == 300 ]] || { detail="reload_ok=$ok timeout=$mc"; return 1; }
   grep -q "Config reloaded: now generation $gen1" "$out" || { detail="no reload line in the log"; return 1; }
-  detail="SIGHUP: config_generation $gen0 -> $gen1, maxclients 10000 -> $mc, logged"
+  detail="SIGHUP: config_generation $gen0 -> $gen1, timeout 0 -> $mc, logged"
 }
 
 step_rewrite() {
@@ -507,6 +537,27 @@ step_mounted() {
   detail="-v DIR:/etc/mmcache: policy $pol from the file, hz $hz from the flag; stopped, exit 0"
 }
 
+# No password, protected mode (the default): a client that is not local is
+# refused with Redis's DENIED text; under docker that is every client
+# (they come through the bridge), so the image needs one of the README's
+# three ways to be reached.
+step_protected() {
+  local local_reply remote
+  auth=()
+  # "" beats the password an earlier CONFIG REWRITE left in the file
+  start_server --requirepass "" || { auth=(-a "$pw" --no-auth-warning); return 1; }
+  local_reply=$(cli ping) remote=$(remote_read)
+  printf 'local: %s\n127.0.0.2: %s\n' "$local_reply" "$remote" >"$out"
+  auth=(-a "$pw" --no-auth-warning)
+  [[ $remote == "-DENIED Redis is running in protected mode"* ]] ||
+    { detail="127.0.0.2 was not refused: '${remote:0:80}'"; return 1; }
+  if ! stop_server || [[ $exit_code != 0 ]]; then
+    detail="stop: exit code ${exit_code:-none}"
+    return 1
+  fi
+  detail="no password: 127.0.0.2 gets -DENIED (protected mode); 127.0.0.1: ${local_reply:0:40}"
+}
+
 echo "mmcache container smoke test ($root)"
 run_step engine step_engine
 run_step tools step_tools
@@ -520,9 +571,11 @@ run_step start step_start
 run_step settings step_settings
 run_step redis-cli step_redis_cli
 run_step redis-benchmark step_benchmark
+run_step requirepass step_requirepass
 run_step healthcheck step_health
 run_step sighup-reload step_reload
 run_step config-rewrite step_rewrite
 run_step sigterm-stop step_stop
 run_step mounted-config step_mounted
+run_step protected-mode step_protected
 finish 0

@@ -101,8 +101,8 @@ pid_t harness_spawn_mmcache(const char *const *args, const char *out);
  */
 int harness_await_ready(struct harness_server *s, pid_t pid, int port);
 
-/* 1 when a server on 127.0.0.1:port answers PING with PONG within
- * 300 ms, else 0. */
+/* 1 when a server on 127.0.0.1:port answers PING with PONG (or with
+ * NOAUTH: it wants a password first) within 300 ms, else 0. */
 int harness_ping(int port);
 
 /*
@@ -202,6 +202,11 @@ long long harness_proc_kb(pid_t pid, const char *field);
  * inflates RSS: TSan's about 5x what the program touches, ASan's more
  * than 1x plus its quarantine), for tests that bound memory. */
 int harness_proc_sanitized(pid_t pid);
+
+/* A whole (text) file, NUL-terminated, malloc'd; NULL when it cannot be
+ * read. And a file written with text (0 or -1). */
+char *harness_read_file(const char *path);
+int harness_write_file(const char *path, const char *text);
 
 /* Monotonic milliseconds. */
 long long harness_now_ms(void);

@@ -71,8 +71,10 @@ it_san_export() {
     for v in "${IT_SAN_CORRECT[@]}"; do export "${v?}"; done
 }
 
-it_ping() { # PORT -> 0 when the server answers PONG
-    [ "$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" = "PONG" ]
+it_ping() { # PORT -> 0 when the server answers PONG (or NOAUTH: it wants a password)
+    local r
+    r=$(timeout 2 redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)
+    [ "$r" = "PONG" ] || [ "${r#NOAUTH }" != "$r" ]
 }
 
 it_start() {

@@ -19,6 +19,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,17 +38,10 @@
 
 #define REMOTE "127.0.0.2"   /* a client Redis 7.0 does not call local */
 
-/* Redis runs its protected mode (no password: remote clients refused);
- * the levers are what these tests are about, so it is off there. */
-static const char *const redis_open[] = {"--protected-mode", "no", NULL};
-
-static int skip_under_redis(const char *why)
-{
-    if (!harness_is_redis())
-        return 0;
-    fprintf(stderr, "skip under redis: %s\n", why);
-    return 1;
-}
+/* Both servers run protected mode (no password: remote clients refused);
+ * the levers are what these tests are about, so it is off (given to each
+ * server apart, as start() takes it). */
+static const char *const unprotected[] = {"--protected-mode", "no", NULL};
 
 static redisContext *local_client(void)
 {
@@ -84,7 +78,7 @@ static redisContext *remote_client(void)
 static void test_debug_refused_by_default(void **state)
 {
     (void)state;
-    start(NULL, NULL, redis_open);
+    start(NULL, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");
     EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG HELP");
@@ -110,7 +104,7 @@ static void test_debug_local(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_OK(l, "DEBUG SLEEP 0");
     EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");
@@ -123,9 +117,50 @@ static void test_debug_yes(void **state)
 {
     (void)state;
     static const char *const args[] = {"--enable-debug-command", "yes", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *r = remote_client();
     EXPECT_OK(r, "DEBUG SLEEP 0");
+    redisFree(r);
+    stop_ok();
+}
+
+/* The order Redis 7.0's processCommand checks in: arity, then DEBUG's
+ * lever, then authentication, then the ACL. A client that has not
+ * authenticated is told DEBUG is off (not NOAUTH); where the lever allows
+ * the client it must authenticate, and its user's rules still decide. */
+static void test_debug_lever_auth_acl_order(void **state)
+{
+    (void)state;
+    static const char *const off[] = {"--requirepass", "pw", NULL};
+    start(off, NULL, NULL);
+    redisContext *l = local_client();
+    EXPECT_ERR(l, "ERR wrong number of arguments for 'debug' command", "DEBUG");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* not NOAUTH */
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "PING");
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "ACL SETUSER nodebug on >p +@all -debug ~*");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");
+    EXPECT_OK(l, "AUTH nodebug p");
+    EXPECT_ERR(l, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* the lever before the ACL */
+    redisFree(l);
+    stop_ok();
+
+    static const char *const local[] = {"--requirepass", "pw", "--enable-debug-command", "local",
+                                        NULL};
+    start(local, NULL, NULL);
+    redisContext *r = remote_client();
+    l = local_client();
+    EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "DEBUG SLEEP 0");
+    EXPECT_OK(r, "AUTH pw");
+    EXPECT_ERR(r, DEBUG_REFUSED, "DEBUG SLEEP 0");           /* authenticated, still remote */
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "DEBUG SLEEP 0");
+    EXPECT_OK(l, "ACL SETUSER nodebug on >p +@all -debug ~*");
+    EXPECT_OK(l, "AUTH nodebug p");
+    EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'debug' command",
+               "DEBUG SLEEP 0");
+    redisFree(l);
     redisFree(r);
     stop_ok();
 }
@@ -156,10 +191,9 @@ static long long cpu_ticks(pid_t pid)
 static void test_debug_sleep_bounded(void **state)
 {
     (void)state;
-    if (skip_under_redis("Redis would sleep for 31 years"))
-        return;
+    HARNESS_MMCACHE_ONLY("DEBUG SLEEP's bound (Redis would sleep for 31 years)");
     static const char *const args[] = {"--enable-debug-command", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client();
     static const char *const too_long[] = {"9223372036854775808", "1e9", "inf", "-nan", "nan",
                                            "3600.001", "1e400"};
@@ -240,12 +274,11 @@ static void expect_config(redisContext *c, const char *name, const char *want)
 static void test_loader_protected_by_default(void **state)
 {
     (void)state;
-    if (skip_under_redis("loader is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the loader");
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
-    start(NULL, NULL, redis_open);
+    start(NULL, unprotected, unprotected);
     redisContext *both[] = {local_client(), remote_client()};
     for (int i = 0; i < 2; i++) {
         redisContext *c = both[i];
@@ -278,13 +311,12 @@ static void test_loader_protected_by_default(void **state)
 static void test_loader_protected_local(void **state)
 {
     (void)state;
-    if (skip_under_redis("loader is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the loader");
     int port, lfd = listener(&port);
     char spec[64];
     snprintf(spec, sizeof(spec), "redis 127.0.0.1:%d", port);
     static const char *const args[] = {"--enable-protected-configs", "local", NULL};
-    start(args, NULL, redis_open);
+    start(args, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("loader") " (enable-protected-configs is 'local': only a "
                "local connection may set it)", "CONFIG SET loader %s", spec);
@@ -297,7 +329,7 @@ static void test_loader_protected_local(void **state)
     stop_ok();
 
     static const char *const yes[] = {"--enable-protected-configs", "yes", NULL};
-    start(yes, NULL, redis_open);
+    start(yes, unprotected, unprotected);
     r = remote_client();
     EXPECT_OK(r, "CONFIG SET loader %s", "synthetic");
     redisFree(r);
@@ -307,7 +339,7 @@ static void test_loader_protected_local(void **state)
     char flag[64];
     snprintf(flag, sizeof(flag), "redis 127.0.0.1:%d", port);
     const char *const from_flag[] = {"--loader", flag, NULL};
-    start(NULL, from_flag, redis_open);
+    start(NULL, from_flag, unprotected);
     l = local_client();
     expect_config(l, "loader", flag);
     redisFree(l);
@@ -315,17 +347,47 @@ static void test_loader_protected_local(void **state)
     close(lfd);
 }
 
+/* CONFIG SET of a protected setting: authentication and the ACL come
+ * first (the lever is CONFIG SET's own check, as in Redis), then the
+ * lever. Redis's protected setting here is `dir`, mmcache's `loader`. */
+static void test_protected_config_auth_acl(void **state)
+{
+    (void)state;
+    bool redis = harness_is_redis();
+    const char *name = redis ? "dir" : "loader", *value = redis ? "/tmp" : "synthetic";
+    static const char *const args[] = {"--requirepass", "pw", "--enable-protected-configs",
+                                       "local", NULL};
+    start(args, NULL, NULL);
+    redisContext *l = local_client(), *r = remote_client();
+    EXPECT_ERR(r, "NOAUTH Authentication required.", "CONFIG SET %s %s", name, value);
+    EXPECT_ERR(l, "NOAUTH Authentication required.", "CONFIG SET %s %s", name, value);
+    EXPECT_OK(l, "AUTH pw");
+    EXPECT_OK(l, "ACL SETUSER cfg on >p +@all ~*");
+    EXPECT_OK(l, "ACL SETUSER nocfg on >p +@all -config|set ~*");
+    EXPECT_OK(r, "AUTH cfg p");
+    char prefix[128];
+    snprintf(prefix, sizeof(prefix), "ERR CONFIG SET failed (possibly related to argument "
+             "'%s') - can't set protected config", name);
+    EXPECT_ERR_PREFIX(r, prefix, "CONFIG SET %s %s", name, value);   /* allowed, but remote */
+    EXPECT_OK(l, "AUTH nocfg p");
+    EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'config|set' command",
+               "CONFIG SET %s %s", name, value);                     /* local, but denied */
+    if (!redis) {   /* the bug lab's lever (local by default) likewise */
+        EXPECT_ERR_PREFIX(r, PROTECTED_PREFIX("inject-bug"), "CONFIG SET inject-bug 4");
+        EXPECT_ERR(l, "NOPERM this user has no permissions to run the 'config|set' command",
+                   "CONFIG SET inject-bug 4");
+        expect_config(r, "inject-bug", "none");
+    }
+    EXPECT_OK(l, "AUTH cfg p");
+    EXPECT_OK(l, "CONFIG SET %s %s", name, value);
+    redisFree(l);
+    redisFree(r);
+    stop_ok();
+}
+
 /* ---- a server on a config file ------------------------------------------- */
 
 static char conf_dir[64], conf[128];
-
-static void write_conf(const char *text)
-{
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 /* Start on a new config file holding `text`; remove_conf() cleans up. */
 static void start_on_file(const char *text)
@@ -333,7 +395,7 @@ static void start_on_file(const char *text)
     snprintf(conf_dir, sizeof(conf_dir), "/tmp/mmcache-it-levers-XXXXXX");
     assert_non_null(mkdtemp(conf_dir));
     snprintf(conf, sizeof(conf), "%s/levers.conf", conf_dir);
-    write_conf(text);
+    chk_write_file(conf, text);
     if (harness_start_file(&srv, conf, NULL, NULL, NULL) != 0)
         fail_msg("server did not start on %s", conf);
 }
@@ -366,9 +428,8 @@ static void expect_bugs(redisContext *c, const char *want)
 static void test_bug_lab_local_by_default(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab is mmcache's"))
-        return;
-    start(NULL, NULL, redis_open);
+    HARNESS_MMCACHE_ONLY("the bug lab");
+    start(NULL, unprotected, unprotected);
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_ERR(r, PROTECTED_PREFIX("inject-bug") LAB_LOCAL, "CONFIG SET inject-bug 13");
     EXPECT_ERR(r, PROTECTED_PREFIX("bug-amplify") LAB_LOCAL, "CONFIG SET bug-amplify no");
@@ -398,14 +459,13 @@ static void test_bug_lab_local_by_default(void **state)
 static void test_bug_lab_off(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab is mmcache's"))
-        return;
+    HARNESS_MMCACHE_ONLY("the bug lab");
     start_on_file("enable-bug-lab no\ninject-bug 4\n");
     redisContext *l = local_client();
     expect_bugs(l, "4");
     EXPECT_ERR(l, PROTECTED_PREFIX("inject-bug") LAB_NO, "CONFIG SET inject-bug none");
     expect_bugs(l, "4");
-    write_conf("enable-bug-lab no\ninject-bug 2\n");
+    chk_write_file(conf, "enable-bug-lab no\ninject-bug 2\n");
     assert_int_equal(kill(srv.pid, SIGHUP), 0);
     long long deadline = harness_now_ms() + 5000;
     redisReply *rep = NULL;
@@ -426,38 +486,32 @@ static void test_bug_lab_off(void **state)
 
 /* ---- CONFIG REWRITE ------------------------------------------------------- */
 
-static char *slurp(const char *path)
-{
-    static char buf[64 * 1024];
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
-}
-
 /* The issue's probe: a bug set live, then `CONFIG REWRITE` kept it
  * across restarts. A client that could not have set it cannot write it
  * to the file either; the other settings are written as usual. */
 static void test_rewrite_keeps_levers(void **state)
 {
     (void)state;
-    if (skip_under_redis("the bug lab and loader are mmcache's"))
-        return;
-    start_on_file("# lab\ninject-bug none\nenable-protected-configs local\nhz 10\n");
+    HARNESS_MMCACHE_ONLY("the bug lab and the loader");
+    start_on_file("# lab\ninject-bug none\nenable-protected-configs local\nhz 10\n"
+                  "protected-mode no\n");
     redisContext *l = local_client(), *r = remote_client();
     EXPECT_OK(l, "CONFIG SET inject-bug 4 loader synthetic hz 12");
     char want[512];
     EXPECT_OK(r, "CONFIG REWRITE");
     /* (the harness's --port differs from the default: written too) */
     snprintf(want, sizeof(want), "# lab\ninject-bug none\nenable-protected-configs local\n"
-             "hz 12\n# Generated by CONFIG REWRITE\nport %d\n", srv.port);
-    assert_string_equal(slurp(conf), want);
+             "hz 12\nprotected-mode no\n# Generated by CONFIG REWRITE\nport %d\n", srv.port);
+    char *text = chk_read_file(conf);
+    assert_string_equal(text, want);
+    free(text);
     EXPECT_OK(l, "CONFIG REWRITE");
     snprintf(want, sizeof(want), "# lab\ninject-bug 4\nenable-protected-configs local\n"
-             "hz 12\n# Generated by CONFIG REWRITE\nport %d\nloader synthetic\n", srv.port);
-    assert_string_equal(slurp(conf), want);
+             "hz 12\nprotected-mode no\n# Generated by CONFIG REWRITE\nport %d\n"
+             "loader synthetic\n", srv.port);
+    text = chk_read_file(conf);
+    assert_string_equal(text, want);
+    free(text);
     EXPECT_OK(l, "CONFIG SET inject-bug none");
     redisFree(l);
     redisFree(r);
@@ -471,14 +525,15 @@ int main(void)
         cmocka_unit_test_teardown(test_debug_refused_by_default, teardown),
         cmocka_unit_test_teardown(test_debug_local, teardown),
         cmocka_unit_test_teardown(test_debug_yes, teardown),
+        cmocka_unit_test_teardown(test_debug_lever_auth_acl_order, teardown),
         cmocka_unit_test_teardown(test_debug_sleep_bounded, teardown),
         cmocka_unit_test_teardown(test_loader_protected_by_default, teardown),
         cmocka_unit_test_teardown(test_loader_protected_local, teardown),
+        cmocka_unit_test_teardown(test_protected_config_auth_acl, teardown),
         cmocka_unit_test_teardown(test_bug_lab_local_by_default, teardown),
         cmocka_unit_test_teardown(test_bug_lab_off, teardown),
         cmocka_unit_test_teardown(test_rewrite_keeps_levers, teardown),
     };
     int failed = cmocka_run_group_tests_name("integration/levers", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

@@ -5,8 +5,8 @@
  * them took the server to 5.8 GB) is refused from the header on, with the
  * server's resident memory bounded; an origin port that is closed and one
  * that answers garbage give the client the same words, which name no
- * address; the file origin on /proc/self gives nothing. mmcache only: the
- * loader is its own.
+ * address; the file origin on /proc/self gives nothing. A client the ACL
+ * refuses causes no load at all. mmcache only: the loader is its own.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -194,19 +194,49 @@ static void test_file_origin_proc(void **state)
     stop_ok();
 }
 
+/* The ACL is checked before a load, as before any handler: a GET
+ * refused (NOAUTH, its command, its key) makes no load and no origin
+ * call; an allowed one does. */
+static void test_acl_before_loader(void **state)
+{
+    (void)state;
+    const char *args[] = {"--loader", "synthetic", "--requirepass", "pw", NULL};
+    start(args);
+    redisContext *adm = connect_ok(), *app = connect_ok(), *noget = connect_ok();
+    EXPECT_ERR(app, "NOAUTH Authentication required.", "GET ok:1");
+    EXPECT_OK(adm, "AUTH pw");
+    EXPECT_OK(adm, "ACL SETUSER app on >p +get ~ok:*");
+    EXPECT_OK(adm, "ACL SETUSER noget on >p +@all -get ~*");
+    EXPECT_OK(app, "AUTH app p");
+    EXPECT_OK(noget, "AUTH noget p");
+    EXPECT_ERR(app, "NOPERM this user has no permissions to access one of the keys used as "
+               "arguments", "GET secret");
+    EXPECT_ERR(noget, "NOPERM this user has no permissions to run the 'get' command", "GET ok:1");
+    EXPECT_INFO(adm, "loader_loads_started", 0);
+    EXPECT_INFO(adm, "loader_origin_calls", 0);
+    redisReply *r = CMD(app, "GET ok:1");
+    assert_int_equal(r->type, REDIS_REPLY_STRING);
+    assert_non_null(strstr(r->str, "ok:1"));
+    freeReplyObject(r);
+    EXPECT_INFO(adm, "loader_origin_calls", 1);
+    redisFree(adm);
+    redisFree(app);
+    redisFree(noget);
+    stop_ok();
+}
+
 int main(void)
 {
-    if (harness_is_redis()) {
-        fprintf(stderr, "skip: the loader is mmcache's\n");
-        return 0;
-    }
+    int own = harness_file_mmcache_only("the read-through loader");
+    if (own >= 0)
+        return own;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hostile_origin_400mb),
         cmocka_unit_test(test_max_value_size),
         cmocka_unit_test(test_errors_say_nothing),
         cmocka_unit_test(test_file_origin_proc),
+        cmocka_unit_test(test_acl_before_loader),
     };
     int failed = cmocka_run_group_tests_name("integration/loader_limits", tests, NULL, NULL);
-    harness_finish(failed);
-    return failed ? 1 : 0;
+    return harness_finish(failed);
 }

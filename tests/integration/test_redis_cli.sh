@@ -2,7 +2,8 @@
 # test_redis_cli: drive the server with the stock clients: redis-cli
 # (arguments, --no-raw, -x, commands on stdin, --pipe, --scan) and
 # redis-benchmark (-P 1 and -P 16), checking exact output and that the
-# benchmark sees no errors.
+# benchmark sees no errors; then a second server with a password and a
+# user: redis-cli -a, --user/--pass, redis-benchmark -a.
 #
 # Server: $MMCACHE_BIN (default build/mmcache at the repository root), or
 # redis-server under MMCACHE_TEST_AGAINST=redis. Loopback only; the server
@@ -130,6 +131,49 @@ expect_eq "server alive" "$(cli ping)" "PONG"
 
 it_stop "$SRV_PID" 10
 expect_eq "exit status after SIGTERM" "$IT_STATUS" "0"
+
+# --- with a password: redis-cli -a / --user --pass, redis-benchmark -a ---
+PW='pw with spaces & symbols'
+if [ "${MMCACHE_TEST_AGAINST:-}" = redis ]; then
+    it_start redis "${REDIS_SERVER_BIN:-redis-server}" --requirepass "$PW" || exit 1
+else
+    it_start mmcache "$BIN" --requirepass "$PW" || exit 1
+fi
+P=$IT_PORT
+SRV_PID=$IT_PID
+expect_eq "no password: NOAUTH" "$(cli ping 2>&1)" "NOAUTH Authentication required."
+expect_eq "-a wrong" "$(cli -a nope --no-auth-warning ping 2>&1)" \
+    "AUTH failed: WRONGPASS invalid username-password pair or user is disabled.
+NOAUTH Authentication required."
+expect_eq "-a" "$(cli -a "$PW" --no-auth-warning ping)" "PONG"
+expect_eq "-a SET" "$(cli -a "$PW" --no-auth-warning set pk pv)" "OK"
+expect_eq "ACL SETUSER" "$(cli -a "$PW" --no-auth-warning acl setuser app on '>app pw' \
+    '~app:*' +@read +@write -@dangerous)" "OK"
+expect_eq "--user --pass" "$(cli --user app --pass 'app pw' --no-auth-warning set app:1 v)" "OK"
+expect_eq "--user --pass: key refused" \
+    "$(cli --user app --pass 'app pw' --no-auth-warning get pk 2>&1)" \
+    "NOPERM this user has no permissions to access one of the keys used as arguments"
+expect_eq "--user --pass: command refused" \
+    "$(cli --user app --pass 'app pw' --no-auth-warning keys '*' 2>&1)" \
+    "NOPERM this user has no permissions to run the 'keys' command"
+expect_eq "--user --pass GET" "$(cli --user app --pass 'app pw' --no-auth-warning get app:1)" "v"
+expect_eq "CLIENT LIST user=" "$(cli -a "$PW" --no-auth-warning client list | grep -c ' user=default ')" "1"
+out=$(timeout 120 redis-benchmark -h 127.0.0.1 -p "$P" -a "$PW" -t set,get -n 20000 -c 20 \
+    -P 16 -q 2>&1)
+if [ "$(grep -c 'requests per second' <<<"$out")" -eq 2 ] &&
+    ! grep -qiE 'error|noauth|warning' <<<"$out"; then
+    pass "redis-benchmark -a"
+else
+    fail "redis-benchmark -a"; echo "$out" | tr '\r' '\n' | grep -v '^$' | tail -5 | sed 's/^/  /'
+fi
+out=$(timeout 60 redis-benchmark -h 127.0.0.1 -p "$P" -t get -n 100 -c 1 -q 2>&1)
+if grep -q 'NOAUTH' <<<"$out"; then
+    pass "redis-benchmark without -a: NOAUTH"
+else
+    fail "redis-benchmark without -a: NOAUTH"; echo "$out" | tail -3 | sed 's/^/  /'
+fi
+it_stop "$SRV_PID" 10
+expect_eq "exit status after SIGTERM (password)" "$IT_STATUS" "0"
 trap - EXIT
 if [ "$fails" -ne 0 ]; then
     echo "--- server log ($IT_LOG) ---"; cat "$IT_LOG"

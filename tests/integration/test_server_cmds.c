@@ -278,6 +278,54 @@ static void test_command_time_debug_memory(void **state)
     EXPECT_NIL(c, "MEMORY USAGE missing");
 }
 
+/* Containers and their subcommands, resolved as Redis 7 does. */
+static void test_subcommands(void **state)
+{
+    EXPECT_ERR(c, "ERR unknown subcommand 'foo'. Try CONFIG HELP.", "CONFIG foo");
+    EXPECT_ERR(c, "ERR unknown subcommand 'nope'. Try COMMAND HELP.", "COMMAND nope");
+    EXPECT_ERR(c, "ERR unknown subcommand 'x'. Try CLIENT HELP.", "client x y z");
+    EXPECT_ERR(c, "ERR wrong number of arguments for 'config' command", "CONFIG");
+    EXPECT_ERR(c, "ERR wrong number of arguments for 'client|id' command", "CLIENT ID x");
+    EXPECT_ERR(c, "ERR wrong number of arguments for 'memory|usage' command", "MEMORY usage");
+
+    redisReply *r = CMD(c, "COMMAND INFO config|get CONFIG nosuch|get");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 3);
+    redisReply *get = r->element[0], *conf = r->element[1];
+    assert_string_equal(get->element[0]->str, "config|get");
+    assert_int_equal(get->element[1]->integer, -3);
+    assert_string_equal(conf->element[0]->str, "config");
+    assert_true(conf->elements >= 10);
+    int have_get = 0;
+    for (size_t i = 0; i < conf->element[9]->elements; i++)
+        have_get |= strcmp(conf->element[9]->element[i]->element[0]->str, "config|get") == 0;
+    assert_true(have_get);
+    assert_int_equal(r->element[2]->type, REDIS_REPLY_NIL);
+    freeReplyObject(r);
+
+    r = CMD(c, "COMMAND INFO memory|usage");   /* its key is argv[2] */
+    assert_int_equal(r->element[0]->element[3]->integer, 2);
+    assert_int_equal(r->element[0]->element[4]->integer, 2);
+    freeReplyObject(r);
+
+    /* COMMAND COUNT counts top-level commands; COMMAND LIST names the
+     * subcommands too */
+    r = CMD(c, "COMMAND COUNT");
+    long long count = r->integer;
+    freeReplyObject(r);
+    r = CMD(c, "COMMAND LIST");
+    assert_true((long long)r->elements > count);
+    int have_sub = 0;
+    for (size_t i = 0; i < r->elements; i++)
+        have_sub |= strcmp(r->element[i]->str, "client|info") == 0;
+    assert_true(have_sub);
+    freeReplyObject(r);
+
+    r = CMD(c, "CLIENT INFO");
+    assert_non_null(strstr(r->str, " cmd=client|info "));
+    freeReplyObject(r);
+}
+
 static void test_quit(void **state)
 {
     redisContext *c2 = harness_connect(&srv);
@@ -294,9 +342,9 @@ static void test_quit(void **state)
  * protected mode and the local-only levers rely on it). */
 static void test_client_from_other_address(void **state)
 {
-    /* Redis in protected mode (no password) would refuse it. */
-    if (harness_is_redis())
-        EXPECT_OK(c, "CONFIG SET protected-mode no");
+    /* In protected mode (on by default, no password) both servers refuse
+     * it (test_auth.c checks that). */
+    EXPECT_OK(c, "CONFIG SET protected-mode no");
     redisContext *c2 = harness_connect_from(&srv, "127.0.0.2");
     assert_non_null(c2);
     redisReply *r = CMD(c2, "CLIENT INFO");
@@ -307,8 +355,7 @@ static void test_client_from_other_address(void **state)
     assert_non_null(strstr(r->str, " addr=127.0.0.1:"));
     freeReplyObject(r);
     redisFree(c2);
-    if (harness_is_redis())
-        EXPECT_OK(c, "CONFIG SET protected-mode yes");
+    EXPECT_OK(c, "CONFIG SET protected-mode yes");
 }
 
 int main(void)
@@ -326,6 +373,7 @@ int main(void)
         T(test_hello),
         T(test_config_get),
         T(test_command_time_debug_memory),
+        T(test_subcommands),
         T(test_quit),
         T(test_client_from_other_address),
 #undef T

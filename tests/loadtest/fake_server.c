@@ -6,9 +6,12 @@
  *   ld_fake_server --port-file PATH [--fault MODE] [--after N] [--every K]
  *
  * Binds 127.0.0.1:0 and writes the port to PATH. Commands: PING, GET, SET,
- * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT. INFO and its counters follow
- * Redis 7 (a command counts once it has run; unknown commands do not
- * count; GET and each MGET key count a hit or a miss).
+ * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
+ * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
+ * and set checkers (fake_coll.c) HSET, HGET, HINCRBY, HGETALL, SADD, SREM,
+ * SISMEMBER, SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
+ * has run; unknown commands do not count; GET and each MGET key count a
+ * hit or a miss, the hash and set reads one for their key).
  *
  * Faults start after N commands (default 200) and hit every K-th chance
  * (default 10):
@@ -27,6 +30,14 @@
  *   config-torn     a CONFIG GET shows the new timeout with the old maxmemory
  *   config-stale    a CONFIG GET shows the generation before the last SET
  *   config-refuse   CONFIG SET answers "-ERR CONFIG SET is not supported yet"
+ *   queue-lose      an RPOP/BRPOP takes an element and answers nil (lost)
+ *   queue-dup       an RPOP answers an element and leaves it in the list
+ *   queue-reorder   a pop hands out a producer's newer element before its older
+ *                   one (kept back for the same client's next pop)
+ *   hash-wrong-value  an HGET answers with another field's value
+ *   drop-hincr      an HINCRBY answers n+1 but does not store it
+ *   set-missing     an SADD answers as if it added a member, and does not
+ *   set-extra       an SREM answers as if it removed a member, and does not
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -44,30 +55,15 @@
 
 #include <hiredis/hiredis.h>
 
+#include "fake_server.h"
+
 #define NBUCKETS 16384
 
-enum fault {
-    F_NONE, F_WRONG_VALUE, F_CORRUPT, F_DROP_INCR, F_STALL, F_RESET, F_EXIT,
-    F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE, F_DROP_INCR_EXIT,
-};
 static const char *const fault_names[] = {
     "none", "wrong-value", "corrupt", "drop-incr", "stall", "reset", "exit",
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
-    "drop-incr-exit",
-};
-
-struct item {
-    struct item *next;
-    char *key, *val;
-    size_t klen, vlen;
-};
-
-struct conn {
-    struct conn *prev, *next;        /* S.conns: freed at exit */
-    int fd;
-    redisReader *rd;
-    char *out;
-    size_t out_len, out_cap;
+    "queue-lose", "queue-dup", "queue-reorder",
+    "hash-wrong-value", "drop-hincr", "set-missing", "set-extra", "drop-incr-exit",
 };
 
 /* The whole server: one thread, so nothing here is shared. */
@@ -94,7 +90,7 @@ static uint64_t hash(const char *p, size_t n)
     return h;
 }
 
-static struct item **find(const char *k, size_t n)
+struct item **fake_find(const char *k, size_t n)
 {
     struct item **pp = &S.table[hash(k, n) % NBUCKETS];
 
@@ -105,7 +101,7 @@ static struct item **find(const char *k, size_t n)
 
 static void set_value(const char *k, size_t kn, const char *v, size_t vn)
 {
-    struct item **pp = find(k, kn), *it = *pp;
+    struct item **pp = fake_find(k, kn), *it = *pp;
 
     if (it == NULL) {
         it = calloc(1, sizeof(*it));
@@ -121,23 +117,33 @@ static void set_value(const char *k, size_t kn, const char *v, size_t vn)
     S.last_set = it;
 }
 
-static int del_key(const char *k, size_t n)
+static void item_free(struct item *it)
 {
-    struct item **pp = find(k, n), *it = *pp;
+    for (size_t i = 0; i < it->nel; i++) {
+        free(it->el[i].f);
+        free(it->el[i].v);
+    }
+    free(it->el);
+    free(it->key);
+    free(it->val);
+    free(it);
+}
+
+int fake_del_key(const char *k, size_t n)
+{
+    struct item **pp = fake_find(k, n), *it = *pp;
 
     if (it == NULL)
         return 0;
     *pp = it->next;
     if (S.last_set == it)
         S.last_set = NULL;
-    free(it->key);
-    free(it->val);
-    free(it);
+    item_free(it);
     return 1;
 }
 
 /* ---- output ---- */
-static void out(struct conn *c, const char *p, size_t n)
+void out(struct conn *c, const char *p, size_t n)
 {
     if (c->out_len + n > c->out_cap) {
         while (c->out_len + n > c->out_cap)
@@ -148,7 +154,7 @@ static void out(struct conn *c, const char *p, size_t n)
     c->out_len += n;
 }
 
-static void outf(struct conn *c, const char *fmt, ...)
+void outf(struct conn *c, const char *fmt, ...)
 {
     char buf[256];
     va_list ap;
@@ -160,7 +166,7 @@ static void outf(struct conn *c, const char *fmt, ...)
     out(c, buf, (size_t)n);
 }
 
-static void bulk(struct conn *c, const char *p, size_t n)
+void bulk(struct conn *c, const char *p, size_t n)
 {
     outf(c, "$%zu\r\n", n);
     out(c, p, n);
@@ -168,15 +174,23 @@ static void bulk(struct conn *c, const char *p, size_t n)
 }
 
 /* A fault's turn: past --after, and every --every-th chance. */
-static bool turn(enum fault f)
+bool turn(enum fault f)
 {
     return S.fault == f && S.commands >= S.after && ++S.chances % S.every == 0;
+}
+
+void count_lookup(bool hit)
+{
+    if (hit)
+        S.hits++;
+    else
+        S.misses++;
 }
 
 /* ---- commands ---- */
 static void cmd_get(struct conn *c, redisReply *k)
 {
-    struct item *it = *find(k->str, k->len);
+    struct item *it = *fake_find(k->str, k->len);
 
     if (it == NULL) {
         S.misses++;
@@ -202,7 +216,7 @@ static void cmd_get(struct conn *c, redisReply *k)
 
 static void cmd_incr(struct conn *c, redisReply *k)
 {
-    struct item *it = *find(k->str, k->len);
+    struct item *it = *fake_find(k->str, k->len);
     long long v = 0;
     char buf[32];
     int n;
@@ -318,7 +332,7 @@ static bool run(struct conn *c, redisReply *r)
         long long d = 0;
 
         for (size_t i = 1; i < n; i++)
-            d += del_key(a[i]->str, a[i]->len);
+            d += fake_del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
         outf(c, ":%lld\r\n", d);
     } else if (strcasecmp(name, "INCR") == 0 && n == 2)
         cmd_incr(c, a[1]);
@@ -330,6 +344,10 @@ static bool run(struct conn *c, redisReply *r)
         cmd_info(c);
     else if (strcasecmp(name, "CONFIG") == 0 && n >= 2)
         cmd_config(c, a, n);
+    else if (fake_list_run(c, a, n))
+        ;
+    else if (fake_coll_run(c, a, n))
+        ;
     else if (strcasecmp(name, "QUIT") == 0) {
         out(c, "+OK\r\n", 5);
         return false;
@@ -496,10 +514,9 @@ int main(int argc, char **argv)
             struct item *it = S.table[b];
 
             S.table[b] = it->next;
-            free(it->key);
-            free(it->val);
-            free(it);
+            item_free(it);
         }
+    fake_list_free_all();
     close(lfd);
     close(S.epfd);
     return 0;

@@ -39,7 +39,7 @@ load() { # OUTFILE args...: one bounded run, its output shown
 # were acknowledged
 all_passed() { # OUTFILE
     local c
-    for c in tagged counter stats monotonic liveness; do
+    for c in tagged counter stats monotonic liveness queue hash set; do
         grep -Eq "^  $c +passed" "$1" || { echo "   $c did not pass"; return 1; }
     done
     grep -Eq "^  config +passed .* [1-9][0-9]* CONFIG SETs acknowledged" "$1"

@@ -10,6 +10,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 LOAD=${MMCACHE_LOAD_BIN:-$ROOT/build/mmcache-load}
 FAKE=${LD_FAKE_SERVER:-$ROOT/build/tests/loadtest/ld_fake_server}
 fault=${1:?usage: test_fault.sh FAULT}
+every=7   # the fault acts at every 7th chance past the first 300 commands
 
 # fault -> checker that must fail, and a pattern its evidence must match
 case $fault in
@@ -26,6 +27,15 @@ case $fault in
     info-backwards)   want=monotonic; evidence='went backwards' ;;
     config-torn)      want=config;    evidence='expected fields of one generation, got timeout=[0-9]+ \(generation [0-9]+\) with maxmemory=[0-9]+ \(generation [0-9]+\)' ;;
     config-stale)     want=config;    evidence='stale|went backwards' ;;
+    queue-lose)       want=queue;     evidence='was lost: neither popped nor in the list' ;;
+    queue-dup)        want=queue;     evidence='popped more than once|still in the list after being popped' ;;
+    # its chance (a producer's two elements in one list at a pop) is rare
+    # while the consumers keep up: every one counts
+    queue-reorder)    want=queue;     evidence='out of the order pushed'; every=1 ;;
+    hash-wrong-value) want=hash;      evidence='HGET [^ ]+:h:[0-9]/f[0-9]+: expected a value of [^ ]+/f[0-9]+ or nil, got a value of [^ ]+/f[0-9]+ \(cross-talk\)' ;;
+    drop-hincr)       want=hash;      evidence='HINCRBY [^ ]+ c[0-9]+ \(this client.s own counter\): expected [0-9]+, got [0-9]+|counter [^ ]+ c[0-9]+: expected' ;;
+    set-missing)      want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 1, got 0|expected [0-9]+ removed, got" ;;
+    set-extra)        want=set;       evidence="expected client [0-9]+'s members|SISMEMBER [^ ]+ [^ ]+ \(this client's member\): expected 0, got 1|expected [0-9]+ added, got" ;;
     *) echo "unknown fault $fault" >&2; exit 2 ;;
 esac
 
@@ -40,7 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$FAKE" --port-file "$work/port" --fault "$fault" --after 300 --every 7 \
+"$FAKE" --port-file "$work/port" --fault "$fault" --after 300 --every "$every" \
     >"$work/server.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done

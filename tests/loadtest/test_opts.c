@@ -60,6 +60,11 @@ static void test_threads_capped_by_clients(void **state)
 
     assert_int_equal(PARSE(&o, err, "--clients", "2", "--threads", "8"), 0);
     assert_int_equal(o.threads, 2);
+    /* the collection checkers by name, and in "all" */
+    assert_int_equal(PARSE(&o, err, "--check", "hash,set"), 0);
+    assert_int_equal(o.checks, (1u << LD_CHK_HASH) | (1u << LD_CHK_SET));
+    assert_string_equal(ld_check_name(LD_CHK_HASH), "hash");
+    assert_string_equal(ld_check_name(LD_CHK_SET), "set");
 }
 
 static void test_usage_errors(void **state)

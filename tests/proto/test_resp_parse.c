@@ -529,6 +529,50 @@ static void test_max_bulk_len_override(void **state)
     assert_string_equal(r.log, "4:PING,;");
 }
 
+/* One whole-buffer parse with the unauthenticated limits on or off. */
+static enum proto_rc parse_once(const char *in, size_t n, bool unauth, char *msg, size_t cap)
+{
+    struct proto_parser p;
+    char *buf = malloc(n + 1);
+    size_t used = 0, argc = 0;
+    struct proto_arg *argv = NULL;
+    enum proto_rc rc;
+
+    assert_non_null(buf);
+    memcpy(buf, in, n);
+    proto_parser_init(&p);
+    p.unauth = unauth;
+    rc = proto_parse(&p, buf, n, &used, &argc, &argv);
+    proto_strerror(&p, msg, cap);
+    proto_parser_free(&p);
+    free(buf);
+    return rc;
+}
+
+/* Before AUTH: 10 arguments of 16 KB at most, with Redis's own errors
+ * (CVE-2021-32675); the ordinary limits are checked first. */
+static void test_unauth_limits(void **state)
+{
+    (void)state;
+    char msg[128];
+
+    assert_int_equal(parse_once(S("*11\r\n"), true, msg, sizeof(msg)), PROTO_ERR);
+    assert_string_equal(msg, "ERR Protocol error: unauthenticated multibulk length");
+    assert_int_equal(parse_once(S("*11\r\n"), false, msg, sizeof(msg)), PROTO_NEED_MORE);
+    assert_int_equal(parse_once(S("*10\r\n$16384\r\n"), true, msg, sizeof(msg)), PROTO_NEED_MORE);
+    assert_int_equal(parse_once(S("*10\r\n$16385\r\n"), true, msg, sizeof(msg)), PROTO_ERR);
+    assert_string_equal(msg, "ERR Protocol error: unauthenticated bulk length");
+    assert_int_equal(parse_once(S("*1\r\n$16385\r\n"), false, msg, sizeof(msg)), PROTO_NEED_MORE);
+    /* invalid before unauthenticated */
+    assert_int_equal(parse_once(S("*2147483648\r\n"), true, msg, sizeof(msg)), PROTO_ERR);
+    assert_string_equal(msg, "ERR Protocol error: invalid multibulk length");
+    assert_int_equal(parse_once(S("*1\r\n$-5\r\n"), true, msg, sizeof(msg)), PROTO_ERR);
+    assert_string_equal(msg, "ERR Protocol error: invalid bulk length");
+    /* small commands go through */
+    assert_int_equal(parse_once(S("*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n"), true, msg, sizeof(msg)),
+                     PROTO_CMD);
+}
+
 static void test_many_args_then_small(void **state)
 {
     const size_t nargs = 5000;
@@ -613,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_used_counts_skipped_lines),
         cmocka_unit_test(test_huge_bulk_in_chunks),
         cmocka_unit_test(test_max_bulk_len_override),
+        cmocka_unit_test(test_unauth_limits),
         cmocka_unit_test(test_many_args_then_small),
         cmocka_unit_test(test_reset_and_empty),
         cmocka_unit_test(test_strerror),

@@ -1,0 +1,160 @@
+/*
+ * What the handlers of the collection types (cmd_hash.c, cmd_list.c,
+ * cmd_blocking.c, cmd_set.c) share:
+ * views of their element arguments, replies that grow with a collection
+ * (built element by element, stopping once the connection is going to be
+ * closed: srv_reply_closing), random draws from a copied collection, and the
+ * HSCAN/SSCAN command.
+ *
+ * Context: the conn's worker thread, inside srv_dispatch().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "commands.h"
+#include "srv.h"
+
+int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
+              size_t argc, struct srv_strv *sv)
+{
+    sv->n = argc - first;
+    sv->v = sv->small;
+    if (sv->n > sizeof(sv->small) / sizeof(sv->small[0]) &&
+        !(sv->v = malloc(sv->n * sizeof(*sv->v)))) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return -1;
+    }
+    for (size_t i = 0; i < sv->n; i++) {
+        sv->v[i].s = argv[first + i].ptr;
+        sv->v[i].len = argv[first + i].len;
+    }
+    return 0;
+}
+
+void srv__strv_free(struct srv_strv *sv)
+{
+    if (sv->v != sv->small)
+        free(sv->v);
+}
+
+void srv__reply_records_cut(struct srv_conn *c, const struct cache_keys *k, uint64_t total)
+{
+    const char *s;
+    size_t pos = 0, len;
+
+    srv_reply_array(c, (long long)total);
+    while ((s = cache_keys_next(k, &pos, &len)) != NULL && !srv_reply_closing(c)) {
+        if (len == CACHE_KEYS_NIL)
+            srv_reply_null(c);
+        else
+            srv_reply_bulk(c, s, len);
+    }
+    /* The array said more than there is: the stream cannot go on. */
+    if (k->count < total)
+        c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
+void srv__reply_draws(struct srv_conn *c, const struct cache_keys *all,
+                      unsigned long long picks, size_t per)
+{
+    size_t n = all->count / per, pos = 0, len;
+    size_t *at = malloc(n * sizeof(*at));
+
+    if (!at) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {   /* where each group starts */
+        at[i] = pos;
+        for (size_t k = 0; k < per; k++)
+            (void)cache_keys_next(all, &pos, &len);
+    }
+    srv_reply_array(c, (long long)(picks * per));
+    while (picks-- > 0 && !srv_reply_closing(c)) {
+        size_t p = at[cache_rand() % n];
+        for (size_t k = 0; k < per; k++) {
+            const char *s = cache_keys_next(all, &p, &len);
+            srv_reply_bulk(c, s, len);
+        }
+    }
+    free(at);
+}
+
+/* The page, filtered by MATCH on each group's first record (a member, a
+ * field): two passes, since RESP wants the count first. */
+static void reply_matching(struct srv_conn *c, const struct cache_keys *out, size_t per,
+                           const struct proto_arg *pat)
+{
+    const char *s[2];
+    size_t pos = 0, len[2];
+    long long n = 0;
+
+    for (int pass = 0; pass < 2; pass++) {
+        pos = 0;
+        if (pass == 1)
+            srv_reply_array(c, n);
+        while (!(pass == 1 && srv_reply_closing(c))) {
+            size_t k = 0;
+            while (k < per && (s[k] = cache_keys_next(out, &pos, &len[k])) != NULL)
+                k++;
+            if (k < per)
+                break;
+            if (!srv_glob_match(pat->ptr, pat->len, s[0], len[0], 0))
+                continue;
+            if (pass == 0)
+                n += (long long)per;
+            for (k = 0; pass == 1 && k < per; k++)
+                srv_reply_bulk(c, s[k], len[k]);
+        }
+    }
+}
+
+/* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count]. Redis checks the
+ * cursor, then the key (a missing one answers the empty scan whatever the
+ * options), then the options. */
+void srv__collection_scan(struct srv_conn *c, size_t argc, struct proto_arg *argv,
+                          srv_collection_scan_fn *fn, size_t per)
+{
+    const struct proto_arg *pat = NULL;
+    const char *err = NULL;
+    struct cache_keys out = { 0 };
+    long long count = 10;
+    uint64_t cursor, next;
+    char buf[24];
+
+    if (srv__arg_cursor(c, &argv[2], &cursor) < 0)
+        return;
+    for (size_t i = 3; i < argc && !err; i += 2) {
+        if (srv__arg_is(&argv[i], "count") && i + 1 < argc) {
+            if (proto_str2ll(argv[i + 1].ptr, argv[i + 1].len, &count) < 0)
+                err = SRV_ERR_NOTINT;
+            else if (count < 1)
+                err = SRV_ERR_SYNTAX;
+        } else if (srv__arg_is(&argv[i], "match") && i + 1 < argc) {
+            pat = &argv[i + 1];
+        } else {
+            err = SRV_ERR_SYNTAX;
+        }
+    }
+    int rc = fn(srv.cache, argv[1].ptr, argv[1].len, cursor, err ? 1 : (size_t)count,
+                c->w->now_ms, &out, &next);
+    srv__stat_rc(c, rc);
+    if (rc < 0) {
+        srv__reply_cache_err(c, rc);
+    } else if (rc == CACHE_NOTFOUND) {
+        srv_reply_array(c, 2);
+        srv_reply_bulk_cstr(c, "0");
+        srv_reply_array(c, 0);
+    } else if (err) {
+        srv_reply_error(c, err);
+    } else {
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next);
+        srv_reply_array(c, 2);
+        srv_reply_bulk_cstr(c, buf);
+        if (pat == NULL || (pat->len == 1 && pat->ptr[0] == '*'))
+            srv__reply_records(c, &out);
+        else
+            reply_matching(c, &out, per, pat);
+    }
+    cache_keys_free(&out);
+}

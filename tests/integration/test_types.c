@@ -1,0 +1,170 @@
+/*
+ * test_types: the typed value model across all its types, which each
+ * type's own file tests only against strings and its own kind: every
+ * command of each family (strings, hashes, lists, sets, the blocking
+ * pops) on a key of every other type answers Redis's exact WRONGTYPE and
+ * leaves the key as it was; TYPE, EXISTS, SCAN TYPE, RENAME and COPY on
+ * one key of each type side by side; a multi-key command that meets a key
+ * of another type among its sources changes nothing. Redis 7.0's replies:
+ * the file passes under MMCACHE_TEST_AGAINST=redis.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "check.h"
+#include "cmd_fixture.h"
+#include "harness.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Each family's commands on key k (a second key, where one is named, is
+ * missing or of the family's own type). */
+static const char *const string_cmds[] = {
+    "GET k", "GETSET k x", "GETDEL k", "GETEX k", "GETRANGE k 0 1", "STRLEN k", "APPEND k x",
+    "SETRANGE k 0 x", "INCR k", "DECRBY k 2", "INCRBYFLOAT k 1.5", "SET k x GET",
+};
+static const char *const hash_cmds[] = {
+    "HSET k f v", "HSETNX k f v", "HGET k f", "HMGET k f g", "HGETALL k", "HDEL k f",
+    "HEXISTS k f", "HLEN k", "HKEYS k", "HVALS k", "HSTRLEN k f", "HINCRBY k f 1",
+    "HINCRBYFLOAT k f 1", "HRANDFIELD k", "HRANDFIELD k -2 WITHVALUES", "HSCAN k 0",
+};
+static const char *const list_cmds[] = {
+    "LPUSH k a", "RPUSH k a", "LPUSHX k a", "RPUSHX k a", "LPOP k", "RPOP k 2", "LLEN k",
+    "LRANGE k 0 -1", "LINDEX k 0", "LSET k 0 x", "LINSERT k BEFORE a b", "LREM k 0 a",
+    "LTRIM k 0 1", "LPOS k a", "LMOVE k dst LEFT RIGHT", "RPOPLPUSH k dst", "LMPOP 1 k LEFT",
+    "BLPOP k 0.01", "BRPOP k 0.01", "BLMOVE k dst LEFT RIGHT 0.01", "BRPOPLPUSH k dst 0.01",
+    "BLMPOP 0.01 1 k LEFT",
+};
+static const char *const set_cmds[] = {
+    "SADD k m", "SREM k m", "SMEMBERS k", "SISMEMBER k m", "SMISMEMBER k m n", "SCARD k",
+    "SPOP k", "SPOP k 2", "SRANDMEMBER k", "SRANDMEMBER k -2", "SMOVE k dst m", "SINTER k",
+    "SUNION k", "SDIFF k", "SINTERSTORE dst k", "SUNIONSTORE dst k", "SDIFFSTORE dst k",
+    "SINTERCARD 1 k", "SSCAN k 0",
+};
+
+enum { T_STRING, T_HASH, T_LIST, T_SET, NTYPES };
+static const char *const type_name[NTYPES] = {"string", "hash", "list", "set"};
+
+/* Makes k a value of type t (and nothing else in the keyspace). */
+static void make(int t)
+{
+    switch (t) {
+    case T_STRING: EXPECT_OK(c, "SET k v"); break;
+    case T_HASH: EXPECT_INT(c, 2, "HSET k f v g w"); break;
+    case T_LIST: EXPECT_INT(c, 2, "RPUSH k a b"); break;
+    default: EXPECT_INT(c, 2, "SADD k m n"); break;
+    }
+}
+
+/* k still holds what make(t) put there. */
+static void unchanged(int t)
+{
+    EXPECT_STATUS(c, type_name[t], "TYPE k");
+    switch (t) {
+    case T_STRING: EXPECT_BULK(c, "v", "GET k"); break;
+    case T_HASH: EXPECT_ARRAY(c, "f=v g=w", 1, 1, "HGETALL k"); break;
+    case T_LIST: EXPECT_ARRAY(c, "a b", 0, 0, "LRANGE k 0 -1"); break;
+    default: EXPECT_ARRAY(c, "m n", 0, 1, "SMEMBERS k"); break;
+    }
+    EXPECT_INT(c, 0, "EXISTS dst");   /* no destination was made either */
+}
+
+/* Every family's commands against a key of each other type. */
+static void test_wrongtype_matrix(void **state)
+{
+    static const struct {
+        int type;
+        const char *const *cmds;
+        size_t n;
+    } fam[] = {
+        {T_STRING, string_cmds, N(string_cmds)}, {T_HASH, hash_cmds, N(hash_cmds)},
+        {T_LIST, list_cmds, N(list_cmds)}, {T_SET, set_cmds, N(set_cmds)},
+    };
+    for (int t = 0; t < NTYPES; t++) {
+        for (size_t f = 0; f < N(fam); f++) {
+            if (fam[f].type == t)
+                continue;
+            EXPECT_OK(c, "FLUSHALL");
+            make(t);
+            for (size_t i = 0; i < fam[f].n; i++)
+                EXPECT_ERR(c, WRONGTYPE, fam[f].cmds[i]);
+            unchanged(t);
+        }
+    }
+}
+
+/* One key of each type side by side: the keyspace commands see each as
+ * what it is. */
+static void test_keyspace_across_types(void **state)
+{
+    EXPECT_OK(c, "SET s v");
+    EXPECT_INT(c, 1, "HSET h f v");
+    EXPECT_INT(c, 1, "RPUSH l a");
+    EXPECT_INT(c, 1, "SADD z m");
+    EXPECT_STATUS(c, "string", "TYPE s");
+    EXPECT_STATUS(c, "hash", "TYPE h");
+    EXPECT_STATUS(c, "list", "TYPE l");
+    EXPECT_STATUS(c, "set", "TYPE z");
+    EXPECT_STATUS(c, "none", "TYPE nokey");
+    EXPECT_INT(c, 4, "EXISTS s h l z nokey");
+    EXPECT_INT(c, 4, "DBSIZE");
+    char got[256];
+    static const char *const scans[][2] = {
+        {"TYPE string", "s"}, {"TYPE hash", "h"}, {"TYPE list", "l"}, {"TYPE set", "z"},
+        {"TYPE zset", ""}, {"", "h l s z"},
+    };
+    for (size_t i = 0; i < N(scans); i++) {
+        chk_scan_all(c, scans[i][0], got, sizeof(got));
+        assert_string_equal(got, scans[i][1]);
+    }
+    /* RENAME and COPY move and copy any type; REPLACE overwrites another */
+    EXPECT_OK(c, "RENAME l l2");
+    EXPECT_STATUS(c, "list", "TYPE l2");
+    EXPECT_INT(c, 0, "COPY z h");                       /* h exists */
+    EXPECT_INT(c, 1, "COPY z h REPLACE");
+    EXPECT_STATUS(c, "set", "TYPE h");
+    EXPECT_INT(c, 1, "SADD h extra");
+    EXPECT_INT(c, 1, "SCARD z");                        /* a deep copy */
+    EXPECT_OK(c, "RENAME s l2");                        /* over a list */
+    EXPECT_STATUS(c, "string", "TYPE l2");
+    EXPECT_INT(c, 3, "DEL l2 h z");
+    EXPECT_INT(c, 0, "DBSIZE");
+}
+
+/* The commands on several keys check every source's type first: one of
+ * another type fails the command and nothing moves or is stored. */
+static void test_multikey_wrongtype(void **state)
+{
+    EXPECT_INT(c, 2, "SADD s1 a b");
+    EXPECT_INT(c, 1, "RPUSH l x");
+    EXPECT_ERR(c, WRONGTYPE, "SINTERSTORE dst s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "SUNIONSTORE dst s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "SDIFF s1 l");
+    EXPECT_ERR(c, WRONGTYPE, "SMOVE s1 l a");           /* a list as SMOVE's dst */
+    EXPECT_ERR(c, WRONGTYPE, "LMOVE l s1 LEFT LEFT");   /* a set as LMOVE's dst */
+    EXPECT_ERR(c, WRONGTYPE, "RPOPLPUSH l s1");
+    EXPECT_ERR(c, WRONGTYPE, "LMPOP 2 s1 l LEFT");      /* the first key is a set */
+    EXPECT_ARRAY(c, "a b", 0, 1, "SMEMBERS s1");
+    EXPECT_ARRAY(c, "x", 0, 0, "LRANGE l 0 -1");
+    EXPECT_INT(c, 0, "EXISTS dst");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_wrongtype_matrix, test_setup),
+        cmocka_unit_test_setup(test_keyspace_across_types, test_setup),
+        cmocka_unit_test_setup(test_multikey_wrongtype, test_setup),
+    };
+    int failed = cmocka_run_group_tests_name("integration/types", tests, group_setup,
+                                             group_teardown);
+    return harness_finish(failed);
+}

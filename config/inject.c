@@ -93,6 +93,16 @@ uint64_t inject_tried(int id)
     return t;
 }
 
+uint64_t inject_tried_total(int id)
+{
+    if (id < 1 || id > INJECT_MAX)
+        return 0;
+    pthread_mutex_lock(&counts_lock);
+    uint64_t t = sum_locked(id);
+    pthread_mutex_unlock(&counts_lock);
+    return t;
+}
+
 void inject_tried_reset(void)
 {
     pthread_mutex_lock(&counts_lock);

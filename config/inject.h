@@ -126,6 +126,8 @@ void inject_window(void);
 void inject_spin(unsigned ns);
 
 uint64_t inject_tried(int id);
+/* The same since the process started, whatever CONFIG RESETSTAT did. */
+uint64_t inject_tried_total(int id);
 /* Zero every tried counter (CONFIG RESETSTAT). */
 void inject_tried_reset(void);
 

@@ -307,7 +307,9 @@ int main(int argc, char **argv)
     srv_stop_phase("stopping the loader threads");
     srv_loader_shutdown();
     srv_stop_phase("freeing the cache");
+    srv_teardown_guard_begin();
     cache_destroy(srv.cache);
+    srv_teardown_guard_end();
     srv_stop_phase("freeing the config snapshots");
     /* Snapshots retired by the last reloads are freed by liburcu's
      * call_rcu thread: wait for it, then free the current one. */

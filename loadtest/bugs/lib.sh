@@ -361,15 +361,30 @@ stop_guard_line() {
         sed -E 's/^Could not stop gracefully within ([0-9.]+ s) of ([A-Z]+): /\2 could not finish the graceful stop; the stop guard ended the server \1 after it: /; s/\. Exiting now, without freeing memory$//; s/ \(injected bugs: [^)]*\)//'
 }
 
+# The teardown's crash report (server/lab/teardown.c): after a bug that
+# corrupts the cache's structures ran, a crash while freeing them at exit
+# is logged ("Freeing the cache at exit crashed (SIGSEGV). ...") and the
+# process exits with status 1. Prints "SIGSEGV", or nothing.
+teardown_crash() {
+    [ -n "$SRV_LOG" ] || return 0
+    grep -m1 -oE 'Freeing the cache at exit crashed \(SIG[A-Z]+\)' "$SRV_LOG" 2>/dev/null |
+        grep -oE 'SIG[A-Z]+'
+}
+
 # observe_end [CONTEXT]: how the current server ended (it died, or it was
 # stopped by bug_stop or srv_term_wait), observed as crash, nostop, or an
 # unrelated exit. An exit that a sanitizer report explains (TSan's 66,
 # ASan's 1) is left to that report.
 observe_end() {
-    local ctx=${1:+ ($1)} guard
+    local ctx=${1:+ ($1)} guard crashed
     [ -n "$SRV_PID" ] && [ "$SRV_OBSERVED" != "$SRV_PID" ] || return 0
     SRV_OBSERVED=$SRV_PID
-    guard=$(stop_guard_line)
+    guard=$(stop_guard_line) crashed=$(teardown_crash)
+    if [ -n "$crashed" ] && [ "$SRV_STATUS" = 1 ]; then
+        observe crash "server crashed ($crashed) freeing its cache at exit$ctx"
+        observe_sanitizers
+        return 0
+    fi
     case $SRV_STOPPED in
     died)
         if [ "$SRV_STATUS" -gt 128 ]; then

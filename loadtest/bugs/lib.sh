@@ -361,14 +361,17 @@ stop_guard_line() {
         sed -E 's/^Could not stop gracefully within ([0-9.]+ s) of ([A-Z]+): /\2 could not finish the graceful stop; the stop guard ended the server \1 after it: /; s/\. Exiting now, without freeing memory$//; s/ \(injected bugs: [^)]*\)//'
 }
 
-# The teardown's crash report (server/lab/teardown.c): after a bug that
-# corrupts the cache's structures ran, a crash while freeing them at exit
-# is logged ("Freeing the cache at exit crashed (SIGSEGV). ...") and the
-# process exits with status 1. Prints "SIGSEGV", or nothing.
-teardown_crash() {
+# The teardown's report (server/lab/teardown.c, stopguard.c): after a bug
+# that corrupts the cache's structures ran, a crash while freeing them at
+# exit is logged ("Freeing the cache at exit crashed (SIGSEGV). ..."), and
+# so is a free that blocks ("... at exit is blocked: the main thread used
+# 0% of a CPU ..."); the process exits with status 1. Prints "crash
+# SIGSEGV", "blocked 0%", or nothing.
+teardown_end() {
     [ -n "$SRV_LOG" ] || return 0
-    grep -m1 -oE 'Freeing the cache at exit crashed \(SIG[A-Z]+\)' "$SRV_LOG" 2>/dev/null |
-        grep -oE 'SIG[A-Z]+'
+    grep -m1 -oE 'Freeing the cache at exit (crashed \(SIG[A-Z]+\)|is blocked: the main thread used [0-9]+%)' \
+        "$SRV_LOG" 2>/dev/null |
+        sed -E 's/.*crashed \((SIG[A-Z]+)\)/crash \1/; s/.*is blocked: the main thread used ([0-9]+%)/blocked \1/'
 }
 
 # observe_end [CONTEXT]: how the current server ended (it died, or it was
@@ -376,12 +379,15 @@ teardown_crash() {
 # unrelated exit. An exit that a sanitizer report explains (TSan's 66,
 # ASan's 1) is left to that report.
 observe_end() {
-    local ctx=${1:+ ($1)} guard crashed
+    local ctx=${1:+ ($1)} guard teardown
     [ -n "$SRV_PID" ] && [ "$SRV_OBSERVED" != "$SRV_PID" ] || return 0
     SRV_OBSERVED=$SRV_PID
-    guard=$(stop_guard_line) crashed=$(teardown_crash)
-    if [ -n "$crashed" ] && [ "$SRV_STATUS" = 1 ]; then
-        observe crash "server crashed ($crashed) freeing its cache at exit$ctx"
+    guard=$(stop_guard_line) teardown=$(teardown_end)
+    if [ -n "$teardown" ] && [ "$SRV_STATUS" = 1 ]; then
+        case $teardown in
+        crash*) observe crash "server crashed (${teardown#crash }) freeing its cache at exit$ctx" ;;
+        *) observe nostop "freeing its cache at exit blocked (the main thread at ${teardown#blocked } of a CPU): the stop guard ended the server$ctx" ;;
+        esac
         observe_sanitizers
         return 0
     fi

@@ -13,7 +13,9 @@
  *
  * So, only when one of those bugs ran in this process, the main thread
  * catches a fatal signal while it frees the cache and ends with a log line
- * that says what happened and names the bug, then _exit(1). The line is
+ * that says what happened and names the bug, then _exit(1). A free that
+ * blocks on the allocator's lock instead (the damage can leave it held)
+ * is ended by the stop guard, which watches main's CPU meanwhile. The line is
  * formatted before the free (a handler may only write). With none of them
  * run, nothing is caught: a crash there would be a defect of the correct
  * code, and must show as one. Sanitizer builds keep their own handlers:
@@ -52,6 +54,9 @@ static char lines[NFATAL][1024];
 static size_t line_len[NFATAL];
 static struct sigaction saved[NFATAL];
 static bool armed;
+/* owned by: the main thread; written before srv_stop_guard_teardown
+ * publishes it (release), immutable until srv_teardown_guard_end. */
+static char ran[256];
 
 static void on_fatal(int sig)
 {
@@ -81,7 +86,6 @@ static bool which_ran(char *buf, size_t cap)
 
 void srv_teardown_guard_begin(void)
 {
-    char ran[256];
     if (TEARDOWN_SANITIZER || !which_ran(ran, sizeof(ran)))
         return;
     for (size_t i = 0; i < NFATAL; i++)
@@ -99,12 +103,16 @@ void srv_teardown_guard_begin(void)
     for (size_t i = 0; i < NFATAL; i++)
         sigaction(fatal[i], &sa, &saved[i]);
     armed = true;
+    /* A free that blocks instead (the allocator's lock, taken by a free
+     * that the damage cut short): the stop guard ends it. */
+    srv_stop_guard_teardown(ran);
 }
 
 void srv_teardown_guard_end(void)
 {
     if (!armed)
         return;
+    srv_stop_guard_teardown(NULL);
     for (size_t i = 0; i < NFATAL; i++)
         sigaction(fatal[i], &saved[i], NULL);
     armed = false;

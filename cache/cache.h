@@ -56,6 +56,11 @@ enum cache_type {
     CACHE_TYPE_HASH = 4,
     CACHE_TYPE_COUNT
 };
+/* HLEN, LLEN, SCARD, ZCARD: the number of elements of the collection at
+ * key if it holds `type` (enum cache_type, not a string). OK /
+ * NOTFOUND (*n 0) / WRONGTYPE. */
+int cache_card(struct cache *c, int type, const char *key, size_t klen, int64_t now,
+               uint64_t *n);
 /* "string", "list", "set", "zset", "hash"; "none" for anything else. */
 const char *cache_type_name(int type);
 /* The type named s (any case), or -1. */
@@ -271,10 +276,7 @@ int cache_hgetall(struct cache *c, const char *key, size_t klen, int what,
 int cache_hdel(struct cache *c, const char *key, size_t klen,
                const struct cache_str *fields, size_t n, int64_t now,
                uint64_t *deleted);
-/* HLEN (missing key: 0), HEXISTS (OK / NOTFOUND / NOELEM), HSTRLEN (0 if
- * absent). */
-int cache_hlen(struct cache *c, const char *key, size_t klen, int64_t now,
-               uint64_t *len);
+/* HEXISTS (OK / NOTFOUND / NOELEM), HSTRLEN (0 if absent). */
 int cache_hexists(struct cache *c, const char *key, size_t klen,
                   const char *field, size_t flen, int64_t now);
 int cache_hstrlen(struct cache *c, const char *key, size_t klen,
@@ -333,9 +335,6 @@ int cache_sismember(struct cache *c, const char *key, size_t klen,
 int cache_smismember(struct cache *c, const char *key, size_t klen,
                      const struct cache_str *members, size_t n, int64_t now,
                      unsigned char *is);
-/* SCARD (0 for a missing key): OK / NOTFOUND / WRONGTYPE. */
-int cache_scard(struct cache *c, const char *key, size_t klen, int64_t now,
-                uint64_t *card);
 /* SPOP: min(count, card) members removed at random, as records (count 0:
  * none, the key only checked). OK / NOTFOUND / WRONGTYPE. */
 int cache_spop(struct cache *c, const char *key, size_t klen, uint64_t count,
@@ -408,8 +407,6 @@ int cache_lpush(struct cache *c, const char *key, size_t klen, int where,
  * order they come off. OK / NOTFOUND / WRONGTYPE. */
 int cache_lpop(struct cache *c, const char *key, size_t klen, int where,
                uint64_t count, int64_t now, struct cache_keys *out);
-int cache_llen(struct cache *c, const char *key, size_t klen, int64_t now,
-               uint64_t *len);   /* OK / NOTFOUND (*len 0) / WRONGTYPE */
 /* LRANGE with Redis's index rules: *total is the range's length; its
  * elements are copied into out until max_bytes of them (the caller's
  * output limit: a reply past it could not be sent whole anyway), so

@@ -492,6 +492,17 @@ static inline struct item *cache__lookup_type_locked(struct shard *s, uint64_t h
     return it;
 }
 
+/* The same for a read that counts as a use (LRU touched). */
+static inline struct item *cache__lookup_read_locked(struct shard *s, uint64_t h,
+                                                     const char *key, size_t klen,
+                                                     int64_t now, int type, int *rc)
+{
+    struct item *it = cache__lookup_type_locked(s, h, key, klen, now, type, rc);
+    if (it)
+        cache__lru_touch_locked(s, it, now);
+    return it;
+}
+
 /* ---- multikey.c: the shards of several keys, locked together --------------
  * The shard ids of the keys, sorted and de-duplicated: locking them in
  * that order is the lock order (docs/locking.md), for any number of keys.

@@ -126,17 +126,6 @@ out_unlock:
 
 /* ---- reads ---------------------------------------------------------------- */
 
-/* Context: s locked. The hash for a read (LRU touched), or NULL with *rc. */
-static struct item *hash_for_read(struct shard *s, uint64_t h, const char *key,
-                                  size_t klen, int64_t now, int *rc)
-{
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
-                                                CACHE_TYPE_HASH, rc);
-    if (it)
-        cache__lru_touch_locked(s, it, now);
-    return it;
-}
-
 int cache_hget(struct cache *c, const char *key, size_t klen, const char *field,
                size_t flen, int64_t now, struct cache_val *out)
 {
@@ -146,7 +135,7 @@ int cache_hget(struct cache *c, const char *key, size_t klen, const char *field,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (it)
         rc = cache__hash_get_locked(s, it, field, flen, &v)
                  ? cache__val_copy(out, v.s, v.len) : CACHE_NOELEM;
@@ -164,7 +153,7 @@ int cache_hmget(struct cache *c, const char *key, size_t klen,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (rc == CACHE_E_WRONGTYPE)
         goto out_unlock;
     rc = CACHE_OK;
@@ -201,7 +190,7 @@ int cache_hgetall(struct cache *c, const char *key, size_t klen, int what,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (it) {
         cache__hash_iter(it, &i);
         while (rc == CACHE_OK && cache__hash_next(&i, &f, &v))
@@ -209,20 +198,6 @@ int cache_hgetall(struct cache *c, const char *key, size_t klen, int what,
     }
     cache__shard_unlock(s);
     return rc;
-}
-
-int cache_hlen(struct cache *c, const char *key, size_t klen, int64_t now,
-               uint64_t *len)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-    int rc;
-
-    cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
-    *len = it ? cache__hash_len(it) : 0;
-    cache__shard_unlock(s);
-    return rc == CACHE_E_WRONGTYPE ? rc : CACHE_OK;
 }
 
 int cache_hexists(struct cache *c, const char *key, size_t klen,
@@ -234,7 +209,7 @@ int cache_hexists(struct cache *c, const char *key, size_t klen,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (it && !cache__hash_get_locked(s, it, field, flen, &v))
         rc = CACHE_NOELEM;
     cache__shard_unlock(s);
@@ -251,7 +226,7 @@ int cache_hstrlen(struct cache *c, const char *key, size_t klen,
 
     *len = 0;
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (it && cache__hash_get_locked(s, it, field, flen, &v))
         *len = v.len;
     cache__shard_unlock(s);
@@ -470,7 +445,7 @@ int cache_hrandfield(struct cache *c, const char *key, size_t klen,
 
     *sample = 0;
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (!it)
         goto out_unlock;
     size_t size = cache__hash_len(it);
@@ -522,7 +497,7 @@ int cache_hscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
 
     *next = 0;
     cache__shard_lock(s);
-    struct item *it = hash_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_HASH, &rc);
     if (!it)
         goto out_unlock;
     if (it->enc == CACHE__ENC_LISTPACK) {

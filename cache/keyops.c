@@ -4,6 +4,9 @@
  * COPY: multikey.c.)
  */
 #include "cache_int.h"
+#include "t_hash.h"
+#include "t_list.h"
+#include "t_set.h"
 
 static int del_generic(struct cache *c, const char *key, size_t klen,
                        int64_t now, enum cache__why why)
@@ -49,6 +52,31 @@ int cache_type(struct cache *c, const char *key, size_t klen, int64_t now,
     }
     cache__shard_unlock(s);
     return it ? CACHE_OK : CACHE_NOTFOUND;
+}
+
+/* Elements of a collection item (enum cache_type's collections). */
+static uint64_t card_of(const struct item *it)
+{
+    switch (it->type) {
+    case CACHE_TYPE_HASH: return cache__hash_len(it);
+    case CACHE_TYPE_LIST: return cache__list_len(it);
+    case CACHE_TYPE_SET: return cache__set_card(it);
+    default: return 0;
+    }
+}
+
+int cache_card(struct cache *c, int type, const char *key, size_t klen, int64_t now,
+               uint64_t *n)
+{
+    uint64_t h = cache__hash(c, key, klen);
+    struct shard *s = cache__shard_of(c, h);
+    int rc;
+
+    cache__shard_lock(s);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, type, &rc);
+    *n = it ? card_of(it) : 0;
+    cache__shard_unlock(s);
+    return rc;
 }
 
 int cache_exists(struct cache *c, const char *key, size_t klen, int64_t now)

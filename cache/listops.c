@@ -20,16 +20,6 @@
  * (tag, length, backlen, and a node's share of rounding). */
 #define ELEM_OVERHEAD 16
 
-static struct item *list_for_read(struct shard *s, uint64_t h, const char *key,
-                                  size_t klen, int64_t now, int *rc)
-{
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now,
-                                                CACHE_TYPE_LIST, rc);
-    if (it)
-        cache__lru_touch_locked(s, it, now);
-    return it;
-}
-
 /* Bytes adding `add` element bytes to `it` (NULL: a new key) may take:
  * the elements, a node's header, and when a compact list may convert, a
  * node as big as it. Only the maxmemory check uses it. */
@@ -119,20 +109,6 @@ int cache_lpop(struct cache *c, const char *key, size_t klen, int where,
     return rc;
 }
 
-int cache_llen(struct cache *c, const char *key, size_t klen, int64_t now,
-               uint64_t *len)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-    int rc;
-
-    cache__shard_lock(s);
-    struct item *it = list_for_read(s, h, key, klen, now, &rc);
-    *len = it ? cache__list_len(it) : 0;
-    cache__shard_unlock(s);
-    return rc;
-}
-
 /* Redis's range rules: [*start, *end] within [0, len), false if empty. */
 static bool clamp_range(long long len, long long *start, long long *end)
 {
@@ -160,7 +136,7 @@ int cache_lrange(struct cache *c, const char *key, size_t klen, long long start,
 
     *total = 0;
     cache__shard_lock(s);
-    struct item *it = list_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_LIST, &rc);
     if (it && clamp_range((long long)cache__list_len(it), &start, &end)) {
         *total = (uint64_t)(end - start + 1);
         size_t base = out->len;
@@ -188,7 +164,7 @@ int cache_lindex(struct cache *c, const char *key, size_t klen, long long index,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = list_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_LIST, &rc);
     if (it) {
         if (cache__list_seek(it, index, &p)) {
             cache__list_get(it, &p, &e);
@@ -373,7 +349,7 @@ int cache_lpos(struct cache *c, const char *key, size_t klen, const char *val,
     if (rank < 0)
         rank = rank == INT64_MIN ? rank : -rank;
     cache__shard_lock(s);
-    struct item *it = list_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_LIST, &rc);
     if (!it)
         goto out_unlock;
     long long llen = (long long)cache__list_len(it), index = 0, matches = 0, found = 0;

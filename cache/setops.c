@@ -128,16 +128,6 @@ int cache_srem(struct cache *c, const char *key, size_t klen,
 
 /* ---- reads ------------------------------------------------------------------ */
 
-/* Context: s locked. The set for a read (LRU touched), or NULL with *rc. */
-static struct item *set_for_read(struct shard *s, uint64_t h, const char *key,
-                                 size_t klen, int64_t now, int *rc)
-{
-    struct item *it = cache__lookup_type_locked(s, h, key, klen, now, CACHE_TYPE_SET, rc);
-    if (it)
-        cache__lru_touch_locked(s, it, now);
-    return it;
-}
-
 static int push_member(struct cache_keys *out, const struct cache__smem *m)
 {
     return cache__keys_push(out, m->k.s, m->k.len);
@@ -163,7 +153,7 @@ int cache_smembers(struct cache *c, const char *key, size_t klen, int64_t now,
     int rc;
 
     cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_SET, &rc);
     if (it)
         rc = push_all(it, out);
     cache__shard_unlock(s);
@@ -180,7 +170,7 @@ int cache_sismember(struct cache *c, const char *key, size_t klen,
 
     cache__smem_str(&m, member, mlen);
     cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_SET, &rc);
     if (it && !cache__set_has_locked(s, it, &m))
         rc = CACHE_NOELEM;
     cache__shard_unlock(s);
@@ -198,25 +188,11 @@ int cache_smismember(struct cache *c, const char *key, size_t klen,
 
     memset(is, 0, n);
     cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_SET, &rc);
     for (size_t i = 0; it && i < n; i++) {
         cache__smem_str(&m, members[i].s, members[i].len);
         is[i] = cache__set_has_locked(s, it, &m);
     }
-    cache__shard_unlock(s);
-    return rc;
-}
-
-int cache_scard(struct cache *c, const char *key, size_t klen, int64_t now,
-                uint64_t *card)
-{
-    uint64_t h = cache__hash(c, key, klen);
-    struct shard *s = cache__shard_of(c, h);
-    int rc;
-
-    cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
-    *card = it ? cache__set_card(it) : 0;
     cache__shard_unlock(s);
     return rc;
 }
@@ -336,7 +312,7 @@ int cache_srandmember(struct cache *c, const char *key, size_t klen,
 
     *sample = 0;
     cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_SET, &rc);
     if (!it)
         goto out_unlock;
     size_t size = cache__set_card(it);
@@ -370,7 +346,7 @@ int cache_sscan(struct cache *c, const char *key, size_t klen, uint64_t cursor,
 
     *next = 0;
     cache__shard_lock(s);
-    struct item *it = set_for_read(s, h, key, klen, now, &rc);
+    struct item *it = cache__lookup_read_locked(s, h, key, klen, now, CACHE_TYPE_SET, &rc);
     if (!it)
         goto out_unlock;
     if (it->enc != CACHE__ENC_TABLE) {   /* a compact set comes whole, as in Redis */

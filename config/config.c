@@ -181,6 +181,16 @@ void cfg_defaults(struct cfg *c)
     c->enable_bug_lab = CFG_LEVER_LOCAL;
     c->protected_mode = true;   /* requirepass and aclfile: "" (memset) */
     c->acllog_max_len = 128;
+    /* Large values are freed off the request path by default: Redis 7.0
+     * defaults these to no (a DEL, expiry or eviction of a million-field
+     * hash stops clients for its free); Valkey 8.0 made them yes
+     * (valkey-io/valkey#913) for that reason, and so do we. "no" keeps
+     * Redis 7.0's behaviour for whoever wants it. */
+    c->lazyfree_lazy_eviction = true;
+    c->lazyfree_lazy_expire = true;
+    c->lazyfree_lazy_server_del = true;
+    c->lazyfree_lazy_user_del = true;
+    c->lazyfree_lazy_user_flush = true;
 }
 
 int cfg_parse_memory(const char *s, uint64_t *out)

@@ -22,8 +22,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
-
 void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out)
 {
     const char *s;

@@ -20,8 +20,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
-
 /* ---- HSET, HMSET, HSETNX ------------------------------------------------------ */
 
 static void hset_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
@@ -108,13 +106,7 @@ SRV_HANDLER(srv_cmd_hvals)   { getall_generic(c, &argv[1], CACHE_H_VALUES); }
 
 SRV_HANDLER(srv_cmd_hlen)
 {
-    uint64_t len;
-    int rc = cache_hlen(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &len);
-
-    if (rc < 0)
-        srv__reply_cache_err(c, rc);
-    else
-        srv_reply_int(c, (long long)len);
+    srv__reply_card(c, argv, CACHE_TYPE_HASH);
 }
 
 SRV_HANDLER(srv_cmd_hexists)

@@ -13,8 +13,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
-
 /* ---- DEL, EXISTS, TOUCH, TYPE ------------------------------------------------- */
 
 /* DEL / UNLINK key [key ...]: how many existed. UNLINK hands a large

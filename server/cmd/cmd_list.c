@@ -19,7 +19,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
 #define ERR_POSITIVE "ERR value is out of range, must be positive"
 
 static void push_generic(struct srv_conn *c, size_t argc, struct proto_arg *argv,
@@ -87,14 +86,7 @@ SRV_HANDLER(srv_cmd_rpop) { pop_generic(c, argc, argv, CACHE_LIST_TAIL); }
 
 SRV_HANDLER(srv_cmd_llen)
 {
-    uint64_t len;
-    int rc = cache_llen(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &len);
-
-    srv__stat_rc(c, rc);   /* a read: a keyspace hit or miss, as Redis counts */
-    if (rc < 0)
-        srv__reply_cache_err(c, rc);
-    else
-        srv_reply_int(c, (long long)len);
+    srv__reply_card(c, argv, CACHE_TYPE_LIST);
 }
 
 SRV_HANDLER(srv_cmd_lrange)

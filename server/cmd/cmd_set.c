@@ -18,8 +18,6 @@
 #include "commands.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
-
 /* ---- SADD, SREM ------------------------------------------------------------- */
 
 typedef int members_write_fn(struct cache *, const char *, size_t, const struct cache_str *,
@@ -99,14 +97,7 @@ out_free:
 
 SRV_HANDLER(srv_cmd_scard)
 {
-    uint64_t card;
-    int rc = cache_scard(srv.cache, argv[1].ptr, argv[1].len, NOW(c), &card);
-
-    srv__stat_rc(c, rc);
-    if (rc < 0)
-        srv__reply_cache_err(c, rc);
-    else
-        srv_reply_int(c, (long long)card);
+    srv__reply_card(c, argv, CACHE_TYPE_SET);
 }
 
 /* ---- SPOP, SRANDMEMBER ----------------------------------------------------------- */

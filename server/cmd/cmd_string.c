@@ -16,8 +16,6 @@
 #include "loader.h"
 #include "srv.h"
 
-#define NOW(c) ((c)->w->now_ms)
-
 /* ---- SET / GETEX option parsing (Redis's parseExtendedStringArguments) ---- */
 
 enum {

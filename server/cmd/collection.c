@@ -31,6 +31,18 @@ int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
     return 0;
 }
 
+void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type)
+{
+    uint64_t n;
+    int rc = cache_card(srv.cache, type, argv[1].ptr, argv[1].len, NOW(c), &n);
+
+    srv__stat_rc(c, rc);
+    if (rc < 0)
+        srv__reply_cache_err(c, rc);
+    else
+        srv_reply_int(c, (long long)n);
+}
+
 void srv__strv_free(struct srv_strv *sv)
 {
     if (sv->v != sv->small)

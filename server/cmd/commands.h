@@ -41,6 +41,10 @@ int srv__arg_cursor(struct srv_conn *c, const struct proto_arg *a, uint64_t *out
 /* Copy an argument into a NUL-terminated buffer (truncates). */
 void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap);
 
+/* The time a command sees: the worker's clock, read once per loop turn
+ * (Redis's cached mstime), so every key of one command expires alike. */
+#define NOW(c) ((c)->w->now_ms)
+
 /* Reply Redis's error for a negative cache_rc (CACHE_E_OOM -> the OOM
  * error under noeviction, CACHE_E_NOTINT -> SRV_ERR_NOTINT, ...). */
 void srv__reply_cache_err(struct srv_conn *c, int rc);
@@ -61,6 +65,10 @@ void srv__stat_rc(struct srv_conn *c, int rc);
 void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_keys *out);
 
 /* ---- collections (collection.c): what the collection handlers share ------- */
+
+/* HLEN, LLEN, SCARD, ZCARD of argv[1], a collection of `type`: a read (a
+ * keyspace hit or miss, as Redis counts), 0 for a missing key. */
+void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type);
 
 /* Views of argv[first..argc) as cache strings (fields, members), no
  * copies. On allocation failure replies the error and returns -1. */

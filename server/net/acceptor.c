@@ -30,6 +30,7 @@ static uv_poll_t listen_poll;
 static uv_signal_t sig_hup;           /* SIGTERM/SIGINT: the stop guard (lab/stopguard.c) */
 static uv_timer_t sampler;
 static uv_timer_t backoff;         /* restarts accepting after a pause */
+static uv_timer_t reload;          /* due while a SIGHUP awaits its reload */
 static unsigned next_worker;
 static int stopping;
 /* A client can make accept fail at any rate (connect in a loop past the
@@ -182,6 +183,7 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&sig_hup, NULL);
     uv_close((uv_handle_t *)&sampler, NULL);
     uv_close((uv_handle_t *)&backoff, NULL);
+    uv_close((uv_handle_t *)&reload, NULL);   /* a reload still due: the exit wins */
     uv_close((uv_handle_t *)&srv.shutdown_async, NULL);
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_stop(&srv.workers[i]);
@@ -198,13 +200,27 @@ static void begin_shutdown(const char *why)
     /* The loop now has no handles left and uv_run returns to main(). */
 }
 
+static void on_reload(uv_timer_t *t)
+{
+    (void)t;
+    srv_stop_phase("reloading the config (SIGHUP)");
+    srv_config_reload();
+    srv_stop_phase("serving");
+}
+
 static void on_sighup(uv_signal_t *h, int signum)
 {
     (void)h;
     (void)signum;
-    srv_stop_phase("reloading the config (SIGHUP)");
-    srv_config_reload();   /* in the loop, not in the signal handler */
-    srv_stop_phase("serving");
+    /* In the loop, not in the signal handler, and not in this callback
+     * either: libuv runs the callbacks of every signal queued in its
+     * pipe before it polls again, so a reload per SIGHUP let a storm
+     * faster than a reload keep this thread from accept() for as long as
+     * it lasted. The SIGHUPs of one pass share one reload at the loop's
+     * next turn, and every turn polls for I/O: accepts wait for one
+     * reload at most. It starts after each of them arrived, so it reads
+     * the file as they found it or newer: what each one asked for. */
+    uv_timer_start(&reload, on_reload, 0, 0);
 }
 
 /* SHUTDOWN, or the stop guard passing on SIGTERM/SIGINT. */
@@ -258,6 +274,7 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
     uv_signal_init(loop, &sig_hup);
     uv_timer_init(loop, &sampler);
     uv_timer_init(loop, &backoff);
+    uv_timer_init(loop, &reload);
     ops.last_ms = (int64_t)uv_now(loop);
     return 0;
 }

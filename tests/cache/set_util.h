@@ -44,7 +44,7 @@ static inline const char *enc_of(struct cache *c, const char *k)
 static inline uint64_t card(struct cache *c, const char *k)
 {
     uint64_t n;
-    assert_true(cache_scard(c, S(k), 1, &n) >= 0);
+    assert_true(cache_card(c, CACHE_TYPE_SET, S(k), 1, &n) >= 0);
     return n;
 }
 

@@ -342,8 +342,8 @@ static void test_lost_wakeup_race(void **st)
                 assert_string_equal(take(r.c, &t, 0) + 1, ":e");
             } else {
                 uint64_t n1, n2;   /* not served: the element must not be there */
-                cache_llen(r.c, S("j"), 1, &n1);
-                cache_llen(r.c, S("k"), 1, &n2);
+                cache_card(r.c, CACHE_TYPE_LIST, S("j"), 1, &n1);
+                cache_card(r.c, CACHE_TYPE_LIST, S("k"), 1, &n2);
                 if (n1 + n2)
                     atomic_fetch_add(&r.lost, 1);
             }

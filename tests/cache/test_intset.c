@@ -12,15 +12,7 @@
 #include <cmocka.h>
 
 #include "intset.h"
-
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#include "test_util.h"
 
 static unsigned char *room(unsigned char *is, size_t need, size_t *cap)
 {

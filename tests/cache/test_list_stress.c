@@ -113,7 +113,7 @@ static bool lists_empty(struct cache *c)
 {
     for (int k = 0; k < NKEYS; k++) {
         uint64_t n;
-        cache_llen(c, S(qk[k]), 1, &n);
+        cache_card(c, CACHE_TYPE_LIST, S(qk[k]), 1, &n);
         if (n)
             return false;
     }

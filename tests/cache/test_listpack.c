@@ -17,15 +17,8 @@
 #include <cmocka.h>
 
 #include "listpack.h"
-
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+#define TEST_RNG_SEED 0x9E3779B97F4A7C15ull
+#include "test_util.h"
 
 /* A block with room: tests grow it with realloc like a caller would. */
 struct blk {

@@ -18,15 +18,6 @@ struct ref {
 };
 
 static struct ref model[NKEYS];
-static uint64_t rs;
-
-static uint64_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
 
 static void keyname(int i, char *k) { sprintf(k, "key:%d", i); }
 
@@ -46,7 +37,7 @@ static int run_case(uint64_t seed, unsigned nshards, int nops)
     int ok = 1;
 
     memset(model, 0, sizeof(model));
-    rs = seed * 2654435761u + 1;
+    rnd_seed(seed * 2654435761u + 1);
 #define CHECK(cond) do { if (!(cond)) { \
         print_error("seed %lu shards %u op %d: %s (line %d)\n", \
                     (unsigned long)seed, nshards, op, #cond, __LINE__); \

@@ -16,14 +16,6 @@
 #include "t_set.h"
 #include "set_util.h"
 
-static uint64_t rng = 0x2545F4914F6CDD1Dull;
-static uint64_t rnd(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 #define NKEYS 4
 #define MAXM 1024

@@ -88,7 +88,7 @@ static void *reader(void *p)
         uint64_t both = setop(a->c, CACHE_SINTER, NULL, 1);
         uint64_t all = setop(a->c, CACHE_SUNION, NULL, 0);
         uint64_t stored = setop(a->c, CACHE_SUNION, dst, 0), n = 0;
-        assert_int_equal(cache_scard(a->c, S(dst), 1, &n), CACHE_OK);
+        assert_int_equal(cache_card(a->c, CACHE_TYPE_SET, S(dst), 1, &n), CACHE_OK);
         if (both != 0 || all != N || stored != N || n != N) {
             /* said before failing: a cmocka failure off the main thread
              * may not get to print its own message */

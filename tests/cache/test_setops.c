@@ -155,7 +155,7 @@ static void test_srandmember(void **st)
             }
             cache_keys_free(&out);
         }
-        assert_int_equal(cache_scard(c, S(sh->key), 1, &(uint64_t){0}), CACHE_OK);
+        assert_int_equal(cache_card(c, CACHE_TYPE_SET, S(sh->key), 1, &(uint64_t){0}), CACHE_OK);
     }
     /* a positive count draws every subset: over many draws of 1 of 10,
      * each member comes up */

@@ -14,6 +14,40 @@
 #include "cache.h"
 #include "cache_int.h"
 
+/* The cache tests' one random source: xorshift64, reproducible. A file
+ * may pick its own start with #define TEST_RNG_SEED before including
+ * this; rnd_seed() restarts it. Context: the cmocka thread only (a
+ * stress test's threads keep their own). */
+#ifndef TEST_RNG_SEED
+#define TEST_RNG_SEED 0x2545F4914F6CDD1Dull
+#endif
+static inline uint64_t *rnd_state(void)
+{
+    static uint64_t s = TEST_RNG_SEED;
+    return &s;
+}
+static inline void rnd_seed(uint64_t seed)
+{
+    *rnd_state() = seed ? seed : TEST_RNG_SEED;   /* xorshift never leaves 0 */
+}
+/* list-max-listpack-size for the lists of c (the other limits default). */
+static inline void set_list_fill(struct cache *c, int64_t fill)
+{
+    struct cache_type_limits l;
+    cache_type_limits_default(&l);
+    l.list_max_listpack_size = fill;
+    cache_set_type_limits(c, &l);
+}
+
+static inline uint64_t rnd(void)
+{
+    uint64_t *s = rnd_state();
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 static inline struct cache *mk(unsigned nshards, uint64_t maxmem,
                                enum cache_policy p)
 {

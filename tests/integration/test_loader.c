@@ -839,12 +839,15 @@ static void test_stored_values(void **state)
 
 static void test_recheck_queued(void **state)
 {
-    /* One loader thread: x's load holds it for 300 ms while y's waits in
+    /* One loader thread: x's load holds it for 2 s while y's waits in
      * the queue. A SET of y meanwhile is found by y's load when it runs:
-     * y's client gets that value and the origin is not asked. */
+     * y's client gets that value and the origin is not asked. (2 s, not
+     * 300 ms: a fresh-clone TSan run at load average 40 took longer than
+     * 300 ms between seeing y queued and the SET, so y's load had already
+     * asked the origin.) */
     static const char *const args[] = {
         "--loader", "synthetic", "--loader-threads", "1",
-        "--loader-synthetic-latency-ms", "300", "--loader-timeout-ms", "5000", NULL};
+        "--loader-synthetic-latency-ms", "2000", "--loader-timeout-ms", "10000", NULL};
     start(args);
     redisContext *ctl = connect_ok(), *cx = connect_ok(), *cy = connect_ok();
     redisAppendCommand(cx, "GET x");

@@ -15,6 +15,10 @@
  * log holds the exact error of an invalid file; the server exits 0 (and,
  * in the sanitizer builds, with no report).
  *
+ * test_sighup_flood: SIGHUPs sent faster than the server can reload
+ * (kill() in a loop). New connections are answered while the flood goes
+ * on, and a SIGHUP after it still reloads the file as it is then.
+ *
  * mmcache only: Redis has no SIGHUP reload.
  */
 #define _GNU_SOURCE
@@ -74,8 +78,10 @@ static void write_conf(const char *text)
 
 /* Generation k of the valid file: timeout 3600+k, maxmemory 2^40+k. From
  * k = 1 on it also asks for another shard count, which cannot change
- * live: the running value must be kept (and the log say so). */
-static void write_valid(unsigned k)
+ * live: the running value must be kept (and the log say so). With `more`
+ * lines more, each its timeout line again: the same settings, from a file
+ * whose every reload takes a while (every line is parsed and applied). */
+static void write_valid_long(unsigned k, unsigned more)
 {
     char text[512];
     snprintf(text, sizeof(text),
@@ -87,7 +93,22 @@ static void write_valid(unsigned k)
              "loglevel notice\n",
              k, 3600 + k, (unsigned long long)(GB40 + k), k % 2 ? "allkeys-lru" : "volatile-lru",
              k ? "shards 512\n" : "");
-    write_conf(text);
+    char again[32];
+    int n = snprintf(again, sizeof(again), "timeout %u\n", 3600 + k);
+    size_t len = strlen(text);
+    char *all = malloc(len + (size_t)more * (size_t)n + 1);
+    assert_non_null(all);
+    memcpy(all, text, len);
+    for (unsigned i = 0; i < more; i++, len += (size_t)n)
+        memcpy(all + len, again, (size_t)n);
+    all[len] = 0;
+    write_conf(all);
+    free(all);
+}
+
+static void write_valid(unsigned k)
+{
+    write_valid_long(k, 0);
 }
 
 static const char *const invalid_files[] = {
@@ -247,6 +268,19 @@ static long long info_now(redisContext *c, const char *field)
     return v;
 }
 
+/* Start the server on valid file k (write_valid_long); a control
+ * connection to it. */
+static redisContext *start_with_file(unsigned k, unsigned more)
+{
+    write_valid_long(k, more);
+    const char *const mm[] = {"--config", conf_path, NULL};
+    if (harness_start(&srv, NULL, mm, NULL) != 0)
+        fail_msg("server did not start");
+    redisContext *ctl = harness_connect(&srv);
+    assert_non_null(ctl);
+    return ctl;
+}
+
 /* Wait until the reload triggered by the last SIGHUP has been answered:
  * either a new generation or one more failure. */
 static int wait_reload(redisContext *c, long long gen, long long fails)
@@ -282,12 +316,7 @@ static void test_sighup_storm(void **state)
     struct config_result cfgr = {0};
     int valid = 0, invalid = 0;
 
-    write_valid(0);
-    const char *const mm[] = {"--config", conf_path, NULL};
-    if (harness_start(&srv, NULL, mm, NULL) != 0)
-        fail_msg("server did not start");
-    redisContext *ctl = harness_connect(&srv);
-    assert_non_null(ctl);
+    redisContext *ctl = start_with_file(0, 0);
     long long gen0 = info_now(ctl, "config_generation");
     long long fail0 = info_now(ctl, "config_reload_failures");
 
@@ -363,6 +392,111 @@ static void test_sighup_storm(void **state)
     assert_int_equal(st, 0);
 }
 
+/* ---- a flood of SIGHUPs ---------------------------------------------------- */
+
+/* How long a new connection's PING may wait during the flood: a reload or
+ * two, however slow the build and the machine; a stall lasts the flood. */
+#define FLOOD_PING_MS 10000
+#define FLOOD_PINGS 3
+/* Lines of the flood's config file: about 25 ms a reload in a release
+ * build, so that the flood outruns the reloads there too, not only in the
+ * sanitizer builds. */
+#define FLOOD_FILE_LINES 40000
+/* Between two SIGHUPs: thousands a second, far more than the reloads, and
+ * a core left to the server on a small machine. */
+#define FLOOD_GAP_US 200
+/* Reloads that show the flood at work before the PINGs. */
+#define FLOOD_RELOADS 3
+
+/* atomic: relaxed; stops the flooder, which reports through pthread_join */
+static _Atomic int stop_flood;
+
+static void *flood_main(void *arg)
+{
+    unsigned long long *sent = arg;
+    while (!atomic_load_explicit(&stop_flood, memory_order_relaxed) &&
+           kill(srv.pid, SIGHUP) == 0) {
+        ++*sent;
+        usleep(FLOOD_GAP_US);
+    }
+    return NULL;
+}
+
+/* A new connection's PING: the milliseconds until PONG, -1 for none
+ * within FLOOD_PING_MS. */
+static long long fresh_ping_ms(void)
+{
+    char buf[8];
+    int eof = 0;
+    long long t0 = harness_now_ms();
+    int fd = harness_raw_connect(srv.port, FLOOD_PING_MS);
+    if (fd < 0)
+        return -1;
+    size_t got = 0;
+    if (harness_write_all(fd, "PING\r\n", 6) == 0)
+        got = harness_read_until(fd, buf, 7, FLOOD_PING_MS, &eof);
+    close(fd);
+    return got == 7 && memcmp(buf, "+PONG\r\n", 7) == 0 ? harness_now_ms() - t0 : -1;
+}
+
+/* libuv runs the callbacks of every signal queued in its pipe before it
+ * polls again: while each SIGHUP ran its own reload, a flood kept the
+ * acceptor from accept() until it stopped (issue 14: bug 24's scenario, a
+ * new client's GET unanswered for 6 s). */
+static void test_sighup_flood(void **state)
+{
+    (void)state;
+    pthread_t flooder;
+    unsigned long long sent = 0;
+    long long worst = 0, ms = 0;
+
+    redisContext *ctl = start_with_file(1, FLOOD_FILE_LINES);
+    long long gen0 = info_now(ctl, "config_generation");
+
+    atomic_store(&stop_flood, 0);
+    assert_int_equal(pthread_create(&flooder, NULL, flood_main, &sent), 0);
+    /* The flood is on once reloads publish (this connection was accepted
+     * before it: a worker answers it whatever the acceptor does). */
+    long long deadline = harness_now_ms() + 10000;
+    while (harness_info_ll(ctl, "config_generation") < gen0 + FLOOD_RELOADS &&
+           harness_now_ms() < deadline)
+        harness_sleep_ms(10);
+    for (int i = 0; i < FLOOD_PINGS && ms >= 0; i++) {
+        ms = fresh_ping_ms();
+        if (ms > worst)
+            worst = ms;
+    }
+    long long gen1 = harness_info_ll(ctl, "config_generation");
+    atomic_store(&stop_flood, 1);   /* before any assertion can end the test */
+    assert_int_equal(pthread_join(flooder, NULL), 0);
+    print_message("%llu SIGHUPs, %lld reloads while new connections PINGed (slowest %lld ms)\n",
+                  sent, gen1 - gen0, worst);
+    if (gen1 < gen0 + FLOOD_RELOADS)
+        fail_msg("%d reloads did not publish within 10 s of the flood's start", FLOOD_RELOADS);
+    if (ms < 0)
+        fail_msg("a new connection got no PONG within %d ms while SIGHUPs kept coming",
+                 FLOOD_PING_MS);
+
+    /* The SIGHUPs after the last reload began are not lost in a merge. */
+    write_valid(2);
+    assert_int_equal(kill(srv.pid, SIGHUP), 0);
+    deadline = harness_now_ms() + 10000;
+    char timeout[16] = "";
+    while (strcmp(timeout, "3602") != 0 && harness_now_ms() < deadline) {
+        redisReply *rep = redisCommand(ctl, "CONFIG GET timeout");
+        assert_true(rep && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2);
+        snprintf(timeout, sizeof(timeout), "%s", rep->element[1]->str);
+        freeReplyObject(rep);
+        harness_sleep_ms(5);
+    }
+    assert_string_equal(timeout, "3602");
+    redisFree(ctl);
+    int st = harness_stop(&srv, 15000);
+    if (st != 0)
+        harness_print_log(&srv);
+    assert_int_equal(st, 0);
+}
+
 int main(void)
 {
     int own = harness_file_mmcache_only("SIGHUP reload");
@@ -371,6 +505,7 @@ int main(void)
     snprintf(conf_path, sizeof(conf_path), "/tmp/mmcache-reload-%d.conf", (int)getpid());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sighup_storm),
+        cmocka_unit_test(test_sighup_flood),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     if (srv.pid > 0)

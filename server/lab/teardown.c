@@ -30,16 +30,7 @@
 #include "inject.h"
 #include "srv.h"
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define TEARDOWN_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define TEARDOWN_SANITIZER 1
-#endif
-#endif
-#ifndef TEARDOWN_SANITIZER
-#define TEARDOWN_SANITIZER 0
-#endif
+#define TEARDOWN_SANITIZER (SRV_ASAN || SRV_TSAN)
 
 /* The bugs whose mechanism corrupts what cache_destroy frees. */
 static const int corrupters[] = {3, 8, 13};

@@ -201,6 +201,7 @@ int main(int argc, char **argv)
     cfg_read_unlock(cur);
 
     signal(SIGPIPE, SIG_IGN);   /* a peer that went away is an error return, not a signal */
+    signal(SIGHUP, SIG_IGN);    /* no reload before the acceptor's handler: not an exit */
     /* Before any other thread: SIGTERM/SIGINT go to the stop guard. */
     rc = srv_stop_guard_start();
     if (rc) {

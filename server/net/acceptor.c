@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,10 @@ static void begin_shutdown(const char *why)
     close(listen_fd);
     listen_fd = -1;
     uv_close((uv_handle_t *)&sig_hup, NULL);
+    /* libuv gave SIGHUP back its default action, which ends the process:
+     * a reload sent during the stop (a logrotate, a reload script) killed
+     * it by signal, status 129 and no log line, even the stop guard's. */
+    signal(SIGHUP, SIG_IGN);
     uv_close((uv_handle_t *)&sampler, NULL);
     uv_close((uv_handle_t *)&backoff, NULL);
     uv_close((uv_handle_t *)&reload, NULL);   /* a reload still due: the exit wins */

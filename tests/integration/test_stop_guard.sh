@@ -19,6 +19,9 @@
 #      stop guard ended it), or 1 with the stop guard's line. Three
 #      rounds; a crash caught in none of them leaves the check weaker,
 #      not failed (the race decides).
+#   5. a free at exit that blocks after bug 13 ran (gdb makes main sleep
+#      as it enters cache_destroy): the stop guard's watch ends it within
+#      7 s, status 1, with the line naming the blocked free and the bug.
 # Env: MMCACHE_BIN, MMCACHE_LOAD_BIN (default build/...).
 set -u
 if [ "${MMCACHE_TEST_AGAINST:-}" = redis ]; then
@@ -162,5 +165,54 @@ else
         fi
     done
     echo "      (the teardown's report caught the corrupted free in $caught of 3 rounds)"
+fi
+
+# 5. the blocked free, made certain (release build, with gdb): after bug 13
+# ran, gdb stops main as it enters cache_destroy and has it sleep in
+# usleep, a thread blocked in the kernel as on the allocator's lock. The
+# stop guard must see main's CPU stand still and end the process, naming
+# the blocked free and the bug, before its 8 s bound (whose line, without
+# the watch, fails this check). gdb stops every thread while it sets up
+# the call: 1 to 3 s more on a loaded machine.
+if ldd "$BIN" 2>/dev/null | grep -qE 'libtsan|libasan'; then
+    echo "SKIP  blocked free: the teardown's watch is armed in the release build only"
+elif ! command -v gdb >/dev/null; then
+    echo "SKIP  blocked free: no gdb"
+else
+    it_sanitizers "$BIN"
+    if it_start mmcache "$BIN" --threads 2 --shards 1 --inject-bug=13; then
+        "$LOAD" --port "$IT_PORT" --check counter --clients 8 --pipeline 16 --counters 1 \
+            --keyspace 64 --ratio 1:1:8:0:0 --reply-timeout 3000 --duration 1 >/dev/null 2>&1
+        gdbcmds=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX"); IT_LOGS+=("$gdbcmds")
+        gdbout=$(mktemp "${TMPDIR:-/tmp}/mmcache-it-XXXXXX"); IT_LOGS+=("$gdbout")
+        printf '%s\n' 'set pagination off' 'set confirm off' \
+            'handle SIGTERM nostop noprint pass' 'break cache_destroy' 'commands 1' \
+            '  call (int) usleep(30000000)' 'end' 'echo gdb: continuing\n' 'continue' >"$gdbcmds"
+        timeout 60 gdb -q -nx -batch -p "$IT_PID" -x "$gdbcmds" >"$gdbout" 2>&1 &
+        gdbpid=$!
+        for (( i = 0; i < 300; i++ )); do
+            grep -q '^gdb: continuing' "$gdbout" && break
+            kill -0 "$gdbpid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if ! grep -q '^gdb: continuing' "$gdbout"; then
+            echo "SKIP  blocked free: gdb could not attach"; sed 's/^/      /' "$gdbout"
+            kill "$gdbpid" 2>/dev/null
+        elif ! kill -0 "$IT_PID" 2>/dev/null; then
+            echo "SKIP  blocked free: the server died while serving, before SIGTERM"
+        else
+            stop_wait "$IT_PID" TERM 10
+            line=$(grep -m1 -o 'Freeing the cache at exit is blocked: .*Injected bug 13 ([^)]*)' "$IT_LOG")
+            if [ "$ST" = 1 ] && [ -n "$line" ] && [ "$TOOK" -lt 7000 ]; then
+                ok "blocked free: SIGTERM ended it in $TOOK ms, status 1: $line"
+            else
+                bad "blocked free: status $ST after $TOOK ms; line: ${line:-none}"
+                tail -3 "$IT_LOG"; tail -5 "$gdbout"
+            fi
+        fi
+        wait "$gdbpid" 2>/dev/null
+    else
+        bad "bug 13 server (blocked free) did not start"
+    fi
 fi
 exit $fail

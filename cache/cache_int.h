@@ -204,6 +204,11 @@ enum cache__why {
 
 void cache__shard_lock(struct shard *s);
 void cache__shard_unlock(struct shard *s);
+/* The same for a caller that has seen INJECT_ANY(CACHE__LOCK_BUGS) false:
+ * no bug-lab site on the way (cache_get, cache_set). */
+#define CACHE__LOCK_BUGS (INJECT_BIT(13) | INJECT_BIT(16))
+void cache__shard_lock_nolab(struct shard *s);
+void cache__shard_unlock_nolab(struct shard *s);
 /* Shared (read) hold: only pure reads (no rehash step, no expiry delete,
  * no LRU move, no counter store) may run under it. On a mutex shard it is
  * the exclusive lock. */

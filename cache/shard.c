@@ -25,37 +25,53 @@ static _Thread_local int rd_held;   /* owned by: its thread */
  * The copy of an unlocked mutex is itself unlocked, so every caller gets
  * in at once and the real shard is not excluded at all. (A copy made while
  * the real mutex was held would be locked forever: that caller hangs.) */
-static void shard_lock_copy(struct shard s)
+static void __attribute__((noinline)) shard_lock_copy(struct shard s)
 {
     pthread_mutex_lock(&s.lock);
 }
 
-static void shard_unlock_copy(struct shard s)
+static void __attribute__((noinline)) shard_unlock_copy(struct shard s)
 {
     pthread_mutex_unlock(&s.lock);
 }
 
-/* Context: any thread; blocks. Counts an acquisition that had to wait
- * (trylock failed) for the mutex profile. */
-void cache__shard_lock(struct shard *s)
+/* The by-value calls live here, out of line and cold, so that the copy's
+ * 256-byte, 64-aligned argument area is this frame's, not the correct
+ * path's: cache__shard_lock stays a small leaf when no bug is selected. */
+static void __attribute__((noinline, cold)) shard_lock_bug13(struct shard *s)
+{
+    shard_lock_copy(*s);
+}
+
+static void __attribute__((noinline, cold)) shard_unlock_bug13(struct shard *s)
+{
+    shard_unlock_copy(*s);
+}
+
+/* The shard lock, with bug 13's site when `lab` (a constant at each
+ * use): cache__shard_lock is the lock every caller takes; the _nolab pair
+ * is for a caller that already knows 13 and 16 are not selected
+ * (INJECT_ANY), so its correct path passes no site. */
+static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s, bool lab)
 {
     bool waited = false;
 
     if (__builtin_expect(s->rw, 0)) {
         /* Control 16: the exclusive side of the reader-writer lock. */
-        (void)INJECT(16);
+        if (lab)
+            (void)INJECT(16);
         if (pthread_rwlock_trywrlock(&s->rwlock) != 0) {
             pthread_rwlock_wrlock(&s->rwlock);
             waited = true;
         }
-    } else if (!INJECT(13)) {
+    } else if (!lab || !INJECT(13)) {
         if (pthread_mutex_trylock(&s->lock) != 0) {
             pthread_mutex_lock(&s->lock);
             waited = true;
         }
     } else {
         /* BUG 13: passes *s by value: locks a copy (see shard_lock_copy). */
-        shard_lock_copy(*s);
+        shard_lock_bug13(s);
     }
 #ifndef NDEBUG
     s->owner = pthread_self();
@@ -66,7 +82,7 @@ void cache__shard_lock(struct shard *s)
         CTR_ADD_LOCKED(s->lock_waits, 1);
 }
 
-void cache__shard_unlock(struct shard *s)
+static inline __attribute__((always_inline)) void shard_unlock_as(struct shard *s, bool lab)
 {
 #ifndef NDEBUG
     assert(cache__shard_held(s));
@@ -74,14 +90,21 @@ void cache__shard_unlock(struct shard *s)
 #endif
     if (__builtin_expect(s->rw, 0))
         pthread_rwlock_unlock(&s->rwlock);
-    else if (!INJECT(13))
+    else if (!lab || !INJECT(13))
         pthread_mutex_unlock(&s->lock);
     else
-        shard_unlock_copy(*s);   /* BUG 13: unlocks another copy */
+        shard_unlock_bug13(s);   /* BUG 13: unlocks another copy */
     /* After the unlock: a large value deleted under the lock is freed
      * once this thread holds no shard lock (lazyfree.c). */
     cache__lock_depth_dec();
 }
+
+/* Context: any thread; blocks. Counts an acquisition that had to wait
+ * (trylock failed) for the mutex profile. */
+void cache__shard_lock(struct shard *s) { shard_lock_as(s, true); }
+void cache__shard_unlock(struct shard *s) { shard_unlock_as(s, true); }
+void cache__shard_lock_nolab(struct shard *s) { shard_lock_as(s, false); }
+void cache__shard_unlock_nolab(struct shard *s) { shard_unlock_as(s, false); }
 
 /* Context: any thread; blocks. Shared hold on an rw shard (control 16),
  * the plain exclusive lock otherwise. */

@@ -79,6 +79,7 @@ static const struct cfg_desc descs[] = {
     {"lazyfree-lazy-user-flush", K_BOOL, F(lazyfree_lazy_user_flush), 0, 0, true, "FLUSHALL without SYNC/ASYNC is ASYNC (yes | no)", OPEN},
     {"inject-bug", K_BUGS, F(inject_bugs), 0, 0, true, "bug lab: inject bug N (or N,M; none; list prints the catalogue)", LAB},
     {"bug-amplify", K_BOOL, F(bug_amplify), 0, 0, true, "bug lab: widen race windows (yes | no)", LAB},
+    {"bug-misalign", K_BOOL, F(bug_misalign), 0, 0, false, "bug lab: bugs 15 and 23 keep their counter across a cache line (yes) or aligned (no: their differential)", LAB},
     {"enable-debug-command", K_LEVER, F(enable_debug_command), 0, 0, false, "who may run DEBUG: no | yes | local (local clients only)", OPEN},
     {"enable-protected-configs", K_LEVER, F(enable_protected_configs), 0, 0, false, "who may CONFIG SET settings naming a path or address (loader): no | yes | local", OPEN},
     {"enable-bug-lab", K_LEVER, F(enable_bug_lab), 0, 0, false, "who may switch inject-bug / bug-amplify by CONFIG SET: no | yes | local", OPEN},
@@ -106,8 +107,9 @@ const char *const cfg_names[] = {
     "set-max-listpack-value", "list-max-listpack-size", "zset-max-listpack-entries",
     "zset-max-listpack-value", "lazyfree-lazy-eviction", "lazyfree-lazy-expire",
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
-    "inject-bug", "bug-amplify", "enable-debug-command", "enable-protected-configs",
-    "enable-bug-lab", "requirepass", "protected-mode", "aclfile", "acllog-max-len", NULL,
+    "inject-bug", "bug-amplify", "bug-misalign", "enable-debug-command",
+    "enable-protected-configs", "enable-bug-lab", "requirepass", "protected-mode", "aclfile",
+    "acllog-max-len", NULL,
 };
 
 static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
@@ -171,6 +173,7 @@ void cfg_defaults(struct cfg *c)
     c->zset_max_listpack_value = 64;
     c->inject_bugs = 0;
     c->bug_amplify = true;
+    c->bug_misalign = true;
     c->enable_debug_command = CFG_LEVER_NO;       /* Redis 7.0's default */
     c->enable_protected_configs = CFG_LEVER_NO;   /* Redis 7.0's default */
     /* The lab's point is switching bugs live, from the machine it runs on;

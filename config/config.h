@@ -107,6 +107,8 @@ struct cfg {
      * start-up (cfg_bug_live) */
     uint32_t inject_bugs;           /* bit N = bug N injected (N = 1..25); 0 = none */
     bool bug_amplify;               /* widen race windows (the catalogue's amplifiers) */
+    bool bug_misalign;              /* bugs 15, 23: their counter across a cache line (yes)
+                                       or aligned (no: the differential); start-up only */
     /* the levers (fixed at start-up, as Redis's are) */
     enum cfg_lever enable_debug_command;      /* DEBUG */
     enum cfg_lever enable_protected_configs;  /* CONFIG SET of CFG_GUARD_PROTECTED settings */

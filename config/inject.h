@@ -30,6 +30,7 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define INJECT_MAX 25                    /* bug ids are 1..25, never renumbered */
@@ -39,19 +40,47 @@
 /* The selection this thread is working under: bit N = bug N, plus
  * INJECT_AMPLIFY_BIT. Owned by the thread (thread-local); written only by
  * inject_enter. */
-extern _Thread_local uint32_t inject__mask;
+/* local-exec: every program that links this is an executable (the server,
+ * the tests), so a site reads it as one %fs-relative operand. */
+#define INJECT__TLS __attribute__((tls_model("local-exec")))
+extern _Thread_local uint32_t inject__mask INJECT__TLS;
 
-/* How often each bugged path ran ("tried", as RaceBench counts it).
- * Relaxed: statistics only, read by INFO; ordering nothing. Only bumped
- * while a bug is selected, so the correct build never touches them. */
-extern _Atomic uint64_t inject__tried[INJECT_MAX + 1];
+/* How often each bugged path ran ("tried", as RaceBench counts it): per
+ * thread, so that counting does not put a shared cache line (a `lock
+ * add`) into the very race it counts. Each thread counts in its own
+ * thread-local block with a relaxed load and store (single writer); a
+ * thread that may run sites lists its block once as it starts
+ * (inject_thread_start: the main, worker and loader threads), INFO sums
+ * the listed blocks (inject_tried), and a thread that exits adds its
+ * counts to a retired total and unlists its block. A thread that never
+ * listed itself counts into a block nobody reads. The correct path never
+ * touches any of it. */
+struct inject__counts {
+    _Atomic uint64_t n[INJECT_MAX + 1];  /* atomic: relaxed; owner writes, inject_tried sums */
+    struct inject__counts *next;         /* guarded by: inject.c's counts_lock */
+    bool listed;                         /* owned by: its thread */
+};
+extern _Thread_local struct inject__counts inject__own INJECT__TLS;
+void inject__register(void) __attribute__((cold));
+/* List this thread's counts (once; any later call does nothing).
+ * Context: a thread that may run sites, as it starts. */
+static inline void inject_thread_start(void)
+{
+    if (!inject__own.listed)
+        inject__register();
+}
 
+#ifndef MMCACHE_NO_BUG_LAB
 static inline void inject_enter(uint32_t mask) { inject__mask = mask; }
 static inline uint32_t inject_mask(void) { return inject__mask; }
 
+/* Counts the bugged path of `id` for this thread; always true. Inline and
+ * call-free: a site costs the correct path the test of its bit only. */
 static inline bool inject__hit(int id)
 {
-    atomic_fetch_add_explicit(&inject__tried[id], 1, memory_order_relaxed);
+    atomic_store_explicit(&inject__own.n[id],
+                          atomic_load_explicit(&inject__own.n[id], memory_order_relaxed) + 1,
+                          memory_order_relaxed);
     return true;
 }
 
@@ -67,6 +96,26 @@ static inline bool inject__hit(int id)
 /* Amplifiers (named in the catalogue) only act when this is true. */
 #define INJECT_AMPLIFY() ((inject__mask & INJECT_AMPLIFY_BIT) != 0)
 
+/* True when any bug of `bits` (INJECT_BIT(n) | ...) is selected. Not a
+ * site: a hot function whose path holds several sites tests this once and,
+ * when none of them is selected, runs its correct path with no site on the
+ * way (one predictable branch instead of one per site: cache_get). */
+#define INJECT_BIT(id) (1u << (id))
+#define INJECT_ANY(bits) __builtin_expect((inject__mask & (bits)) != 0, 0)
+
+#else
+/* -DMMCACHE_BUG_LAB=OFF (cmake): every site compiled out, the correct
+ * path alone. Only for measuring what the sites cost when no bug is
+ * selected (loadtest/cost-when-off); such a server cannot inject bugs. */
+static inline void inject_enter(uint32_t mask) { (void)mask; }
+static inline uint32_t inject_mask(void) { return 0; }
+#define INJECT(id) 0
+#define INJECT_SELECTED(id) 0
+#define INJECT_AMPLIFY() 0
+#define INJECT_BIT(id) (1u << (id))
+#define INJECT_ANY(bits) 0
+#endif
+
 /* The common amplifier: widen a race window by giving up the CPU
  * (sched_yield) when `bug-amplify` is on; nothing otherwise. Call it only
  * on a bugged path. */
@@ -77,6 +126,8 @@ void inject_window(void);
 void inject_spin(unsigned ns);
 
 uint64_t inject_tried(int id);
+/* The same since the process started, whatever CONFIG RESETSTAT did. */
+uint64_t inject_tried_total(int id);
 /* Zero every tried counter (CONFIG RESETSTAT). */
 void inject_tried_reset(void);
 

@@ -202,9 +202,10 @@ int cfg__publish(const struct cfg *next, struct cfg__latch *freed)
          * plain store, which orders nothing: the fields may become visible
          * after it, and a reader that loads it reads an allocation still
          * holding what malloc returned (zeros, or an older freed snapshot)
-         * or half the copy. x86-64 does not reorder the two stores, so the
-         * amplified form does what the C memory model lets the compiler
-         * do with them: the pointer first, then (sched_yield) the fields. */
+         * or half the copy. gcc -O3 emits the pointer store before the
+         * copy of the fields here (the plain store may move: checked in
+         * the disassembly of the Release build); the amplified form makes
+         * that order explicit and yields between the two. */
         s = snap_alloc();
         if (!s)
             goto out_nomem;

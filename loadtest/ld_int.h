@@ -124,6 +124,17 @@ struct ld_conn {
     void *model;
 };
 
+/* Values an INCR of a shared counter answered, in arrival order. Every
+ * INCR of a counter must be given a value no other INCR got: a value
+ * given twice is a lost update seen in the replies themselves, so it
+ * counts even when the server dies or hangs before the counters can be
+ * read back. At most LD_INCR_SEEN_MAX values a counter and thread. */
+#define LD_INCR_SEEN_MAX (1u << 22)
+struct ld_vals {
+    int64_t *v;
+    size_t n, cap;
+};
+
 /* Owned by: its client thread; `ops` also read by the progress line. */
 struct ld_tstats {
     _Atomic uint64_t ops;            /* atomic: relaxed; owner adds, progress reads */
@@ -136,6 +147,7 @@ struct ld_tstats {
     uint64_t unsure_keys;            /* GET/MGET keys of unanswered requests */
     uint64_t *incr_acked;            /* [counters] INCRs acknowledged */
     uint64_t *incr_unsure;           /* [counters] INCRs sent, never answered */
+    struct ld_vals *incr_seen;       /* [counters] the shared counters' INCR replies */
     uint64_t info_reads, cfg_gets, cfg_sets;
     uint64_t q_popped[LD_NQUEUES];   /* elements popped by RPOP (ZPOPMIN) */
     uint64_t q_bpopped[LD_NQUEUES];  /* ... by BRPOP (BZPOPMIN) */

@@ -73,11 +73,12 @@ static int make_threads(struct ld_run *r)
         t->scratch = malloc(t->scratch_cap);
         t->st.incr_acked = calloc(o->counters, sizeof(uint64_t));
         t->st.incr_unsure = calloc(o->counters, sizeof(uint64_t));
+        t->st.incr_seen = calloc(o->counters ? o->counters : 1, sizeof(struct ld_vals));
         ld_hist_init(&t->st.lat);
         /* the load, INFO, two config, 3 per queue, the collection checkers' */
         t->conns = calloc(nload + 3 + 3 * LD_NQUEUES + 3 * LD_COLL_CONNS, sizeof(*t->conns));
         if (t->epfd < 0 || t->scratch == NULL || t->st.incr_acked == NULL ||
-            t->st.incr_unsure == NULL || t->conns == NULL)
+            t->st.incr_unsure == NULL || t->st.incr_seen == NULL || t->conns == NULL)
             return -ENOMEM;
         for (unsigned j = 0; j < nload; j++) {
             struct ld_conn *c = &t->conns[*n];
@@ -156,6 +157,9 @@ static void free_threads(struct ld_run *r)
         free(t->scratch);
         free(t->st.incr_acked);
         free(t->st.incr_unsure);
+        for (unsigned c = 0; t->st.incr_seen != NULL && c < r->o->counters; c++)
+            free(t->st.incr_seen[c].v);
+        free(t->st.incr_seen);
     }
     free(r->threads);
 }

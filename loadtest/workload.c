@@ -17,6 +17,7 @@
  * Context: the connection's client thread.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ld_int.h"
@@ -248,6 +249,22 @@ static int check_read(struct ld_conn *c, const struct ld_req *q, uint32_t keyn,
     return 0;
 }
 
+/* Keep a reply for the counter checker's duplicate count (final.c); past
+ * the cap, or out of memory, the rest are not kept (fewer found, none
+ * made up). */
+static void seen_add(struct ld_vals *s, int64_t v)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 4096;
+        int64_t *nv;
+        if (cap > LD_INCR_SEEN_MAX || (nv = realloc(s->v, cap * sizeof(*nv))) == NULL)
+            return;
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+}
+
 static void on_incr(struct ld_conn *c, const struct ld_req *q, long long v)
 {
     struct ld_run *r = c->t->run;
@@ -271,6 +288,8 @@ static void on_incr(struct ld_conn *c, const struct ld_req *q, long long v)
     }
     c->shared_last[q->counter] = v;
     c->t->st.incr_acked[q->counter]++;
+    if (ld__on(r, LD_CHK_COUNTER))
+        seen_add(&c->t->st.incr_seen[q->counter], v);
 }
 
 static void own_written(struct ld_conn *c, uint32_t key, uint64_t seq)

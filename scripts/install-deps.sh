@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages mmcache needs, only if some are missing.
-# Usage: scripts/install-deps.sh [run|test]   (test adds the test tools)
+# Usage: scripts/install-deps.sh [run|test|web]   (test adds the test tools;
+# web, also part of test, the bug-lab demo page's: Chromium for its
+# headless test, npm and the page's chart library, uPlot, from the npm
+# registry into loadtest/web/node_modules at the version package-lock.json
+# pins)
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-dev
           liburcu-dev libhiredis-dev libxxhash-dev libssl-dev redis-tools)
-test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3
+test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3 valgrind gdb
            nutcracker)   # tests/scaleout: twemproxy in front of several nodes
+web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")
-[[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}")
+[[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}" "${web_pkgs[@]}")
+[[ ${1:-run} == web ]] && pkgs+=("${web_pkgs[@]}")
+# npm: Debian's package unless an npm is already there (a Node.js install
+# of its own would conflict with Debian's).
+[[ ${1:-run} == test || ${1:-run} == web ]] && ! command -v npm >/dev/null && pkgs+=(npm)
+
+# The demo page's chart library, pinned by loadtest/web/package-lock.json.
+web_modules() {
+  [[ ${1:-run} == test || ${1:-run} == web ]] || return 0
+  local here
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  [[ -f $here/loadtest/web/node_modules/uplot/dist/uPlot.iife.min.js ]] && return 0
+  (cd "$here/loadtest/web" && npm ci --no-audit --no-fund >/dev/null) ||
+    { echo "install-deps: npm ci in loadtest/web failed" >&2; return 1; }
+}
 
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-((${#missing[@]} == 0)) && exit 0
+if ((${#missing[@]} == 0)); then web_modules "${1:-run}"; exit; fi
 
 echo "install-deps: installing ${missing[*]}" >&2
 sudo=()
@@ -26,3 +45,4 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # The redis-server package starts a system instance on 6379; tests start
 # their own on free ports, so leave any system one alone.
+web_modules "${1:-run}"

@@ -16,31 +16,48 @@
 /* owned by: each thread (thread-local); see srv.h */
 _Thread_local char srv_log_role = 'M';
 
+/* One line, its newline included, into line[cap]; returns its length. */
+static size_t format_line(char *line, size_t cap, enum cfg_loglevel level, const char *fmt,
+                          va_list ap)
+{
+    static const char marks[] = ".-*#";
+    struct timeval tv;
+    struct tm tm;
+    gettimeofday(&tv, NULL);
+    localtime_r(&tv.tv_sec, &tm);
+    int n = snprintf(line, cap, "%d:%c ", (int)getpid(), srv_log_role);
+    n += (int)strftime(line + n, cap - (size_t)n, "%d %b %Y %H:%M:%S", &tm);
+    n += snprintf(line + n, cap - (size_t)n, ".%03d %c ", (int)(tv.tv_usec / 1000),
+                  marks[level]);
+    int m = vsnprintf(line + n, cap - (size_t)n - 1, fmt, ap);
+    n = (m < 0) ? n : (n + m >= (int)cap - 1 ? (int)cap - 2 : n + m);
+    line[n++] = '\n';
+    return (size_t)n;
+}
+
 void srv_log(enum cfg_loglevel level, const char *fmt, ...)
 {
     /* Not a request: a relaxed copy of the level, readable from any thread
      * (registered with RCU or not). */
     if (level < cfg_loglevel_now())
         return;
-    static const char marks[] = ".-*#";
     char line[1024];
-    struct timeval tv;
-    struct tm tm;
-    gettimeofday(&tv, NULL);
-    localtime_r(&tv.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%d:%c ", (int)getpid(), srv_log_role);
-    n += (int)strftime(line + n, sizeof(line) - (size_t)n, "%d %b %Y %H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof(line) - (size_t)n, ".%03d %c ", (int)(tv.tv_usec / 1000),
-                  marks[level]);
     va_list ap;
     va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+    size_t n = format_line(line, sizeof(line), level, fmt, ap);
     va_end(ap);
-    n = (m < 0) ? n : (n + m >= (int)sizeof(line) - 1 ? (int)sizeof(line) - 2 : n + m);
-    line[n++] = '\n';
     /* one write per line so lines from several threads never interleave */
-    ssize_t w = write(STDERR_FILENO, line, (size_t)n);
+    ssize_t w = write(STDERR_FILENO, line, n);
     (void)w;
+}
+
+size_t srv_log_prepare(char *line, size_t cap, enum cfg_loglevel level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = format_line(line, cap, level, fmt, ap);
+    va_end(ap);
+    return n;
 }
 
 #define LOG_THROTTLE_MS 1000

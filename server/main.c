@@ -201,6 +201,13 @@ int main(int argc, char **argv)
     cfg_read_unlock(cur);
 
     signal(SIGPIPE, SIG_IGN);   /* a peer that went away is an error return, not a signal */
+    signal(SIGHUP, SIG_IGN);    /* no reload before the acceptor's handler: not an exit */
+    /* Before any other thread: SIGTERM/SIGINT go to the stop guard. */
+    rc = srv_stop_guard_start();
+    if (rc) {
+        fprintf(stderr, "mmcache: cannot start the stop guard thread: %s\n", strerror(-rc));
+        return 1;
+    }
     srv.pid = getpid();
     srv.start_ms = srv_now_ms();
     atomic_init(&srv.next_client_id, 1);
@@ -222,6 +229,7 @@ int main(int argc, char **argv)
 
     /* The main thread works under the start-up selection (start-up-only
      * bugs act here: worker creation, lock kinds). */
+    inject_thread_start();
     inject_enter(cfg_inject_mask(&cfg));
     srv_bugs_startup(&cfg);
 
@@ -252,6 +260,7 @@ int main(int argc, char **argv)
     }
 
     srv.nworkers = cfg.threads;
+    srv.split_off = cfg.bug_misalign ? SRV_SPLIT_MISALIGNED : SRV_SPLIT_ALIGNED;
     srv.workers = aligned_alloc(SRV_CACHELINE, sizeof(struct srv_worker) * cfg.threads);
     if (!srv.workers) {
         srv_log(CFG_LOG_WARNING, "Out of memory creating workers");
@@ -264,6 +273,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    srv_stop_phase("starting the worker threads");
     rc = srv_workers_start();
     if (rc) {
         srv_log(CFG_LOG_WARNING, "Could not start the worker threads: %s", strerror(-rc));
@@ -272,13 +282,16 @@ int main(int argc, char **argv)
     if (srv_watchdog_start())
         srv_log(CFG_LOG_WARNING, "Could not start the watchdog thread: running without it");
     srv_acceptor_start();
+    srv_stop_guard_serving();
     srv_log(CFG_LOG_NOTICE, "Server initialized: %u worker threads, %u shards, maxmemory %llu (%s)",
             cfg.threads, cfg.shards, (unsigned long long)cfg.maxmemory, cfg_policy_name(cfg.policy));
     srv_log(CFG_LOG_NOTICE, "Ready to accept connections tcp %s:%d", cfg.bind, srv.port);
 
     uv_run(loop, UV_RUN_DEFAULT);   /* returns once shutdown has begun */
 
+    srv_stop_phase("waiting for the workers to finish their connections and exit");
     int stuck = join_workers();
+    srv_stop_phase("stopping the watchdog");
     srv_watchdog_stop();
     srv_acceptor_cleanup();
     if (stuck) {
@@ -286,13 +299,19 @@ int main(int argc, char **argv)
         return 1;
     }
     uv_loop_close(loop);
+    srv_stop_guard_workers_gone();
     for (unsigned i = 0; i < srv.nworkers; i++)
         srv_worker_destroy(&srv.workers[i]);
     free(srv.workers);
     cfg_set_apply_hook(NULL, NULL);
     /* Loads still running write to the cache: they end first. */
+    srv_stop_phase("stopping the loader threads");
     srv_loader_shutdown();
+    srv_stop_phase("freeing the cache");
+    srv_teardown_guard_begin();
     cache_destroy(srv.cache);
+    srv_teardown_guard_end();
+    srv_stop_phase("freeing the config snapshots");
     /* Snapshots retired by the last reloads are freed by liburcu's
      * call_rcu thread: wait for it, then free the current one. */
     cfg_reclaim_barrier();

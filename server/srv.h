@@ -24,6 +24,29 @@
 #define MMCACHE_VERSION "0.1.0"
 #define SRV_CACHELINE 64
 
+/* Which sanitizer this build runs under (gcc defines __SANITIZE_*__,
+ * clang answers __has_feature): SRV_TSAN, SRV_ASAN are 1 or 0. */
+#if defined(__SANITIZE_THREAD__)
+#define SRV_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SRV_TSAN 1
+#endif
+#endif
+#ifndef SRV_TSAN
+#define SRV_TSAN 0
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define SRV_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SRV_ASAN 1
+#endif
+#endif
+#ifndef SRV_ASAN
+#define SRV_ASAN 0
+#endif
+
 struct srv_ring;
 
 /* Per-worker counters. Each field has one writer, the owning worker
@@ -49,30 +72,24 @@ struct srv_stats {
         atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
         memory_order_relaxed)
 
-/* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter as a packed
- * layout places it, across a cache-line boundary. It is only written while
- * bug 15 or 23 is selected, and INFO adds it to the total (0 otherwise).
- * 63 bytes of fields before the counter put its lowest byte at the end of
- * one line and bytes 1..7 at the start of the next: any crossing makes a
- * locked RMW a split lock (15); this one also makes every 256th increment
- * carry across the boundary, where a plain load can tear (23). */
-#define SRV_SPLIT_LEAD 63           /* bytes of the counter's first line: 64 - 63 = 1 */
+/* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter where a
+ * packed layout places it, across a cache-line boundary. It is only
+ * written while bug 15 or 23 is selected, and INFO adds it to the total (0
+ * otherwise). At offset 63 its lowest byte ends one line and bytes 1..7
+ * start the next: a locked RMW on it is a split lock (15), and every 256th
+ * increment carries across the boundary, where a load can tear (23).
+ * `bug-misalign no` puts it at offset 56, 8-byte aligned inside one line:
+ * the same code with the mechanism removed (the bugs' differential runs). */
+#define SRV_SPLIT_MISALIGNED 63     /* bytes of the counter's first line: 64 - 63 = 1 */
+#define SRV_SPLIT_ALIGNED 56
 struct srv_stats_split {
-    unsigned char lead[SRV_SPLIT_LEAD];  /* unused: what a packed struct puts first */
-    uint64_t commands;   /* MISALIGNED on purpose (bugs 15, 23): written by the owner
-                            worker with __atomic builtins (15: fetch_add; 23: store of
-                            load+1), read by INFO on any worker; none of these accesses
-                            is atomic on x86-64 when it crosses a line, except the
-                            locked RMW (a split lock) */
-} __attribute__((packed, aligned(SRV_CACHELINE)));
-
-/* The misaligned counter's address, for the __atomic builtins: taken by
- * arithmetic, since that it is unaligned is the point (clang warns about
- * the address of a packed member). */
-static inline uint64_t *srv_split_commands(struct srv_stats_split *s)
-{
-    return (uint64_t *)(void *)((unsigned char *)s + SRV_SPLIT_LEAD);
-}
+    unsigned char bytes[2 * SRV_CACHELINE];  /* the counter at srv.split_off (MISALIGNED on
+                            purpose unless bug-misalign no): written by the owner worker
+                            with __atomic builtins (15: fetch_add; 23: store of load+1),
+                            read by INFO on any worker with __atomic_load_n; none of these
+                            accesses is atomic on x86-64 when it crosses a line, except
+                            the locked RMW (a split lock) */
+} __attribute__((aligned(SRV_CACHELINE)));
 
 /* Bug lab 2 (dispatch.c): counters shared by all workers, bumped with a
  * plain ++ while bug 2 is selected. INFO adds them to the per-worker
@@ -215,6 +232,8 @@ struct srv {
     char run_id[41];               /* immutable after start */
     char executable[256];          /* immutable after start */
     int port;                      /* immutable after start: the bound port */
+    unsigned split_off;            /* immutable after start: where bugs 15 and 23 keep their
+                                      counter in struct srv_stats_split (bug-misalign) */
     _Atomic uint64_t next_client_id;   /* atomic: relaxed; only uniqueness matters */
     _Atomic unsigned nclients;     /* atomic: relaxed; maxclients check, INFO */
     _Atomic uint64_t rejected_conns;   /* atomic: relaxed; the acceptor (maxclients) and
@@ -223,6 +242,14 @@ struct srv {
     uv_async_t shutdown_async;     /* any thread: ask the acceptor to shut down */
 };
 extern struct srv srv;
+
+/* The counter's address in a struct srv_stats_split, for the __atomic
+ * builtins: taken by arithmetic, since that it may be unaligned is the
+ * point. */
+static inline uint64_t *srv_split_commands(struct srv_stats_split *s)
+{
+    return (uint64_t *)(void *)(s->bytes + srv.split_off);
+}
 
 /* ---- provided by worker.c / conn.c / acceptor.c -------------------------- */
 
@@ -396,12 +423,20 @@ int srv_watchdog_start(void);
 void srv_watchdog_stop(void);
 /* INFO lines watchdog_stalled_workers, watchdog_stalls_total. Context: any. */
 void srv_watchdog_info(struct proto_buf *b, int *rc);
+/* A thread's CPU time in ns (its CPU clock), -1 when it cannot be read.
+ * Context: any; t must not have been joined. */
+int64_t srv_thread_cpu_ns(pthread_t t);
 
 /* ---- provided by log.c -------------------------------------------------- */
 /* Redis-style: "pid:role dd Mon yyyy hh:mm:ss.mmm <level char> msg".
  * Context: any thread; one write(2) per line. */
 void srv_log(enum cfg_loglevel level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The same line (newline included, cap >= 64) formatted now into line, for
+ * a write(2) later where formatting is not allowed (a signal handler);
+ * returns its length. Context: any thread. */
+size_t srv_log_prepare(char *line, size_t cap, enum cfg_loglevel level, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* The role letter in each log line: 'M' unless the thread set another
  * ('W' a worker, 'D' the watchdog). owned by: each thread (thread-local),
  * set once when the thread starts. */
@@ -449,6 +484,43 @@ int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
 void srv_bugs_startup(const struct cfg *cfg);
 void srv_bugs_changed(const struct cfg *next, const struct cfg *prev);
 void srv_bugs_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
+/* The selected bugs (a cfg inject mask) for threads that hold no snapshot:
+ * the watchdog and the stop guard name them. Context: any thread. */
+uint32_t srv_bugs_selected(void);
+
+/* ---- provided by lab/stopguard.c ----------------------------------------- */
+/* SIGTERM/SIGINT end the process within 8.5 s, graceful stop or not; the
+ * log says why a stop ended hard. srv_stop_guard_start blocks the two
+ * signals and starts the guard thread: Context: main thread, before any
+ * other thread is created. srv_stop_guard_serving: the acceptor runs
+ * (before it, a stop signal exits at once). Context: main thread. */
+int srv_stop_guard_start(void);
+void srv_stop_guard_serving(void);
+/* What the main thread is doing, a string literal for the hard exit's log
+ * line ("waiting for the workers to see the stop"). Context: main thread. */
+void srv_stop_phase(const char *what);
+/* Start the clock for a stop that no signal began (SHUTDOWN). Context: any. */
+void srv_stop_guard_arm(void);
+/* SIGTERM or SIGINT when a signal began the stop, else 0. Context: any. */
+int srv_stop_signal(void);
+/* main is about to free srv.workers: the guard stops reading them.
+ * Context: main thread, after the workers were joined. */
+void srv_stop_guard_workers_gone(void);
+/* Main frees a cache that a corrupting bug wrote (why: the bugs, a string
+ * kept until the next call) or is done (NULL): while set, the guard ends a
+ * stop whose free is blocked (main under 1% of a CPU for 0.5 s) at once,
+ * not at the 8 s bound. Context: main thread (teardown.c). */
+void srv_stop_guard_teardown(const char *why);
+
+/* ---- provided by lab/teardown.c ------------------------------------------ */
+/* Around freeing the cache at exit. When a bug that writes the cache's
+ * structures without exclusion ran in this process (3, 8, 13), a crash
+ * while freeing them is that corruption met again: the process logs so,
+ * naming the bug, and exits (status 1) instead of dying of the signal. Arms
+ * nothing otherwise, or in a sanitizer build (its report says more).
+ * Context: main thread, the workers and loaders joined. */
+void srv_teardown_guard_begin(void);
+void srv_teardown_guard_end(void);
 int64_t srv_now_ms(void);
 
 #endif

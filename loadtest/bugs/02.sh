@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, DIFFERENTIAL*, NOTES: read by run-bug
 # Bug 2 (counter increment): while the bug is on, every worker bumps one
 # shared total_commands_processed (and keyspace_hits/misses) with a plain
 # ++. mmcache-load's stats checker knows exactly how many commands, hits
@@ -8,6 +8,12 @@
 # pipelines so both workers count at full speed. Rounds of 2 s, stopping at
 # the first round whose INFO undercounts; the correct server must match
 # exactly in every round.
+# What bug 2's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(tsan)
+SAN_SITES='server/cmd/dispatch\.c'
+# The differential (run-bug --differential): the same load on one worker thread: no two threads, no race.
+DIFFERENTIAL="one worker"
+DIFFERENTIAL_ARGS=(--threads 1)
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2)
 

@@ -1,9 +1,15 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, DIFFERENTIAL*, NOTES: read by run-bug
 # Bug 4 (read while writing): GET looks the key up and copies its value
 # without the shard lock while SETs and DELs on the other worker free and
 # replace items. GET-heavy load with SET/DEL churn on a small keyspace:
 # the tagged checker rejects every value that is not an intact value of
 # the key asked for (bad checksum, another key's value, freed memory).
+# What bug 4's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(crash nostop hang tsan asan)
+SAN_SITES='cache/'
+# The differential (run-bug --differential): the same load on one worker thread: no two threads, no race.
+DIFFERENTIAL="one worker"
+DIFFERENTIAL_ARGS=(--threads 1)
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 4)
 
@@ -27,7 +33,7 @@ scenario() {
         reads=$(awk '/^  tagged +FAILED/ { print $3; exit }' "$LOAD_OUT")
         surfaced "$(commas "$n") of $(commas "$reads") GETs returned a wrong value${first:+ ($first)}"
     elif ! srv_alive; then
-        surfaced "the GET load's connections were reset after $(commas "$gets") GETs"
+        END_CONTEXT="after $(commas "$gets") GETs"
     else
         note "$rounds rounds, $(commas "$gets") GETs: every value intact"
     fi

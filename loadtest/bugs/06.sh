@@ -1,9 +1,12 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 6 (lazy init race): the loader pool is created on the first load by
 # check-then-create without a lock. On a fresh server, many clients miss
 # distinct keys at once (2 workers): more than one first miss sees no pool
 # and builds one. Evidence: INFO loader_pool_inits above 1, and more
 # mmc-loader threads in /proc than loader-threads.
+# What bug 6's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(tsan leak)
+SAN_SITES='server/loader/loader_pool\.c'
 SCENARIO_SECONDS=8
 SERVER_ARGS=(--threads 2 --loader synthetic --loader-synthetic-latency-ms 1
              --loader-threads 4)

@@ -1,9 +1,12 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 8 (slice header race): KEYS gathers into one buffer {buf, len, cap}
 # kept by the cache and shared by every caller. 1000 keys are written once
 # and never changed; two connections run KEYS back to back (so both
 # workers run it at once) while this script checks KEYS replies: each must
 # list the 1000 keys exactly once.
+# What bug 8's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(crash tsan asan)
+SAN_SITES='cache/scan\.c'
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 16)
 STABLE=1000
@@ -35,7 +38,7 @@ scenario() {
     if [ -n "$worst" ]; then
         surfaced "$worst"
     elif ! srv_alive; then
-        surfaced "server gone during KEYS #$((n + 1)) (three KEYS at a time)"
+        END_CONTEXT="during KEYS #$((n + 1)), three KEYS at a time"
     else
         note "$n KEYS beside two KEYS loops, each returned all $STABLE keys exactly once"
     fi

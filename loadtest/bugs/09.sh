@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 9 (pointer publication): cfg_publish stores the new snapshot's pointer
 # with a plain store and writes its fields after it (amplified: pointer,
 # sched_yield, fields). mmcache-load's config checker runs CONFIG SET
@@ -8,6 +8,9 @@
 # fields, a torn pair, or zeros (config_generation going back to 0).
 # shellcheck source=cfg.sh
 . "$(dirname "${BASH_SOURCE[0]}")/cfg.sh"
+# What bug 9's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(tsan)
+SAN_SITES='config/snapshot\.c'
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2)
 

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 11 (sleep as synchronisation): cfg_publish frees the snapshot it
 # replaced after usleep(1000) instead of after an RCU grace period. A
 # reader still inside its section reads freed memory; in the release build
@@ -11,6 +11,9 @@
 # the free.
 # shellcheck source=cfg.sh
 . "$(dirname "${BASH_SOURCE[0]}")/cfg.sh"
+# What bug 11's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(tsan asan)
+SAN_SITES='config/'
 SCENARIO_SECONDS=14
 SERVER_ARGS=(--threads 2)
 

@@ -1,9 +1,12 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 14 (range over map while writing): KEYS walks each shard's LRU list
 # without the shard lock while writers insert, move and free items. A
 # fixed set of keys (bug14:stable:0..999) is written once and never
 # touched again; churn (SET/GET/DEL on other keys) runs beside it; every
 # KEYS bug14:stable:* must return each of the 1000 exactly once.
+# What bug 14's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(crash tsan asan)
+SAN_SITES='cache/scan\.c'
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 4)
 STABLE=1000
@@ -31,7 +34,7 @@ scenario() {
     if [ -n "$worst" ]; then
         surfaced "$worst"
     elif ! srv_alive; then
-        surfaced "server gone during KEYS #$((n + 1)) under churn"
+        END_CONTEXT="during KEYS #$((n + 1)) under churn"
     else
         note "$n KEYS under churn, each returned all $STABLE stable keys exactly once"
     fi

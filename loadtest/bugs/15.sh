@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 15 (misaligned 64-bit atomic): while the bug is on, each command is
 # counted with an atomic add on a uint64_t that straddles a cache line: a
 # split lock on x86-64. The symptom is throughput, so one server runs
@@ -18,6 +18,9 @@
 # GET/SET pipelined 32 deep, so the server's per-command cost, where the
 # split lock sits, weighs more than the client's. The correct server runs
 # the very same phases with inject-bug none in both.
+# What bug 15's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=()      # its only symptom is the cost the scenario measures
+SAN_SITES=''
 SCENARIO_SECONDS=10
 SERVER_ARGS=(--threads 2)
 CLI_TIMEOUT=3        # each phase stays bounded when the box stalls

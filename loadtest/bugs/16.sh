@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Control 16 (RWMutex read during write): the shard lock is a reader-writer
 # lock used correctly (KEYS, SCAN and GETs that need no LRU move share it;
 # every write, a GET's LRU move included, takes it alone). Everything must
@@ -6,6 +6,9 @@
 # own KEYS and SCAN connections would be counted) and the config writer,
 # GET-heavy on filled keys so reads share the lock, while KEYS and SCAN
 # must list 1000 never-changing keys exactly once each time.
+# What bug 16's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=()      # a control: nothing it does is a symptom
+SAN_SITES=''
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2 --shards 8)
 STABLE=1000

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 18 (closing from the receiver): the read path closes a connection at
 # EOF or reset without going through conn_close's CLOSING state, so the
 # write path (a reply still in flight, or queued for the end-of-pass flush)
@@ -8,6 +8,9 @@
 # (6 MiB of replies, more than the kernel's 4 MiB send buffer can take, so
 # a write is always left in flight), reads the first byte and goes away
 # (a reset) with the rest pending.
+# What bug 18's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(crash asan)
+SAN_SITES='server/net/conn\.c'
 SCENARIO_SECONDS=4
 SERVER_ARGS=(--threads 2)
 
@@ -21,8 +24,8 @@ scenario() {
     conns=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$out")
     sleep 0.2
     if srv_check_death; then
-        what=$(grep -v "INJECTED BUG" "$SRV_LOG" | grep -m1 -oE "uv_close: Assertion .*failed\.|free\(\): [a-z ]+|double free[a-z ]*|AddressSanitizer: [a-z-]+")
-        surfaced "server died of $SRV_DIED after $(elapsed_s) s of close churn (${conns:-?} connections reset with replies pending)${what:+: $what}"
+        what=$(grep -v "INJECTED BUG" "$SRV_LOG" | grep -m1 -oE "uv_close: Assertion .*failed\.|free\(\): [a-z ]+|double free[a-z ]*")
+        END_CONTEXT="of close churn, ${conns:-?} connections reset with replies pending${what:+: $what}"
         return 0
     fi
     if [ "$(CLI_TIMEOUT=3 cli ping)" = PONG ]; then

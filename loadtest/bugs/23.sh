@@ -1,9 +1,10 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, DIFFERENTIAL*, NOTES: read by run-bug
 # Bug 23 (unaligned atomic load): while the bug is on, each worker counts
 # its commands in a uint64_t that crosses a cache line (its lowest byte in
-# one line, bytes 1..7 in the next), and INFO reads it with a plain load.
-# A read that straddles a carry out of the low byte combines old and new
-# halves: a total off by up to 255, so the next INFO goes backwards.
+# one line, bytes 1..7 in the next), and INFO reads it with an 8-byte
+# load. x86-64 performs a load that crosses a line as one access per line:
+# a read that straddles a carry out of the low byte combines old and new
+# halves, a total off by up to 255, so the next INFO goes backwards.
 #
 # mmcache-load's monotonic checker polls INFO back to back (one poller per
 # client thread) and fails when total_commands_processed goes backwards on
@@ -12,11 +13,20 @@
 # 255 must stand out against the counter's own growth. Rounds of 2 s, stop
 # at the first round with a backward step.
 #
-# Natural form (bug-amplify no): the single 8-byte load tears only when a
-# carry lands between its two line accesses, nanoseconds apart: not seen
-# on x86-64 in our runs; TSan reports the plain load racing with the
-# worker's atomic store. Amplified: the load is made one access per line,
-# as the CPU splits it, with sched_yield between the two.
+# Natural form (bug-amplify no): the tear needs a carry inside the load's
+# two line accesses, nanoseconds apart: measured 1 backward step in ~3
+# million back-to-back reads in a tight C loop here, never at INFO's rate.
+# The ASan+UBSan build reports the misaligned load itself, TSan the plain
+# load racing with the worker's store. Amplified: the load done as the CPU
+# splits it, one access per line, with sched_yield between (an aligned
+# counter is one access: the differential run, bug-misalign no, has no
+# window at all and must not surface).
+# What bug 23's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=(tsan)
+SAN_SITES='server/cmd/info\.c|server/cmd/dispatch\.c'
+# The differential (run-bug --differential): the same code with the counter 8-byte aligned inside one cache line.
+DIFFERENTIAL="counter aligned"
+DIFFERENTIAL_ARGS=(--bug-misalign no)
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2)
 

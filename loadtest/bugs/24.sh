@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, NOTES: read by run-bug
+# shellcheck shell=bash disable=SC2034  # SCENARIO_SECONDS, SERVER_ARGS, SYMPTOMS, SAN_SITES, NOTES: read by run-bug
 # Bug 24 (WaitGroup reused, CONTROL): with it selected, every SIGHUP reload
 # waits until the snapshot it replaced has been freed, on one latch that
 # each reload re-arms, strictly after the previous reload's wait returned.
@@ -14,6 +14,9 @@
 # no SIGHUP handled, no SIGTERM either.
 # shellcheck source=cfg.sh
 . "$(dirname "${BASH_SOURCE[0]}")/cfg.sh"
+# What bug 24's mechanism can produce (lib.sh, "Attribution").
+SYMPTOMS=()      # a control: nothing it does is a symptom
+SAN_SITES=''
 SCENARIO_SECONDS=6
 SERVER_ARGS=(--threads 2)
 

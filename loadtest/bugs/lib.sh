@@ -21,13 +21,42 @@
 # After `scenario` returns, run-bug (bug_finish) adds what applies to every
 # scenario: the server dying of a signal, not stopping on SIGTERM, and what
 # a sanitizer build printed.
+#
+# Attribution (bug-lab rule 8). A scenario says which of those symptoms its
+# bug's mechanism can produce, as its catalogue entry lists them:
+#
+#   SYMPTOMS=(crash nostop hang tsan asan leak)   # any of these words
+#   SAN_SITES='cache/'      # a sanitizer report counts only when one of its
+#                           # frames is in a file matching this (ERE)
+#
+#   crash   the server died of a signal (SIGSEGV, SIGABRT, ...)
+#   nostop  SIGTERM could not finish the graceful stop (the stop guard's
+#           hard exit, workers left running, SIGKILL needed)
+#   hang    requests not answered while the server lives
+#   tsan    a ThreadSanitizer report; asan: AddressSanitizer or UBSan;
+#           leak: LeakSanitizer
+#
+# `observe CLASS "evidence"` records one: evidence of the bug when CLASS is
+# listed (and, for a sanitizer, its frames name SAN_SITES), otherwise an
+# unrelated failure, reported as such ("UNRELATED FAILURE ...: server died
+# of SIGFPE (not a symptom of bug 2)"), never as the bug. What a scenario's
+# own checker measures for its bug (lost INCRs, a torn config) is
+# `surfaced` directly. Controls and the correct server list nothing: any
+# such failure there is unrelated to a bug and counts as a false verdict.
 
 # ---- state ------------------------------------------------------------------
 VERDICT=""          # SURFACED once surfaced was called
 EVIDENCE=()         # what was seen, joined with "; "
+UNRELATED=()        # failures the bug's mechanism cannot produce (observe)
+SYMPTOMS=()         # set by the scenario: see "Attribution" above
+SAN_SITES=''        # set by the scenario: see "Attribution" above
+DIFF_SAN=()         # run-bug --differential: the sanitizer classes of SYMPTOMS
+SCANNED_LOGS=" "    # server logs whose sanitizer reports were observed
 NOTES=()            # what was seen when nothing surfaced
 SRV_PID="" SRV_PORT="" SRV_LOG="" SRV_STATUS="" SRV_STOPPED=""
 SRV_DIED=""         # "signal 11 (SIGSEGV)" once known
+SRV_OBSERVED=""     # the SRV_PID whose end observe_end has recorded
+END_CONTEXT=""      # the scenario's words for what ran when the server ended
 TRIED=""            # the site's tried counter, last read from INFO bugs
 T0_NS=$(date +%s%N)
 
@@ -84,6 +113,23 @@ next_round() {
 # ---- verdict ----------------------------------------------------------------
 surfaced() { VERDICT=SURFACED; EVIDENCE+=("$*"); }
 note() { NOTES+=("$*"); }
+# observe CLASS EVIDENCE: a symptom of this bug when the scenario lists
+# CLASS in SYMPTOMS (and MODE is bugged), else an unrelated failure.
+observe() {
+    local class=$1 w; shift
+    # A differential removes the race, not the bug's code: a sanitizer
+    # report at the site (bug 13's copied mutex unlocked by another copy,
+    # in one thread too) is the code's, noted, not a verdict.
+    for w in "${DIFF_SAN[@]}"; do
+        [ "$w" = "$class" ] && { note "$* (the bug's code, which a differential keeps)"; return 0; }
+    done
+    if [ "$MODE" = bugged ]; then
+        for w in "${SYMPTOMS[@]}"; do
+            [ "$w" = "$class" ] && { surfaced "$*"; return 0; }
+        done
+    fi
+    UNRELATED+=("$* (not a symptom of bug $BUG$([ "$MODE" = bugged ] || printf ': correct server'))")
+}
 is_surfaced() { [ "$VERDICT" = SURFACED ]; }
 
 # 1234567 -> 1,234,567
@@ -205,19 +251,22 @@ read_tried() {
 LOAD_N=0
 # bug_load [mmcache-load args...]: run the load against the server; the
 # output lands in $LOAD_OUT (a file). Returns mmcache-load's exit code.
-# --reply-timeout and --connect-timeout (and the default reply timeout,
-# 5000 ms) are scaled by SAN_FACTOR (see bug_sanitizers).
+# --reply-timeout and --connect-timeout (and their defaults, 5000 and
+# 3000 ms) are scaled by SAN_FACTOR (see bug_sanitizers).
 bug_load() {
-    local args=() reply=""
+    local args=() reply="" connect=""
     while [ $# -gt 0 ]; do
         case $1 in
         --reply-timeout|--connect-timeout)
             [ "$1" = --reply-timeout ] && reply=1
+            [ "$1" = --connect-timeout ] && connect=1
             args+=("$1" "$(( $2 * ${SAN_FACTOR:-1} ))"); shift 2 ;;
         *) args+=("$1"); shift ;;
         esac
     done
+    # mmcache-load's defaults (5000 and 3000 ms) scale too.
     [ -n "$reply" ] || [ "${SAN_FACTOR:-1}" -eq 1 ] || args+=(--reply-timeout $(( 5000 * SAN_FACTOR )))
+    [ -n "$connect" ] || [ "${SAN_FACTOR:-1}" -eq 1 ] || args+=(--connect-timeout $(( 3000 * SAN_FACTOR )))
     LOAD_N=$((LOAD_N + 1))
     LOAD_OUT=$WORK/load.$LOAD_N.txt
     "$LOAD" --port "$SRV_PORT" --server-pid "$SRV_PID" --no-progress "${args[@]}" >"$LOAD_OUT" 2>&1
@@ -244,38 +293,133 @@ load_ops() { awk '/^throughput:/ { print $2; exit }' "${1:-$LOAD_OUT}"; }
 load_rps() { awk '/^throughput:/ { for (i = 1; i <= NF; i++) if ($i == "=") { print $(i + 1); exit } }' "${1:-$LOAD_OUT}"; }
 
 # ---- the end ------------------------------------------------------------------
-# What a sanitizer build printed into the server's log, as one phrase.
-sanitizer_report() {
-    [ -n "$SRV_LOG" ] && [ -f "$SRV_LOG" ] || return 0
-    local kind where
-    kind=$(grep -m1 -oE 'WARNING: ThreadSanitizer: [a-z -]+|ERROR: AddressSanitizer: [a-zA-Z -]+|ERROR: LeakSanitizer: [a-z ]+|runtime error: [^(]+' "$SRV_LOG" | head -1)
-    kind=${kind%% on *}          # "attempting double-free on 0x...": the kind only
-    [ -n "$kind" ] || return 0
-    # the first frame in our own code
-    where=$(grep -m1 -oE '(server|cache|config|proto)/[a-z_]+\.[ch]:[0-9]+' "$SRV_LOG" | head -1)
-    kind=${kind#WARNING: }
-    kind=${kind#ERROR: }
-    kind=${kind%"${kind##*[! ]}"}   # no trailing blanks
-    printf "%s%s" "$kind" "${where:+ at $where}"
+# sanitizer_reports LOG: one line per kind of report a sanitizer build
+# printed into LOG: "CLASS<TAB>SITE<TAB>COUNT<TAB>KIND at FILE:LINE", where
+# CLASS is tsan, asan (ASan or UBSan) or leak, and SITE is 1 when one of
+# the report's frames names a file matching SAN_SITES. FILE:LINE is that
+# frame (else the report's first frame in our code).
+sanitizer_reports() {
+    [ -n "$1" ] && [ -f "$1" ] || return 0
+    awk -v sites="$SAN_SITES" '
+        function flush() {
+            if (kind == "") return
+            w = site_at != "" ? site_at : first
+            key = cls "\t" (site_at != "" ? 1 : 0) "\t" kind (w != "" ? " at " w : "")
+            if (!(key in n)) order[++nk] = key
+            n[key]++
+            kind = ""
+        }
+        function start(c, k) { flush(); cls = c; kind = k; first = ""; site_at = "" }
+        /WARNING: ThreadSanitizer: / { k = $0; sub(/.*WARNING: /, "", k); sub(/ \(pid=.*/, "", k); sub(/ on 0x.*/, "", k); start("tsan", k); next }
+        /ERROR: AddressSanitizer: / { k = $0; sub(/.*ERROR: /, "", k); sub(/ on (address|unknown address)? ?0x.*/, "", k); sub(/ on 0x.*/, "", k); start("asan", k); next }
+        /ERROR: LeakSanitizer: / { k = $0; sub(/.*ERROR: /, "", k); start("leak", k); next }
+        / runtime error: / { k = $0; sub(/.* runtime error: /, "", k); start("asan", "UBSan: " k)
+                             if (match($0, /(server|cache|config|proto)\/[a-z_\/]+\.[ch]:[0-9]+/)) {
+                                 first = substr($0, RSTART, RLENGTH)
+                                 if (sites != "" && first ~ sites) site_at = first }
+                             flush(); next }
+        /^SUMMARY: / { flush(); next }
+        kind != "" {
+            while (match($0, /(server|cache|config|proto)\/[a-z_\/]+\.[ch]:[0-9]+/)) {
+                f = substr($0, RSTART, RLENGTH)
+                if (first == "") first = f
+                if (site_at == "" && sites != "" && f ~ sites) site_at = f
+                $0 = substr($0, RSTART + RLENGTH)
+            }
+        }
+        END { flush(); for (i = 1; i <= nk; i++) { split(order[i], p, "\t"); printf "%s\t%s\t%d\t%s\n", p[1], p[2], n[order[i]], p[3] } }
+    ' "$1"
+}
+
+# observe_sanitizers [LOG]: observe each kind of report in LOG (default the
+# server's), once per log. Sets SANITIZER to the first, for --result.
+observe_sanitizers() {
+    local log=${1:-$SRV_LOG} cls site cnt what times
+    [ -n "$log" ] || return 0
+    case $SCANNED_LOGS in *" $log "*) return 0 ;; esac
+    SCANNED_LOGS+="$log "
+    while IFS=$'\t' read -r cls site cnt what; do
+        [ -n "$cls" ] || continue
+        what=${what#ThreadSanitizer: }
+        what=${what#AddressSanitizer: }
+        case $cls in tsan) what="TSan: $what" ;; asan) case $what in UBSan:*) ;; *) what="ASan: $what" ;; esac ;; leak) what="LSan: $what" ;; esac
+        times=""; [ "$cnt" -gt 1 ] && times=" ($cnt reports)"
+        SANITIZER=${SANITIZER:-$what}
+        if [ "$site" = 1 ]; then
+            observe "$cls" "$what$times"
+        else
+            observe "$cls-elsewhere" "$what$times, no frame in ${SAN_SITES:-the site}"
+        fi
+    done < <(sanitizer_reports "$log")
+}
+
+# How the stop guard ended the server, from its log line (server/lab/
+# stopguard.c): "8.0 s after SIGTERM: the main thread was ...".
+stop_guard_line() {
+    [ -n "$SRV_LOG" ] || return 0
+    grep -m1 -o 'Could not stop gracefully within .*' "$SRV_LOG" 2>/dev/null |
+        sed -E 's/^Could not stop gracefully within ([0-9.]+ s) of ([A-Z]+): /\2 could not finish the graceful stop; the stop guard ended the server \1 after it: /; s/\. Exiting now, without freeing memory$//; s/ \(injected bugs: [^)]*\)//'
+}
+
+# The teardown's report (server/lab/teardown.c, stopguard.c): after a bug
+# that corrupts the cache's structures ran, a crash while freeing them at
+# exit is logged ("Freeing the cache at exit crashed (SIGSEGV). ..."), and
+# so is a free that blocks ("... at exit is blocked: the main thread used
+# 0% of a CPU ..."); the process exits with status 1. Prints "crash
+# SIGSEGV", "blocked 0%", or nothing.
+teardown_end() {
+    [ -n "$SRV_LOG" ] || return 0
+    grep -m1 -oE 'Freeing the cache at exit (crashed \(SIG[A-Z]+\)|is blocked: the main thread used [0-9]+%)' \
+        "$SRV_LOG" 2>/dev/null |
+        sed -E 's/.*crashed \((SIG[A-Z]+)\)/crash \1/; s/.*is blocked: the main thread used ([0-9]+%)/blocked \1/'
+}
+
+# observe_end [CONTEXT]: how the current server ended (it died, or it was
+# stopped by bug_stop or srv_term_wait), observed as crash, nostop, or an
+# unrelated exit. An exit that a sanitizer report explains (TSan's 66,
+# ASan's 1) is left to that report.
+observe_end() {
+    local ctx=${1:+ ($1)} guard teardown
+    [ -n "$SRV_PID" ] && [ "$SRV_OBSERVED" != "$SRV_PID" ] || return 0
+    SRV_OBSERVED=$SRV_PID
+    guard=$(stop_guard_line) teardown=$(teardown_end)
+    if [ -n "$teardown" ] && [ "$SRV_STATUS" = 1 ]; then
+        case $teardown in
+        crash*) observe crash "server crashed (${teardown#crash }) freeing its cache at exit$ctx" ;;
+        *) observe nostop "freeing its cache at exit blocked (the main thread at ${teardown#blocked } of a CPU): the stop guard ended the server$ctx" ;;
+        esac
+        observe_sanitizers
+        return 0
+    fi
+    case $SRV_STOPPED in
+    died)
+        if [ "$SRV_STATUS" -gt 128 ]; then
+            observe crash "server died of $SRV_DIED after $(elapsed_s) s$ctx"
+        elif [ "$SRV_STATUS" -ne 0 ] && [ -z "$(sanitizer_reports "$SRV_LOG")" ]; then
+            observe exit "server exited with status $SRV_STATUS after $(elapsed_s) s$ctx"
+        fi ;;
+    term)
+        if [ -n "$guard" ]; then
+            observe nostop "$guard$ctx"
+        elif [ "$SRV_STATUS" -gt 128 ]; then
+            observe crash "server died of $(sig_name $((SRV_STATUS - 128))) while stopping$ctx"
+        elif grep -q "Exiting with workers still running" "$SRV_LOG" 2>/dev/null; then
+            observe nostop "SIGTERM: workers still running after the graceful stop's 10 s bound$ctx"
+        elif [ "$SRV_STATUS" -ne 0 ] && [ -z "$(sanitizer_reports "$SRV_LOG")" ]; then
+            observe exit "server exited with status $SRV_STATUS on SIGTERM$ctx"
+        fi ;;
+    killed)
+        observe nostop "server still running 10 s after SIGTERM: SIGKILL (the stop guard failed too: a defect)$ctx" ;;
+    esac
+    observe_sanitizers
 }
 
 bug_finish() {
-    local end=""
     read_tried
-    if srv_check_death; then
-        end="server died of $SRV_DIED after $(elapsed_s) s"
-    elif [ -n "$SRV_PID" ] && [ -z "$SRV_STOPPED" ]; then
-        if ! bug_stop 10; then
-            end="server did not stop within 10 s of SIGTERM (SIGKILL)"
-        elif [ "$SRV_STATUS" -gt 128 ]; then
-            end="server died of $(sig_name $((SRV_STATUS - 128))) while stopping"
-        elif [ "$SRV_STATUS" -ne 0 ]; then
-            end="server exited with status $SRV_STATUS on SIGTERM"
-        fi
+    if ! srv_check_death && [ -n "$SRV_PID" ] && [ -z "$SRV_STOPPED" ]; then
+        bug_stop 10
     fi
-    [ -n "$end" ] && surfaced "$end"
-    SANITIZER=$(sanitizer_report)
-    [ -n "$SANITIZER" ] && surfaced "$SANITIZER"
+    observe_end "${END_CONTEXT:-}"
     return 0
 }
 

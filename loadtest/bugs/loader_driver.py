@@ -17,6 +17,10 @@ Modes (one line of results on stdout, "name=value" pairs, then details):
   flip     GET+DEL of keys that exist as files while another connection
            flips `loader` between synthetic and file DIR
   fire     send GETs of fresh keys on many connections, then close them
+  lone     a fresh server's first miss, alone, on one worker, while a
+           connection on another worker polls INFO loader (bug 7's natural
+           form: a reader of the pool pointer with no lock in common with
+           the thread that creates the pool, so TSan can see the race)
 """
 import argparse
 import os
@@ -244,6 +248,57 @@ def mode_flip(a):
         c.close()
 
 
+def worker_of(c):
+    """The worker a connection is served by (CLIENT INFO's worker=N)."""
+    c.send(encode("CLIENT", "INFO"))
+    kind, v = c.reply()
+    m = re.search(rb"worker=(\d+)", v or b"") if kind == "bulk" else None
+    return int(m.group(1)) if m else None
+
+
+def mode_lone(a):
+    ck = Checker(a.size)
+    conns, by = [], {}
+    for _ in range(8):
+        c = Conn(a.port, a.timeout)
+        conns.append(c)
+        by.setdefault(worker_of(c), c)
+        if len(by) >= 2:
+            break
+    if len(by) < 2 or None in by:
+        print("answers=0 ok=0 wrong=0 errors=0 nil=0 lost=0 kinds=- error=no two workers seen")
+        return
+    (_, miss), (_, poller) = list(by.items())[:2]
+    stop = threading.Event()
+    polls = [0]
+
+    def poll():
+        try:
+            while not stop.is_set():
+                poller.send(encode("INFO", "loader"))
+                poller.reply()
+                polls[0] += 1
+        except (OSError, ConnectionError):
+            pass
+
+    t = threading.Thread(target=poll)
+    t.start()
+    time.sleep(0.2)
+    key = "%s:lone" % a.tag
+    try:
+        miss.send(encode("GET", key))
+        kind, v = miss.reply()
+        ck.add(key, kind, v)
+    except (OSError, ConnectionError) as e:
+        ck.add_lost(1, "connection: %s" % e)
+    time.sleep(0.3)
+    stop.set()
+    t.join()
+    ck.summary(" polls=%d" % polls[0])
+    for c in conns:
+        c.close()
+
+
 def mode_fire(a):
     """Pipelined GETs of distinct fresh keys on each connection, unread;
     then close every connection."""
@@ -260,7 +315,7 @@ def mode_fire(a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["waiters", "burst", "flip", "fire"])
+    p.add_argument("mode", choices=["waiters", "burst", "flip", "fire", "lone"])
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--clients", type=int, default=20)
     p.add_argument("--keys", type=int, default=20)
@@ -273,7 +328,8 @@ def main():
     p.add_argument("--stop-early", action="store_true",
                    help="stop at the first round with a wrong answer")
     a = p.parse_args()
-    {"waiters": mode_waiters, "burst": mode_burst, "flip": mode_flip, "fire": mode_fire}[a.mode](a)
+    {"waiters": mode_waiters, "burst": mode_burst, "flip": mode_flip, "fire": mode_fire,
+     "lone": mode_lone}[a.mode](a)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ loader_judge() {
     if [ -z "$total" ]; then
         srv_check_death && return 0
         if ! CLI_TIMEOUT=3 cli ping | grep -q PONG; then
-            surfaced "the server stopped answering: no reply to the $what nor to PING within 3 s"
+            observe hang "the server stopped answering: no reply to the $what nor to PING within 3 s"
         else
             note "driver: $(tail -1 "$DRIVE_OUT")"
         fi
@@ -61,18 +61,23 @@ loader_threads_running() {
 # loader_fresh_bursts CHECK [driver args]: up to LOADER_ROUNDS fresh servers
 # (each: the first misses arrive together from many connections), calling
 # the function CHECK after each burst; stops at the first that surfaces.
+# LOADER_BESIDE, when set, names a function run after each start to start
+# load beside the burst (background PIDs into BESIDE_PIDS: stopped after).
 loader_fresh_bursts() {
     local check=$1 round; shift
     for (( round = 1; round <= ${LOADER_ROUNDS:-5}; round++ )); do
         bug_server || return 2
-        loader_drive burst "$@" --tag "r$round"
+        BESIDE_PIDS=()
+        [ -n "${LOADER_BESIDE:-}" ] && "$LOADER_BESIDE"
+        loader_drive "${LOADER_MODE:-burst}" "$@" --tag "r$round"
+        [ ${#BESIDE_PIDS[@]} -gt 0 ] && { kill "${BESIDE_PIDS[@]}" 2>/dev/null; wait "${BESIDE_PIDS[@]}" 2>/dev/null; }
         "$check" "$round"
         is_surfaced && return 0
         srv_check_death && return 0
         [ "$(remaining)" -gt 12 ] || return 0
         read_tried
         bug_stop 10
-        srv_check_death
-        [ "$SRV_STOPPED" = killed ] && { surfaced "server did not stop within 10 s of SIGTERM (round $round)"; return 0; }
+        observe_end "fresh server $round"
+        is_surfaced && return 0
     done
 }

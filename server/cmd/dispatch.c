@@ -275,10 +275,12 @@ static void __attribute__((noinline, cold)) count_command_lab(struct srv_worker 
          * core's memory accesses wait), thousands of cycles per command. */
         __atomic_fetch_add(srv_split_commands(&w->split), 1, __ATOMIC_RELAXED);
     } else if (INJECT(23)) {
-        /* BUG 23 (unaligned atomic load), writer side: the owner's store of
-         * load+1 (as SRV_STAT_ADD) into the misaligned counter. Across a
-         * line the 8-byte store is two stores, and INFO's plain load
-         * (info.c, split_commands) two loads: see the reader. */
+        /* BUG 23 (unaligned atomic load), writer side: the owner counts
+         * in a uint64_t where a packed layout put it, across a cache line
+         * (struct srv_stats_split), with the same atomic store of load+1
+         * as SRV_STAT_ADD. Across a line the 8-byte store is two stores,
+         * and INFO's atomic load (info.c, split_commands) two loads. The
+         * correct counter is the aligned srv_stats.commands below. */
         __atomic_store_n(srv_split_commands(&w->split),
                          __atomic_load_n(srv_split_commands(&w->split), __ATOMIC_RELAXED) + 1,
                          __ATOMIC_RELAXED);
@@ -431,6 +433,18 @@ void srv__arg_cstr(const struct proto_arg *a, char *buf, size_t cap)
     buf[n] = '\0';
 }
 
+/* BUG 2 (counter increment): keyspace hits/misses on counters shared by
+ * every worker, plain ++ (see count_command_lab). Out of line and cold:
+ * the correct path stays a leaf. */
+static void __attribute__((noinline, cold)) stat_lookup_lab(int found)
+{
+    uint64_t *ctr = found ? &srv_shared_stats.hits : &srv_shared_stats.misses;
+    uint64_t n = *ctr;
+    if (INJECT_AMPLIFY())
+        inject_window();
+    *ctr = n + 1;
+}
+
 void srv__stat_lookup(struct srv_conn *c, int found)
 {
     if (!INJECT(2)) {
@@ -439,13 +453,7 @@ void srv__stat_lookup(struct srv_conn *c, int found)
         else
             SRV_STAT_ADD(&c->w->stats, misses, 1);
     } else {
-        /* BUG 2 (counter increment): keyspace hits/misses on counters
-         * shared by every worker, plain ++ (see count_command_lab). */
-        uint64_t *ctr = found ? &srv_shared_stats.hits : &srv_shared_stats.misses;
-        uint64_t n = *ctr;
-        if (INJECT_AMPLIFY())
-            inject_window();
-        *ctr = n + 1;
+        stat_lookup_lab(found);
     }
 }
 

@@ -214,6 +214,24 @@ struct counters {
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct counters base;   /* guarded by: base_lock */
 
+/* An 8-byte load performed as x86-64 performs it: one access per cache
+ * line the 8 bytes touch, and, only when they touch two, sched_yield
+ * between the two (inject_window: the amplifier of bug 23). A counter
+ * inside one line is one access: no window, whatever the amplifier. */
+static uint64_t load_per_line(const uint64_t *ctr)
+{
+    const unsigned char *p = (const unsigned char *)ctr;
+    size_t first = SRV_CACHELINE - (uintptr_t)p % SRV_CACHELINE;   /* bytes left in p's line */
+    uint64_t v = 0;
+
+    if (first >= sizeof(v))
+        return __atomic_load_n(ctr, __ATOMIC_RELAXED);
+    memcpy(&v, p, first);
+    inject_window();
+    memcpy((unsigned char *)&v + first, p + first, sizeof(v) - first);
+    return v;
+}
+
 /* The commands counted in the workers' misaligned counters (bugs 15, 23;
  * 0 unless one of them ran). */
 static uint64_t split_commands(void)
@@ -221,30 +239,27 @@ static uint64_t split_commands(void)
     uint64_t total = 0;
 
     for (unsigned i = 0; i < srv.nworkers; i++) {
-        struct srv_stats_split *sp = &srv.workers[i].split;
-        uint64_t v = 0;
+        const uint64_t *ctr = srv_split_commands(&srv.workers[i].split);
 
         if (!INJECT(23)) {
-            v = __atomic_load_n(srv_split_commands(sp), __ATOMIC_RELAXED);
+            /* No bug-23 writer: what bug 15's locked adds counted, or 0. */
+            total += __atomic_load_n(ctr, __ATOMIC_RELAXED);
         } else if (!INJECT_AMPLIFY()) {
-            /* BUG 23 (unaligned atomic load): a plain 8-byte load of a
-             * counter that crosses a cache line, while its worker stores
-             * into it. x86-64 performs it as one access per line: the low
-             * byte from before a carry can meet bytes 1..7 from after it
-             * (or the reverse), a value off by up to 255 that goes
-             * backwards on the next INFO. */
-            v = sp->commands;
+            /* BUG 23 (unaligned atomic load), reader side: a plain 8-byte
+             * load of a counter that its worker keeps where a packed
+             * layout put it, across a cache line (bug-misalign), and
+             * stores into meanwhile. On x86-64 it is the very instruction
+             * an atomic load would be, and that is single-copy atomic only
+             * when aligned: across a line the CPU makes it one access per
+             * line, so the low byte from before a carry can meet bytes
+             * 1..7 from after it (or the reverse): a value off by up to
+             * 255, and the next INFO goes backwards. */
+            total += *ctr;
         } else {
-            /* BUG 23, amplified: the same load, one access per cache line
-             * as the CPU splits it, with sched_yield between the two. */
-            const unsigned char *p = (const unsigned char *)sp + SRV_SPLIT_LEAD;
-            unsigned first = SRV_CACHELINE - SRV_SPLIT_LEAD;   /* bytes in line 1 */
-
-            memcpy(&v, p, first);
-            inject_window();
-            memcpy((unsigned char *)&v + first, p + first, sizeof(v) - first);
+            /* BUG 23, amplified: the same load as the CPU splits it, with
+             * sched_yield between its two accesses (see load_per_line). */
+            total += load_per_line(ctr);
         }
-        total += v;
     }
     return total;
 }

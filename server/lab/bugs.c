@@ -16,6 +16,14 @@
  * config update lock, so writers are serialised), read by INFO. The mask
  * INFO reports comes from the reader's own snapshot, not from here. */
 static _Atomic int64_t switched_at;   /* unix seconds of the last change of inject-bug */
+/* atomic: relaxed; the same writers; read by threads that hold no
+ * snapshot (the watchdog, the stop guard) to name the bugs in their logs. */
+static _Atomic uint32_t selected;
+
+uint32_t srv_bugs_selected(void)
+{
+    return atomic_load_explicit(&selected, memory_order_relaxed);
+}
 
 static void announce(uint32_t added, uint32_t removed, bool amplify)
 {
@@ -35,6 +43,7 @@ static void announce(uint32_t added, uint32_t removed, bool amplify)
 void srv_bugs_startup(const struct cfg *cfg)
 {
     atomic_store_explicit(&switched_at, (int64_t)time(NULL), memory_order_relaxed);
+    atomic_store_explicit(&selected, cfg->inject_bugs, memory_order_relaxed);
     if (!cfg->inject_bugs)
         return;
     char ids[128];
@@ -52,6 +61,7 @@ void srv_bugs_changed(const struct cfg *next, const struct cfg *prev)
     if (next->inject_bugs == prev->inject_bugs && next->bug_amplify == prev->bug_amplify)
         return;
     atomic_store_explicit(&switched_at, (int64_t)time(NULL), memory_order_relaxed);
+    atomic_store_explicit(&selected, next->inject_bugs, memory_order_relaxed);
     announce(next->inject_bugs & ~prev->inject_bugs, prev->inject_bugs & ~next->inject_bugs,
              next->bug_amplify);
     if (next->bug_amplify != prev->bug_amplify)

@@ -1,10 +1,13 @@
 /*
  * The watchdog: one thread that reads every worker's heartbeat (bumped by
  * the worker's 100 ms tick, so an idle worker beats too) and names a worker
- * whose loop has not turned for WATCHDOG_STALL_MS: a deadlock (bug 17 is a
- * self-deadlock on a shard lock), a livelock, or a request that runs far
- * too long. It logs once per stall, and once more when the worker moves
- * again; INFO shows how many are stalled now and how many stalls there were.
+ * whose loop has not turned for WATCHDOG_STALL_MS: a deadlock, a loop that
+ * never ends (a corrupted list), or a request that runs far too long. It
+ * logs once per stall what it measured (how much CPU the stuck thread used
+ * meanwhile: all of it is a loop, none is a thread blocked on a lock) and
+ * which bugs are injected, never a guess at the cause; once more when the
+ * worker moves again. INFO shows how many are stalled now and how many
+ * stalls there were.
  *
  * It only reads: it cannot unstick anything, and the workers never wait
  * for it.
@@ -36,8 +39,34 @@ static _Atomic uint64_t wd_stalls_total; /* atomic: relaxed; watchdog writes, IN
 struct wd_seen {
     uint64_t beat;       /* the heartbeat last read */
     int64_t since_ms;    /* when it last moved (monotonic) */
+    int64_t cpu_ns;      /* its thread's CPU clock then (-1: unknown) */
     bool reported;       /* this stall was logged */
 };
+
+int64_t srv_thread_cpu_ns(pthread_t t)
+{
+    clockid_t id;
+    struct timespec ts;
+    if (pthread_getcpuclockid(t, &id) != 0 || clock_gettime(id, &ts) != 0)
+        return -1;
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void wd_report(const struct srv_worker *w, const struct wd_seen *s, int64_t now)
+{
+    char bugs[128], cpu[96] = "";
+    int64_t c = srv_thread_cpu_ns(w->thread);
+    double stalled = (double)(now - s->since_ms) / 1000;
+    if (c >= 0 && s->cpu_ns >= 0) {
+        double used = (double)(c - s->cpu_ns) / 1e9;
+        snprintf(cpu, sizeof(cpu), "; its thread used %.1f s of CPU meanwhile (%s)", used,
+                 used > stalled / 2 ? "running: a loop that does not end?"
+                                    : "waiting: blocked on a lock?");
+    }
+    cfg_bugs_format(srv_bugs_selected(), bugs, sizeof(bugs));
+    srv_log(CFG_LOG_WARNING, "Worker %u has made no progress for %.1f s%s (injected bugs: %s)",
+            w->id, stalled, cpu, bugs);
+}
 
 static int64_t mono_ms(void)
 {
@@ -62,6 +91,7 @@ static void wd_check(struct wd_seen *seen, int64_t now)
                         w->id, (double)(now - s->since_ms) / 1000);
             s->beat = beat;
             s->since_ms = now;
+            s->cpu_ns = srv_thread_cpu_ns(w->thread);
             s->reported = false;
             continue;
         }
@@ -71,9 +101,7 @@ static void wd_check(struct wd_seen *seen, int64_t now)
         if (!s->reported) {
             s->reported = true;
             atomic_fetch_add_explicit(&wd_stalls_total, 1, memory_order_relaxed);
-            srv_log(CFG_LOG_WARNING, "Worker %u has made no progress for %.1f s "
-                    "(its loop is stuck: a lock never released? bug 17 is a self-deadlock)",
-                    w->id, (double)(now - s->since_ms) / 1000);
+            wd_report(w, s, now);
         }
     }
     atomic_store_explicit(&wd_stalled, stalled, memory_order_relaxed);
@@ -88,6 +116,7 @@ static void *wd_main(void *arg)
     for (unsigned i = 0; i < srv.nworkers; i++) {
         seen[i].beat = atomic_load_explicit(&srv.workers[i].heartbeat, memory_order_relaxed);
         seen[i].since_ms = last;
+        seen[i].cpu_ns = srv_thread_cpu_ns(srv.workers[i].thread);
     }
     pthread_mutex_lock(&wd_lock);
     while (!wd_stop) {

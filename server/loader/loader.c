@@ -85,12 +85,14 @@ static void wait_end(struct loader_wait *lw)
 }
 
 /* BUG 25 (mutable value in a context): frames the GET reply in the loaded
- * value's own buffer - grows it, moves the value behind "$<len>\r\n", puts
- * "\r\n" after it and appends the frame in one piece - as if the buffer
- * were this waiter's. It is the call's, shared by every waiter of the load
- * (and kept, framed, in the call): the next waiter frames a framed value,
- * and its client gets "$<len>\r\nkey:..." cut to <len> bytes instead of
- * "key:...". Waiters on two workers do it at once: torn frames. */
+ * value's own buffer, to send it in one piece without a copy - grows it,
+ * moves the value behind "$<len>\r\n", puts "\r\n" after it, appends
+ * the frame to the output - and then puts the value back where it was, as
+ * if the buffer were this waiter's for that moment. It is the call's,
+ * shared by every waiter of the load: one waiter alone always finds it
+ * as it was (so one worker never shows the bug), but a waiter on another
+ * worker that reads it meanwhile sends "$<len>\r\nkey:..." cut to <len>
+ * bytes as the value, or reads a buffer the realloc moved. */
 static void reply_framed_in_place(struct srv_conn *c, struct sf_call *call)
 {
     size_t len;
@@ -106,9 +108,10 @@ static void reply_framed_in_place(struct srv_conn *c, struct sf_call *call)
     memmove(buf + h, buf, len);
     memcpy(buf, hdr, (size_t)h);
     memcpy(buf + h + len, "\r\n", 2);
-    inject_window();
     if (proto_add_raw(&c->out, buf, (size_t)h + len + 2) < 0)
         c->flags |= CONN_CLOSE_AFTER_REPLY;
+    inject_window();                  /* amplifier: framed a while longer */
+    memmove(buf, buf + h, len);       /* "ours again": put the value back */
 }
 
 /* Write the outcome of a finished call as a GET reply. */

@@ -80,6 +80,7 @@ static void *pool_thread(void *arg)
     struct loader_pool *p = arg;
     struct cache_val cached = { 0 };   /* owned: this thread; values re-checked in the cache */
     pthread_setname_np(pthread_self(), "mmc-loader");
+    inject_thread_start();
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (!p->head && !p->stopping)
@@ -188,24 +189,36 @@ static struct loader_pool *pool_get(unsigned nthreads)
     }
     {
         /* BUG 7 (broken double-checked locking): the fast path reads the
-         * pointer with a relaxed load (no acquire), and the creator stores
-         * it before the pool is built (the order a compiler or a weaker CPU
-         * may give the plain stores; the amplifier yields in between): a
-         * caller on the fast path queues into a pool whose lock, queue and
-         * threads are still being set up, and pool_init then wipes its
-         * job. */
+         * pointer with a relaxed load, and the creator publishes it with a
+         * relaxed store: nothing orders the pool's fields before the
+         * pointer for a caller that skips the lock (nor for INFO, which
+         * reads it the same way: loader_pool_info). Such a caller may see
+         * the pointer and fields not yet written: it queues into a pool
+         * whose lock, queue and threads are still being set up. On x86-64
+         * with gcc the stores stay in order (TSO, and pool_create is a
+         * call the store cannot move above): only TSan sees the race. */
         p = atomic_load_explicit(&pool, memory_order_relaxed);
         if (p)
             return p;
         pthread_mutex_lock(&pool_create_lock);
         p = atomic_load_explicit(&pool, memory_order_relaxed);
-        if (!p) {
+        if (!p && !INJECT_AMPLIFY()) {
+            p = pool_create(nthreads);
+            if (p) {
+                atomic_store_explicit(&pool, p, memory_order_relaxed);
+                srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
+            }
+        } else if (!p) {
+            /* Amplifier: the order the C memory model allows a relaxed
+             * store to take (the pointer visible before the fields), done
+             * by hand: publish a zeroed pool, yield and spin 20 ms (once
+             * per process), then build it; pool_init wipes whatever a
+             * fast-path caller queued meanwhile. */
             p = calloc(1, sizeof(*p));
             if (p) {
                 atomic_store_explicit(&pool, p, memory_order_relaxed);
                 inject_window();
-                if (INJECT_AMPLIFY())
-                    inject_spin(20000000);   /* 20 ms, once per process */
+                inject_spin(20000000);
                 if (pool_init(p, nthreads) == 0)
                     srv_log(CFG_LOG_NOTICE, "Loader: %u threads started", p->nthreads);
             }
@@ -445,7 +458,11 @@ void loader_pool_shutdown(void)
 
 void loader_pool_info(struct loader_pool_info *out)
 {
-    struct loader_pool *p = atomic_load_explicit(&pool, memory_order_acquire);
+    struct loader_pool *p;
+    if (!INJECT(7))
+        p = atomic_load_explicit(&pool, memory_order_acquire);
+    else   /* BUG 7: the pointer read without acquire, as pool_get's fast path */
+        p = atomic_load_explicit(&pool, memory_order_relaxed);
     memset(out, 0, sizeof(*out));
     out->inits = atomic_load_explicit(&pool_inits, memory_order_relaxed);
     if (p) {

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,7 @@ static uv_loop_t *loop;
 static int listen_fd = -1;
 static int reserve_fd = -1;        /* spare fd, given up to shed a connection on EMFILE */
 static uv_poll_t listen_poll;
-static uv_signal_t sig_term, sig_int, sig_hup;
+static uv_signal_t sig_hup;           /* SIGTERM/SIGINT: the stop guard (lab/stopguard.c) */
 static uv_timer_t sampler;
 static uv_timer_t backoff;         /* restarts accepting after a pause */
 static uv_timer_t reload;          /* due while a SIGHUP awaits its reload */
@@ -170,6 +171,7 @@ static void begin_shutdown(const char *why)
     if (stopping)
         return;
     stopping = 1;
+    srv_stop_guard_arm();   /* a stop that cannot finish ends hard, and says why */
     srv_log(CFG_LOG_WARNING, "%s, shutting down: answering requests already received...", why);
     /* Connections the kernel already completed are waiting in the listen
      * backlog: their clients count them as in flight, so take them too;
@@ -179,9 +181,11 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&listen_poll, NULL);
     close(listen_fd);
     listen_fd = -1;
-    uv_close((uv_handle_t *)&sig_term, NULL);
-    uv_close((uv_handle_t *)&sig_int, NULL);
     uv_close((uv_handle_t *)&sig_hup, NULL);
+    /* libuv gave SIGHUP back its default action, which ends the process:
+     * a reload sent during the stop (a logrotate, a reload script) killed
+     * it by signal, status 129 and no log line, even the stop guard's. */
+    signal(SIGHUP, SIG_IGN);
     uv_close((uv_handle_t *)&sampler, NULL);
     uv_close((uv_handle_t *)&backoff, NULL);
     uv_close((uv_handle_t *)&reload, NULL);   /* a reload still due: the exit wins */
@@ -193,7 +197,9 @@ static void begin_shutdown(const char *why)
     const struct cfg *cfg = cfg_read_lock();
     inject_enter(cfg_inject_mask(cfg));
     cfg_read_unlock(cfg);
+    srv_stop_phase("waiting for the workers to see the stop");
     srv_workers_wait_stop_seen();
+    srv_stop_phase("draining the client connections");
     srv_log(CFG_LOG_NOTICE, "All %u workers stopped reading; draining %u client connections",
             srv.nworkers, atomic_load_explicit(&srv.nclients, memory_order_relaxed));
     /* The loop now has no handles left and uv_run returns to main(). */
@@ -202,32 +208,33 @@ static void begin_shutdown(const char *why)
 static void on_reload(uv_timer_t *t)
 {
     (void)t;
+    srv_stop_phase("reloading the config (SIGHUP)");
     srv_config_reload();
+    srv_stop_phase("serving");
 }
 
-static void on_signal(uv_signal_t *h, int signum)
+static void on_sighup(uv_signal_t *h, int signum)
 {
     (void)h;
-    if (signum == SIGHUP) {
-        /* In the loop, not in the signal handler, and not in this callback
-         * either: libuv runs the callbacks of every signal queued in its
-         * pipe before it polls again, so a reload per SIGHUP let a storm
-         * faster than a reload keep this thread from accept() (and from a
-         * SIGTERM) for as long as it lasted. The SIGHUPs of one pass share
-         * one reload at the loop's next turn, and every turn polls for
-         * I/O: accepts and signals wait for one reload at most. It
-         * starts after each of them arrived, so it reads the file as they
-         * found it or newer: what each one asked for. */
-        uv_timer_start(&reload, on_reload, 0, 0);
-        return;
-    }
-    begin_shutdown(signum == SIGINT ? "Received SIGINT" : "Received SIGTERM");
+    (void)signum;
+    /* In the loop, not in the signal handler, and not in this callback
+     * either: libuv runs the callbacks of every signal queued in its
+     * pipe before it polls again, so a reload per SIGHUP let a storm
+     * faster than a reload keep this thread from accept() for as long as
+     * it lasted. The SIGHUPs of one pass share one reload at the loop's
+     * next turn, and every turn polls for I/O: accepts wait for one
+     * reload at most. It starts after each of them arrived, so it reads
+     * the file as they found it or newer: what each one asked for. */
+    uv_timer_start(&reload, on_reload, 0, 0);
 }
 
+/* SHUTDOWN, or the stop guard passing on SIGTERM/SIGINT. */
 static void on_shutdown_async(uv_async_t *h)
 {
     (void)h;
-    begin_shutdown("User requested shutdown");
+    int sig = srv_stop_signal();
+    begin_shutdown(sig == SIGINT ? "Received SIGINT" : sig == SIGTERM ? "Received SIGTERM"
+                                                                     : "User requested shutdown");
 }
 
 void srv_request_shutdown(void)
@@ -269,8 +276,6 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
     reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     uv_poll_init_socket(loop, &listen_poll, listen_fd);
     uv_async_init(loop, &srv.shutdown_async, on_shutdown_async);
-    uv_signal_init(loop, &sig_term);
-    uv_signal_init(loop, &sig_int);
     uv_signal_init(loop, &sig_hup);
     uv_timer_init(loop, &sampler);
     uv_timer_init(loop, &backoff);
@@ -282,9 +287,7 @@ int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t err
 void srv_acceptor_start(void)
 {
     uv_poll_start(&listen_poll, UV_READABLE, on_listen_readable);
-    uv_signal_start(&sig_term, on_signal, SIGTERM);
-    uv_signal_start(&sig_int, on_signal, SIGINT);
-    uv_signal_start(&sig_hup, on_signal, SIGHUP);
+    uv_signal_start(&sig_hup, on_sighup, SIGHUP);
     uv_timer_start(&sampler, on_sample, SAMPLE_MS, SAMPLE_MS);
 }
 

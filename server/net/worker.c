@@ -236,6 +236,7 @@ static void *worker_run(struct srv_worker *w)
 /* arg: the worker (its value, given when the thread was created). */
 static void *worker_main(void *arg)
 {
+    inject_thread_start();
     inject_enter(workers_start_mask);
     return worker_run(arg);
 }
@@ -244,6 +245,7 @@ static void *worker_main(void *arg)
  * variable, read whenever this thread gets to run. */
 static void *worker_main_byref(void *arg)
 {
+    inject_thread_start();
     inject_enter(workers_start_mask);
     /* Amplifier: start a little later, as a thread does on a busy machine:
      * give the CPU back and sleep 2 ms, so that the creator (which may need
@@ -326,12 +328,17 @@ int srv_workers_start(void)
     } else {
         /* BUG 12 (atomic write, non-atomic read): the counter the threads
          * bump atomically is read through a plain pointer cast. Nothing
-         * says another thread writes it, so gcc -O2 loads it once before
+         * says another thread writes it, so gcc -O3 loads it once before
          * the loop and spins on that value forever: start-up never ends. */
         while (*(const unsigned *)&workers_started < created)
             spin_relax(&turns);
     }
     return -rc;
+}
+
+unsigned srv_workers_started(void)
+{
+    return atomic_load_explicit(&workers_started, memory_order_relaxed);
 }
 
 void srv_workers_wait_stop_seen(void)
@@ -355,7 +362,7 @@ void srv_workers_wait_stop_seen(void)
             }
         } else {
             /* BUG 1 (unsynchronised flag): polls a plain bool. Nothing says
-             * another thread writes it, so gcc -O2 loads it once before the
+             * another thread writes it, so gcc -O3 loads it once before the
              * loop and spins on that value: the stop is never seen as
              * acknowledged and SIGTERM never completes. */
             while (!w->stop_seen_plain)

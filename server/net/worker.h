@@ -23,6 +23,9 @@ void srv_worker_stop(struct srv_worker *w);
  * the selection of a current snapshot (bug 1). Blocks while a worker is
  * stuck (the watchdog names it). */
 void srv_workers_wait_stop_seen(void);
+/* How many worker threads have counted themselves in the start latch
+ * (the stop guard's report). Context: any thread. */
+unsigned srv_workers_started(void);
 /* Context: after the worker thread was joined. */
 void srv_worker_destroy(struct srv_worker *w);
 

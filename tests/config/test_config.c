@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 45   /* settings in cfg_names */
+#define NAMES 46   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -207,6 +207,7 @@ static void test_names_live_canonical(void **s)
         {"lazyfree-lazy-user-flush", true, "LAZYFREE-lazy-USER-flush"},
         {"inject-bug", true, "Inject-Bug"},
         {"bug-amplify", true, "BUG-AMPLIFY"},
+        {"bug-misalign", false, "Bug-Misalign"},
         {"enable-debug-command", false, "Enable-Debug-Command"},
         {"enable-protected-configs", false, "ENABLE-PROTECTED-CONFIGS"},
         {"enable-bug-lab", false, "enable-BUG-lab"},
@@ -402,9 +403,9 @@ static void test_every_directive_round_trips(void **s)
         {"0", "0"}, {"1000000", "1000000"}, {"9223372036854775807", "9223372036854775807"},
         {"7", "7"}, {"65", "65"}, {"-5", "-5"}, {"256", "256"}, {"32", "32"},
         {"no", "no"}, {"NO", "no"}, {"No", "no"}, {"no", "no"}, {"nO", "no"},
-        {"13, 3", "3,13"}, {"No", "no"}, {"Yes", "yes"}, {"local", "local"}, {"no", "no"},
-        {"s3cret pass", "s3cret pass"}, {"NO", "no"}, {"/etc/users.acl", "/etc/users.acl"},
-        {"7", "7"},
+        {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
+        {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
+        {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -470,6 +471,7 @@ static void test_every_directive_round_trips(void **s)
                 !c.lazyfree_lazy_user_flush);
     assert_int_equal(c.inject_bugs, (1u << 3) | (1u << 13));
     assert_false(c.bug_amplify);
+    assert_false(c.bug_misalign);
     assert_int_equal(c.enable_debug_command, CFG_LEVER_YES);
     assert_int_equal(c.enable_protected_configs, CFG_LEVER_LOCAL);
     assert_int_equal(c.enable_bug_lab, CFG_LEVER_NO);

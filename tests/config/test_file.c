@@ -294,7 +294,8 @@ static void test_documented_file(void **s)
         {"zset-max-listpack-value", "8"}, {"lazyfree-lazy-eviction", "no"},
         {"lazyfree-lazy-expire", "no"}, {"lazyfree-lazy-server-del", "no"},
         {"lazyfree-lazy-user-del", "no"}, {"lazyfree-lazy-user-flush", "no"},
-        {"inject-bug", "13"}, {"bug-amplify", "no"}, {"enable-debug-command", "yes"},
+        {"inject-bug", "13"}, {"bug-amplify", "no"}, {"bug-misalign", "no"},
+        {"enable-debug-command", "yes"},
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
         {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
         {"acllog-max-len", "1"},
@@ -513,6 +514,7 @@ static void test_load_bad_value_every_directive(void **s)
         {"inject-bug 26", "'inject-bug': unknown bug '26': valid bugs are 1..25 by number or "
                           "name, or none (mmcache --inject-bug=list shows them)"},
         {"bug-amplify maybe", "'bug-amplify': argument must be 'yes' or 'no' (got 'maybe')"},
+        {"bug-misalign 63", "'bug-misalign': argument must be 'yes' or 'no' (got '63')"},
         {"loader-max-value-size 1q", NULL},
         {"enable-debug-command on", "'enable-debug-command': argument must be one of the "
                                     "following: no, yes, local (got 'on')"},
@@ -804,7 +806,8 @@ static void test_rewrite_documented_file(void **s)
         {"loader-negative-ttl", "2"}, {"loader-max-inflight", "16"}, {"loader-threads", "3"},
         {"loader-synthetic-latency-ms", "200"}, {"loader-synthetic-value-size", "64"},
         {"loader-synthetic-error-rate", "0.25"}, {"loader-max-value-size", "1mb"},
-        {"inject-bug", "16"}, {"bug-amplify", "no"}, {"enable-debug-command", "local"},
+        {"inject-bug", "16"}, {"bug-amplify", "no"}, {"bug-misalign", "no"},
+        {"enable-debug-command", "local"},
         {"enable-protected-configs", "yes"}, {"enable-bug-lab", "no"},
     };
     for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
@@ -842,6 +845,7 @@ static void test_rewrite_documented_file(void **s)
         {"\nloader-max-value-size 16mb\n", "\nloader-max-value-size 1048576\n"},
         {"\ninject-bug none\n", "\ninject-bug 16\n"},
         {"\nbug-amplify yes\n", "\nbug-amplify no\n"},
+        {"\nbug-misalign yes\n", "\nbug-misalign no\n"},
         {"\nenable-debug-command no\n", "\nenable-debug-command local\n"},
         {"\nenable-protected-configs no\n", "\nenable-protected-configs yes\n"},
     };

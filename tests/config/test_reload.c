@@ -840,6 +840,7 @@ static void test_reload_waits_with_bug24(void **s)
     char err[CFG_ERRLEN];
     pthread_t a, b, c;
     void *ra, *rb, *rc;
+    inject_thread_start();   /* this thread's tried counts are summed */
     write_conf("inject-bug 24\nmaxmemory 60mb\n");
     assert_int_equal(cfg_reload(err, sizeof(err), NULL, NULL), 0);   /* selects it */
     cfg_reclaim_barrier();

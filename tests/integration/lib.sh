@@ -37,9 +37,15 @@ IT_SAN_CORRECT=("TSAN_OPTIONS=halt_on_error=1 second_deadlock_stack=1 detect_dea
 IT_PIDS=()
 IT_LOGS=()
 
+# Debian's python3 (scripts/install-deps.sh) before what PATH finds first:
+# a version manager's shim (pyenv's) took 3.5 s to start, the interpreter
+# 0.2-0.5 s, with two CPU-bound processes beside it, once per server started.
+IT_PYTHON=python3
+[ -x /usr/bin/python3 ] && IT_PYTHON=/usr/bin/python3
+
 it_free_port() {
-    if command -v python3 >/dev/null 2>&1; then
-        python3 -c 'import socket
+    if command -v "$IT_PYTHON" >/dev/null 2>&1; then
+        "$IT_PYTHON" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
         return
     fi

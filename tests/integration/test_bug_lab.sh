@@ -5,7 +5,9 @@
 #   2. bug 13 (the demo bug) is SURFACED by its scenario: one retry, since
 #      a race is a probability (the matrix measures it);
 #   3. bug 13's scenario against the correct server: NOT SURFACED;
-#   4. the two controls, 16 and 24, with the bug selected: NOT SURFACED
+#   4. the differentials of 13 (one worker) and 23 (the counter aligned):
+#      NOT SURFACED (bug-lab rule 8);
+#   5. the two controls, 16 and 24, with the bug selected: NOT SURFACED
 #      (no retry: a detector that fires on correct code is a defect).
 # Env: MMCACHE_BIN, MMCACHE_LOAD_BIN (default build/...).
 set -u
@@ -38,6 +40,14 @@ if [ $rc -eq 0 ]; then ok "$line"; else bad "bug 13 not surfaced twice: $line"; 
 
 line=$(run 13 --correct); rc=$?
 if [ $rc -eq 1 ]; then ok "$line"; else bad "false verdict: $line"; fi
+
+# Differentials: the bug on, just its mechanism removed (one worker for
+# 13; for 23 the counter aligned): NOT SURFACED, or the verdict was not
+# the bug's.
+for bug in 13 23; do
+    line=$(run $bug --differential); rc=$?
+    if [ $rc -eq 1 ]; then ok "$line"; else bad "differential: $line"; fi
+done
 
 for control in 16 24; do
     line=$(run $control); rc=$?

@@ -148,7 +148,7 @@ static void test_get_patterns(void **state)
 static int own_setting(const char *name)
 {
     static const char *const own[] = {"threads", "shards", "loader", "inject-bug",
-                                      "bug-amplify", "enable-bug-lab",
+                                      "bug-amplify", "bug-misalign", "enable-bug-lab",
                                       "set-max-listpack-entries", "set-max-listpack-value",
                                       NULL};
     if (strncmp(name, "loader-", 7) == 0)

@@ -20,6 +20,9 @@
  *   wrong-value     a GET answers with another key's value
  *   corrupt         a GET answers with one byte of the value changed
  *   drop-incr       an INCR answers n+1 but does not store it
+ *   drop-incr-exit  drop-incr, then SIGKILL itself at command 10*N: the
+ *                   counters cannot be read back, the repeated INCR
+ *                   replies must still show the lost updates
  *   stall           stop answering anything, keep the connections open
  *   reset           close the connection of the N-th command with a RST
  *   exit            SIGKILL itself at the N-th command
@@ -65,7 +68,7 @@ static const char *const fault_names[] = {
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
     "queue-lose", "queue-dup", "queue-reorder",
     "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
-    "zset-wrong-score", "zset-disorder", "zpop-dup",
+    "zset-wrong-score", "zset-disorder", "zpop-dup", "drop-incr-exit",
 };
 
 /* The whole server: one thread, so nothing here is shared. */
@@ -231,7 +234,7 @@ static void cmd_incr(struct conn *c, redisReply *k)
     }
     v++;
     outf(c, ":%lld\r\n", v);
-    if (turn(F_DROP_INCR))
+    if (turn(F_DROP_INCR) || turn(F_DROP_INCR_EXIT))
         return;                     /* answered, not stored: a lost update */
     n = snprintf(buf, sizeof(buf), "%lld", v);
     set_value(k->str, k->len, buf, (size_t)n);
@@ -313,7 +316,8 @@ static bool run(struct conn *c, redisReply *r)
     if (r->type != REDIS_REPLY_ARRAY || n == 0 || a[0]->type != REDIS_REPLY_STRING)
         return false;
     name = a[0]->str;
-    if (S.fault == F_EXIT && S.commands + 1 >= S.after)
+    if ((S.fault == F_EXIT && S.commands + 1 >= S.after) ||
+        (S.fault == F_DROP_INCR_EXIT && S.commands + 1 >= 10 * S.after))
         raise(SIGKILL);
     if (S.fault == F_RESET && S.commands + 1 == S.after) {
         struct linger lg = { 1, 0 };    /* close() sends a RST */

@@ -15,7 +15,7 @@ enum fault {
     F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
     F_QUEUE_LOSE, F_QUEUE_DUP, F_QUEUE_REORDER,
     F_HASH_WRONG, F_DROP_HINCR, F_SET_MISSING, F_SET_EXTRA,
-    F_ZSET_SCORE, F_ZSET_DISORDER, F_ZPOP_DUP,
+    F_ZSET_SCORE, F_ZSET_DISORDER, F_ZPOP_DUP, F_DROP_INCR_EXIT,
 };
 
 /* A field and its value (a hash), a member (a set: no value), or a

@@ -20,6 +20,7 @@ case $fault in
     wrong-value)      want=tagged;    evidence='cross-talk|not a tagged value' ;;
     corrupt)          want=tagged;    evidence='checksum mismatch' ;;
     drop-incr)        want=counter;   evidence='INCRs lost|expected [0-9]+, got' ;;
+    drop-incr-exit)   want=counter;   evidence='acknowledged INCRs lost \(at least: INCR replies that repeated a value; the counters could not be read' ;;
     stall)            want=liveness;  evidence='no reply to [A-Z ]+ within 1000 ms' ;;
     reset)            want=liveness;  evidence='Connection reset by peer' ;;
     exit)             want=liveness;  evidence='server pid [0-9]+ (exited|is gone)' ;;
@@ -104,7 +105,7 @@ else
     check "checker $want FAILED" 'grep -Eq "^  $want +FAILED" "$work/out"'
     check "its evidence names the fault ($evidence)" 'grep -Eq -- "$evidence" "$work/out"'
 fi
-if [ "$fault" = exit ]; then
+if [ "$fault" = exit ] || [ "$fault" = drop-incr-exit ]; then
     check "the orchestrator saw the server die of SIGKILL (status $status)" '[ "$status" -eq 137 ]'
 else
     check "fake server stopped by SIGTERM with status 0 (got $status)" '[ "$status" -eq 0 ]'

@@ -30,6 +30,7 @@
 #include <linux/openat2.h>
 
 #include "origin.h"
+#include "../sanitizer.h"
 #include "origin_kind.h"
 
 struct origin_file {
@@ -134,14 +135,7 @@ static int open_beneath(const struct origin_file *f, const char *name)
      * like a race on that socket and halted the server (a false report).
      * The key is one path component (origin_key_is_safe_filename), so
      * O_NOFOLLOW refuses a link there as openat2 would. */
-#if defined(__SANITIZE_THREAD__)
-#define ORIGIN_FILE_NO_OPENAT2 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ORIGIN_FILE_NO_OPENAT2 1
-#endif
-#endif
-#if defined(SYS_openat2) && !defined(ORIGIN_FILE_NO_OPENAT2)
+#if defined(SYS_openat2) && !SRV_TSAN
     struct open_how how = {
         .flags = (uint64_t)flags,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,

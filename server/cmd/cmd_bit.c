@@ -225,10 +225,7 @@ SRV_HANDLER(srv_cmd_bitop)
         return;
     int rc = cache_bitop(srv.cache, op, argv[2].ptr, argv[2].len, sv.v, sv.n, NOW(c),
                          &len, &hits, &misses);
-    for (uint64_t i = 0; i < hits; i++)
-        srv__stat_lookup(c, 1);
-    for (uint64_t i = 0; i < misses; i++)
-        srv__stat_lookup(c, 0);
+    srv__stat_lookups(c, hits, misses);
     if (rc < 0)
         srv__reply_cache_err(c, rc);
     else

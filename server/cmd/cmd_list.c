@@ -97,10 +97,8 @@ SRV_HANDLER(srv_cmd_lrange)
 
     if (srv__arg_ll(c, &argv[2], &start, NULL) < 0 || srv__arg_ll(c, &argv[3], &end, NULL) < 0)
         return;
-    /* no more is copied than the client may be sent (its hard limit) */
-    uint64_t lim = c->obuf_limit.hard;
-    int rc = cache_lrange(srv.cache, argv[1].ptr, argv[1].len, start, end,
-                          lim && lim < SIZE_MAX ? (size_t)lim : SIZE_MAX, NOW(c), &out, &total);
+    int rc = cache_lrange(srv.cache, argv[1].ptr, argv[1].len, start, end, srv__copy_bound(c),
+                          NOW(c), &out, &total);
     srv__stat_rc(c, rc);
     if (rc < 0)
         srv__reply_cache_err(c, rc);

@@ -106,8 +106,7 @@ static void zsetop_generic(struct srv_conn *c, size_t argc, struct proto_arg *ar
      * error is told only when no source is of another type. */
     op.types_only = parse_options(c, argc, argv, numkeys_at + 1 + op.nkeys, &op, weights,
                                   &withscores, &err) < 0;
-    uint64_t lim = c->obuf_limit.hard;
-    op.max_bytes = lim && lim < SIZE_MAX ? (size_t)lim : SIZE_MAX;
+    op.max_bytes = srv__copy_bound(c);
     int rc = cache_zsetop(srv.cache, &op, NOW(c), &res);
     srv__stat_lookups(c, res.hits, res.misses);   /* the sources looked up */
     if (rc < 0)

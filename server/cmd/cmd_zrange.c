@@ -133,12 +133,11 @@ static void zrange_generic(struct srv_conn *c, size_t argc, struct proto_arg *ar
     if (parse_range(c, &argv[minidx], &argv[maxidx], &r) < 0)
         return;
     struct cache_keys out = {0};
-    uint64_t n, lim = c->obuf_limit.hard;   /* no more is copied than may be sent */
+    uint64_t n;
     int rc = store ? cache_zrangestore(srv.cache, argv[1].ptr, argv[1].len, argv[first].ptr,
                                        argv[first].len, &r, NOW(c), &n)
                    : cache_zrange(srv.cache, argv[first].ptr, argv[first].len, &r,
-                                  lim && lim < SIZE_MAX ? (size_t)lim : SIZE_MAX, NOW(c), &out,
-                                  &n);
+                                  srv__copy_bound(c), NOW(c), &out, &n);
     srv__stat_rc(c, rc);
     if (rc < 0)
         srv__reply_cache_err(c, rc);

@@ -33,6 +33,12 @@ int srv__strv(struct srv_conn *c, const struct proto_arg *argv, size_t first,
     return 0;
 }
 
+size_t srv__copy_bound(const struct srv_conn *c)
+{
+    uint64_t lim = c->obuf_limit.hard;
+    return lim && lim < SIZE_MAX ? (size_t)lim : SIZE_MAX;
+}
+
 void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type)
 {
     uint64_t n;

@@ -71,6 +71,9 @@ void srv__reply_popped(struct srv_conn *c, int kind, int rc, const struct cache_
 /* HLEN, LLEN, SCARD, ZCARD of argv[1], a collection of `type`: a read (a
  * keyspace hit or miss, as Redis counts), 0 for a missing key. */
 void srv__reply_card(struct srv_conn *c, const struct proto_arg *argv, int type);
+/* The most bytes a range read may copy for c: its output hard limit (no
+ * more could be sent), SIZE_MAX when it has none. */
+size_t srv__copy_bound(const struct srv_conn *c);
 /* SADD, SREM, ZREM, HDEL: key member [member ...] -> fn, whose count is
  * the reply. */
 typedef int srv_members_write_fn(struct cache *, const char *, size_t, const struct cache_str *,

@@ -27,6 +27,7 @@
 #include "bits.h"
 #include "cache_int.h"
 #include "multikey.h"
+#include "t_string.h"
 
 struct bitop_run {
     struct cache *c;
@@ -74,14 +75,6 @@ static int lookup_sources_locked(struct bitop_run *r, int64_t now)
  * lock held, and run again. */
 #define ALLOC_FIRST (CACHE__AGAIN + 1)
 
-/* Does nw (built for an earlier look at the sources) fit maxlen without
- * wasting much? */
-static bool fits(const struct item *nw, size_t maxlen)
-{
-    size_t cap = cache__item_vcap(nw);
-    return cap >= maxlen && cap - maxlen <= maxlen / 4 + 64;
-}
-
 /* Context: all of r's shards locked. CACHE__AGAIN with *need: over
  * maxmemory, unlock to evict and run again; ALLOC_FIRST: *nw is missing
  * or the wrong size. The result is computed into *nw, which was
@@ -105,14 +98,15 @@ static int run_locked(struct bitop_run *r, int64_t now, int64_t *need, struct it
     }
     int64_t base = dit ? -(int64_t)cache__item_size(dit)
                        : (int64_t)cache__table_grow_cost_locked(sd);
-    *need = *nw && fits(*nw, r->maxlen) ? (int64_t)cache__item_size(*nw) + base
-                                        : (int64_t)(ITEM_HDR + r->dlen + r->maxlen) + base;
+    bool ready = *nw && cache__str_prepared_fits(*nw, r->maxlen);
+    *need = ready ? (int64_t)cache__item_size(*nw) + base
+                  : (int64_t)(ITEM_HDR + r->dlen + r->maxlen) + base;
     enum cache__admit adm = cache__admit_locked(sd, *need);
     if (adm != CACHE__FITS) {
         cache__mem_flush_locked(sd);   /* seen by the shards that will evict */
         return adm == CACHE__REFUSE ? CACHE_E_OOM : CACHE__AGAIN;
     }
-    if (!*nw || !fits(*nw, r->maxlen))
+    if (!ready)
         return ALLOC_FIRST;   /* room checked before allocating */
     (*nw)->vlen = (uint32_t)r->maxlen;
     cache__bitop(r->op, (unsigned char *)item_val(*nw), r->maxlen, r->p, r->len, r->n);

@@ -95,6 +95,11 @@ static inline bool item_expired(const struct item *it, int64_t now)
     return it->expire_at != 0 && it->expire_at <= now;
 }
 
+static inline bool cache__same_key(const char *a, size_t alen, const char *b, size_t blen)
+{
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
 /* ---- Shards --------------------------------------------------------------- */
 
 struct shard {

@@ -50,11 +50,6 @@ static void list_ready_locked(struct shard *ss, struct shard *sd, struct item *i
     cache__serve_key_locked(sd, sv, item_hash(it), item_key(it), it->klen, now);
 }
 
-static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
-{
-    return alen == blen && memcmp(a, b, alen) == 0;
-}
-
 /* RENAME moves the allocation itself (realloc for the new key length), so
  * a large value is not copied under the locks. Like Redis, RENAME is not
  * refused for memory: it adds at most the key length difference. */
@@ -75,7 +70,7 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         rc = CACHE_NOTFOUND;
         goto out_unlock;
     }
-    if (same_key(src, slen, dst, dlen)) {
+    if (cache__same_key(src, slen, dst, dlen)) {
         rc = nx ? CACHE_NOTSET : CACHE_OK;
         goto out_unlock;
     }
@@ -147,7 +142,7 @@ retry:
         rc = CACHE_NOTFOUND;
         goto out_unlock;
     }
-    if (same_key(src, slen, dst, dlen)) {
+    if (cache__same_key(src, slen, dst, dlen)) {
         rc = replace ? CACHE_OK : CACHE_NOTSET;
         goto out_unlock;
     }

@@ -18,11 +18,6 @@
 #include "t_set.h"
 #include "multikey.h"
 
-static bool same_key(const char *a, size_t alen, const char *b, size_t blen)
-{
-    return alen == blen && memcmp(a, b, alen) == 0;
-}
-
 /* ---- SMOVE -------------------------------------------------------------------- */
 
 /* Redis's order of checks: no source is 0 (whatever dst is), then either
@@ -53,7 +48,7 @@ int cache_smove(struct cache *c, const char *src, size_t slen, const char *dst,
         rc = CACHE_E_WRONGTYPE;
     } else if (!cache__set_has_locked(ss, sit, &m)) {
         rc = CACHE_NOELEM;
-    } else if (same_key(src, slen, dst, dlen)) {
+    } else if (cache__same_key(src, slen, dst, dlen)) {
         rc = CACHE_OK;   /* a member already where it is asked to go */
     } else {
         if (!dit) {

@@ -28,12 +28,6 @@ static inline int64_t insert_cost(const struct shard *s, const struct item *old)
  * and its pages touched, with no lock held (see cache_int.h). */
 #define PREPARE_MIN (1024 * 1024)
 
-static bool prepared_fits(const struct item *p, size_t want)
-{
-    size_t cap = cache__item_vcap(p);
-    return cap >= want && cap - want <= want / 4 + 64;
-}
-
 int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
                              size_t klen, struct item *old, size_t newlen,
                              size_t slack, int64_t now, int *tries,
@@ -59,7 +53,7 @@ int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
         return rc;
     size_t keep = old ? (old->vlen < newlen ? old->vlen : newlen) : 0;
     if (pre && newlen - keep >= PREPARE_MIN) {
-        if (!*pre || !prepared_fits(*pre, newlen + slack)) {
+        if (!*pre || !cache__str_prepared_fits(*pre, newlen + slack)) {
             struct item *p = *pre;
             cache__shard_unlock(s);
             free(p);

@@ -29,4 +29,12 @@ int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
  * at most 1 MB more). */
 size_t cache__str_slack(size_t newlen);
 
+/* Does p, a string item allocated ahead (for an earlier look at the
+ * sizes), fit a value of `want` bytes without wasting much? */
+static inline bool cache__str_prepared_fits(const struct item *p, size_t want)
+{
+    size_t cap = cache__item_vcap(p);
+    return cap >= want && cap - want <= want / 4 + 64;
+}
+
 #endif

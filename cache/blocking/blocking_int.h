@@ -90,11 +90,6 @@ struct cache_bpop {
     struct cache__bent ent[];          /* one per key; key bytes follow */
 };
 
-static inline bool cache__same_key(const char *a, size_t alen, const char *b, size_t blen)
-{
-    return alen == blen && memcmp(a, b, alen) == 0;
-}
-
 /* ---- waits.c: the wait lists ---------------------------------------------
  * Context: s locked (the key's shard). */
 struct cache__bkey *cache__bkey_find(struct shard *s, uint64_t h, const char *key,

@@ -54,6 +54,8 @@ static int join_workers(void)
         if (pthread_timedjoin_np(srv.workers[i].thread, NULL, &deadline) != 0) {
             srv_log(CFG_LOG_WARNING, "Worker %u did not stop within %d s", i, SHUTDOWN_JOIN_S);
             stuck = 1;
+        } else {
+            srv_stop_guard_joined(i);
         }
     }
     return stuck;

@@ -196,7 +196,9 @@ struct srv_worker {
                                       handshake; guarded by: NOTHING (that is bug 1) */
     _Atomic uint64_t heartbeat;    /* atomic: relaxed; owner bumps it every tick, the watchdog reads */
     _Atomic bool exited;           /* atomic: relaxed; the worker thread sets it as it ends (the
-                                      watchdog stops watching it; ordering nothing) */
+                                      watchdog stops watching it, the stop guard's log says so;
+                                      ordering nothing: whether its pthread_t may still be
+                                      asked for its CPU clock is stopguard.c's `joined`) */
     struct srv_stats stats;        /* see struct srv_stats */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
@@ -482,6 +484,8 @@ void srv_stop_phase(const char *what);
 void srv_stop_guard_arm(void);
 /* SIGTERM or SIGINT when a signal began the stop, else 0. Context: any. */
 int srv_stop_signal(void);
+/* main, after joining worker i: the guard stops reading its CPU clock. */
+void srv_stop_guard_joined(unsigned i);
 /* main is about to free srv.workers: the guard stops reading them.
  * Context: main thread, after the workers were joined. */
 void srv_stop_guard_workers_gone(void);

@@ -61,6 +61,11 @@ static _Atomic(const char *) teardown_why;
  * not freed them. Leaf lock. */
 static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
 static bool workers_gone;      /* guarded by: guard_lock */
+/* guarded by: guard_lock. Worker i was joined: its pthread_t names
+ * nothing any more, so its CPU clock must not be asked for (an exited
+ * worker that is not yet joined still can be; `exited` alone cannot say
+ * which, main may join it between the guard's load and its call). */
+static bool joined[STOP_MAX_WORKERS];
 
 static sigset_t stop_signals(void)
 {
@@ -83,8 +88,7 @@ static void sample_cpu(struct cpu_sample *s)
     pthread_mutex_lock(&guard_lock);
     bool up = atomic_load_explicit(&serving, memory_order_acquire) && !workers_gone;
     for (unsigned i = 0; up && i < srv.nworkers && i < STOP_MAX_WORKERS; i++)
-        s->worker_ns[i] = atomic_load_explicit(&srv.workers[i].exited, memory_order_relaxed)
-                              ? -1 : srv_thread_cpu_ns(srv.workers[i].thread);
+        s->worker_ns[i] = joined[i] ? -1 : srv_thread_cpu_ns(srv.workers[i].thread);
     pthread_mutex_unlock(&guard_lock);
 }
 
@@ -300,6 +304,14 @@ void srv_stop_guard_teardown(const char *why)
 {
     /* release: the string's bytes before the pointer (teardown_watch) */
     atomic_store_explicit(&teardown_why, why, memory_order_release);
+}
+
+void srv_stop_guard_joined(unsigned i)
+{
+    pthread_mutex_lock(&guard_lock);
+    if (i < STOP_MAX_WORKERS)
+        joined[i] = true;
+    pthread_mutex_unlock(&guard_lock);
 }
 
 void srv_stop_guard_workers_gone(void)

@@ -305,6 +305,9 @@ void ld__load_unsure(struct ld_conn *c, const struct ld_req *q);
 void ld__reply_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep,
                      const char *key);
 void ld__reply_unexpected(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+/* A score reply (a bulk string): the double it says, or false when it is
+ * not a number, whole ("5abc" is not). */
+bool ld__reply_double(const redisReply *e, double *d);
 /* A value read back for `key` (the key its tag must name): an intact
  * tagged value from a writer 0..nwriters-1 with a seq it really sent
  * (max_seq[writer], acquire), and, when written by this client (c->id),

@@ -114,13 +114,8 @@ void ld__queue_issue(struct ld_conn *c)
 /* A sorted set's element's score: its seq, exactly. */
 static bool score_is(const redisReply *s, uint64_t seq)
 {
-    char buf[32];
-
-    if (s->type != REDIS_REPLY_STRING || s->len >= sizeof(buf))
-        return false;
-    memcpy(buf, s->str, s->len);
-    buf[s->len] = '\0';
-    return strtod(buf, NULL) == (double)seq;
+    double d;
+    return ld__reply_double(s, &d) && d == (double)seq;
 }
 
 /* One element popped from key k: intact, pushed, once, in order (and

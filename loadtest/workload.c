@@ -167,6 +167,18 @@ static void error_reply(struct ld_conn *c, const struct ld_req *q, const redisRe
     ld__reply_error(c, q, rep, key);
 }
 
+bool ld__reply_double(const redisReply *e, double *d)
+{
+    char buf[64], *end;
+
+    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
+        return false;
+    memcpy(buf, e->str, e->len);
+    buf[e->len] = '\0';
+    *d = strtod(buf, &end);
+    return *end == '\0';
+}
+
 void ld__reply_unexpected(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
 {
     char ex[80];

@@ -91,18 +91,6 @@ static int decode(const char *m, size_t len, unsigned k, unsigned n, unsigned *i
     return 0;
 }
 
-/* A score reply: the double it says, or false when it is no number. */
-static bool score_of(const redisReply *e, double *d)
-{
-    char buf[64], *end;
-
-    if (e->type != REDIS_REPLY_STRING || e->len == 0 || e->len >= sizeof(buf))
-        return false;
-    memcpy(buf, e->str, e->len);
-    buf[e->len] = '\0';
-    *d = strtod(buf, &end);
-    return *end == '\0';
-}
 
 static void out_member(struct ld_conn *c, unsigned k, unsigned i)
 {
@@ -249,7 +237,7 @@ static int scan_range(struct ld_run *r, const redisReply *rep, unsigned k, uint3
         double d;
         int dec = e->type == REDIS_REPLY_STRING ? decode(e->str, e->len, k, r->nzset, &id, &i)
                                                 : -2;
-        bool ok = score_of(rep->element[j + 1], &d);
+        bool ok = ld__reply_double(rep->element[j + 1], &d);
         if (dec == -2 || !ok || (dec == 0 && (got_in[id] >> i & 1))) {
             ld_excerpt(ex, sizeof(ex), e->str ? e->str : "", e->str ? e->len : 0, 40);
             ld__fail(r, LD_CHK_ZSET, "ZRANGE %s: expected members of this run's clients with "
@@ -325,7 +313,7 @@ void ld__zset_reply(struct ld_conn *c, const struct ld_req *q, const redisReply 
         m->checks++;
         memcpy(&want, &q->seq, sizeof(want));
         if ((rep->type == REDIS_REPLY_NIL && !q->gen) ||
-            (q->gen && score_of(rep, &got) && got == want))
+            (q->gen && ld__reply_double(rep, &got) && got == want))
             return;
         if (rep->type != REDIS_REPLY_NIL && rep->type != REDIS_REPLY_STRING) {
             ld__reply_unexpected(c, q, rep);
@@ -338,7 +326,7 @@ void ld__zset_reply(struct ld_conn *c, const struct ld_req *q, const redisReply 
     case LD_K_ZINCRBY:
         m->writes++;
         memcpy(&want, &q->seq, sizeof(want));
-        if (!score_of(rep, &got)) {
+        if (!ld__reply_double(rep, &got)) {
             ld__reply_unexpected(c, q, rep);
             return;
         }

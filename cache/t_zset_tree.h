@@ -43,10 +43,10 @@
 /* A member of a large sorted set: one allocation, linked in the set's
  * member table (node) and pointed at by one slot of its tree. */
 struct cache__zmember {
-    struct cache__tnode node;   /* hash of the member */
+    struct cache__tnode node;   /* guarded by: shard lock; hash of the member */
     double score;               /* guarded by: shard lock; never NaN */
     uint32_t len;               /* immutable */
-    char data[];
+    char data[];                /* immutable: the member's bytes */
 };
 
 #define CACHE__ZT_LEAF 61        /* a leaf is 512 bytes */

@@ -47,7 +47,7 @@ enum { BP_WAITING = 0, BP_SERVED, BP_CANCELLED };
 
 /* A key with blocked clients. */
 struct cache__bkey {
-    struct cache__tnode node;          /* hash: the key's */
+    struct cache__tnode node;          /* guarded by: shard lock; hash: the key's */
     struct cache__bent *head, *tail;   /* guarded by: shard lock; the FIFO */
     uint32_t klen;                     /* immutable */
     char key[];                        /* immutable */
@@ -78,14 +78,14 @@ struct cache_bpop {
     /* The serving thread's lists (struct cache__serve), between its claim
      * and the wake. owned by: the thread that claimed it. */
     struct cache_bpop *snext, *rnext;
-    /* The outcome: written by the claiming thread before the wake, read
-     * by the owner after it. */
+    /* The outcome. owned by: the claiming thread until the wake, then
+     * the owner (the wake publishes them: see `state`). */
     int rc;
     uint32_t served;                   /* the key it was served from */
     struct cache_keys res;             /* the popped elements */
     const char *dst;                   /* immutable: a move's destination */
-    size_t dlen;
-    uint64_t dh;
+    size_t dlen;                       /* immutable: dst's length */
+    uint64_t dh;                       /* immutable: dst's hash */
     size_t nkeys;                      /* immutable */
     struct cache__bent ent[];          /* one per key; key bytes follow */
 };

@@ -567,6 +567,11 @@ int cfg_parse_args(struct cfg *c, int argc, char **argv, char *err, size_t errle
             *exit_now = 3;
             return 0;
         }
+        int persist = cfg_persist_index(name);
+        if (persist >= 0) {
+            c->persist_ignored |= 1u << persist;   /* `--save ""`: any value, never read */
+            continue;
+        }
         char e[CFG_ERRLEN];
         int rc = cfg_set(c, name, value, e, sizeof(e));
         if (rc == -2) {

@@ -120,6 +120,9 @@ struct cfg {
     bool protected_mode;            /* no password: only 127.0.0.1 and ::1 may connect */
     char aclfile[CFG_PATH_MAX + 1]; /* fixed at start-up: ACL LOAD / SAVE's file, "" = none */
     unsigned acllog_max_len;        /* ACL LOG entries kept */
+    /* bit i: persistence directive cfg_persist_name(i) was in the file or
+     * the flags, and ignored (config/persist.c); start-up logs them once */
+    uint32_t persist_ignored;
 };
 
 /* What inject_enter() takes for a unit of work under snapshot c
@@ -149,6 +152,21 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
 int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap);
 /* Directive names in canonical order, NULL-terminated. */
 extern const char *const cfg_names[];
+
+/* Redis's persistence directives (config/persist.c): accepted by the file
+ * and the flags with any value, ignored, never stored; not settings.
+ * cfg_persist_index: the directive's index, or -1 when name is not one.
+ * cfg_persist_name: the i-th one's name, NULL past the last.
+ * cfg_persist_value: what CONFIG GET answers for the i-th (for `dir`, the
+ * working directory). cfg_persist_check_set: 0 when a CONFIG SET to value
+ * changes nothing, else -1 and why in err. cfg_persist_describe: the names
+ * of a persist_ignored mask, comma separated.
+ * Context: any thread; no locks; touch no file. */
+int cfg_persist_index(const char *name);
+const char *cfg_persist_name(int i);
+void cfg_persist_value(int i, char *buf, size_t cap);
+int cfg_persist_check_set(int i, const char *value, char *err, size_t errlen);
+void cfg_persist_describe(uint32_t mask, char *buf, size_t cap);
 /* Settings whose value is several words (`loader redis HOST:PORT`): the
  * config file joins them with a space; a flag or CONFIG SET passes them as
  * one argument ("redis 127.0.0.1:6380"). */

@@ -219,7 +219,10 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errlen)
             break;
         }
         const char *name = cfg_canonical_name(argv[0]);
-        if (!name) {
+        int persist = name ? -1 : cfg_persist_index(argv[0]);
+        if (persist >= 0) {
+            c->persist_ignored |= 1u << persist;   /* any value: never read */
+        } else if (!name) {
             snprintf(err, errlen, "%s:%d: unknown directive '%s' (directives: %s, %s, %s, ...; "
                      "see mmcache.conf or mmcache --help)", path, lineno, argv[0],
                      cfg_names[0], cfg_names[1], cfg_names[2]);

@@ -226,6 +226,13 @@ int main(int argc, char **argv)
     else
         srv_log(CFG_LOG_NOTICE, "No config file given: defaults and flags only "
                 "(mmcache /path/to/mmcache.conf to use one)");
+    if (cfg.persist_ignored) {
+        char names[512];
+        cfg_persist_describe(cfg.persist_ignored, names, sizeof(names));
+        srv_log(CFG_LOG_WARNING, "mmcache keeps no data on disk: ignoring the persistence "
+                "directives %s (SAVE and BGSAVE are refused; restarting empties the cache)",
+                names);
+    }
     if (fit_maxclients(&cfg) < 0)
         return 1;
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <uv.h>
 
 #include "cache.h"
@@ -44,6 +45,41 @@ struct srv_stats {
     _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
                                           in a blocking pop now */
 } __attribute__((aligned(SRV_CACHELINE)));
+
+/* INFO commandstats: one worker's counters of one command (indexed by
+ * srv_command.id). Single writer, the owning worker (store of load+n, as
+ * SRV_STAT_ADD); INFO on any worker sums them with relaxed loads. Relaxed
+ * is enough: each counter is read on its own (no figure is derived from
+ * two workers' counters in one order), an aligned 8-byte atomic never
+ * tears, and per-location coherence keeps each total from going
+ * backwards between two INFOs. INFO may read a call's calls and not yet
+ * its usec (Redis, single-threaded, never shows that): usec_per_call is
+ * then off by that one call, which a rate does not need to be exact for. */
+struct srv_cmdstat {
+    _Atomic uint64_t calls;      /* atomic: relaxed; owner writes, INFO sums */
+    _Atomic uint64_t ns;         /* atomic: relaxed; owner writes, INFO sums (INFO shows usec) */
+    _Atomic uint64_t rejected;   /* atomic: relaxed; owner writes: refused before the handler */
+    _Atomic uint64_t failed;     /* atomic: relaxed; owner writes: the handler replied an error */
+};
+
+/* INFO errorstats: one worker's error replies by their first word
+ * ("ERR", "WRONGTYPE", ...). A slot's prefix is written by the owner once,
+ * before the release store of n that publishes it; INFO acquire-loads n
+ * (pairs with that store) and reads only slots below it, whose prefixes
+ * never change again. Beyond SRV_ERRSTAT_MAX distinct prefixes (Redis
+ * stops at 128 too) an error counts in `replied` only. */
+#define SRV_ERRSTAT_MAX 128
+#define SRV_ERRPREFIX_MAX 32
+struct srv_errstat {
+    char prefix[SRV_ERRPREFIX_MAX];   /* immutable once published by srv_errstats.n */
+    _Atomic uint64_t count;           /* atomic: relaxed; owner writes, INFO sums */
+};
+struct srv_errstats {
+    _Atomic uint64_t replied;   /* atomic: relaxed; owner writes: every error reply
+                                   (total_error_replies; dispatch compares it) */
+    _Atomic unsigned n;         /* atomic: release by the owner, acquire by INFO (see above) */
+    struct srv_errstat slot[SRV_ERRSTAT_MAX];
+};
 
 /* Bump a counter of the calling worker's own stats (single writer). */
 #define SRV_STAT_ADD(st, field, n)                                           \
@@ -200,6 +236,9 @@ struct srv_worker {
                                       ordering nothing: whether its pthread_t may still be
                                       asked for its CPU clock is stopguard.c's `joined`) */
     struct srv_stats stats;        /* see struct srv_stats */
+    struct srv_cmdstat *cmdstats;  /* immutable pointer after init; srv_command_count of
+                                      them, see struct srv_cmdstat */
+    struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
@@ -446,6 +485,16 @@ int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec, struct proto_arg *sections);
 /* CONFIG RESETSTAT: INFO's counters start again from 0. Context: any thread. */
 void srv_info_resetstat(void);
+/* ---- provided by cmd/cmdstats.c ------------------------------------------ */
+/* Count an error reply of the calling worker's connection c (errorstats,
+ * total_error_replies). Context: c's worker. */
+void srv__errstat_count(struct srv_conn *c, const char *msg);
+/* INFO commandstats / errorstats, and total_error_replies for stats;
+ * CONFIG RESETSTAT's part. Context: any worker. */
+void srv_cmdstats_info(struct proto_buf *b, int *rc);
+void srv_errstats_info(struct proto_buf *b, int *rc);
+uint64_t srv_errstats_total(void);
+void srv_cmdstats_resetstat(void);
 
 /* ---- provided by cmd_config.c ------------------------------------------- */
 /* SIGHUP: reload the config file, log what changed or why nothing did.
@@ -505,5 +554,13 @@ void srv_stop_guard_teardown(const char *why);
 void srv_teardown_guard_begin(void);
 void srv_teardown_guard_end(void);
 int64_t srv_now_ms(void);
+/* CLOCK_MONOTONIC in ns (command times: INFO commandstats). Inline: it
+ * runs twice a command; the vDSO makes it no system call. Context: any. */
+static inline uint64_t srv_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #endif

@@ -24,12 +24,13 @@
 #define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
 #define CONFIG_MAX_VALUE 1024   /* longer than any setting's value */
 
-/* Settings mmcache does not have, answered as Redis tools expect: no
- * persistence, and a single database. */
+/* Settings mmcache does not have, answered as Redis tools expect: a
+ * single database. (The persistence directives are config/persist.c's.) */
 static const struct { const char *name, *value; } config_extras[] = {
-    { "save", "" }, { "appendonly", "no" }, { "databases", "1" },
+    { "databases", "1" },
 };
-#define CONFIG_MAX_NAMES 64
+#define CONFIG_SET_UNKNOWN "ERR Unknown option or number of arguments for CONFIG SET - '%s'"
+#define CONFIG_MAX_NAMES 128   /* settings + persistence directives + extras */
 #define CONFIG_BUG11_HOLD_US 3000   /* BUG 11's amplifier: > its 1 ms sleep */
 
 /* Change reports. At loglevel verbose or debug a CONFIG SET is logged as
@@ -69,6 +70,8 @@ static size_t config_names(const char **names)
         names[n++] = cfg_names[i];
     for (size_t i = 0; i < NSUBS(config_extras) && n < CONFIG_MAX_NAMES; i++)
         names[n++] = config_extras[i].name;
+    for (int i = 0; cfg_persist_name(i) != NULL && n < CONFIG_MAX_NAMES; i++)
+        names[n++] = cfg_persist_name(i);
     return n;
 }
 
@@ -80,7 +83,10 @@ static void config_value(const struct cfg *cfg, const char *name, char *buf,
             snprintf(buf, cap, "%s", config_extras[i].value);
             return;
         }
-    if (cfg_get(cfg, name, buf, cap) < 0)
+    int persist = cfg_persist_index(name);
+    if (persist >= 0)
+        cfg_persist_value(persist, buf, cap);
+    else if (cfg_get(cfg, name, buf, cap) < 0)
         buf[0] = '\0';
 }
 
@@ -156,6 +162,41 @@ static void report_changes(const struct cfg *was, const struct cfg *now)
     }
 }
 
+/* The persistence directives of a CONFIG SET (config/persist.c): each
+ * must ask for what is already true, or the whole SET is refused (all or
+ * nothing, as for settings). Those accepted change nothing: they leave the
+ * list, and *n counts what is left. Returns -1 when it replied. */
+static int config_set_persist(struct srv_conn *c, char **names, char **values, size_t *n)
+{
+    char err[CFG_ERRLEN];
+    size_t kept = 0;
+
+    for (size_t i = 0; i < *n; i++)   /* names first, as cfg_config_set */
+        if (cfg_persist_index(names[i]) < 0 && !cfg_canonical_name(names[i])) {
+            srv_reply_errorf(c, CONFIG_SET_UNKNOWN, names[i]);
+            return -1;
+        }
+    for (size_t i = 0; i < *n; i++) {
+        int persist = cfg_persist_index(names[i]);
+        if (persist >= 0 && cfg_persist_check_set(persist, values[i], err, sizeof(err)) < 0) {
+            srv_reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
+                             names[i], err);
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if (cfg_persist_index(names[i]) >= 0) {
+            free(names[i]);
+            free(values[i]);
+            continue;
+        }
+        names[kept] = names[i];
+        values[kept++] = values[i];
+    }
+    *n = kept;
+    return 0;
+}
+
 /* CONFIG SET name value [name value ...]: all or nothing, one new
  * snapshot for the lot. */
 SRV_HANDLER(srv_cmd_config_set)
@@ -187,6 +228,12 @@ SRV_HANDLER(srv_cmd_config_set)
         srv__arg_cstr(k, names[i], k->len + 1);
         srv__arg_cstr(v, values[i], v->len + 1);
     }
+    if (config_set_persist(c, names, values, &n) < 0)
+        goto out_free;
+    if (n == 0) {   /* persistence directives only, each already so */
+        srv_reply_ok(c);
+        goto out_free;
+    }
     bool blocks;   /* this change is several log lines: under report_lock */
     if (!INJECT(22)) {
         blocks = c->cfg->loglevel <= CFG_LOG_VERBOSE;   /* once, from our snapshot */
@@ -206,8 +253,7 @@ SRV_HANDLER(srv_cmd_config_set)
     int rc = cfg_config_set(n, (const char *const *)names, (const char *const *)values,
                             cfg_guards_allowed(c->cfg, c->local), &bad, err, sizeof(err));
     if (rc == -2) {
-        srv_reply_errorf(c, "ERR Unknown option or number of arguments for CONFIG SET - '%s'",
-                         names[bad]);
+        srv_reply_errorf(c, CONFIG_SET_UNKNOWN, names[bad]);
     } else if (rc < 0) {
         srv_reply_errorf(c, "ERR CONFIG SET failed (possibly related to argument '%s') - %s",
                          names[bad], err);

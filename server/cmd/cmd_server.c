@@ -363,9 +363,15 @@ SRV_HANDLER(srv_cmd_lastsave)
     srv_reply_int(c, srv.start_ms / 1000);
 }
 
+/* SAVE, BGSAVE, BGREWRITEAOF: an error, not an OK that would tell a
+ * backup script its data is on disk. The error's prefix is ERR so that
+ * clients treat it as a failed command, not as a retryable state. */
+#define SRV_ERR_NO_DISK "ERR mmcache keeps no data on disk: %s is not supported " \
+                        "(the cache is empty after a restart)"
+
 SRV_HANDLER(srv_cmd_save)
 {
-    srv_reply_ok(c);
+    srv_reply_errorf(c, SRV_ERR_NO_DISK, "SAVE");
 }
 
 SRV_HANDLER(srv_cmd_bgsave)
@@ -373,7 +379,12 @@ SRV_HANDLER(srv_cmd_bgsave)
     if (argc > 2 || (argc == 2 && !srv__arg_is(&argv[1], "schedule")))
         srv_reply_error(c, SRV_ERR_SYNTAX);
     else
-        srv_reply_ok(c);
+        srv_reply_errorf(c, SRV_ERR_NO_DISK, "BGSAVE");
+}
+
+SRV_HANDLER(srv_cmd_bgrewriteaof)
+{
+    srv_reply_errorf(c, SRV_ERR_NO_DISK, "BGREWRITEAOF");
 }
 
 /* FUNCTION FLUSH / SCRIPT FLUSH [ASYNC|SYNC]: there are no scripts. */

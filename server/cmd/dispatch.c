@@ -308,6 +308,20 @@ static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const st
     return true;
 }
 
+/* INFO commandstats: a call that ran, how long, and whether it replied an
+ * error (the worker's error count moved since `errors`). Each counter is
+ * the worker's own: no read-modify-write (struct srv_cmdstat). */
+static inline void count_call(struct srv_worker *w, const struct srv_command *cmd,
+                              uint64_t t0, uint64_t errors)
+{
+    struct srv_cmdstat *cs = &w->cmdstats[cmd->id];
+
+    SRV_STAT_ADD(cs, ns, srv_mono_ns() - t0);
+    SRV_STAT_ADD(cs, calls, 1);
+    if (atomic_load_explicit(&w->errstats->replied, memory_order_relaxed) != errors)
+        SRV_STAT_ADD(cs, failed, 1);
+}
+
 void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
 {
     const struct srv_command *cmd, *container;
@@ -325,6 +339,7 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     if (!arity_ok(cmd->arity, argc)) {
         srv_reply_errorf(c, "ERR wrong number of arguments for '%s' command",
                          cmd->fullname);
+        SRV_STAT_ADD(&c->w->cmdstats[cmd->id], rejected, 1);   /* as Redis counts it */
         return;
     }
     /* Stored before the handler, as Redis does, so CLIENT INFO shows
@@ -333,6 +348,9 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     /* The one snapshot this request sees, from start to reply, however
      * many reloads happen meanwhile. A fresh one per request, so a
      * pipelined command right after CONFIG SET sees the new setting. */
+    struct srv_worker *w = c->w;
+    uint64_t ran = 0;   /* when the handler started; 0: it did not run */
+    uint64_t errors = atomic_load_explicit(&w->errstats->replied, memory_order_relaxed);
     const struct cfg *cfg = cfg_read_lock();
     c->cfg = cfg;
     inject_enter(cfg_inject_mask(cfg));   /* the bug lab's choice for this request */
@@ -350,7 +368,13 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
              cfg->policy == CFG_NOEVICTION && cache_over_maxmemory(srv.cache))
         srv_reply_error(c, SRV_ERR_OOM);
     else
+        ran = srv_mono_ns();
+    if (ran) {
         cmd->fn(c, argc, argv);
+        count_call(w, cmd, ran, errors);
+    } else {
+        SRV_STAT_ADD(&w->cmdstats[cmd->id], rejected, 1);   /* refused before the handler */
+    }
     c->cfg = NULL;
     cfg_read_unlock(cfg);
     /* The thread's bug selection is still this request's (inject_enter

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -33,8 +35,11 @@
 enum {
     SEC_SERVER = 1 << 0, SEC_CLIENTS = 1 << 1, SEC_MEMORY = 1 << 2,
     SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4, SEC_LOADER = 1 << 5,
-    SEC_BUGS = 1 << 6,
-    SEC_ALL = (1 << 7) - 1,
+    SEC_BUGS = 1 << 6, SEC_PERSISTENCE = 1 << 7, SEC_REPLICATION = 1 << 8,
+    SEC_CPU = 1 << 9, SEC_COMMANDSTATS = 1 << 10, SEC_ERRORSTATS = 1 << 11,
+    SEC_ALL = (1 << 12) - 1,
+    /* Redis's "default": all but the per-command sections */
+    SEC_DEFAULT = SEC_ALL & ~SEC_COMMANDSTATS,
 };
 
 int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
@@ -303,6 +308,7 @@ void srv_info_resetstat(void)
     counters_raw(&base);
     pthread_mutex_unlock(&base_lock);
     srv_loader_resetstat();
+    srv_cmdstats_resetstat();
     inject_tried_reset();
 }
 
@@ -325,7 +331,79 @@ static void info_stats(struct proto_buf *b, int *rc)
     srv__infof(b, rc, "keyspace_hits:%llu\r\n", U(k.hits));
     srv__infof(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
     srv__infof(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
+    srv__infof(b, rc, "total_error_replies:%llu\r\n", U(srv_errstats_total()));
 #undef U
+}
+
+/* What a Redis that never saved reports: nothing loading or saving, no
+ * AOF; the last "save" is the start (LASTSAVE says so too). Writes since
+ * then are not counted (no dirty counter): rdb_changes_since_last_save
+ * stays 0. */
+static void info_persistence(struct proto_buf *b, int *rc)
+{
+    srv__infof(b, rc, "# Persistence\r\n");
+    srv__infof(b, rc, "loading:0\r\nasync_loading:0\r\n");
+    srv__infof(b, rc, "current_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\n");
+    srv__infof(b, rc, "current_fork_perc:0.00\r\n");
+    srv__infof(b, rc, "current_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\n");
+    srv__infof(b, rc, "rdb_changes_since_last_save:0\r\nrdb_bgsave_in_progress:0\r\n");
+    srv__infof(b, rc, "rdb_last_save_time:%lld\r\n", (long long)(srv.start_ms / 1000));
+    srv__infof(b, rc, "rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\n");
+    srv__infof(b, rc, "rdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\n");
+    srv__infof(b, rc, "rdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\n");
+    srv__infof(b, rc, "aof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n");
+    srv__infof(b, rc, "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n");
+    srv__infof(b, rc, "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n");
+    srv__infof(b, rc, "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n");
+    srv__infof(b, rc, "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n");
+    srv__infof(b, rc, "module_fork_last_cow_size:0\r\n");
+}
+
+/* A master without replicas, and without a backlog (none is kept: 0).
+ * The replication id is the run id, random per start as Redis's is. */
+static void info_replication(struct proto_buf *b, int *rc)
+{
+    srv__infof(b, rc, "# Replication\r\n");
+    srv__infof(b, rc, "role:master\r\nconnected_slaves:0\r\n");
+    srv__infof(b, rc, "master_failover_state:no-failover\r\n");
+    srv__infof(b, rc, "master_replid:%s\r\n", srv.run_id);
+    srv__infof(b, rc, "master_replid2:0000000000000000000000000000000000000000\r\n");
+    srv__infof(b, rc, "master_repl_offset:0\r\nsecond_repl_offset:-1\r\n");
+    srv__infof(b, rc, "repl_backlog_active:0\r\nrepl_backlog_size:0\r\n");
+    srv__infof(b, rc, "repl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n");
+}
+
+static void cpu_line(struct proto_buf *b, int *rc, const char *name, const struct timeval *tv)
+{
+    srv__infof(b, rc, "%s:%ld.%06ld\r\n", name, (long)tv->tv_sec, (long)tv->tv_usec);
+}
+
+/* getrusage: the process and its children (none: nothing is forked).
+ * Redis's *_main_thread fields are left out (our main thread only
+ * accepts); each worker's CPU time comes from its thread's CPU clock,
+ * user and system together (mmcache's own fields), skipped for a worker
+ * that has ended (its clock goes when it is joined). */
+static void info_cpu(struct proto_buf *b, int *rc)
+{
+    struct rusage self, children;
+
+    if (getrusage(RUSAGE_SELF, &self) != 0)
+        memset(&self, 0, sizeof(self));
+    if (getrusage(RUSAGE_CHILDREN, &children) != 0)
+        memset(&children, 0, sizeof(children));
+    srv__infof(b, rc, "# CPU\r\n");
+    cpu_line(b, rc, "used_cpu_sys", &self.ru_stime);
+    cpu_line(b, rc, "used_cpu_user", &self.ru_utime);
+    cpu_line(b, rc, "used_cpu_sys_children", &children.ru_stime);
+    cpu_line(b, rc, "used_cpu_user_children", &children.ru_utime);
+    for (unsigned i = 0; i < srv.nworkers; i++) {
+        if (atomic_load_explicit(&srv.workers[i].exited, memory_order_relaxed))
+            continue;
+        int64_t ns = srv_thread_cpu_ns(srv.workers[i].thread);
+        if (ns >= 0)
+            srv__infof(b, rc, "mmcache_used_cpu_worker%u:%lld.%06lld\r\n", i,
+                       (long long)(ns / 1000000000), (long long)(ns % 1000000000 / 1000));
+    }
 }
 
 static void info_keyspace(struct proto_buf *b, int *rc, const struct cache_stats *st)
@@ -342,13 +420,16 @@ static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
     static const struct { const char *name; unsigned bits; } names[] = {
         { "server", SEC_SERVER }, { "clients", SEC_CLIENTS },
         { "memory", SEC_MEMORY }, { "stats", SEC_STATS },
-        { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "bugs", SEC_BUGS }, { "default", SEC_ALL },
+        { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "bugs", SEC_BUGS },
+        { "persistence", SEC_PERSISTENCE }, { "replication", SEC_REPLICATION },
+        { "cpu", SEC_CPU }, { "commandstats", SEC_COMMANDSTATS },
+        { "errorstats", SEC_ERRORSTATS }, { "default", SEC_DEFAULT },
         { "all", SEC_ALL }, { "everything", SEC_ALL },
     };
     unsigned want = 0;
 
     if (nsec == 0)
-        return SEC_ALL;
+        return SEC_DEFAULT;
     for (size_t i = 0; i < nsec; i++)
         for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
             if (srv__arg_is(&sections[i], names[k].name))
@@ -377,9 +458,14 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_SERVER, info_server(b, &rc, cfg));
     SECTION(SEC_CLIENTS, info_clients(b, &rc, cfg));
     SECTION(SEC_MEMORY, info_memory(b, &rc, cfg, &st));
+    SECTION(SEC_PERSISTENCE, info_persistence(b, &rc));
     SECTION(SEC_STATS, info_stats(b, &rc));
+    SECTION(SEC_REPLICATION, info_replication(b, &rc));
+    SECTION(SEC_CPU, info_cpu(b, &rc));
     SECTION(SEC_LOADER, srv_loader_info(b, &rc, cfg));
     SECTION(SEC_BUGS, srv_bugs_info(b, &rc, cfg));
+    SECTION(SEC_COMMANDSTATS, srv_cmdstats_info(b, &rc));
+    SECTION(SEC_ERRORSTATS, srv_errstats_info(b, &rc));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

@@ -92,6 +92,7 @@ int srv_reply_simple(struct srv_conn *c, const char *s)
 
 int srv_reply_error(struct srv_conn *c, const char *s)
 {
+    srv__errstat_count(c, s);
     return REPLY(c, strlen(s) + REPLY_FRAME, proto_add_error(&c->out, s));
 }
 
@@ -119,6 +120,7 @@ int srv_reply_errorf(struct srv_conn *c, const char *fmt, ...)
     for (char *p = msg; *p; p++)
         if (*p == '\r' || *p == '\n')
             *p = ' ';
+    srv__errstat_count(c, msg);
     rc = REPLY(c, (size_t)n + REPLY_FRAME, proto_add_error(&c->out, msg));
     if (msg != small)
         free(msg);

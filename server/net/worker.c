@@ -264,7 +264,9 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->id = id;
     w->ring = srv_ring_create(WORKER_RING_CAP);
     w->rbuf = malloc(CONN_RBUF_SIZE);
-    if (!w->ring || !w->rbuf)
+    w->cmdstats = calloc(srv_command_count, sizeof(*w->cmdstats));
+    w->errstats = calloc(1, sizeof(*w->errstats));
+    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -395,6 +397,8 @@ void srv_worker_destroy(struct srv_worker *w)
     free(w->scratch.data);
     free(w->scratch2.data);
     free(w->rbuf);
+    free(w->cmdstats);
+    free(w->errstats);
 }
 
 void srv_stats_sum(struct srv_stats *out)

@@ -392,8 +392,8 @@ static void test_load_unknown_directive(void **s)
     load_bad("# comment\n\nmaxmem 100mb\n", 3,
              "unknown directive 'maxmem' (directives: bind, port, threads, ...; "
              "see mmcache.conf or mmcache --help)");
-    load_bad("save 900 1\n", 1,
-             "unknown directive 'save' (directives: bind, port, threads, ...; "
+    load_bad("daemonize yes\n", 1,
+             "unknown directive 'daemonize' (directives: bind, port, threads, ...; "
              "see mmcache.conf or mmcache --help)");
     load_bad("\"port\"x 1\n", 1, "'port': unbalanced quotes or too many arguments");
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "docs.h"
 #include "srv.h"
 
 #define NSUBS(t) (sizeof(t) / sizeof((t)[0]))
@@ -144,8 +145,9 @@ SRV_HANDLER(srv_cmd_command_info)
     }
 }
 
-/* COMMAND DOCS [name ...]: a map name -> docs (an empty map each), which
- * is all redis-cli needs at start-up. Unknown names are left out. */
+/* COMMAND DOCS [name ...]: a map name -> docs (docs.def, docs.c); a
+ * container's docs hold its subcommands'. Unknown names are left out, as
+ * Redis leaves them. */
 SRV_HANDLER(srv_cmd_command_docs)
 {
     long long n = 0;
@@ -156,7 +158,7 @@ SRV_HANDLER(srv_cmd_command_docs)
             if (srv_command_table[i].parent != NULL)
                 continue;
             srv_reply_bulk_cstr(c, srv_command_table[i].name);
-            srv_reply_array(c, 0);
+            srv_docs_reply(c, &srv_command_table[i]);
         }
         return;
     }
@@ -168,29 +170,45 @@ SRV_HANDLER(srv_cmd_command_docs)
 
         if (cmd != NULL) {
             srv_reply_bulk_cstr(c, cmd->fullname);
-            srv_reply_array(c, 0);
+            srv_docs_reply(c, cmd);
         }
     }
 }
 
-/* COMMAND LIST [FILTERBY PATTERN p]: every command and subcommand by its
- * full name, as Redis 7 lists them; other filters (ACLCAT, MODULE) match
- * nothing here. */
+/* An ACL category's bit by name, any case; 0 for a name there is none of
+ * (Redis then lists nothing). */
+static uint64_t command_category(const struct proto_arg *name)
+{
+    for (int bit = 0; bit < ACL_BIT_COUNT; bit++)
+        if (srv__arg_is(name, srv_acl_category_names[bit]))
+            return 1ull << bit;
+    return 0;
+}
+
+/* COMMAND LIST [FILTERBY MODULE m | ACLCAT cat | PATTERN p]: every
+ * command and subcommand by its full name, as Redis 7 lists them. There
+ * are no modules, so MODULE lists nothing. */
 SRV_HANDLER(srv_cmd_command_list)
 {
     const struct proto_arg *pat = NULL;
+    uint64_t cat = 0;
     long long n = 0;
 
     if (argc == 5 && srv__arg_is(&argv[2], "filterby")) {
-        if (!srv__arg_is(&argv[3], "pattern")) {
-            if (!srv__arg_is(&argv[3], "aclcat") && !srv__arg_is(&argv[3], "module")) {
-                srv_reply_error(c, SRV_ERR_SYNTAX);
+        if (srv__arg_is(&argv[3], "pattern")) {
+            pat = &argv[4];
+        } else if (srv__arg_is(&argv[3], "aclcat")) {
+            if ((cat = command_category(&argv[4])) == 0) {
+                srv_reply_array(c, 0);
                 return;
             }
+        } else if (srv__arg_is(&argv[3], "module")) {
             srv_reply_array(c, 0);
             return;
+        } else {
+            srv_reply_error(c, SRV_ERR_SYNTAX);
+            return;
         }
-        pat = &argv[4];
     } else if (argc != 2) {
         srv_reply_error(c, SRV_ERR_SYNTAX);
         return;
@@ -199,9 +217,12 @@ SRV_HANDLER(srv_cmd_command_list)
         if (pass == 1)
             srv_reply_array(c, n);
         for (size_t i = 0; i < srv_command_count; i++) {
-            const char *name = srv_command_table[i].fullname;
+            const struct srv_command *cmd = &srv_command_table[i];
+            const char *name = cmd->fullname;
 
             if (pat != NULL && !srv_glob_match(pat->ptr, pat->len, name, strlen(name), 1))
+                continue;
+            if (cat != 0 && !(cmd->categories & cat))
                 continue;
             if (pass == 0)
                 n++;

@@ -15,6 +15,7 @@
 
 #include "acl.h"
 #include "commands.h"
+#include "docs.h"
 #include "inject.h"
 #include "srv.h"
 
@@ -114,6 +115,7 @@ void srv_commands_init(void)
         cmd_slots[h].idx = (int16_t)i;
         cmd_slots[h].len = (uint8_t)len;
     }
+    srv_docs_init();
 }
 
 /* The lookup, inlined into srv_dispatch's resolve (the command path) and

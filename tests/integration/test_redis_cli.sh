@@ -107,6 +107,29 @@ expect_eq "--scan --pattern" "$(cli --scan --pattern 'pipe:*' | sort -u | wc -l)
 expect_eq "DBSIZE" "$(cli dbsize)" "$(( 1000 + 6 ))"   # foo n a b sp blob
 if cli info server | grep -q '^redis_version:'; then pass "INFO server"; else fail "INFO server"; fi
 
+# --- help: redis-cli builds it from COMMAND DOCS (colours stripped) ---
+help_of() { cli help "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | tr -d '\r'; }
+h=$(help_of set)
+if grep -q '^  SET key value \[NX|XX\] \[GET\] \[EX seconds|' <<<"$h" &&
+   grep -Eq '^  summary: [A-Za-z]' <<<"$h" && grep -q '^  group: string$' <<<"$h"; then
+    pass "help set: usage and summary"
+else
+    fail "help set: usage and summary"; echo "$h" | sed 's/^/  /'
+fi
+h=$(help_of config get)
+if grep -q '^  CONFIG GET parameter \[parameter \.\.\.\]' <<<"$h" &&
+   grep -Eq '^  summary: [A-Za-z]' <<<"$h"; then
+    pass "help config get: a subcommand's help"
+else
+    fail "help config get: a subcommand's help"; echo "$h" | sed 's/^/  /'
+fi
+h=$(help_of @hash)
+if grep -q '^  HSET key field value \[field value \.\.\.\]' <<<"$h" && ! grep -q '(null)' <<<"$h"; then
+    pass "help @hash: the group's commands"
+else
+    fail "help @hash: the group's commands"; echo "$h" | sed 's/^/  /'
+fi
+
 # --- redis-benchmark: no errors, exact INCR total ---
 cli del counter:__rand_int__ >/dev/null
 bench() { # extra args...

@@ -48,7 +48,7 @@ struct cache *cache_create(const struct cache_opts *o)
     unsigned bits = 0;
 
     if (!o || o->nshards == 0 || o->nshards > 65536 ||
-        (o->nshards & (o->nshards - 1)) != 0 || o->policy > CACHE_NOEVICTION) {
+        (o->nshards & (o->nshards - 1)) != 0 || o->policy > CACHE_VOLATILE_TTL) {
         errno = EINVAL;
         return NULL;
     }
@@ -71,6 +71,7 @@ struct cache *cache_create(const struct cache_opts *o)
     atomic_init(&c->policy, (int)o->policy);
     atomic_init(&c->mem_batch, mem_batch_for(o->maxmemory, o->nshards));
     atomic_init(&c->mem_global, 0);
+    cache_set_lfu(c, 10, 1, 5);   /* Redis's defaults */
     struct cache_type_limits lim;
     cache_type_limits_default(&lim);
     cache_set_type_limits(c, &lim);

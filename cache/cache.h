@@ -30,6 +30,10 @@ enum cache_policy {
     CACHE_VOLATILE_LRU,
     CACHE_ALLKEYS_RANDOM,
     CACHE_NOEVICTION,
+    CACHE_ALLKEYS_LFU,       /* the lowest access frequency among sampled keys */
+    CACHE_VOLATILE_LFU,      /* the same among keys with a TTL */
+    CACHE_VOLATILE_RANDOM,   /* a random key with a TTL */
+    CACHE_VOLATILE_TTL,      /* the soonest to expire among sampled keys with a TTL */
 };
 
 /* Results. Non-negative: outcomes; negative: errors. */
@@ -106,6 +110,26 @@ void cache_destroy(struct cache *c);   /* Context: no other thread uses c */
 /* Live limits (config reload). If the new maxmemory is below the current
  * use, evicts down to it (per policy) before returning. */
 void cache_set_limits(struct cache *c, uint64_t maxmemory, enum cache_policy policy);
+
+/* The LFU counter's settings (Redis's lfu-log-factor, lfu-decay-time) and
+ * how many keys the sampling policies (the LFU ones, volatile-ttl) weigh
+ * per eviction (maxmemory-samples, used up to CACHE_EVICT_SAMPLES_MAX).
+ * Context: any thread; relaxed stores, a racing eviction uses either. */
+#define CACHE_EVICT_SAMPLES_MAX 64
+void cache_set_lfu(struct cache *c, int log_factor, int decay_minutes, int samples);
+
+/* OBJECT: how key is kept, without counting as an access. */
+struct cache_object_info {
+    int type;                /* enum cache_type */
+    const char *encoding;    /* OBJECT ENCODING's name, a static string */
+    uint64_t idle_ms;        /* since the last access (1 s resolution: lru.c) */
+    unsigned freq;           /* the LFU counter, decayed to now (0..255) */
+};
+/* OK with *o filled, or NOTFOUND. Context: any thread; takes key's shard lock. */
+int cache_object(struct cache *c, const char *key, size_t klen, int64_t now,
+                 struct cache_object_info *o);
+/* Whether the policy keeps LFU counters (OBJECT FREQ answers, IDLETIME not). */
+int cache_policy_is_lfu(enum cache_policy p);
 
 /* Thresholds of the compact encodings (Redis's directives of the same
  * names, docs/types.md). A collection converts to its large encoding when

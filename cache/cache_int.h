@@ -72,7 +72,9 @@ struct item {
                                `now` of the last LRU bump, see lru.c */
     uint8_t type;           /* guarded by: shard lock; enum cache_type */
     uint8_t enc;            /* guarded by: shard lock; enum cache__enc */
-    uint16_t spare;         /* unused: keeps data at a fixed offset */
+    uint8_t lfu;            /* guarded by: shard lock; the LFU counter (lfu.c),
+                               whose decay clock is lru_ms */
+    uint8_t spare;          /* unused: keeps data at a fixed offset */
     char data[];            /* key, then value */
 };
 
@@ -152,6 +154,9 @@ struct cache {
     _Atomic uint64_t maxmemory;  /* atomic: relaxed; a reload racing a
                                     write may apply either limit */
     _Atomic int policy;          /* atomic: relaxed; same */
+    _Atomic int lfu_log_factor;  /* atomic: relaxed; a reload racing a hit uses either */
+    _Atomic int lfu_decay_min;   /* atomic: relaxed; same */
+    _Atomic int evict_samples;   /* atomic: relaxed; same, 1..CACHE_EVICT_SAMPLES_MAX */
     _Atomic int64_t mem_batch;   /* atomic: relaxed; flush threshold */
     /* Sum of every shard's mem_flushed. Each shard adds its pending delta
      * with one relaxed fetch_add once it reaches mem_batch bytes, so this
@@ -373,6 +378,20 @@ void cache__lru_push_locked(struct shard *s, struct item *it, int64_t now);
 void cache__lru_unlink_locked(struct shard *s, struct item *it);
 void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now);
 void cache__lru_bump_locked(struct shard *s, struct item *it, int64_t now);
+
+/* ---- lfu.c ---------------------------------------------------------------- */
+
+#define CACHE__LFU_INIT 5u   /* a new item's counter */
+/* An LFU policy is on (relaxed load of the policy). */
+bool cache__lfu_on(const struct cache *c);
+/* The counter after idle_ms without access (pure: unit tests). */
+unsigned cache__lfu_decay(unsigned counter, uint32_t idle_ms, int decay_minutes);
+/* The counter after one hit, rnd a uniform 64-bit random (pure). */
+unsigned cache__lfu_incr(unsigned counter, int log_factor, uint64_t rnd);
+/* it's counter decayed to now, not stored. */
+unsigned cache__lfu_now_locked(const struct cache *c, const struct item *it, int64_t now);
+/* A hit: decay to now, then count it. Call before lru_ms moves. */
+void cache__lfu_hit_locked(struct shard *s, struct item *it, int64_t now);
 
 /* ---- expire.c ------------------------------------------------------------- */
 

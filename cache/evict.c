@@ -20,6 +20,14 @@
  * Policies: allkeys-lru takes the LRU tail; volatile-lru the oldest TTL'd
  * item among the 64 nearest the tail, else the oldest of 16 sampled from
  * the TTL index (approximate, like Redis); allkeys-random a random item.
+ * The sampling policies weigh maxmemory-samples items of the shard
+ * (cache_set_lfu), as Redis weighs its samples, but without Redis's
+ * eviction pool carried between evictions: allkeys-lfu samples the key
+ * table and takes the lowest LFU counter decayed to now (lfu.c), the
+ * longest idle on a tie; volatile-lfu the same among the TTL index;
+ * volatile-ttl the TTL'd item that expires soonest; volatile-random a
+ * random TTL'd item. Everything here runs under the shard lock, which
+ * guards the counters and times it compares.
  */
 #include "cache_int.h"
 
@@ -84,6 +92,50 @@ static struct item *victim_volatile_locked(struct shard *s,
     return best;
 }
 
+/* One sampled item: from the key table, or (volatile) the TTL index. */
+static struct item *sample_locked(struct shard *s, bool volatile_only)
+{
+    uint32_t n;
+
+    if (!volatile_only)
+        return cache__table_random_locked(s);
+    n = (uint32_t)RLX_LOAD(s->nttl);
+    return n ? s->ttl[cache__rand() % n] : NULL;
+}
+
+/* Is a a better victim than b under the policy? */
+static bool better_victim(int policy, const struct cache *c, const struct item *a,
+                          const struct item *b, int64_t now)
+{
+    uint32_t idle_a = (uint32_t)now - a->lru_ms, idle_b = (uint32_t)now - b->lru_ms;
+    unsigned fa, fb;
+
+    if (policy == CACHE_VOLATILE_TTL)
+        return a->expire_at < b->expire_at;
+    fa = cache__lfu_now_locked(c, a, now);
+    fb = cache__lfu_now_locked(c, b, now);
+    return fa < fb || (fa == fb && idle_a > idle_b);
+}
+
+/* allkeys-lfu, volatile-lfu, volatile-ttl: the best of the samples. */
+static struct item *victim_sampled_locked(struct shard *s, int policy,
+                                          const struct item *protect, int64_t now)
+{
+    bool vol = policy != CACHE_ALLKEYS_LFU;
+    int samples = atomic_load_explicit(&s->c->evict_samples, memory_order_relaxed);
+    struct item *best = NULL;
+
+    for (int i = 0; i < samples; i++) {
+        struct item *it = sample_locked(s, vol);
+
+        if (it == NULL || it == protect)
+            continue;
+        if (best == NULL || better_victim(policy, s->c, it, best, now))
+            best = it;
+    }
+    return best;
+}
+
 /* Context: shard lock held. Picks a victim per policy, never `protect`. */
 static struct item *victim_locked(struct shard *s, const struct item *protect,
                                   int64_t now)
@@ -108,6 +160,17 @@ static struct item *victim_locked(struct shard *s, const struct item *protect,
         if (it && it == protect)
             it = it->prev;
         return it;
+    case CACHE_VOLATILE_RANDOM:
+        for (int i = 0; i < 4; i++) {
+            it = sample_locked(s, true);
+            if (it != protect)
+                return it;
+        }
+        return NULL;
+    case CACHE_ALLKEYS_LFU:
+    case CACHE_VOLATILE_LFU:
+    case CACHE_VOLATILE_TTL:
+        return victim_sampled_locked(s, policy_of(s->c), protect, now);
     default:
         return NULL;
     }
@@ -175,7 +238,8 @@ int cache__reserve_locked(struct shard *s, int64_t need,
 
 static bool has_candidates(const struct shard *s, int policy)
 {
-    if (policy == CACHE_VOLATILE_LRU)
+    if (policy == CACHE_VOLATILE_LRU || policy == CACHE_VOLATILE_LFU ||
+        policy == CACHE_VOLATILE_RANDOM || policy == CACHE_VOLATILE_TTL)
         return RLX_LOAD(s->nttl) != 0;
     return RLX_LOAD(s->count) != 0;
 }

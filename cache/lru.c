@@ -43,10 +43,8 @@ void cache__lru_unlink_locked(struct shard *s, struct item *it)
     it->prev = it->next = NULL;
 }
 
-/* Unconditional move to the head (TOUCH, writes in place). */
-void cache__lru_bump_locked(struct shard *s, struct item *it, int64_t now)
+static void move_to_head_locked(struct shard *s, struct item *it, int64_t now)
 {
-    ASSERT_LOCKED(s);
     if (s->lru_head != it) {
         cache__lru_unlink_locked(s, it);
         cache__lru_push_locked(s, it, now);
@@ -55,10 +53,23 @@ void cache__lru_bump_locked(struct shard *s, struct item *it, int64_t now)
     }
 }
 
-/* A read: move to the head only if the last bump is a window old. */
+/* Unconditional move to the head (TOUCH, writes in place). Under an LFU
+ * policy the access counts first (lfu.c), reading lru_ms before it moves. */
+void cache__lru_bump_locked(struct shard *s, struct item *it, int64_t now)
+{
+    ASSERT_LOCKED(s);
+    if (cache__lfu_on(s->c))
+        cache__lfu_hit_locked(s, it, now);
+    move_to_head_locked(s, it, now);
+}
+
+/* A read: counted (LFU) every time, moved to the head only if the last
+ * bump is a window old. */
 void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now)
 {
     ASSERT_LOCKED(s);
+    if (cache__lfu_on(s->c))
+        cache__lfu_hit_locked(s, it, now);
     if ((uint32_t)((uint32_t)now - it->lru_ms) >= CACHE_LRU_BUMP_MS)
-        cache__lru_bump_locked(s, it, now);
+        move_to_head_locked(s, it, now);
 }

@@ -180,6 +180,7 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
     it->lru_ms = 0;
     it->type = CACHE_TYPE_STRING;
     it->enc = CACHE__ENC_RAW;
+    it->lfu = CACHE__LFU_INIT;
     it->spare = 0;
     memcpy(it->data, key, klen);
     if (vlen)

@@ -109,7 +109,7 @@ static bool get_shared(struct shard *s, uint64_t h, const char *key,
         if (!it) {
             *rc = CACHE_NOTFOUND;
             done = true;
-        } else if (!item_expired(it, now) &&
+        } else if (!item_expired(it, now) && !cache__lfu_on(s->c) &&
                    (uint32_t)((uint32_t)now - it->lru_ms) < CACHE_LRU_BUMP_MS) {
             *rc = it->type != CACHE_TYPE_STRING ? CACHE_E_WRONGTYPE
                   : cache__val_copy(out, item_val(it), it->vlen);

@@ -46,7 +46,10 @@ static const struct cfg_desc descs[] = {
     {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: number of cores)", OPEN},
     {"shards", K_UINT, F(shards), 1, 65536, false, "cache shards, a power of two", OPEN},
     {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, true, "memory limit for data (0 = none); k/kb/m/mb/g/gb", OPEN},
-    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction", OPEN},
+    {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction | allkeys-lfu | volatile-lfu | volatile-random | volatile-ttl", OPEN},
+    {"maxmemory-samples", K_INT, F(maxmemory_samples), 1, INT32_MAX, true, "keys weighed per eviction by the LFU policies and volatile-ttl (at most 64 are)", OPEN},
+    {"lfu-log-factor", K_INT, F(lfu_log_factor), 0, INT32_MAX, true, "LFU policies: the higher, the more hits a key needs to raise its counter", OPEN},
+    {"lfu-decay-time", K_INT, F(lfu_decay_time), 0, INT32_MAX, true, "LFU policies: minutes without access per counter decrement (0 = never)", OPEN},
     {"maxclients", K_UINT, F(maxclients), 1, 1000000, true, "maximum connected clients", OPEN},
     {"timeout", K_UINT, F(timeout), 0, INT32_MAX, true, "close clients idle this many seconds (0 = never)", OPEN},
     {"loglevel", K_LOGLEVEL, F(loglevel), 0, 0, true, "debug | verbose | notice | warning", OPEN},
@@ -109,10 +112,13 @@ const char *const cfg_names[] = {
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
     "inject-bug", "bug-amplify", "bug-misalign", "enable-debug-command",
     "enable-protected-configs", "enable-bug-lab", "requirepass", "protected-mode", "aclfile",
-    "acllog-max-len", NULL,
+    "acllog-max-len", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", NULL,
 };
 
-static const char *const policy_names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
+static const char *const policy_names[CFG_POLICY_COUNT] = {
+    "allkeys-lru", "volatile-lru", "allkeys-random", "noeviction",
+    "allkeys-lfu", "volatile-lfu", "volatile-random", "volatile-ttl",
+};
 static const char *const level_names[] = {"debug", "verbose", "notice", "warning"};
 static const char *const loader_names[] = {"none", "synthetic", "redis", "file"};
 static const char *const lever_names[] = {"no", "yes", "local"};
@@ -141,6 +147,9 @@ void cfg_defaults(struct cfg *c)
     c->shards = 1024;
     c->maxmemory = 0;
     c->policy = CFG_ALLKEYS_LRU;
+    c->lfu_log_factor = 10;         /* Redis's defaults */
+    c->lfu_decay_time = 1;
+    c->maxmemory_samples = 5;
     c->maxclients = 10000;
     c->timeout = 0;
     c->loglevel = CFG_LOG_NOTICE;
@@ -376,7 +385,7 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return -2;
     }
     char *field = (char *)c + d->off;
-    char words[128];
+    char words[192];
     int i;
     switch (d->kind) {
     case K_ADDR:
@@ -389,8 +398,8 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
     case K_MEMLL:
         return set_mem(d, field, value, err, errlen);
     case K_POLICY:
-        if ((i = cfg__pick(policy_names, 4, value)) < 0) {
-            join(words, sizeof(words), policy_names, 4);
+        if ((i = cfg__pick(policy_names, CFG_POLICY_COUNT, value)) < 0) {
+            join(words, sizeof(words), policy_names, CFG_POLICY_COUNT);
             snprintf(err, errlen, "argument must be one of the following: %s (got '%s')", words, value);
             return -1;
         }

@@ -22,7 +22,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-enum cfg_policy { CFG_ALLKEYS_LRU = 0, CFG_VOLATILE_LRU, CFG_ALLKEYS_RANDOM, CFG_NOEVICTION };
+enum cfg_policy { CFG_ALLKEYS_LRU = 0, CFG_VOLATILE_LRU, CFG_ALLKEYS_RANDOM, CFG_NOEVICTION,
+                  CFG_ALLKEYS_LFU, CFG_VOLATILE_LFU, CFG_VOLATILE_RANDOM, CFG_VOLATILE_TTL,
+                  CFG_POLICY_COUNT };
 enum cfg_loglevel { CFG_LOG_DEBUG = 0, CFG_LOG_VERBOSE, CFG_LOG_NOTICE, CFG_LOG_WARNING };
 /* Where misses are loaded from: `loader none|synthetic|redis HOST:PORT|file DIR`. */
 enum cfg_loader { CFG_LOADER_NONE = 0, CFG_LOADER_SYNTHETIC, CFG_LOADER_REDIS, CFG_LOADER_FILE };
@@ -68,6 +70,9 @@ struct cfg {
     /* live: a reload or CONFIG SET changes them for the next request */
     uint64_t maxmemory;             /* bytes, 0 = unlimited */
     enum cfg_policy policy;
+    int lfu_log_factor;             /* LFU counter's slowness, 0..INT_MAX (cache/lfu.c) */
+    int lfu_decay_time;             /* minutes per counter decrement, 0 = none */
+    int maxmemory_samples;          /* keys weighed per eviction, 1..INT_MAX (used up to 64) */
     unsigned maxclients;
     unsigned timeout;               /* idle seconds, 0 = never */
     enum cfg_loglevel loglevel;

@@ -30,6 +30,10 @@ static enum cache_policy to_cache_policy(enum cfg_policy p)
     case CFG_VOLATILE_LRU: return CACHE_VOLATILE_LRU;
     case CFG_ALLKEYS_RANDOM: return CACHE_ALLKEYS_RANDOM;
     case CFG_NOEVICTION: return CACHE_NOEVICTION;
+    case CFG_ALLKEYS_LFU: return CACHE_ALLKEYS_LFU;
+    case CFG_VOLATILE_LFU: return CACHE_VOLATILE_LFU;
+    case CFG_VOLATILE_RANDOM: return CACHE_VOLATILE_RANDOM;
+    case CFG_VOLATILE_TTL: return CACHE_VOLATILE_TTL;
     default: return CACHE_ALLKEYS_LRU;
     }
 }
@@ -75,6 +79,7 @@ static void apply_types(const struct cfg *c)
         .zset_max_listpack_value = (uint64_t)c->zset_max_listpack_value,
     };
     cache_set_type_limits(srv.cache, &l);
+    cache_set_lfu(srv.cache, c->lfu_log_factor, c->lfu_decay_time, c->maxmemory_samples);
     cache_set_lazyfree(srv.cache,
                        (c->lazyfree_lazy_eviction ? CACHE_LAZY_EVICTION : 0) |
                        (c->lazyfree_lazy_expire ? CACHE_LAZY_EXPIRE : 0) |

@@ -440,35 +440,70 @@ SRV_HANDLER(srv_cmd_memory_help)
 
 /* ---- OBJECT ----------------------------------------------------------------------- */
 
+/* OBJECT's subcommands read the key without counting as an access (no
+ * LRU move, no LFU hit), as Redis's do; a missing key is nil. */
+static bool object_of(struct srv_conn *c, const struct proto_arg *key,
+                      struct cache_object_info *o)
+{
+    if (cache_object(srv.cache, key->ptr, key->len, NOW(c), o) == CACHE_OK)
+        return true;
+    srv_reply_null(c);
+    return false;
+}
+
+static bool policy_is_lfu(const struct srv_conn *c)
+{
+    return c->cfg->policy == CFG_ALLKEYS_LFU || c->cfg->policy == CFG_VOLATILE_LFU;
+}
+
 SRV_HANDLER(srv_cmd_object_encoding)
 {
-    const char *enc;
-    int rc = cache_type(srv.cache, argv[2].ptr, argv[2].len, NOW(c), NULL, &enc);
+    struct cache_object_info o;
 
-    if (rc == CACHE_OK)
-        srv_reply_bulk_cstr(c, enc);
-    else
-        srv_reply_null(c);
+    if (object_of(c, &argv[2], &o))
+        srv_reply_bulk_cstr(c, o.encoding);
 }
 
 /* A value is never shared between keys. */
 SRV_HANDLER(srv_cmd_object_refcount)
 {
-    if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) == CACHE_OK)
+    struct cache_object_info o;
+
+    if (object_of(c, &argv[2], &o))
         srv_reply_int(c, 1);
-    else
-        srv_reply_null(c);
 }
 
+/* The LFU counter (cache/lfu.c), which only an LFU policy keeps. */
 SRV_HANDLER(srv_cmd_object_freq)
 {
-    if (cache_exists(srv.cache, argv[2].ptr, argv[2].len, NOW(c)) != CACHE_OK)
-        srv_reply_null(c);
+    struct cache_object_info o;
+
+    if (!object_of(c, &argv[2], &o))
+        return;
+    if (policy_is_lfu(c))
+        srv_reply_int(c, o.freq);
     else
         srv_reply_error(c, "ERR An LFU maxmemory policy is not selected, access "
                            "frequency not tracked. Please note that when switching "
                            "between policies at runtime LRU and LFU data will take "
                            "some time to adjust.");
+}
+
+/* Seconds since the last access; Redis does not answer it under LFU,
+ * where its time field holds the counter (ours keeps both, but a client
+ * written for Redis expects the error). */
+SRV_HANDLER(srv_cmd_object_idletime)
+{
+    struct cache_object_info o;
+
+    if (!object_of(c, &argv[2], &o))
+        return;
+    if (policy_is_lfu(c))
+        srv_reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not "
+                           "tracked. Please note that when switching between policies "
+                           "at runtime LRU and LFU data will take some time to adjust.");
+    else
+        srv_reply_int(c, (long long)(o.idle_ms / 1000));
 }
 
 SRV_HANDLER(srv_cmd_object_help)
@@ -480,6 +515,9 @@ SRV_HANDLER(srv_cmd_object_help)
         "FREQ <key>",
         "    Return the access frequency index of the <key>. The returned integer is",
         "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",

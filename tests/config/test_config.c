@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 46   /* settings in cfg_names */
+#define NAMES 49   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -215,6 +215,9 @@ static void test_names_live_canonical(void **s)
         {"protected-mode", true, "PROTECTED-MODE"},
         {"aclfile", false, "AclFile"},
         {"acllog-max-len", true, "ACLLOG-MAX-LEN"},
+        {"maxmemory-samples", true, "MaxMemory-Samples"},
+        {"lfu-log-factor", true, "LFU-LOG-FACTOR"},
+        {"lfu-decay-time", true, "lfu-Decay-Time"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -342,11 +345,13 @@ static void test_memory_settings(void **s)
 static void test_policy(void **s)
 {
     (void)s;
-    static const char *const names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction"};
-    static const char *const upper[] = {"ALLKEYS-LRU", "Volatile-LRU", "AllKeys-Random", "NOEVICTION"};
+    static const char *const names[] = {"allkeys-lru", "volatile-lru", "allkeys-random", "noeviction",
+                                        "allkeys-lfu", "volatile-lfu", "volatile-random", "volatile-ttl"};
+    static const char *const upper[] = {"ALLKEYS-LRU", "Volatile-LRU", "AllKeys-Random", "NOEVICTION",
+                                        "ALLKEYS-LFU", "Volatile-LFU", "VOLATILE-random", "Volatile-Ttl"};
     struct cfg c;
     char err[CFG_ERRLEN], msg[CFG_ERRLEN];
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < CFG_POLICY_COUNT; i++) {
         set_ok("maxmemory-policy", names[i], names[i]);
         set_ok("maxmemory-policy", upper[i], names[i]);
         assert_string_equal(cfg_policy_name((enum cfg_policy)i), names[i]);
@@ -356,10 +361,11 @@ static void test_policy(void **s)
     }
     assert_int_equal(CFG_VOLATILE_LRU, 1);
     assert_int_equal(CFG_NOEVICTION, 3);
-    static const char *const bad[] = {"lfu", "", "allkeys-lfu", "allkeys_lru", " allkeys-lru", "noeviction!"};
+    static const char *const bad[] = {"lfu", "", "allkeys-lfu2", "allkeys_lru", " allkeys-lru", "noeviction!"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         snprintf(msg, sizeof(msg), "argument must be one of the following: allkeys-lru, "
-                 "volatile-lru, allkeys-random, noeviction (got '%s')", bad[i]);
+                 "volatile-lru, allkeys-random, noeviction, allkeys-lfu, volatile-lfu, "
+                 "volatile-random, volatile-ttl (got '%s')", bad[i]);
         set_bad("maxmemory-policy", bad[i], msg);
     }
 }
@@ -406,6 +412,7 @@ static void test_every_directive_round_trips(void **s)
         {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
         {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
         {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
+        {"64", "64"}, {"2147483647", "2147483647"}, {"0", "0"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];
@@ -810,7 +817,8 @@ static void test_flag_errors(void **s)
     assert_string_equal(err, "flag --shards: argument must be a power of two (got '48')");
     assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--maxmemory-policy", "lfu")), -1);
     assert_string_equal(err, "flag --maxmemory-policy: argument must be one of the following: "
-                        "allkeys-lru, volatile-lru, allkeys-random, noeviction (got 'lfu')");
+                        "allkeys-lru, volatile-lru, allkeys-random, noeviction, allkeys-lfu, "
+                        "volatile-lfu, volatile-random, volatile-ttl (got 'lfu')");
     assert_int_equal(parse(&c, err, sizeof err, &ex, ARGV("--maxmemory", "12xb")), -1);
     assert_string_equal(err, "flag --maxmemory: argument must be a memory value like 512mb or "
                         "1gb (units b, k, kb, m, mb, g, gb) (got '12xb')");

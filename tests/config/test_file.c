@@ -299,6 +299,7 @@ static void test_documented_file(void **s)
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
         {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
         {"acllog-max-len", "1"},
+        {"maxmemory-samples", "10"}, {"lfu-log-factor", "1"}, {"lfu-decay-time", "5"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -442,7 +443,8 @@ static void test_load_bad_value_every_directive(void **s)
         {"shards 0", "'shards': argument must be an integer between 1 and 65536 inclusive (got '0')"},
         {"maxmemory 12xb", NULL},
         {"maxmemory-policy lfu", "'maxmemory-policy': argument must be one of the following: "
-                                 "allkeys-lru, volatile-lru, allkeys-random, noeviction (got 'lfu')"},
+                                 "allkeys-lru, volatile-lru, allkeys-random, noeviction, allkeys-lfu, "
+                                 "volatile-lfu, volatile-random, volatile-ttl (got 'lfu')"},
         {"maxclients 1000001", "'maxclients': argument must be an integer between 1 and 1000000 "
                                "inclusive (got '1000001')"},
         {"timeout abc", "'timeout': argument must be an integer between 0 and 2147483647 "
@@ -527,6 +529,12 @@ static void test_load_bad_value_every_directive(void **s)
         {"aclfile " LONG_1025, "'aclfile': argument must be at most 1024 bytes"},
         {"acllog-max-len -1", "'acllog-max-len': argument must be an integer between 0 and "
                               "1000000 inclusive (got '-1')"},
+        {"maxmemory-samples 0", "'maxmemory-samples': argument must be an integer between 1 and "
+                                "2147483647 inclusive (got '0')"},
+        {"lfu-log-factor -1", "'lfu-log-factor': argument must be an integer between 0 and "
+                              "2147483647 inclusive (got '-1')"},
+        {"lfu-decay-time 2147483648", "'lfu-decay-time': argument must be an integer between 0 and "
+                                      "2147483647 inclusive (got '2147483648')"},
     };
     char msg[CFG_ERRLEN], text[2048];
     bool seen[64] = {false};

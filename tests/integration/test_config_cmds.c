@@ -89,7 +89,7 @@ static void test_get_patterns(void **state)
     for (size_t i = 0; i < r->elements; i += 2)
         assert_int_equal(strncmp(r->element[i]->str, "maxmemory", 9), 0);
     if (!harness_is_redis())   /* Redis has more maxmemory-* settings */
-        assert_int_equal(r->elements, 4);
+        assert_int_equal(r->elements, 6);   /* maxmemory, -policy, -samples */
     freeReplyObject(r);
     r = CMD(c, "CONFIG GET [t]imeo?t h?");
     assert_int_equal(r->elements, 4);
@@ -288,7 +288,8 @@ static void test_set_errors(void **state)
     /* words */
     EXPECT_SET_ERR(c, "maxmemory-policy",
                    "argument must be one of the following: allkeys-lru, volatile-lru, "
-                   "allkeys-random, noeviction (got 'sometimes')",
+                   "allkeys-random, noeviction, allkeys-lfu, volatile-lfu, volatile-random, "
+                   "volatile-ttl (got 'sometimes')",
                    "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
                    "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
                    "CONFIG SET maxmemory-policy sometimes");

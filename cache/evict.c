@@ -20,14 +20,21 @@
  * Policies: allkeys-lru takes the LRU tail; volatile-lru the oldest TTL'd
  * item among the 64 nearest the tail, else the oldest of 16 sampled from
  * the TTL index (approximate, like Redis); allkeys-random a random item.
- * The sampling policies weigh maxmemory-samples items of the shard
- * (cache_set_lfu), as Redis weighs its samples, but without Redis's
- * eviction pool carried between evictions: allkeys-lfu samples the key
- * table and takes the lowest LFU counter decayed to now (lfu.c), the
- * longest idle on a tie; volatile-lfu the same among the TTL index;
- * volatile-ttl the TTL'd item that expires soonest; volatile-random a
- * random TTL'd item. Everything here runs under the shard lock, which
- * guards the counters and times it compares.
+ * volatile-random: a random TTL'd item of the own shard.
+ *
+ * The sampled policies (allkeys-lfu, volatile-lfu, volatile-ttl) weigh
+ * maxmemory-samples items of the whole cache, as Redis weighs samples of
+ * its keyspace: a shard holds too few keys for its own sample to mean
+ * anything (2 MB over 1024 shards is 2 keys of 1 KB each: the hot one
+ * would go). So the writer does not evict from its own shard:
+ * cache__reserve_locked answers AGAIN, the caller unlocks, and
+ * evict_sampled() locks up to `samples` shards that have candidates, in
+ * ascending order (the shard lock order), takes the best of their
+ * samples, evicts it, and unlocks them all: one lock set per eviction.
+ * allkeys-lfu compares the LFU counters decayed to now (lfu.c), the
+ * longest idle on a tie; volatile-lfu the same among TTL'd items;
+ * volatile-ttl the soonest expire_at. Unlike Redis, no eviction pool
+ * carries good candidates from one eviction to the next.
  */
 #include "cache_int.h"
 
@@ -117,14 +124,20 @@ static bool better_victim(int policy, const struct cache *c, const struct item *
     return fa < fb || (fa == fb && idle_a > idle_b);
 }
 
-/* allkeys-lfu, volatile-lfu, volatile-ttl: the best of the samples. */
-static struct item *victim_sampled_locked(struct shard *s, int policy,
+static bool sampled_policy(int policy)
+{
+    return policy == CACHE_ALLKEYS_LFU || policy == CACHE_VOLATILE_LFU ||
+           policy == CACHE_VOLATILE_TTL;
+}
+
+/* allkeys-lfu, volatile-lfu, volatile-ttl: the best of `samples` items. */
+static struct item *victim_sampled_locked(struct shard *s, int policy, int samples,
                                           const struct item *protect, int64_t now)
 {
     bool vol = policy != CACHE_ALLKEYS_LFU;
-    int samples = atomic_load_explicit(&s->c->evict_samples, memory_order_relaxed);
     struct item *best = NULL;
 
+    ASSERT_LOCKED(s);
     for (int i = 0; i < samples; i++) {
         struct item *it = sample_locked(s, vol);
 
@@ -169,8 +182,8 @@ static struct item *victim_locked(struct shard *s, const struct item *protect,
         return NULL;
     case CACHE_ALLKEYS_LFU:
     case CACHE_VOLATILE_LFU:
-    case CACHE_VOLATILE_TTL:
-        return victim_sampled_locked(s, policy_of(s->c), protect, now);
+    case CACHE_VOLATILE_TTL:   /* evict_sampled's way; here only for bug 17's path */
+        return victim_sampled_locked(s, policy_of(s->c), 5, protect, now);
     default:
         return NULL;
     }
@@ -219,6 +232,8 @@ int cache__reserve_locked(struct shard *s, int64_t need,
     case CACHE__EVICT: break;
     }
     if (!INJECT(17)) {
+        if (sampled_policy(policy_of(s->c)))
+            return CACHE__AGAIN;   /* evict_sampled, with this lock dropped */
         while (cache__over_locked(s, need)) {
             if (!evict_one_locked(s, protect, now))
                 return CACHE__AGAIN;
@@ -244,8 +259,81 @@ static bool has_candidates(const struct shard *s, int policy)
     return RLX_LOAD(s->count) != 0;
 }
 
+/* Up to `max` shards with candidates, from a random one on, ascending. */
+static int pick_shards(struct cache *c, int policy, unsigned *idx, int max)
+{
+    unsigned start = (unsigned)cache__rand(), mask = c->nshards - 1;
+    int n = 0;
+
+    for (unsigned j = 0; j < c->nshards && n < max; j++) {
+        unsigned i = (start + j) & mask;
+
+        if (has_candidates(&c->shards[i], policy))
+            idx[n++] = i;
+    }
+    /* ascending: the wrapped part came first; insertion sort, n <= 64 */
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && idx[b - 1] > idx[b]; b--) {
+            unsigned t = idx[b];
+            idx[b] = idx[b - 1];
+            idx[b - 1] = t;
+        }
+    return n;
+}
+
+/* The sampled policies' eviction (see the top): one victim per round
+ * from the samples of up to `samples` shards locked together, until
+ * `need` fits or nothing is left to evict.
+ * Context: no shard lock held; takes several, in ascending order. */
+static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
+{
+    unsigned idx[CACHE_EVICT_SAMPLES_MAX];
+
+    for (;;) {
+        int samples = atomic_load_explicit(&c->evict_samples, memory_order_relaxed);
+        int n = pick_shards(c, policy, idx, samples);
+        struct shard *best_s = NULL;
+        struct item *best = NULL;
+        bool over = false;
+
+        if (n == 0)
+            return CACHE_E_OOM;
+        for (int i = 0; i < n; i++)
+            cache__shard_lock(&c->shards[idx[i]]);
+        /* another thread's eviction may have made room meanwhile */
+        if (!cache__over_locked(&c->shards[idx[0]], need)) {
+            for (int i = n - 1; i >= 0; i--)
+                cache__shard_unlock(&c->shards[idx[i]]);
+            return CACHE_OK;
+        }
+        for (int i = 0; i < n; i++) {
+            struct shard *s = &c->shards[idx[i]];
+            struct item *it = victim_sampled_locked(s, policy, (samples + n - 1) / n,
+                                                    NULL, now);
+
+            if (it != NULL && (best == NULL || better_victim(policy, c, it, best, now))) {
+                best = it;
+                best_s = s;
+            }
+        }
+        if (best != NULL) {
+            cache__delete_locked(best_s, best, CACHE__WHY_EVICT);
+            CTR_ADD_LOCKED(best_s->evicted, 1);
+            over = cache__over_locked(best_s, need);
+            cache__mem_flush_locked(best_s);   /* make our progress visible */
+        }
+        for (int i = n - 1; i >= 0; i--)
+            cache__shard_unlock(&c->shards[idx[i]]);
+        if (best == NULL)
+            return CACHE_E_OOM;
+        if (!over)
+            return CACHE_OK;
+    }
+}
+
 /* Context: no shard lock held; takes one shard lock at a time (the bug-17
- * site: calling this while holding a shard lock would re-lock it). */
+ * site: calling this while holding a shard lock would re-lock it), or,
+ * for the sampled policies, several in ascending order. */
 int cache__evict_others(struct cache *c, const struct shard *skip,
                         int64_t need, int64_t now)
 {
@@ -254,6 +342,8 @@ int cache__evict_others(struct cache *c, const struct shard *skip,
 
     if (policy == CACHE_NOEVICTION)
         return CACHE_E_OOM;
+    if (sampled_policy(policy))
+        return evict_sampled(c, policy, need, now);
     for (unsigned j = 0; j < c->nshards; j++) {
         struct shard *s = &c->shards[(start + j) & (c->nshards - 1)];
         if (s == skip || !has_candidates(s, policy))

@@ -130,6 +130,21 @@ else
     fail "help @hash: the group's commands"; echo "$h" | sed 's/^/  /'
 fi
 
+# --- --hotkeys: SCAN and OBJECT FREQ under an LFU policy ---
+cli config set maxmemory-policy allkeys-lfu lfu-log-factor 0 >/dev/null
+for i in 1 2 3 4 5; do cli set "cold:$i" v >/dev/null; done
+cli set hot:key v >/dev/null
+for i in $(seq 30); do echo "GET hot:key"; done | cli >/dev/null
+hk=$(cli --hotkeys 2>&1)
+if grep -Eq 'hot key found with counter: 3[0-9]'$'\t''keyname: "?hot:key"?' <<<"$hk" &&
+   ! grep -q 'ERR' <<<"$hk"; then
+    pass "--hotkeys under allkeys-lfu"
+else
+    fail "--hotkeys under allkeys-lfu"; echo "$hk" | sed 's/^/  /'
+fi
+cli del hot:key cold:1 cold:2 cold:3 cold:4 cold:5 >/dev/null
+cli config set maxmemory-policy allkeys-lru lfu-log-factor 10 >/dev/null
+
 # --- redis-benchmark: no errors, exact INCR total ---
 cli del counter:__rand_int__ >/dev/null
 bench() { # extra args...

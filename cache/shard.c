@@ -240,6 +240,13 @@ void cache__replace_locked(struct shard *s, struct item *old,
 {
     ASSERT_LOCKED(s);
     assert(item_hash(old) == item_hash(nw));
+    if (cache__lfu_on(s->c)) {
+        /* An overwrite is an access of the key, which keeps its count (as
+         * Redis's dbOverwrite keeps it): decay from old's last access. */
+        nw->lfu = old->lfu;
+        nw->lru_ms = old->lru_ms;
+        cache__lfu_hit_locked(s, nw, now);
+    }
     unlink_locked(s, old);
     cache__item_release_locked(s, old, CACHE__WHY_SERVER_DEL);
     cache__link_locked(s, nw, now);

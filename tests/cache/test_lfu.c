@@ -114,9 +114,12 @@ static void test_object_freq_and_idle(void **state)
     assert_int_equal(freq(c, "k", now + 120000), CACHE__LFU_INIT + 1);
     assert_non_null(get(c, "k", now + 120000));
     assert_int_equal(freq(c, "k", now + 120000), CACHE__LFU_INIT + 2);
+    /* an overwrite counts as a hit and keeps the count */
+    assert_int_equal(set(c, "k", "w", now + 120000), CACHE_OK);
+    assert_int_equal(freq(c, "k", now + 120000), CACHE__LFU_INIT + 3);
     /* settings out of range are clamped, not trusted */
     cache_set_lfu(c, -5, -1, 0);
-    assert_int_equal(freq(c, "k", now + 100 * 60000), CACHE__LFU_INIT + 2);
+    assert_int_equal(freq(c, "k", now + 100 * 60000), CACHE__LFU_INIT + 3);
     cache_destroy(c);
 }
 

@@ -288,6 +288,13 @@ static int pick_shards(struct cache *c, int policy, unsigned *idx, int max)
 static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
 {
     unsigned idx[CACHE_EVICT_SAMPLES_MAX];
+    /* Stop with room for one more write of this size (at most 1/64 of
+     * maxmemory): the writer retakes its lock only after this returns,
+     * and another worker's write in between would otherwise send it
+     * round again, and after CACHE_EVICT_TRIES rounds refuse it (seen
+     * under TSan's slowdown with 2 workers). */
+    int64_t max = (int64_t)atomic_load_explicit(&c->maxmemory, memory_order_relaxed);
+    int64_t margin = need < max / 64 ? need : max / 64;
 
     for (;;) {
         int samples = atomic_load_explicit(&c->evict_samples, memory_order_relaxed);
@@ -319,7 +326,7 @@ static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
         if (best != NULL) {
             cache__delete_locked(best_s, best, CACHE__WHY_EVICT);
             CTR_ADD_LOCKED(best_s->evicted, 1);
-            over = cache__over_locked(best_s, need);
+            over = cache__over_locked(best_s, need + margin);
             cache__mem_flush_locked(best_s);   /* make our progress visible */
         }
         for (int i = n - 1; i >= 0; i--)

@@ -239,6 +239,9 @@ struct srv_worker {
     struct srv_cmdstat *cmdstats;  /* immutable pointer after init; srv_command_count of
                                       them, see struct srv_cmdstat */
     struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
+    _Atomic uint64_t *cmd_hist;    /* immutable pointer after init; SRV_HIST_SLOTS
+                                      (metrics/hist.h) of command times in ns: atomic:
+                                      relaxed; owner writes (srv_hist_add_owned), /metrics sums */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
@@ -485,6 +488,13 @@ int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec, struct proto_arg *sections);
 /* CONFIG RESETSTAT: INFO's counters start again from 0. Context: any thread. */
 void srv_info_resetstat(void);
+/* INFO stats' counters (less CONFIG RESETSTAT's baseline), for /metrics.
+ * Context: any thread; takes info.c's leaf base_lock. */
+struct srv_counters {
+    uint64_t conns_received, commands, net_in, net_out, rejected;
+    uint64_t expired, evicted, hits, misses, lock_waits;
+};
+void srv_info_counters(struct srv_counters *k);
 /* ---- provided by cmd/cmdstats.c ------------------------------------------ */
 /* Count an error reply of the calling worker's connection c (errorstats,
  * total_error_replies). Context: c's worker. */
@@ -495,6 +505,13 @@ void srv_cmdstats_info(struct proto_buf *b, int *rc);
 void srv_errstats_info(struct proto_buf *b, int *rc);
 uint64_t srv_errstats_total(void);
 void srv_cmdstats_resetstat(void);
+/* Every command's counters summed over the workers, less CONFIG
+ * RESETSTAT's baseline: sum has srv_command_count entries, indexed by
+ * srv_command.id. Context: any thread; takes cmdstats.c's leaf lock. */
+struct srv_cmdsum {
+    uint64_t calls, ns, rejected, failed;
+};
+void srv_cmdstats_read(struct srv_cmdsum *sum);
 
 /* ---- provided by cmd_config.c ------------------------------------------- */
 /* SIGHUP: reload the config file, log what changed or why nothing did.

@@ -209,15 +209,11 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
  * the baseline holds (per-location coherence), and no figure goes
  * negative.
  */
-struct counters {
-    uint64_t conns_received, commands, net_in, net_out, rejected;
-    uint64_t expired, evicted, hits, misses, lock_waits;
-};
-#define COUNTERS_N (sizeof(struct counters) / sizeof(uint64_t))
+#define COUNTERS_N (sizeof(struct srv_counters) / sizeof(uint64_t))
 /* lock order: leaf (takes nothing but the cache's shard-stat reads, which
  * are lock-free). */
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct counters base;   /* guarded by: base_lock */
+static struct srv_counters base;   /* guarded by: base_lock */
 
 /* An 8-byte load performed as x86-64 performs it: one access per cache
  * line the 8 bytes touch, and, only when they touch two, sched_yield
@@ -269,7 +265,7 @@ static uint64_t split_commands(void)
     return total;
 }
 
-static void counters_raw(struct counters *k)
+static void counters_raw(struct srv_counters *k)
 {
     struct srv_stats sum;
     struct cache_stats st;
@@ -291,7 +287,7 @@ static void counters_raw(struct counters *k)
     k->lock_waits = st.lock_waits;
 }
 
-static void counters_read(struct counters *k)
+void srv_info_counters(struct srv_counters *k)
 {
     pthread_mutex_lock(&base_lock);
     counters_raw(k);
@@ -314,9 +310,9 @@ void srv_info_resetstat(void)
 
 static void info_stats(struct proto_buf *b, int *rc)
 {
-    struct counters k;
+    struct srv_counters k;
 
-    counters_read(&k);
+    srv_info_counters(&k);
 #define U(x) ((unsigned long long)(x))
     srv__infof(b, rc, "# Stats\r\n");
     srv__infof(b, rc, "total_connections_received:%llu\r\n", U(k.conns_received));

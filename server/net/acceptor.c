@@ -16,6 +16,7 @@
 
 #include "acceptor.h"
 #include "inject.h"
+#include "metrics.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -44,7 +45,7 @@ static struct {
     unsigned idx;
 } ops;
 
-static int open_listener(const char *bind_addr, int port, char *err, size_t errlen)
+int srv__listen_open(const char *bind_addr, int port, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
@@ -181,6 +182,7 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&listen_poll, NULL);
     close(listen_fd);
     listen_fd = -1;
+    srv_metrics_close();
     uv_close((uv_handle_t *)&sig_hup, NULL);
     /* libuv gave SIGHUP back its default action, which ends the process:
      * a reload sent during the stop (a logrotate, a reload script) killed
@@ -265,9 +267,14 @@ static void on_sample(uv_timer_t *h)
 int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t errlen)
 {
     loop = l;
-    listen_fd = open_listener(cfg->bind, cfg->port, err, errlen);
+    listen_fd = srv__listen_open(cfg->bind, cfg->port, err, errlen);
     if (listen_fd < 0)
         return -1;
+    if (srv_metrics_init(loop, cfg, err, errlen) < 0) {
+        close(listen_fd);
+        listen_fd = -1;
+        return -1;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     getsockname(listen_fd, (struct sockaddr *)&ss, &sl);

@@ -15,6 +15,7 @@
 #include "acl.h"
 #include "blocked.h"
 #include "conn.h"
+#include "hist.h"
 #include "inject.h"
 #include "loader.h"
 #include "ring.h"
@@ -266,7 +267,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->rbuf = malloc(CONN_RBUF_SIZE);
     w->cmdstats = calloc(srv_command_count, sizeof(*w->cmdstats));
     w->errstats = calloc(1, sizeof(*w->errstats));
-    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats)
+    w->cmd_hist = calloc(SRV_HIST_SLOTS, sizeof(*w->cmd_hist));
+    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats || !w->cmd_hist)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -399,6 +401,7 @@ void srv_worker_destroy(struct srv_worker *w)
     free(w->rbuf);
     free(w->cmdstats);
     free(w->errstats);
+    free(w->cmd_hist);
 }
 
 void srv_stats_sum(struct srv_stats *out)

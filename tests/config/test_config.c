@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 46   /* settings in cfg_names */
+#define NAMES 47   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -215,6 +215,7 @@ static void test_names_live_canonical(void **s)
         {"protected-mode", true, "PROTECTED-MODE"},
         {"aclfile", false, "AclFile"},
         {"acllog-max-len", true, "ACLLOG-MAX-LEN"},
+        {"metrics-port", false, "Metrics-Port"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -405,7 +406,7 @@ static void test_every_directive_round_trips(void **s)
         {"no", "no"}, {"NO", "no"}, {"No", "no"}, {"no", "no"}, {"nO", "no"},
         {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
         {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
-        {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
+        {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"}, {"9121", "9121"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];

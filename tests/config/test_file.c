@@ -298,7 +298,7 @@ static void test_documented_file(void **s)
         {"enable-debug-command", "yes"},
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
         {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
-        {"acllog-max-len", "1"},
+        {"acllog-max-len", "1"}, {"metrics-port", "9121"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -527,6 +527,8 @@ static void test_load_bad_value_every_directive(void **s)
         {"aclfile " LONG_1025, "'aclfile': argument must be at most 1024 bytes"},
         {"acllog-max-len -1", "'acllog-max-len': argument must be an integer between 0 and "
                               "1000000 inclusive (got '-1')"},
+        {"metrics-port 65536", "'metrics-port': argument must be an integer between 0 and "
+                               "65535 inclusive (got '65536')"},
     };
     char msg[CFG_ERRLEN], text[2048];
     bool seen[64] = {false};

@@ -44,6 +44,10 @@ struct srv_stats {
     _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
     _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
                                           in a blocking pop now */
+    _Atomic uint64_t reads;            /* atomic: relaxed; owner writes: reads that brought
+                                          bytes (total_reads_processed) */
+    _Atomic uint64_t writes;           /* atomic: relaxed; owner writes: flushes of pending
+                                          replies (total_writes_processed) */
 } __attribute__((aligned(SRV_CACHELINE)));
 
 /* INFO commandstats: one worker's counters of one command (indexed by
@@ -86,6 +90,14 @@ struct srv_errstats {
     atomic_store_explicit(&(st)->field,                                      \
         atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
         memory_order_relaxed)
+
+/* Raise a peak of the calling worker's own (single writer). */
+#define SRV_PEAK_NOTE(p, v)                                                  \
+    do {                                                                     \
+        uint64_t v_ = (v);                                                   \
+        if (v_ > atomic_load_explicit((p), memory_order_relaxed))            \
+            atomic_store_explicit((p), v_, memory_order_relaxed);            \
+    } while (0)
 
 /* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter where a
  * packed layout places it, across a cache-line boundary. It is only
@@ -236,6 +248,12 @@ struct srv_worker {
                                       ordering nothing: whether its pthread_t may still be
                                       asked for its CPU clock is stopguard.c's `joined`) */
     struct srv_stats stats;        /* see struct srv_stats */
+    /* INFO client_recent_max_input_buffer / _output_buffer: the largest
+     * query buffer and pending output any of this worker's connections
+     * had, [0] in this 4 s window, [1] in the one before (the tick shifts
+     * them). atomic: relaxed; owner writes (SRV_PEAK_NOTE, the tick), INFO
+     * reads the max of all. */
+    _Atomic uint64_t peak_in[2], peak_out[2];
     struct srv_cmdstat *cmdstats;  /* immutable pointer after init; srv_command_count of
                                       them, see struct srv_cmdstat */
     struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
@@ -252,6 +270,9 @@ struct srv {
     unsigned nworkers;             /* immutable after start */
     pid_t pid;                     /* immutable after start */
     int64_t start_ms;              /* immutable after start */
+    uint64_t used_memory_startup;  /* immutable after start: used_memory before any client */
+    _Atomic uint64_t used_memory_peak; /* atomic: relaxed; the acceptor's sampler is its one
+                                      writer (a store of the max it saw), INFO reads */
     char run_id[41];               /* immutable after start */
     char executable[256];          /* immutable after start */
     int port;                      /* immutable after start: the bound port */

@@ -189,6 +189,16 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     srv_loader_tick(w);
     srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
+    /* Every 4 s: a new window of the recent peaks (INFO clients). */
+    if (w->now_ms / 4000 != (w->now_ms - WORKER_TICK_MS) / 4000) {
+        atomic_store_explicit(&w->peak_in[1], atomic_load_explicit(&w->peak_in[0],
+                              memory_order_relaxed), memory_order_relaxed);
+        atomic_store_explicit(&w->peak_out[1], atomic_load_explicit(&w->peak_out[0],
+                              memory_order_relaxed), memory_order_relaxed);
+        atomic_store_explicit(&w->peak_in[0], 0, memory_order_relaxed);
+        atomic_store_explicit(&w->peak_out[0], 0, memory_order_relaxed);
+    }
+
     /* Once a second: the idle timeout, and idle connections give back
      * their reply buffer (Redis shrinks idle clients' buffers the same
      * way): a connection that sits idle holds no buffer at all. */
@@ -411,7 +421,7 @@ void srv_stats_sum(struct srv_stats *out)
     for (unsigned i = 0; i < srv.nworkers; i++) {
         struct srv_stats *s = &srv.workers[i].stats;
         SUM(commands); SUM(hits); SUM(misses); SUM(conns_received);
-        SUM(net_in); SUM(net_out); SUM(clients); SUM(blocked);
+        SUM(net_in); SUM(net_out); SUM(clients); SUM(blocked); SUM(reads); SUM(writes);
     }
 #undef SUM
 }

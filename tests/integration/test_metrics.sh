@@ -157,8 +157,12 @@ for _ in $(seq 50); do ok=$(code "http://127.0.0.1:$MPORT/metrics"); [ "$ok" = 2
 expect_eq "served again once they closed" "$ok" 200
 
 # ---- SIGHUP: metrics-port is a restart setting -------------------------------
+# (first a stop with an HTTP connection open: it is closed, the stop ends)
+exec {open}<>"/dev/tcp/127.0.0.1/$MPORT"
+printf 'GET /metrics HTTP/1.1\r\n' >&"$open"
 it_stop "$IT_PID"
-expect_eq "exit status after SIGTERM" "$IT_STATUS" 0
+exec {open}>&-
+expect_eq "exit status after SIGTERM with an HTTP connection open" "$IT_STATUS" 0
 M2=$(it_free_port)
 printf 'metrics-port %s\n' "$MPORT" >"$TMP/m.conf"
 # the config file must be the first argument, before lib.sh's --port

@@ -189,6 +189,15 @@ static int on_message_complete(http_parser *p)
     return 0;
 }
 
+/* Another method is answered at its head: its body, whatever its size,
+ * is not waited for (nor counted against the head's cap). */
+static int on_headers_complete(http_parser *p)
+{
+    if (p->method != HTTP_GET && p->method != HTTP_HEAD)
+        on_message_complete(p);
+    return 0;
+}
+
 static int judge(struct mconn *m)
 {
     if (m->parser.method != HTTP_GET && m->parser.method != HTTP_HEAD)
@@ -236,8 +245,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
  * once, so it neither waits in the backlog nor is retried there. libuv
  * has already accepted the socket and stops watching the listener until
  * uv_accept takes it, so it must be taken into a handle: a small one of
- * its own, or the static spare when even that cannot be had (while the
- * spare is still closing, the listener waits for the next pass). */
+ * its own, or the static spare when even that cannot be had. Were the
+ * spare still closing too (two allocation failures within one loop pass),
+ * the endpoint would stop accepting for good: said in the log. */
 static uv_tcp_t spare;
 static bool spare_busy;
 
@@ -254,8 +264,10 @@ static void shed(uv_stream_t *server)
     uv_tcp_t *t = malloc(sizeof(*t));
 
     if (t == NULL) {
-        if (spare_busy)
+        if (spare_busy) {
+            srv_log(CFG_LOG_WARNING, "metrics: out of memory: no longer accepting HTTP connections");
             return;
+        }
         t = &spare;
         spare_busy = true;
     }
@@ -304,6 +316,7 @@ int srv_metrics_init(uv_loop_t *loop, const struct cfg *cfg, char *err, size_t e
         return -1;
     http_parser_settings_init(&settings);
     settings.on_url = on_url;
+    settings.on_headers_complete = on_headers_complete;
     settings.on_message_complete = on_message_complete;
     uv_tcp_init(loop, &listener);
     int rc = uv_tcp_open(&listener, fd);

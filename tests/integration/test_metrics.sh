@@ -114,6 +114,8 @@ expect_eq "GET /: 404" "$(code "http://127.0.0.1:$MPORT/")" 404
 expect_eq "GET /metricsx: 404" "$(code "http://127.0.0.1:$MPORT/metricsx")" 404
 expect_eq "GET of a long path: 404" "$(code "http://127.0.0.1:$MPORT/$(printf 'a%.0s' $(seq 300))")" 404
 expect_eq "POST /metrics: 405" "$(code -X POST -d x "http://127.0.0.1:$MPORT/metrics")" 405
+big=$(head -c 20000 /dev/zero | tr '\0' a)
+expect_eq "POST of 20000 bytes: 405, not 431" "$(code -X POST -d "$big" "http://127.0.0.1:$MPORT/metrics")" 405
 expect_eq "DELETE /metrics: 405" "$(code -X DELETE "http://127.0.0.1:$MPORT/metrics")" 405
 big=$(head -c 9000 /dev/zero | tr '\0' a)
 expect_eq "a 9000-byte header: 431" "$(code -H "X-Big: $big" "http://127.0.0.1:$MPORT/metrics")" 431

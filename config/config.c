@@ -90,6 +90,7 @@ static const struct cfg_desc descs[] = {
     {"protected-mode", K_BOOL, F(protected_mode), 0, 0, true, "with no password, refuse clients other than 127.0.0.1 and ::1 (yes | no)", OPEN},
     {"aclfile", K_STRING, F(aclfile), 0, CFG_PATH_MAX, false, "ACL users file, read at start-up and by ACL LOAD, written by ACL SAVE", PROT},
     {"acllog-max-len", K_UINT, F(acllog_max_len), 0, 1000000, true, "ACL LOG entries kept", OPEN},
+    {"metrics-port", K_INT, F(metrics_port), 0, 65535, false, "Prometheus GET /metrics over HTTP on bind's address (0 = off)", OPEN},
 };
 #undef F
 #undef OPEN
@@ -112,7 +113,7 @@ const char *const cfg_names[] = {
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
     "inject-bug", "bug-amplify", "bug-misalign", "enable-debug-command",
     "enable-protected-configs", "enable-bug-lab", "requirepass", "protected-mode", "aclfile",
-    "acllog-max-len", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", NULL,
+    "acllog-max-len", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "metrics-port", NULL,
 };
 
 static const char *const policy_names[CFG_POLICY_COUNT] = {

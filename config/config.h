@@ -65,6 +65,7 @@ struct cfg {
     /* fixed at start-up (a reload keeps the running value) */
     char bind[64];
     int port;
+    int metrics_port;               /* 0 = no metrics listener (server/metrics/) */
     unsigned threads;
     unsigned shards;
     /* live: a reload or CONFIG SET changes them for the next request */

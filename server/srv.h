@@ -44,6 +44,10 @@ struct srv_stats {
     _Atomic uint64_t clients;          /* atomic: relaxed; owner writes: current conns */
     _Atomic uint64_t blocked;          /* atomic: relaxed; owner writes: conns blocked
                                           in a blocking pop now */
+    _Atomic uint64_t reads;            /* atomic: relaxed; owner writes: reads that brought
+                                          bytes (total_reads_processed) */
+    _Atomic uint64_t writes;           /* atomic: relaxed; owner writes: flushes of pending
+                                          replies (total_writes_processed) */
 } __attribute__((aligned(SRV_CACHELINE)));
 
 /* INFO commandstats: one worker's counters of one command (indexed by
@@ -86,6 +90,14 @@ struct srv_errstats {
     atomic_store_explicit(&(st)->field,                                      \
         atomic_load_explicit(&(st)->field, memory_order_relaxed) + (n),      \
         memory_order_relaxed)
+
+/* Raise a peak of the calling worker's own (single writer). */
+#define SRV_PEAK_NOTE(p, v)                                                  \
+    do {                                                                     \
+        uint64_t v_ = (v);                                                   \
+        if (v_ > atomic_load_explicit((p), memory_order_relaxed))            \
+            atomic_store_explicit((p), v_, memory_order_relaxed);            \
+    } while (0)
 
 /* Bug lab 15 and 23 (docs/bugs.md): a worker's command counter where a
  * packed layout places it, across a cache-line boundary. It is only
@@ -236,9 +248,18 @@ struct srv_worker {
                                       ordering nothing: whether its pthread_t may still be
                                       asked for its CPU clock is stopguard.c's `joined`) */
     struct srv_stats stats;        /* see struct srv_stats */
+    /* INFO client_recent_max_input_buffer / _output_buffer: the largest
+     * query buffer and pending output any of this worker's connections
+     * had, [0] in this 4 s window, [1] in the one before (the tick shifts
+     * them). atomic: relaxed; owner writes (SRV_PEAK_NOTE, the tick), INFO
+     * reads the max of all. */
+    _Atomic uint64_t peak_in[2], peak_out[2];
     struct srv_cmdstat *cmdstats;  /* immutable pointer after init; srv_command_count of
                                       them, see struct srv_cmdstat */
     struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
+    _Atomic uint64_t *cmd_hist;    /* immutable pointer after init; SRV_HIST_SLOTS
+                                      (metrics/hist.h) of command times in ns: atomic:
+                                      relaxed; owner writes (srv_hist_add_owned), /metrics sums */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
@@ -249,6 +270,9 @@ struct srv {
     unsigned nworkers;             /* immutable after start */
     pid_t pid;                     /* immutable after start */
     int64_t start_ms;              /* immutable after start */
+    uint64_t used_memory_startup;  /* immutable after start: used_memory before any client */
+    _Atomic uint64_t used_memory_peak; /* atomic: relaxed; the acceptor's sampler is its one
+                                      writer (a store of the max it saw), INFO reads */
     char run_id[41];               /* immutable after start */
     char executable[256];          /* immutable after start */
     int port;                      /* immutable after start: the bound port */
@@ -485,6 +509,13 @@ int srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
 int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec, struct proto_arg *sections);
 /* CONFIG RESETSTAT: INFO's counters start again from 0. Context: any thread. */
 void srv_info_resetstat(void);
+/* INFO stats' counters (less CONFIG RESETSTAT's baseline), for /metrics.
+ * Context: any thread; takes info.c's leaf base_lock. */
+struct srv_counters {
+    uint64_t conns_received, commands, net_in, net_out, rejected;
+    uint64_t expired, evicted, hits, misses, lock_waits;
+};
+void srv_info_counters(struct srv_counters *k);
 /* ---- provided by cmd/cmdstats.c ------------------------------------------ */
 /* Count an error reply of the calling worker's connection c (errorstats,
  * total_error_replies). Context: c's worker. */
@@ -495,6 +526,13 @@ void srv_cmdstats_info(struct proto_buf *b, int *rc);
 void srv_errstats_info(struct proto_buf *b, int *rc);
 uint64_t srv_errstats_total(void);
 void srv_cmdstats_resetstat(void);
+/* Every command's counters summed over the workers, less CONFIG
+ * RESETSTAT's baseline: sum has srv_command_count entries, indexed by
+ * srv_command.id. Context: any thread; takes cmdstats.c's leaf lock. */
+struct srv_cmdsum {
+    uint64_t calls, ns, rejected, failed;
+};
+void srv_cmdstats_read(struct srv_cmdsum *sum);
 
 /* ---- provided by cmd_config.c ------------------------------------------- */
 /* SIGHUP: reload the config file, log what changed or why nothing did.

@@ -22,10 +22,6 @@
 #include "commands.h"
 #include "srv.h"
 
-struct cmdsum {
-    uint64_t calls, usec, rejected, failed;   /* usec: in ns until shown */
-};
-
 struct errsum {
     char prefix[SRV_ERRPREFIX_MAX];
     uint64_t count;
@@ -39,7 +35,7 @@ struct errsums {
 
 /* lock order: leaf (the counters it reads are lock-free). */
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct cmdsum *cmd_base;    /* guarded by: base_lock; NULL until the first reset */
+static struct srv_cmdsum *cmd_base;    /* guarded by: base_lock; NULL until the first reset */
 static struct errsums err_base;    /* guarded by: base_lock */
 
 #define LOAD(x) atomic_load_explicit(&(x), memory_order_relaxed)
@@ -72,14 +68,14 @@ void srv__errstat_count(struct srv_conn *c, const char *msg)
 
 /* ---- reading (any worker) ------------------------------------------------- */
 
-static void cmds_raw(struct cmdsum *sum)
+static void cmds_raw(struct srv_cmdsum *sum)
 {
     memset(sum, 0, srv_command_count * sizeof(*sum));
     for (unsigned w = 0; w < srv.nworkers; w++) {
         const struct srv_cmdstat *cs = srv.workers[w].cmdstats;
         for (size_t i = 0; i < srv_command_count; i++) {
             sum[i].calls += LOAD(cs[i].calls);
-            sum[i].usec += LOAD(cs[i].ns);
+            sum[i].ns += LOAD(cs[i].ns);
             sum[i].rejected += LOAD(cs[i].rejected);
             sum[i].failed += LOAD(cs[i].failed);
         }
@@ -121,32 +117,37 @@ static uint64_t since(uint64_t now, uint64_t base)
     return now >= base ? now - base : 0;
 }
 
+void srv_cmdstats_read(struct srv_cmdsum *sum)
+{
+    pthread_mutex_lock(&base_lock);
+    cmds_raw(sum);
+    for (size_t i = 0; cmd_base != NULL && i < srv_command_count; i++) {
+        sum[i].calls = since(sum[i].calls, cmd_base[i].calls);
+        sum[i].ns = since(sum[i].ns, cmd_base[i].ns);
+        sum[i].rejected = since(sum[i].rejected, cmd_base[i].rejected);
+        sum[i].failed = since(sum[i].failed, cmd_base[i].failed);
+    }
+    pthread_mutex_unlock(&base_lock);
+}
+
 void srv_cmdstats_info(struct proto_buf *b, int *rc)
 {
-    struct cmdsum *sum = malloc(srv_command_count * sizeof(*sum));
+    struct srv_cmdsum *sum = malloc(srv_command_count * sizeof(*sum));
 
     if (sum == NULL) {
         *rc = -ENOMEM;
         return;
     }
     srv__infof(b, rc, "# Commandstats\r\n");
-    pthread_mutex_lock(&base_lock);
-    cmds_raw(sum);
-    for (size_t i = 0; cmd_base != NULL && i < srv_command_count; i++) {
-        sum[i].calls = since(sum[i].calls, cmd_base[i].calls);
-        sum[i].usec = since(sum[i].usec, cmd_base[i].usec);
-        sum[i].rejected = since(sum[i].rejected, cmd_base[i].rejected);
-        sum[i].failed = since(sum[i].failed, cmd_base[i].failed);
-    }
-    pthread_mutex_unlock(&base_lock);
+    srv_cmdstats_read(sum);
     for (size_t i = 0; i < srv_command_count; i++) {
-        const struct cmdsum *s = &sum[i];
+        const struct srv_cmdsum *s = &sum[i];
         if (s->calls == 0 && s->rejected == 0 && s->failed == 0)
             continue;
         srv__infof(b, rc, "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
                    "rejected_calls=%llu,failed_calls=%llu\r\n", srv_command_table[i].fullname,
-                   (unsigned long long)s->calls, (unsigned long long)(s->usec / 1000),
-                   s->calls ? (double)s->usec / 1000.0 / (double)s->calls : 0.0,
+                   (unsigned long long)s->calls, (unsigned long long)(s->ns / 1000),
+                   s->calls ? (double)s->ns / 1000.0 / (double)s->calls : 0.0,
                    (unsigned long long)s->rejected, (unsigned long long)s->failed);
     }
     free(sum);

@@ -17,6 +17,7 @@
 #include "commands.h"
 #include "docs.h"
 #include "inject.h"
+#include "hist.h"
 #include "srv.h"
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
@@ -317,8 +318,10 @@ static inline void count_call(struct srv_worker *w, const struct srv_command *cm
                               uint64_t t0, uint64_t errors)
 {
     struct srv_cmdstat *cs = &w->cmdstats[cmd->id];
+    uint64_t ns = srv_mono_ns() - t0;
 
-    SRV_STAT_ADD(cs, ns, srv_mono_ns() - t0);
+    SRV_STAT_ADD(cs, ns, ns);
+    srv_hist_add_owned(w->cmd_hist, ns);   /* /metrics: mmcache_command_duration_seconds */
     SRV_STAT_ADD(cs, calls, 1);
     if (atomic_load_explicit(&w->errstats->replied, memory_order_relaxed) != errors)
         SRV_STAT_ADD(cs, failed, 1);

@@ -28,6 +28,7 @@
 #endif
 
 #include "commands.h"
+#include "conn.h"   /* CONN_RBUF_SIZE */
 #include "loader.h"
 #include "inject.h"
 #include "srv.h"
@@ -37,7 +38,8 @@ enum {
     SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4, SEC_LOADER = 1 << 5,
     SEC_BUGS = 1 << 6, SEC_PERSISTENCE = 1 << 7, SEC_REPLICATION = 1 << 8,
     SEC_CPU = 1 << 9, SEC_COMMANDSTATS = 1 << 10, SEC_ERRORSTATS = 1 << 11,
-    SEC_ALL = (1 << 12) - 1,
+    SEC_CLUSTER = 1 << 12,
+    SEC_ALL = (1 << 13) - 1,
     /* Redis's "default": all but the per-command sections */
     SEC_DEFAULT = SEC_ALL & ~SEC_COMMANDSTATS,
 };
@@ -139,7 +141,22 @@ static void info_clients(struct proto_buf *b, int *rc, const struct cfg *cfg)
     srv__infof(b, rc, "maxclients:%u\r\n", cfg->maxclients);
     struct srv_stats st;
     srv_stats_sum(&st);
+    srv__infof(b, rc, "cluster_connections:0\r\n");   /* no cluster bus */
+    uint64_t in = 0, out = 0;
+    for (unsigned i = 0; i < srv.nworkers; i++)
+        for (int k = 0; k < 2; k++) {
+            uint64_t a = atomic_load_explicit(&srv.workers[i].peak_in[k], memory_order_relaxed);
+            uint64_t o = atomic_load_explicit(&srv.workers[i].peak_out[k], memory_order_relaxed);
+            in = a > in ? a : in;
+            out = o > out ? o : out;
+        }
+    srv__infof(b, rc, "client_recent_max_input_buffer:%llu\r\n", (unsigned long long)in);
+    srv__infof(b, rc, "client_recent_max_output_buffer:%llu\r\n", (unsigned long long)out);
     srv__infof(b, rc, "blocked_clients:%llu\r\n", (unsigned long long)st.blocked);
+    /* Redis counts the blocked clients that have a timeout; here every
+     * blocked client, with or without one: an upper bound. */
+    srv__infof(b, rc, "clients_in_timeout_table:%llu\r\n", (unsigned long long)st.blocked);
+    srv__infof(b, rc, "tracking_clients:0\r\n");   /* no CLIENT TRACKING */
 }
 
 /* Resident set size from /proc/self/statm (pages). 0 if unreadable. */
@@ -154,6 +171,73 @@ static uint64_t rss_bytes(void)
         resident = 0;
     fclose(f);
     return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Redis's ratio fields: 0 when the divisor is. */
+static double ratio(uint64_t a, uint64_t b)
+{
+    return b ? (double)a / (double)b : 0.0;
+}
+
+/* jemalloc's own figures, and Redis's ratios of them. */
+static void info_allocator(struct proto_buf *b, int *rc)
+{
+#ifdef MMCACHE_JEMALLOC
+    /* jemalloc's stats are a snapshot refreshed by writing "epoch". */
+    uint64_t epoch = 1;
+    size_t allocated = 0, active = 0, resident = 0, sz = sizeof(epoch);
+
+    mallctl("epoch", &epoch, &sz, &epoch, sz);
+    sz = sizeof(size_t);
+    mallctl("stats.allocated", &allocated, &sz, NULL, 0);
+    sz = sizeof(size_t);
+    mallctl("stats.active", &active, &sz, NULL, 0);
+    sz = sizeof(size_t);
+    mallctl("stats.resident", &resident, &sz, NULL, 0);
+    srv__infof(b, rc, "allocator_allocated:%zu\r\n", allocated);
+    srv__infof(b, rc, "allocator_active:%zu\r\n", active);
+    srv__infof(b, rc, "allocator_resident:%zu\r\n", resident);
+    srv__infof(b, rc, "allocator_frag_ratio:%.2f\r\n", ratio(active, allocated));
+    srv__infof(b, rc, "allocator_frag_bytes:%lld\r\n", (long long)active - (long long)allocated);
+    srv__infof(b, rc, "allocator_rss_ratio:%.2f\r\n", ratio(resident, active));
+    srv__infof(b, rc, "allocator_rss_bytes:%lld\r\n", (long long)resident - (long long)active);
+    srv__infof(b, rc, "mem_allocator:jemalloc-5.3.0\r\n");
+#else
+    srv__infof(b, rc, "mem_allocator:libc\r\n");
+#endif
+}
+
+/*
+ * The rest of Redis 7.0's memory fields, as they stand here. Overhead is
+ * what the cache used before any client (its empty tables) plus each
+ * connection's fixed structure and each worker's read buffer; dataset
+ * the rest. mem_clients_normal counts those fixed parts only, not a
+ * connection's pending input or replies (their owner alone may read
+ * them). No Lua, no scripts, no replicas, no AOF, no defrag: 0.
+ */
+static void info_memory_more(struct proto_buf *b, int *rc, uint64_t used, uint64_t rss)
+{
+    char h[32];
+    uint64_t peak = atomic_load_explicit(&srv.used_memory_peak, memory_order_relaxed);
+    uint64_t clients = (uint64_t)atomic_load_explicit(&srv.nclients, memory_order_relaxed) *
+                       sizeof(struct srv_conn) + (uint64_t)srv.nworkers * CONN_RBUF_SIZE;
+    uint64_t overhead = srv.used_memory_startup + clients;
+
+    if (used > peak)
+        peak = used;   /* between two samples */
+    human(h, sizeof(h), peak);
+    srv__infof(b, rc, "used_memory_peak:%llu\r\nused_memory_peak_human:%s\r\n",
+               (unsigned long long)peak, h);
+    srv__infof(b, rc, "used_memory_startup:%llu\r\n", (unsigned long long)srv.used_memory_startup);
+    srv__infof(b, rc, "used_memory_overhead:%llu\r\n", (unsigned long long)overhead);
+    srv__infof(b, rc, "used_memory_dataset:%llu\r\n",
+               (unsigned long long)(used > overhead ? used - overhead : 0));
+    srv__infof(b, rc, "used_memory_lua:0\r\nused_memory_scripts:0\r\nnumber_of_cached_scripts:0\r\n");
+    srv__infof(b, rc, "mem_fragmentation_ratio:%.2f\r\n", ratio(rss, used));
+    srv__infof(b, rc, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);
+    srv__infof(b, rc, "mem_not_counted_for_evict:0\r\nmem_clients_slaves:0\r\n");
+    srv__infof(b, rc, "mem_clients_normal:%llu\r\n", (unsigned long long)clients);
+    srv__infof(b, rc, "active_defrag_running:0\r\n");
 }
 
 static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
@@ -180,24 +264,8 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
     srv__infof(b, rc, "lazyfree_pending_bytes:%llu\r\n",
                (unsigned long long)st->lazyfree_pending_bytes);
     srv__infof(b, rc, "lazyfreed_objects:%llu\r\n", (unsigned long long)st->lazyfreed);
-#ifdef MMCACHE_JEMALLOC
-    {
-        /* jemalloc's stats are a snapshot refreshed by writing "epoch". */
-        uint64_t epoch = 1;
-        size_t allocated = 0, resident = 0, sz = sizeof(epoch);
-
-        mallctl("epoch", &epoch, &sz, &epoch, sz);
-        sz = sizeof(size_t);
-        mallctl("stats.allocated", &allocated, &sz, NULL, 0);
-        sz = sizeof(size_t);
-        mallctl("stats.resident", &resident, &sz, NULL, 0);
-        srv__infof(b, rc, "allocator_allocated:%zu\r\n", allocated);
-        srv__infof(b, rc, "allocator_resident:%zu\r\n", resident);
-        srv__infof(b, rc, "mem_allocator:jemalloc-5.3.0\r\n");
-    }
-#else
-    srv__infof(b, rc, "mem_allocator:libc\r\n");
-#endif
+    info_memory_more(b, rc, st->used_memory, rss);
+    info_allocator(b, rc);
 }
 
 /*
@@ -209,15 +277,11 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
  * the baseline holds (per-location coherence), and no figure goes
  * negative.
  */
-struct counters {
-    uint64_t conns_received, commands, net_in, net_out, rejected;
-    uint64_t expired, evicted, hits, misses, lock_waits;
-};
-#define COUNTERS_N (sizeof(struct counters) / sizeof(uint64_t))
+#define COUNTERS_N (sizeof(struct srv_counters) / sizeof(uint64_t))
 /* lock order: leaf (takes nothing but the cache's shard-stat reads, which
  * are lock-free). */
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct counters base;   /* guarded by: base_lock */
+static struct srv_counters base;   /* guarded by: base_lock */
 
 /* An 8-byte load performed as x86-64 performs it: one access per cache
  * line the 8 bytes touch, and, only when they touch two, sched_yield
@@ -269,7 +333,7 @@ static uint64_t split_commands(void)
     return total;
 }
 
-static void counters_raw(struct counters *k)
+static void counters_raw(struct srv_counters *k)
 {
     struct srv_stats sum;
     struct cache_stats st;
@@ -291,7 +355,7 @@ static void counters_raw(struct counters *k)
     k->lock_waits = st.lock_waits;
 }
 
-static void counters_read(struct counters *k)
+void srv_info_counters(struct srv_counters *k)
 {
     pthread_mutex_lock(&base_lock);
     counters_raw(k);
@@ -314,9 +378,9 @@ void srv_info_resetstat(void)
 
 static void info_stats(struct proto_buf *b, int *rc)
 {
-    struct counters k;
+    struct srv_counters k;
 
-    counters_read(&k);
+    srv_info_counters(&k);
 #define U(x) ((unsigned long long)(x))
     srv__infof(b, rc, "# Stats\r\n");
     srv__infof(b, rc, "total_connections_received:%llu\r\n", U(k.conns_received));
@@ -332,6 +396,24 @@ static void info_stats(struct proto_buf *b, int *rc)
     srv__infof(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
     srv__infof(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
     srv__infof(b, rc, "total_error_replies:%llu\r\n", U(srv_errstats_total()));
+    struct srv_stats sum;
+    srv_stats_sum(&sum);
+    srv__infof(b, rc, "total_reads_processed:%llu\r\n", U(sum.reads));
+    srv__infof(b, rc, "total_writes_processed:%llu\r\n", U(sum.writes));
+    /* What Redis 7.0 counts for what mmcache has not: no replicas, fork,
+     * MIGRATE, defrag, tracking, pub/sub, RESTORE or io-threads (workers
+     * do their own I/O); and active expiry here has no time cap. */
+    srv__infof(b, rc, "expired_stale_perc:0.00\r\nexpired_time_cap_reached_count:0\r\n");
+    srv__infof(b, rc, "sync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\n");
+    srv__infof(b, rc, "latest_fork_usec:0\r\nmigrate_cached_sockets:0\r\n");
+    srv__infof(b, rc, "slave_expires_tracked_keys:0\r\n");
+    srv__infof(b, rc, "active_defrag_hits:0\r\nactive_defrag_misses:0\r\n");
+    srv__infof(b, rc, "active_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\n");
+    srv__infof(b, rc, "tracking_total_keys:0\r\ntracking_total_items:0\r\n");
+    srv__infof(b, rc, "tracking_total_prefixes:0\r\nunexpected_error_replies:0\r\n");
+    srv__infof(b, rc, "pubsub_channels:0\r\npubsub_patterns:0\r\n");
+    srv__infof(b, rc, "io_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\n");
+    srv__infof(b, rc, "dump_payload_sanitizations:0\r\n");
 #undef U
 }
 
@@ -378,11 +460,40 @@ static void cpu_line(struct proto_buf *b, int *rc, const char *name, const struc
     srv__infof(b, rc, "%s:%ld.%06ld\r\n", name, (long)tv->tv_sec, (long)tv->tv_usec);
 }
 
+/* The main (acceptor) thread's system and user time, from
+ * /proc/self/task/<pid>/stat (INFO runs on a worker: RUSAGE_THREAD would
+ * be the worker's). Zeros when unreadable. */
+static void main_thread_cpu(struct timeval *sys, struct timeval *user)
+{
+    char path[64], line[1024];
+    unsigned long ut = 0, st = 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    FILE *f;
+
+    memset(sys, 0, sizeof(*sys));
+    memset(user, 0, sizeof(*user));
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/stat", (long)srv.pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return;
+    char *end = fgets(line, sizeof(line), f) ? strrchr(line, ')') : NULL;   /* after comm */
+    fclose(f);
+    /* fields 3.. after ") ": state ppid pgrp session tty tpgid flags minflt
+     * cminflt majflt cmajflt utime stime */
+    if (end == NULL || hz <= 0 ||
+        sscanf(end + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return;
+    user->tv_sec = (time_t)(ut / (unsigned long)hz);
+    user->tv_usec = (suseconds_t)(ut % (unsigned long)hz * 1000000 / (unsigned long)hz);
+    sys->tv_sec = (time_t)(st / (unsigned long)hz);
+    sys->tv_usec = (suseconds_t)(st % (unsigned long)hz * 1000000 / (unsigned long)hz);
+}
+
 /* getrusage: the process and its children (none: nothing is forked).
- * Redis's *_main_thread fields are left out (our main thread only
- * accepts); each worker's CPU time comes from its thread's CPU clock,
- * user and system together (mmcache's own fields), skipped for a worker
- * that has ended (its clock goes when it is joined). */
+ * Redis's *_main_thread fields are the main thread's, which here accepts
+ * and reloads (commands run on the workers); each worker's CPU time comes
+ * from its thread's CPU clock, user and system together (mmcache's own
+ * fields), skipped for a worker that has ended (its clock goes when it is
+ * joined). */
 static void info_cpu(struct proto_buf *b, int *rc)
 {
     struct rusage self, children;
@@ -396,6 +507,10 @@ static void info_cpu(struct proto_buf *b, int *rc)
     cpu_line(b, rc, "used_cpu_user", &self.ru_utime);
     cpu_line(b, rc, "used_cpu_sys_children", &children.ru_stime);
     cpu_line(b, rc, "used_cpu_user_children", &children.ru_utime);
+    struct timeval msys, muser;
+    main_thread_cpu(&msys, &muser);
+    cpu_line(b, rc, "used_cpu_sys_main_thread", &msys);
+    cpu_line(b, rc, "used_cpu_user_main_thread", &muser);
     for (unsigned i = 0; i < srv.nworkers; i++) {
         if (atomic_load_explicit(&srv.workers[i].exited, memory_order_relaxed))
             continue;
@@ -423,7 +538,8 @@ static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
         { "keyspace", SEC_KEYSPACE }, { "loader", SEC_LOADER }, { "bugs", SEC_BUGS },
         { "persistence", SEC_PERSISTENCE }, { "replication", SEC_REPLICATION },
         { "cpu", SEC_CPU }, { "commandstats", SEC_COMMANDSTATS },
-        { "errorstats", SEC_ERRORSTATS }, { "default", SEC_DEFAULT },
+        { "errorstats", SEC_ERRORSTATS }, { "cluster", SEC_CLUSTER },
+        { "default", SEC_DEFAULT },
         { "all", SEC_ALL }, { "everything", SEC_ALL },
     };
     unsigned want = 0;
@@ -466,6 +582,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_BUGS, srv_bugs_info(b, &rc, cfg));
     SECTION(SEC_COMMANDSTATS, srv_cmdstats_info(b, &rc));
     SECTION(SEC_ERRORSTATS, srv_errstats_info(b, &rc));
+    SECTION(SEC_CLUSTER, srv__infof(b, &rc, "# Cluster\r\ncluster_enabled:0\r\n"));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

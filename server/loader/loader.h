@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "hist.h"
 #include "srv.h"
 
 /* Longest key a miss loads (a longer one is a plain miss: nil). */
@@ -55,5 +56,12 @@ void srv_loader_tick(struct srv_worker *w);
 /* INFO's "# Loader" section, and CONFIG RESETSTAT for its counters. */
 void srv_loader_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
 void srv_loader_resetstat(void);
+/* The loader's counters and origin-call histogram (us), less CONFIG
+ * RESETSTAT's baseline, for /metrics. Context: any thread. */
+struct srv_loader_figures {
+    uint64_t started, joined, origin_calls, errors, timeouts;
+    uint64_t hist[SRV_HIST_SLOTS];
+};
+void srv_loader_figures(struct srv_loader_figures *f);
 
 #endif

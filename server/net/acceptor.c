@@ -16,6 +16,7 @@
 
 #include "acceptor.h"
 #include "inject.h"
+#include "metrics.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -44,7 +45,7 @@ static struct {
     unsigned idx;
 } ops;
 
-static int open_listener(const char *bind_addr, int port, char *err, size_t errlen)
+int srv__listen_open(const char *bind_addr, int port, char *err, size_t errlen)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICHOST};
@@ -115,6 +116,10 @@ static void on_backoff(uv_timer_t *t)
     (void)t;
     if (reserve_fd < 0)
         reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct cache_stats cs;
+    cache_stats(srv.cache, &cs);
+    srv.used_memory_startup = cs.used_memory;
+    atomic_store_explicit(&srv.used_memory_peak, cs.used_memory, memory_order_relaxed);
     if (!stopping)
         uv_poll_start(&listen_poll, UV_READABLE, on_listen_readable);
 }
@@ -154,6 +159,10 @@ static void on_listen_readable(uv_poll_t *h, int status, int events)
             /* Another thread (a sanitizer's runtime, say) may have taken
              * the slot meanwhile: then the next EMFILE pauses instead. */
             reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct cache_stats cs;
+    cache_stats(srv.cache, &cs);
+    srv.used_memory_startup = cs.used_memory;
+    atomic_store_explicit(&srv.used_memory_peak, cs.used_memory, memory_order_relaxed);
             srv_log_throttled(&accept_errors, CFG_LOG_WARNING, "Error accepting a client "
                               "connection: %s (out of file descriptors: raise ulimit -n)",
                               strerror(EMFILE));
@@ -181,6 +190,7 @@ static void begin_shutdown(const char *why)
     uv_close((uv_handle_t *)&listen_poll, NULL);
     close(listen_fd);
     listen_fd = -1;
+    srv_metrics_close();
     uv_close((uv_handle_t *)&sig_hup, NULL);
     /* libuv gave SIGHUP back its default action, which ends the process:
      * a reload sent during the stop (a logrotate, a reload script) killed
@@ -254,6 +264,10 @@ static void on_sample(uv_timer_t *h)
     if (dt <= 0)
         return;
     ops.samples[ops.idx++ % OPS_SAMPLES] = (st.commands - ops.last_cmds) * 1000 / (uint64_t)dt;
+    struct cache_stats cs;   /* used_memory_peak: sampled here, its one writer */
+    cache_stats(srv.cache, &cs);
+    if (cs.used_memory > atomic_load_explicit(&srv.used_memory_peak, memory_order_relaxed))
+        atomic_store_explicit(&srv.used_memory_peak, cs.used_memory, memory_order_relaxed);
     ops.last_cmds = st.commands;
     ops.last_ms = now;
     uint64_t sum = 0;
@@ -265,15 +279,24 @@ static void on_sample(uv_timer_t *h)
 int srv_acceptor_init(uv_loop_t *l, const struct cfg *cfg, char *err, size_t errlen)
 {
     loop = l;
-    listen_fd = open_listener(cfg->bind, cfg->port, err, errlen);
+    listen_fd = srv__listen_open(cfg->bind, cfg->port, err, errlen);
     if (listen_fd < 0)
         return -1;
+    if (srv_metrics_init(loop, cfg, err, errlen) < 0) {
+        close(listen_fd);
+        listen_fd = -1;
+        return -1;
+    }
     struct sockaddr_storage ss;
     socklen_t sl = sizeof(ss);
     getsockname(listen_fd, (struct sockaddr *)&ss, &sl);
     srv.port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                               : ((struct sockaddr_in *)&ss)->sin_port);
     reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct cache_stats cs;
+    cache_stats(srv.cache, &cs);
+    srv.used_memory_startup = cs.used_memory;
+    atomic_store_explicit(&srv.used_memory_peak, cs.used_memory, memory_order_relaxed);
     uv_poll_init_socket(loop, &listen_poll, listen_fd);
     uv_async_init(loop, &srv.shutdown_async, on_shutdown_async);
     uv_signal_init(loop, &sig_hup);

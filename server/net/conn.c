@@ -308,6 +308,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     w->now_ms = srv_now_ms();
     atomic_store_explicit(&c->last_ms, w->now_ms, memory_order_relaxed);
     SRV_STAT_ADD(&w->stats, net_in, (uint64_t)nread);
+    SRV_STAT_ADD(&w->stats, reads, 1);
+    SRV_PEAK_NOTE(&w->peak_in[0], c->in_len - c->in_start + (uint64_t)nread);
     /* The buffer limits for this batch; each request takes its own too. */
     const struct cfg *cfg = cfg_read_lock();
     conn_read_done(c, buf->base, (size_t)nread, cfg);

@@ -208,6 +208,10 @@ void conn_flush(struct srv_conn *c)
     }
     if (c->flags & (CONN_CLOSING | CONN_WRITING))
         return;
+    if (c->out.len || c->outq) {
+        SRV_STAT_ADD(&c->w->stats, writes, 1);
+        SRV_PEAK_NOTE(&c->w->peak_out[0], srv_reply_pending(c));
+    }
     bool try_first = true;
     if (!c->outq && c->out.len) {
         /* The usual case: nothing queued, try the write now (no epoll_ctl,

@@ -15,6 +15,7 @@
 #include "acl.h"
 #include "blocked.h"
 #include "conn.h"
+#include "hist.h"
 #include "inject.h"
 #include "loader.h"
 #include "ring.h"
@@ -188,6 +189,16 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     srv_loader_tick(w);
     srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
+    /* Every 4 s: a new window of the recent peaks (INFO clients). */
+    if (w->now_ms / 4000 != (w->now_ms - WORKER_TICK_MS) / 4000) {
+        atomic_store_explicit(&w->peak_in[1], atomic_load_explicit(&w->peak_in[0],
+                              memory_order_relaxed), memory_order_relaxed);
+        atomic_store_explicit(&w->peak_out[1], atomic_load_explicit(&w->peak_out[0],
+                              memory_order_relaxed), memory_order_relaxed);
+        atomic_store_explicit(&w->peak_in[0], 0, memory_order_relaxed);
+        atomic_store_explicit(&w->peak_out[0], 0, memory_order_relaxed);
+    }
+
     /* Once a second: the idle timeout, and idle connections give back
      * their reply buffer (Redis shrinks idle clients' buffers the same
      * way): a connection that sits idle holds no buffer at all. */
@@ -266,7 +277,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->rbuf = malloc(CONN_RBUF_SIZE);
     w->cmdstats = calloc(srv_command_count, sizeof(*w->cmdstats));
     w->errstats = calloc(1, sizeof(*w->errstats));
-    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats)
+    w->cmd_hist = calloc(SRV_HIST_SLOTS, sizeof(*w->cmd_hist));
+    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats || !w->cmd_hist)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -399,6 +411,7 @@ void srv_worker_destroy(struct srv_worker *w)
     free(w->rbuf);
     free(w->cmdstats);
     free(w->errstats);
+    free(w->cmd_hist);
 }
 
 void srv_stats_sum(struct srv_stats *out)
@@ -408,7 +421,7 @@ void srv_stats_sum(struct srv_stats *out)
     for (unsigned i = 0; i < srv.nworkers; i++) {
         struct srv_stats *s = &srv.workers[i].stats;
         SUM(commands); SUM(hits); SUM(misses); SUM(conns_received);
-        SUM(net_in); SUM(net_out); SUM(clients); SUM(blocked);
+        SUM(net_in); SUM(net_out); SUM(clients); SUM(blocked); SUM(reads); SUM(writes);
     }
 #undef SUM
 }

@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 49   /* settings in cfg_names */
+#define NAMES 50   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -218,6 +218,7 @@ static void test_names_live_canonical(void **s)
         {"maxmemory-samples", true, "MaxMemory-Samples"},
         {"lfu-log-factor", true, "LFU-LOG-FACTOR"},
         {"lfu-decay-time", true, "lfu-Decay-Time"},
+        {"metrics-port", false, "Metrics-Port"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -412,7 +413,7 @@ static void test_every_directive_round_trips(void **s)
         {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
         {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
         {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
-        {"64", "64"}, {"2147483647", "2147483647"}, {"0", "0"},
+        {"64", "64"}, {"2147483647", "2147483647"}, {"0", "0"}, {"9121", "9121"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];

@@ -299,7 +299,7 @@ static void test_documented_file(void **s)
         {"enable-protected-configs", "local"}, {"enable-bug-lab", "no"},
         {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
         {"acllog-max-len", "1"},
-        {"maxmemory-samples", "10"}, {"lfu-log-factor", "1"}, {"lfu-decay-time", "5"},
+        {"maxmemory-samples", "10"}, {"lfu-log-factor", "1"}, {"lfu-decay-time", "5"}, {"metrics-port", "9121"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -535,6 +535,8 @@ static void test_load_bad_value_every_directive(void **s)
                               "2147483647 inclusive (got '-1')"},
         {"lfu-decay-time 2147483648", "'lfu-decay-time': argument must be an integer between 0 and "
                                       "2147483647 inclusive (got '2147483648')"},
+        {"metrics-port 65536", "'metrics-port': argument must be an integer between 0 and "
+                               "65535 inclusive (got '65536')"},
     };
     char msg[CFG_ERRLEN], text[2048];
     bool seen[64] = {false};

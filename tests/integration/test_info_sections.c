@@ -226,6 +226,52 @@ static void test_summed_across_workers(void **state)
     redisFree(b);
 }
 
+/* The fields redis_exporter turns into metrics (tests/integration/
+ * test_redis_exporter.sh counts them), each a number; the read counter
+ * counts reads, the peak is at least the current use. */
+static void test_exporter_fields(void **state)
+{
+    static const char *const names[] = {
+        "used_memory_peak", "used_memory_startup", "used_memory_overhead",
+        "used_memory_dataset", "used_memory_lua", "used_memory_scripts",
+        "number_of_cached_scripts", "mem_fragmentation_ratio", "mem_fragmentation_bytes",
+        "mem_not_counted_for_evict", "mem_clients_slaves", "mem_clients_normal",
+        "active_defrag_running", "cluster_connections", "clients_in_timeout_table",
+        "tracking_clients", "client_recent_max_input_buffer",
+        "client_recent_max_output_buffer", "total_reads_processed", "total_writes_processed",
+        "expired_stale_perc", "expired_time_cap_reached_count", "sync_full", "sync_partial_ok",
+        "sync_partial_err", "latest_fork_usec", "migrate_cached_sockets",
+        "slave_expires_tracked_keys", "active_defrag_hits", "active_defrag_misses",
+        "active_defrag_key_hits", "active_defrag_key_misses", "tracking_total_keys",
+        "tracking_total_items", "tracking_total_prefixes", "unexpected_error_replies",
+        "pubsub_channels", "pubsub_patterns", "io_threaded_reads_processed",
+        "io_threaded_writes_processed", "dump_payload_sanitizations",
+        "used_cpu_sys_main_thread", "used_cpu_user_main_thread", "cluster_enabled",
+    };
+    char v[64], *end;
+    char *text = info(c, "all");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        field(text, names[i], v, sizeof(v));
+        strtod(v, &end);
+        if (v[0] == '\0' || *end != '\0')
+            fail_msg("INFO all: %s:'%s' is not a number", names[i], v);
+    }
+    field(text, "total_reads_processed", v, sizeof(v));
+    long long reads = atoll(v);
+    field(text, "used_memory_peak", v, sizeof(v));
+    long long peak = atoll(v);
+    field(text, "used_memory", v, sizeof(v));
+    assert_true(peak >= atoll(v));
+    free(text);
+    for (int i = 0; i < 3; i++)
+        EXPECT_STATUS(c, "PONG", "PING");
+    text = info(c, "stats");
+    field(text, "total_reads_processed", v, sizeof(v));
+    if (atoll(v) < reads + 4)   /* 3 PINGs and this INFO, each read on its own */
+        fail_msg("total_reads_processed %lld -> %s after 4 requests", reads, v);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +279,7 @@ int main(void)
         cmocka_unit_test_setup(test_cpu, test_setup),
         cmocka_unit_test_setup(test_commandstats_errorstats, test_setup),
         cmocka_unit_test_setup(test_summed_across_workers, test_setup),
+        cmocka_unit_test_setup(test_exporter_fields, test_setup),
     };
     int failed = cmocka_run_group_tests_name("integration/info_sections", tests, group_setup,
                                              group_teardown);

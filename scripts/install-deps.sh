@@ -9,7 +9,8 @@ set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-dev
           liburcu-dev libhiredis-dev libxxhash-dev libssl-dev redis-tools)
 test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3 valgrind gdb
-           nutcracker)   # tests/scaleout: twemproxy in front of several nodes
+           nutcracker    # tests/scaleout: twemproxy in front of several nodes
+           gnuplot-nox)  # loadtest/micro/run: docs/hands-on.md's plots
 web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")
 [[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}" "${web_pkgs[@]}")

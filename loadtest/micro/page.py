@@ -69,7 +69,7 @@ def bars(name, rowkeys, colkey, val, ylabel, title, logy=False, where=None):
     cell = {(" ".join(r[k] for k in rowkeys), r[colkey]): r[val] for r in rows}
     dat = os.path.join(data, name + ".dat")
     with open(dat, "w") as f:
-        f.write("group\t" + "\t".join("%s %s" % (colkey, c) for c in cols) + "\n")
+        f.write("group\t" + "\t".join("%s=%s" % (colkey, c) for c in cols) + "\n")
         for g in groups:
             f.write('"%s"\t' % g + "\t".join(cell.get((g, c), "NaN") for c in cols) + "\n")
     png = os.path.join(plotdir, name + ".png")

@@ -83,22 +83,24 @@ int main(int argc, char **argv)
     int bad = 0;
 
     micro_opts_parse(argc, argv, &o, 10000000L);
-    printf("#variant\tthreads\tallocator\tns_per_req\tallocs_per_req\n");
+    printf("#variant\tthreads\tallocator\tns_per_req\tallocs_per_req\tcpu_share\n");
     for (int pooled = 0; pooled < 2; pooled++) {
         for (int th = 1; th <= 2; th++) {
-            double ns[99], al[99];
+            double ns[99], al[99], share[99];
             for (int r = 0; r < o.reps; r++) {
                 struct arg a[2] = {{pooled, o.iters, 0, 0}, {pooled, o.iters, 0, 0}};
                 ns[r] = (double)micro_run_threads(th, run, a, sizeof(a[0])) /
                         (double)(o.iters * th);
+                share[r] = micro_cpu_share;
                 al[r] = 0;
                 for (int i = 0; i < th; i++) {
                     al[r] += (double)a[i].allocs / (double)(o.iters * th);
                     bad |= a[i].bad;
                 }
             }
-            printf("%s\t%d\t%s\t%.1f\t%.4f\n", pooled ? "pool" : "malloc", th, MICRO_ALLOC,
-                   micro_median(ns, o.reps), micro_median(al, o.reps));
+            printf("%s\t%d\t%s\t%.1f\t%.4f\t%.2f\n", pooled ? "pool" : "malloc", th,
+                   MICRO_ALLOC, micro_median(ns, o.reps), micro_median(al, o.reps),
+                   micro_median(share, o.reps));
         }
     }
     if (bad)

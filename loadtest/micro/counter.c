@@ -105,10 +105,10 @@ int main(int argc, char **argv)
     int bad = 0;
 
     micro_opts_parse(argc, argv, &o, 20000000L);
-    printf("#variant\tthreads\texpected\tgot\tmin_got\tlost_runs\tns_per_op\n");
+    printf("#variant\tthreads\texpected\tgot\tmin_got\tlost_runs\tns_per_op\tcpu_share\n");
     for (int v = 0; v < 4; v++) {
         for (int th = 1; th <= 2; th++) {
-            double ns[99], got[99], min_got = 0;
+            double ns[99], got[99], share[99], min_got = 0;
             int lost = 0;
 #ifdef __SANITIZE_THREAD__
             if (v == 0 && th == 2)
@@ -120,6 +120,7 @@ int main(int argc, char **argv)
                 struct arg a[2] = {{iters, 0}, {iters, 1}};
                 reset();
                 ns[r] = (double)micro_run_threads(th, fn[v], a, sizeof(a[0])) / (double)expected;
+                share[r] = micro_cpu_share;
                 got[r] = (double)read_total(v);
                 lost += got[r] != (double)expected;
                 min_got = r == 0 || got[r] < min_got ? got[r] : min_got;
@@ -129,8 +130,9 @@ int main(int argc, char **argv)
                     bad = 1;
                 }
             }
-            printf("%s\t%d\t%ld\t%.0f\t%.0f\t%d/%d\t%.2f\n", name[v], th, expected,
-                   micro_median(got, o.reps), min_got, lost, o.reps, micro_median(ns, o.reps));
+            printf("%s\t%d\t%ld\t%.0f\t%.0f\t%d/%d\t%.2f\t%.2f\n", name[v], th, expected,
+                   micro_median(got, o.reps), min_got, lost, o.reps, micro_median(ns, o.reps),
+                   micro_median(share, o.reps));
         }
     }
     return bad;

@@ -37,10 +37,10 @@ int main(int argc, char **argv)
     int bad = 0;
 
     micro_opts_parse(argc, argv, &o, 50000000L);
-    printf("#layout\tthreads\tns_per_op\n");
+    printf("#layout\tthreads\tns_per_op\tcpu_share\n");
     for (int layout = 0; layout < 2; layout++) {
         for (int th = 1; th <= 2; th++) {
-            double ns[99];
+            double ns[99], share[99];
             for (int r = 0; r < o.reps; r++) {
                 _Atomic long *n[2] = {layout ? &pad.s[0].n : &adj.n[0],
                                       layout ? &pad.s[1].n : &adj.n[1]};
@@ -50,12 +50,13 @@ int main(int argc, char **argv)
                 /* ns per increment of one thread: 2 threads that did not
                  * disturb each other would show the 1-thread figure */
                 ns[r] = (double)micro_run_threads(th, bump, a, sizeof(a[0])) / (double)o.iters;
+                share[r] = micro_cpu_share;
                 for (int i = 0; i < th; i++)
                     if (atomic_load(n[i]) != o.iters)
                         bad = 1;
             }
-            printf("%s\t%d\t%.2f\n", layout ? "padded" : "adjacent", th,
-                   micro_median(ns, o.reps));
+            printf("%s\t%d\t%.2f\t%.2f\n", layout ? "padded" : "adjacent", th,
+                   micro_median(ns, o.reps), micro_median(share, o.reps));
         }
     }
     if (bad)

@@ -87,14 +87,30 @@ struct micro_start {
     void *arg;
     pthread_barrier_t *go;
     uint64_t t0, t1;     /* owned by: the thread; read by main after join */
+    uint64_t cpu;        /* the same: CPU time the thread got for fn */
 };
+
+/* Of the last micro_run_threads: the CPU time its threads got over
+ * threads x wall time. Near 1: they really ran side by side; near 1/n:
+ * they took turns on one core (a busy box), and nothing could contend.
+ * Owned by: the main thread. */
+static double micro_cpu_share;
+
+static inline uint64_t micro_thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 static inline void *micro_trampoline(void *p)
 {
     struct micro_start *s = p;
     pthread_barrier_wait(s->go);
     s->t0 = micro_now_ns();
+    uint64_t c0 = micro_thread_cpu_ns();
     void *r = s->fn(s->arg);
+    s->cpu = micro_thread_cpu_ns() - c0;   /* inside [t0, t1] */
     s->t1 = micro_now_ns();
     return r;
 }
@@ -120,13 +136,15 @@ static inline uint64_t micro_run_threads(int n, void *(*fn)(void *), void *args,
         }
     }
     pthread_barrier_wait(&go);
-    uint64_t t0 = UINT64_MAX, t1 = 0;
+    uint64_t t0 = UINT64_MAX, t1 = 0, cpu = 0;
     for (int i = 0; i < n; i++) {
         pthread_join(t[i], NULL);
         t0 = st[i].t0 < t0 ? st[i].t0 : t0;
         t1 = st[i].t1 > t1 ? st[i].t1 : t1;
+        cpu += st[i].cpu;
     }
     pthread_barrier_destroy(&go);
+    micro_cpu_share = t1 > t0 ? (double)cpu / ((double)(t1 - t0) * n) : 1;
     return t1 - t0;
 }
 

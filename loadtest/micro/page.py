@@ -80,7 +80,7 @@ set ylabel "%s"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
-set key top left
+set key outside right top noenhanced
 set xtics rotate by -25 noenhanced
 set grid ytics
 %s
@@ -130,8 +130,10 @@ for r in rows:
     if r["threads"] == "2":
         p["ns_2threads"], p["spread_2threads"] = r["ns_per_op"], r["spread_pct"]
         p["ops_2threads"], p["waits_2threads"] = r["ops"], r["waits"]
+        p["cpu_share_2threads"] = r["cpu_share"]
 tables["shardlock_pivot"] = (["impl", "kind", "mix", "shards", "ns_1thread", "spread_1thread",
-                              "ns_2threads", "spread_2threads", "ops_2threads", "waits_2threads"],
+                              "ns_2threads", "spread_2threads", "cpu_share_2threads",
+                              "ops_2threads", "waits_2threads"],
                              list(piv.values()))
 
 meta = {"reps": reps, "cpus": cpus, "secs": secs, "load0": load0, "load1": load1,

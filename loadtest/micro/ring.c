@@ -114,10 +114,10 @@ int main(int argc, char **argv)
     int bad = 0;
 
     micro_opts_parse(argc, argv, &o, 5000000L);
-    printf("#queue\tthreads\tns_per_item\n");
+    printf("#queue\tthreads\tns_per_item\tcpu_share\n");
     for (int use_ring = 1; use_ring >= 0; use_ring--) {
         for (int th = 1; th <= 2; th++) {
-            double ns[99];
+            double ns[99], share[99];
             for (int r = 0; r < o.reps; r++) {
                 struct bench b = {.use_ring = use_ring, .iters = o.iters};
                 pthread_mutex_init(&b.q.lock, NULL);
@@ -128,12 +128,13 @@ int main(int argc, char **argv)
                 uint64_t dt = th == 1 ? micro_run_threads(1, both, a, sizeof(a[0]))
                                       : micro_run_threads(2, role, a, sizeof(a[0]));
                 ns[r] = (double)dt / (double)o.iters;
+                share[r] = micro_cpu_share;
                 bad |= b.bad;
                 srv_ring_destroy(b.r);
                 pthread_mutex_destroy(&b.q.lock);
             }
-            printf("%s\t%d\t%.1f\n", use_ring ? "spsc-ring" : "mutex-queue", th,
-                   micro_median(ns, o.reps));
+            printf("%s\t%d\t%.1f\t%.2f\n", use_ring ? "spsc-ring" : "mutex-queue", th,
+                   micro_median(ns, o.reps), micro_median(share, o.reps));
         }
     }
     if (bad)

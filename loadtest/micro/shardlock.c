@@ -180,13 +180,13 @@ int main(int argc, char **argv)
 
     micro_opts_parse(argc, argv, &o, 300000L);
     inject_thread_start();
-    printf("#impl\tkind\tmix\tshards\tthreads\tops\tns_per_op\tspread_pct\twaits\n");
+    printf("#impl\tkind\tmix\tshards\tthreads\tops\tns_per_op\tspread_pct\tcpu_share\twaits\n");
     for (int real = 1; real >= 0; real--)
     for (int kind = real ? K_ADAPTIVE : K_MUTEX; kind <= K_RWLOCK; kind++)
     for (int m = 0; m < 2; m++)
     for (int si = 0; si < 3; si++)
     for (int th = 1; th <= 2; th++) {
-        double ns[99], waits[99];
+        double ns[99], waits[99], share[99];
         for (int r = 0; r < o.reps; r++) {
             struct bench b = {.kind = (enum kind)kind, .write_pct = wpct[m],
                               .nshards = shards[si], .iters = o.iters};
@@ -198,6 +198,7 @@ int main(int argc, char **argv)
             }
             ns[r] = (double)micro_run_threads(th, worker, a, sizeof(a[0])) /
                     (double)(o.iters * th);
+            share[r] = micro_cpu_share;
             waits[r] = 0;
             if (b.c) {
                 struct cache_stats st;
@@ -217,9 +218,9 @@ int main(int argc, char **argv)
             hi = ns[r] > hi ? ns[r] : hi;
         }
         double med = micro_median(ns, o.reps);
-        printf("%s\t%s\t%d/%d\t%u\t%d\t%ld\t%.1f\t%.0f\t", real ? "cache" : "model",
+        printf("%s\t%s\t%d/%d\t%u\t%d\t%ld\t%.1f\t%.0f\t%.2f\t", real ? "cache" : "model",
                kind_name[kind], 100 - wpct[m], wpct[m], shards[si], th, o.iters * th, med,
-               100 * (hi - lo) / med);
+               100 * (hi - lo) / med, micro_median(share, o.reps));
         if (real)
             printf("%.0f\n", micro_median(waits, o.reps));
         else

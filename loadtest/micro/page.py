@@ -137,7 +137,9 @@ tables["shardlock_pivot"] = (["impl", "kind", "mix", "shards", "ns_1thread", "sp
                              list(piv.values()))
 
 meta = {"reps": reps, "cpus": cpus, "secs": secs, "load0": load0, "load1": load1,
-        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")}
+        # when the run measured (its first result's time), not when this ran
+        "date": datetime.datetime.utcfromtimestamp(os.path.getmtime(
+            os.path.join(data, "counter.tsv"))).strftime("%Y-%m-%d %H:%M UTC")}
 text = open(tmpl).read()
 text = text.replace("@HOIST", hoist())
 text = re.sub(r"@TABLE\{(\w+)\}", lambda m: md_table(m.group(1)), text)

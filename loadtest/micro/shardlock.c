@@ -13,7 +13,8 @@
  *   impl=model  a faithful model of a shard (a lock around a table of
  *               32-byte values: GET copies one out, SET copies one in) with
  *               all three kinds: mutex, adaptive, rwlock.
- * Keys are uniform over KEYS keys, all present (every GET hits).
+ * Keys are uniform over `nkeys` keys (10,000; 1,000 under --smoke, whose
+ * set-up would otherwise dominate), all present (every GET hits).
  *
  * Prints: impl kind mix shards threads ops ns_per_op spread_pct waits
  * (ops: of all threads in one run; spread: (max - min) / median of the
@@ -27,7 +28,7 @@
 #include "inject.h"
 #include "micro.h"
 
-#define KEYS 10000
+static unsigned nkeys = 10000;   /* immutable once the threads run */
 #define VLEN 32
 #define NOW 1700000000000LL
 
@@ -99,7 +100,7 @@ static void *worker(void *p)
         inject_enter(INJECT_BIT(16));
     for (long i = 0; i < b->iters; i++) {
         uint64_t r = next(&s);
-        unsigned key = (unsigned)(r % KEYS);
+        unsigned key = (unsigned)(r % nkeys);
         int write = (int)((r >> 32) % 100) < b->write_pct;
         if (!b->c) {
             model_op(b, key, write, v);
@@ -130,7 +131,7 @@ static int setup(struct bench *b, int real)
         inject_enter(0);
         if (!b->c)
             return -1;
-        for (unsigned i = 0; i < KEYS; i++) {
+        for (unsigned i = 0; i < nkeys; i++) {
             keyname(k, i);
             if (cache_set(b->c, k, strlen(k), v, VLEN, 0, 0, NOW, NULL, NULL) != CACHE_OK)
                 return -1;
@@ -149,7 +150,7 @@ static int setup(struct bench *b, int real)
             pthread_rwlock_init(&b->ms[i].lock.rw, NULL);
         else
             pthread_mutex_init(&b->ms[i].lock.m, &ma);
-        b->ms[i].val = calloc(KEYS / b->nshards + 1, VLEN);
+        b->ms[i].val = calloc(nkeys / b->nshards + 1, VLEN);
         if (!b->ms[i].val)
             return -1;
     }
@@ -179,6 +180,8 @@ int main(int argc, char **argv)
     int bad = 0;
 
     micro_opts_parse(argc, argv, &o, 300000L);
+    if (o.smoke)
+        nkeys = 1000;
     inject_thread_start();
     printf("#impl\tkind\tmix\tshards\tthreads\tops\tns_per_op\tspread_pct\tcpu_share\twaits\n");
     for (int real = 1; real >= 0; real--)

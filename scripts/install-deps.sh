@@ -11,7 +11,8 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-
           libhttp-parser-dev)   # the metrics endpoint's HTTP parser (server/metrics/)
 test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3 valgrind gdb
            nutcracker    # tests/scaleout: twemproxy in front of several nodes
-           curl prometheus prometheus-redis-exporter)   # metrics tests: promtool, redis_exporter
+           curl prometheus prometheus-redis-exporter   # metrics tests: promtool, redis_exporter
+           gnuplot-nox)  # loadtest/micro/run: docs/hands-on.md's plots
 web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")
 [[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}" "${web_pkgs[@]}")

@@ -40,6 +40,13 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_SREM: return "SREM";
     case LD_K_SISMEMBER: return "SISMEMBER";
     case LD_K_SMEMBERS: return "SMEMBERS";
+    case LD_K_MULTI: return "MULTI";
+    case LD_K_QUEUED: return "a queued command";
+    case LD_K_EXEC: return "EXEC";
+    case LD_K_WATCH: return "WATCH";
+    case LD_K_BGET: return "GET";
+    case LD_K_AUDIT_MGET: case LD_K_MS_MGET: return "MGET";
+    case LD_K_MS_INCRBY: return "INCRBY";
     default: break;
     }
     switch ((enum ld_op)kind) {
@@ -63,7 +70,7 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->fd = -1;
     c->state = LD_CS_IDLE;
     c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET
-             ? o->pipeline : 1;
+             ? o->pipeline : kind >= LD_CONN_BANK ? LD_TXN_PIPE : 1;
     c->priv_last = 0;
     c->cfg_last_k = LD_GEN_NONE;
     for (unsigned i = 0; i < LD_OWN_CACHE; i++)
@@ -137,9 +144,12 @@ static const char *conn_label(const struct ld_conn *c, char *buf, size_t cap)
 {
     static const char *const names[] = { "client", "info poller", "config reader",
                                          "config writer", "queue producer",
-                                         "queue consumer", "hash client", "set client" };
+                                         "queue consumer", "hash client", "set client",
+                                         "transfer client", "auditor", "sum writer",
+                                         "sum reader" };
 
-    if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET)
+    if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET ||
+        c->kind >= LD_CONN_BANK)
         snprintf(buf, cap, "%s %u", names[c->kind], c->id);
     else
         snprintf(buf, cap, "%s (thread %u)", names[c->kind], c->t->idx);
@@ -174,6 +184,10 @@ void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
             ld__hash_unsure(c, q);
         else if (c->kind == LD_CONN_SET)
             ld__set_unsure(c, q);
+        else if (c->kind == LD_CONN_BANK || c->kind == LD_CONN_AUDIT)
+            ld__bank_unsure(c, q);
+        else if (c->kind == LD_CONN_MSUM_W || c->kind == LD_CONN_MSUM_R)
+            ld__msum_unsure(c, q);
     }
     finished(c);
 }
@@ -367,6 +381,14 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
         break;
     case LD_CONN_SET:
         ld__set_reply(c, &q, rep);
+        break;
+    case LD_CONN_BANK:
+    case LD_CONN_AUDIT:
+        ld__bank_reply(c, &q, rep);
+        break;
+    case LD_CONN_MSUM_W:
+    case LD_CONN_MSUM_R:
+        ld__msum_reply(c, &q, rep);
         break;
     }
 }

@@ -285,6 +285,10 @@ void ld__final(struct ld_run *r, struct ld_ctl *k)
         ld__hash_final(r, k);    /* before stats: their reads count */
     if (ld__on(r, LD_CHK_SET))
         ld__set_final(r, k);
+    if (ld__on(r, LD_CHK_BANK))
+        ld__bank_final(r, k);
+    if (ld__on(r, LD_CHK_MSUM))
+        ld__msum_final(r, k);
     if (ld__on(r, LD_CHK_STATS))
         stats_final(r, k, &s);
     config_restore(r, k, &s);

@@ -118,8 +118,14 @@ enum ld_check {
     LD_CHK_QUEUE,       /* queue.c */
     LD_CHK_HASH,        /* hashchk.c */
     LD_CHK_SET,         /* setchk.c */
+    LD_CHK_BANK,        /* bank.c: MULTI/EXEC and WATCH transfers, audits */
+    LD_CHK_MSUM,        /* msum.c: "monotonic-sum" of counters on many shards */
     LD_NCHECKS
 };
+
+/* The checkers that need MULTI/EXEC: named one by one, not part of "all"
+ * (a server without transactions fails them by design). */
+#define LD_CHK_TXN_MASK (1u << LD_CHK_BANK | 1u << LD_CHK_MSUM)
 
 #define LD_MGET_MAX 16
 #define LD_PREFIX_MAX 64

@@ -9,7 +9,8 @@
  * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
  * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
  * and set checkers (fake_coll.c) HSET, HGET, HINCRBY, HGETALL, SADD, SREM,
- * SISMEMBER, SMEMBERS. INFO and its counters follow Redis 7 (a command counts once it
+ * SISMEMBER, SMEMBERS; INCRBY, DECRBY and for the bank and monotonic-sum
+ * checkers MULTI EXEC DISCARD WATCH UNWATCH (fake_txn.c). INFO and its counters follow Redis 7 (a command counts once it
  * has run; unknown commands do not count; GET and each MGET key count a
  * hit or a miss, the hash and set reads one for their key).
  *
@@ -35,6 +36,12 @@
  *   drop-hincr      an HINCRBY answers n+1 but does not store it
  *   set-missing     an SADD answers as if it added a member, and does not
  *   set-extra       an SREM answers as if it removed a member, and does not
+ *   txn-interleave  an EXEC runs its commands one per turn, others between
+ *   txn-half        an EXEC answers for all its commands, the second one's
+ *                   write undone
+ *   mget-torn       an MGET answers its last key with the value that key had
+ *                   before its last write
+ *   watch-ignore    an EXEC runs although a watched key changed
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -45,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -61,6 +69,7 @@ static const char *const fault_names[] = {
     "stats-undercount", "info-backwards", "config-torn", "config-stale", "config-refuse",
     "queue-lose", "queue-dup", "queue-reorder",
     "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
+    "txn-interleave", "txn-half", "mget-torn", "watch-ignore",
 };
 
 /* The whole server: one thread, so nothing here is shared. */
@@ -69,6 +78,7 @@ static struct {
     unsigned long long after, every;
     unsigned long long commands, cmds_counted, hits, misses, chances;
     unsigned long long timeout, maxmem, prev_timeout, prev_maxmem;
+    unsigned long long ver;            /* the last string write's version */
     struct item *table[NBUCKETS];
     struct item *last_set;
     struct conn *conns;
@@ -107,11 +117,27 @@ static void set_value(const char *k, size_t kn, const char *v, size_t vn)
         it->klen = kn;
         *pp = it;
     }
-    free(it->val);
+    free(it->old);
+    it->old = it->val;                 /* NULL: there was none */
+    it->oldlen = it->vlen;
     it->val = malloc(vn ? vn : 1);
     memcpy(it->val, v, vn);
     it->vlen = vn;
+    it->ver = ++S.ver;
     S.last_set = it;
+}
+
+void fake_undo_write(const char *k, size_t n)
+{
+    struct item *it = *fake_find(k, n);
+
+    if (it == NULL || it->old == NULL)
+        return;
+    free(it->val);
+    it->val = it->old;
+    it->vlen = it->oldlen;
+    it->old = NULL;
+    it->ver = ++S.ver;
 }
 
 static void item_free(struct item *it)
@@ -123,6 +149,7 @@ static void item_free(struct item *it)
     free(it->el);
     free(it->key);
     free(it->val);
+    free(it->old);
     free(it);
 }
 
@@ -185,7 +212,7 @@ void count_lookup(bool hit)
 }
 
 /* ---- commands ---- */
-static void cmd_get(struct conn *c, redisReply *k)
+static void cmd_get(struct conn *c, redisReply *k, bool last_of_mget)
 {
     struct item *it = *fake_find(k->str, k->len);
 
@@ -195,6 +222,10 @@ static void cmd_get(struct conn *c, redisReply *k)
         return;
     }
     S.hits++;
+    if (last_of_mget && it->old != NULL && turn(F_MGET_TORN)) {
+        bulk(c, it->old, it->oldlen);   /* the value before the last write */
+        return;
+    }
     if (S.last_set && S.last_set != it && turn(F_WRONG_VALUE)) {
         bulk(c, S.last_set->val, S.last_set->vlen);
         return;
@@ -211,7 +242,7 @@ static void cmd_get(struct conn *c, redisReply *k)
     bulk(c, it->val, it->vlen);
 }
 
-static void cmd_incr(struct conn *c, redisReply *k)
+static void cmd_incr(struct conn *c, redisReply *k, long long by)
 {
     struct item *it = *fake_find(k->str, k->len);
     long long v = 0;
@@ -224,7 +255,7 @@ static void cmd_incr(struct conn *c, redisReply *k)
         snprintf(tmp, sizeof(tmp), "%.*s", (int)(it->vlen < 31 ? it->vlen : 31), it->val);
         v = strtoll(tmp, NULL, 10);
     }
-    v++;
+    v += by;
     outf(c, ":%lld\r\n", v);
     if (turn(F_DROP_INCR))
         return;                     /* answered, not stored: a lost update */
@@ -298,7 +329,7 @@ static void cmd_config(struct conn *c, redisReply **a, size_t n)
 }
 
 /* Run one command; returns false when the connection must close. */
-static bool run(struct conn *c, redisReply *r)
+bool fake_run(struct conn *c, redisReply *r)
 {
     redisReply **a = r->element;
     size_t n = r->elements;
@@ -317,10 +348,12 @@ static bool run(struct conn *c, redisReply *r)
         S.commands++;
         return false;
     }
-    if (strcasecmp(name, "PING") == 0)
+    if (fake_txn_run(c, r))
+        ;
+    else if (strcasecmp(name, "PING") == 0)
         out(c, "+PONG\r\n", 7);
     else if (strcasecmp(name, "GET") == 0 && n == 2)
-        cmd_get(c, a[1]);
+        cmd_get(c, a[1], false);
     else if (strcasecmp(name, "SET") == 0 && n == 3) {
         set_value(a[1]->str, a[1]->len, a[2]->str, a[2]->len);
         out(c, "+OK\r\n", 5);
@@ -331,11 +364,14 @@ static bool run(struct conn *c, redisReply *r)
             d += fake_del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
         outf(c, ":%lld\r\n", d);
     } else if (strcasecmp(name, "INCR") == 0 && n == 2)
-        cmd_incr(c, a[1]);
-    else if (strcasecmp(name, "MGET") == 0 && n >= 2) {
+        cmd_incr(c, a[1], 1);
+    else if ((strcasecmp(name, "INCRBY") == 0 || strcasecmp(name, "DECRBY") == 0) && n == 3) {
+        long long by = strtoll(a[2]->str, NULL, 10);
+        cmd_incr(c, a[1], toupper((unsigned char)name[0]) == 'D' ? -by : by);
+    } else if (strcasecmp(name, "MGET") == 0 && n >= 2) {
         outf(c, "*%zu\r\n", n - 1);
         for (size_t i = 1; i < n; i++)
-            cmd_get(c, a[i]);
+            cmd_get(c, a[i], i == n - 1);
     } else if (strcasecmp(name, "INFO") == 0)
         cmd_info(c);
     else if (strcasecmp(name, "CONFIG") == 0 && n >= 2)
@@ -367,31 +403,24 @@ static void drop(struct conn *c)
         c->next->prev = c->prev;
     close(c->fd);
     redisReaderFree(c->rd);
+    fake_txn_free(c);
     free(c->out);
     free(c);
 }
 
-/* Read, run what arrived, write the replies (blocking writes are fine for
- * a test server: the client always reads). */
-static void serve(struct conn *c)
+/* Run the commands that arrived (not while an EXEC runs step by step),
+ * write the replies (blocking writes are fine for a test server: the
+ * client always reads). */
+static void process(struct conn *c)
 {
-    char buf[65536];
-    ssize_t n = read(c->fd, buf, sizeof(buf));
     void *r;
     bool keep = true;
 
-    if (n <= 0) {
-        if (n < 0 && errno == EAGAIN)
-            return;
-        drop(c);
-        return;
-    }
-    if (S.fault == F_STALL && S.commands >= S.after)
-        return;                       /* swallow: never answer again */
-    redisReaderFeed(c->rd, buf, (size_t)n);
-    while (keep && redisReaderGetReply(c->rd, &r) == REDIS_OK && r != NULL) {
-        keep = run(c, r);
-        freeReplyObject(r);
+    while (keep && c->step == 0 && redisReaderGetReply(c->rd, &r) == REDIS_OK && r != NULL) {
+        keep = fake_run(c, r);
+        if (!c->took)                 /* else queued by MULTI: freed with the queue */
+            freeReplyObject(r);
+        c->took = false;
         if (S.fault == F_STALL && S.commands >= S.after)
             break;
     }
@@ -409,6 +438,43 @@ static void serve(struct conn *c)
     c->out_len = 0;
     if (!keep)
         drop(c);
+}
+
+/* Read what arrived, and run it. */
+static void serve(struct conn *c)
+{
+    char buf[65536];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+
+    if (n <= 0) {
+        if (n < 0 && errno == EAGAIN)
+            return;
+        drop(c);
+        return;
+    }
+    if (S.fault == F_STALL && S.commands >= S.after)
+        return;                       /* swallow: never answer again */
+    redisReaderFeed(c->rd, buf, (size_t)n);
+    process(c);
+}
+
+/* txn-interleave: each EXEC running step by step runs one more command;
+ * one that finishes answers, then runs what waited behind it. Returns
+ * whether any is still running. */
+static bool step_all(void)
+{
+    bool more = false;
+
+    for (struct conn *c = S.conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->step == 0)
+            continue;
+        if (fake_txn_step(c))
+            more = true;
+        else
+            process(c);               /* may drop c: next was read before */
+    }
+    return more;
 }
 
 static int listen_on(const char *port_file)
@@ -477,8 +543,10 @@ int main(int argc, char **argv)
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(S.epfd, EPOLL_CTL_ADD, lfd, &ev);
+    bool stepping = false;
+
     while (!S.stop) {
-        int n = epoll_wait(S.epfd, evs, 64, 100);
+        int n = epoll_wait(S.epfd, evs, 64, stepping ? 1 : 100);
 
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == NULL) {
@@ -501,6 +569,7 @@ int main(int argc, char **argv)
             }
             serve(evs[i].data.ptr);
         }
+        stepping = step_all();
     }
     /* free everything, so that LSan has nothing to report */
     while (S.conns != NULL)

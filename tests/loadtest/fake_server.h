@@ -15,6 +15,7 @@ enum fault {
     F_STATS_UNDER, F_INFO_BACK, F_CFG_TORN, F_CFG_STALE, F_CFG_REFUSE,
     F_QUEUE_LOSE, F_QUEUE_DUP, F_QUEUE_REORDER,
     F_HASH_WRONG, F_DROP_HINCR, F_SET_MISSING, F_SET_EXTRA,
+    F_TXN_INTERLEAVE, F_TXN_HALF, F_MGET_TORN, F_WATCH_IGNORE,
 };
 
 /* A field and its value (a hash), or a member (a set: no value). */
@@ -33,6 +34,16 @@ struct item {
     int type;
     struct elem *el;                 /* T_HASH, T_SET */
     size_t nel, elcap;
+    unsigned long long ver;          /* T_STRING: bumped by every write (WATCH) */
+    char *old;                       /* T_STRING: the value before the last write */
+    size_t oldlen;
+};
+
+/* A key WATCHed, and its version then (0: missing). */
+struct watched {
+    char *key;
+    size_t klen;
+    unsigned long long ver;
 };
 
 struct conn {
@@ -41,6 +52,12 @@ struct conn {
     redisReader *rd;
     char *out;
     size_t out_len, out_cap;
+    /* MULTI (fake_txn.c) */
+    bool in_multi, took;             /* took: the command was queued, not freed */
+    redisReply **queue;
+    size_t nqueued, qcap, step;      /* step > 0: an EXEC running one command per turn */
+    struct watched *watch;
+    size_t nwatch;
 };
 
 /* Replies, appended to the connection's output. */
@@ -55,6 +72,18 @@ void count_lookup(bool hit);
  * string, hash or set key (1 if there was one). */
 struct item **fake_find(const char *k, size_t n);
 int fake_del_key(const char *k, size_t n);
+/* Run one command (false: close the connection); a string key's value
+ * put back to what it was before its last write (txn-half). */
+bool fake_run(struct conn *c, redisReply *r);
+void fake_undo_write(const char *k, size_t n);
+
+/* fake_txn.c: MULTI EXEC DISCARD WATCH UNWATCH, and queueing inside
+ * MULTI: true when it took the command. fake_txn_step runs the next
+ * command of an EXEC that runs one per turn (true while more are left);
+ * fake_txn_free drops a connection's transaction state. */
+bool fake_txn_run(struct conn *c, redisReply *r);
+bool fake_txn_step(struct conn *c);
+void fake_txn_free(struct conn *c);
 
 /* fake_list.c: runs a list command (true), or leaves it (false). */
 bool fake_list_run(struct conn *c, redisReply **a, size_t n);

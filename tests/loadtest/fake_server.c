@@ -79,6 +79,7 @@ static struct {
     unsigned long long commands, cmds_counted, hits, misses, chances;
     unsigned long long timeout, maxmem, prev_timeout, prev_maxmem;
     unsigned long long ver;            /* the last string write's version */
+    bool reset_done;                   /* the reset fault has closed its connection */
     struct item *table[NBUCKETS];
     struct item *last_set;
     struct conn *conns;
@@ -339,11 +340,12 @@ bool fake_run(struct conn *c, redisReply *r)
     if (r->type != REDIS_REPLY_ARRAY || n == 0 || a[0]->type != REDIS_REPLY_STRING)
         return false;
     name = a[0]->str;
-    if (S.fault == F_EXIT && S.commands + 1 >= S.after)
+    if (S.fault == F_EXIT && S.commands + 1 >= S.after && !c->in_exec)
         raise(SIGKILL);
-    if (S.fault == F_RESET && S.commands + 1 == S.after) {
+    if (S.fault == F_RESET && S.commands + 1 >= S.after && !c->in_exec && !S.reset_done) {
         struct linger lg = { 1, 0 };    /* close() sends a RST */
 
+        S.reset_done = true;            /* once: a queued command may have had its turn */
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         S.commands++;
         return false;

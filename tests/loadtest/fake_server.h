@@ -54,6 +54,8 @@ struct conn {
     size_t out_len, out_cap;
     /* MULTI (fake_txn.c) */
     bool in_multi, took;             /* took: the command was queued, not freed */
+    bool in_exec;                    /* running a queued command: the reset and
+                                        exit faults wait for one from the socket */
     redisReply **queue;
     size_t nqueued, qcap, step;      /* step > 0: an EXEC running one command per turn */
     struct watched *watch;

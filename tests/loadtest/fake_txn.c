@@ -90,6 +90,13 @@ static bool is_write(const redisReply *r)
     return false;
 }
 
+static void run_queued(struct conn *c, size_t i)
+{
+    c->in_exec = true;
+    fake_run(c, c->queue[i]);
+    c->in_exec = false;
+}
+
 static void exec(struct conn *c)
 {
     bool changed = dirty(c);
@@ -103,12 +110,12 @@ static void exec(struct conn *c)
     }
     outf(c, "*%zu\r\n", c->nqueued);
     if (c->nqueued >= 2 && turn(F_TXN_INTERLEAVE)) {
-        fake_run(c, c->queue[0]);
+        run_queued(c, 0);
         c->step = 1;                   /* the rest: fake_txn_step, turn by turn */
         return;
     }
     for (size_t i = 0; i < c->nqueued; i++)
-        fake_run(c, c->queue[i]);
+        run_queued(c, i);
     if (c->nqueued >= 2 && is_write(c->queue[1]) && turn(F_TXN_HALF))
         fake_undo_write(c->queue[1]->element[1]->str, c->queue[1]->element[1]->len);
     drop_queue(c);
@@ -118,7 +125,7 @@ bool fake_txn_step(struct conn *c)
 {
     if (c->step == 0)
         return false;
-    fake_run(c, c->queue[c->step++]);
+    run_queued(c, c->step++);
     if (c->step < c->nqueued)
         return true;
     drop_queue(c);

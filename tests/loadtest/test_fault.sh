@@ -80,10 +80,11 @@ port=$(cat "$work/port")
 # can pause a sanitizer build for longer than one would like
 reply_timeout=5000
 [ "$fault" = stall ] && reply_timeout=1000
+writer=()
+[ "$checks" = all ] && writer=(--config-writer)
 timeout 60 "$LOAD" --port "$port" --server-pid "$pid" --clients 8 --threads 2 \
     --pipeline 4 --keyspace 500 --requests 20000 --duration 5 --reply-timeout "$reply_timeout" \
-    --connect-timeout 2000 --check "$checks" $([ "$checks" = all ] && echo --config-writer) \
-    --key-prefix "fault-$fault" \
+    --connect-timeout 2000 --check "$checks" "${writer[@]}" --key-prefix "fault-$fault" \
     >"$work/out" 2>&1
 rc=$?
 cat "$work/out"

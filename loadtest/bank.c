@@ -335,11 +335,15 @@ static void reconcile(struct ld_run *r, struct ld_ctl *k, uint32_t id,
 
     ld__coll_key(r, key, 'l', id);
     rep = k ? ld__ctl_cmd(k, err, sizeof(err), 2, argv) : NULL;
-    if (rep != NULL && rep->type != REDIS_REPLY_NIL && !ld__txn_int(rep, &log))
+    if (rep == NULL) {
+        ld__skip(r, LD_CHK_BANK, "could not read the transfer logs at the end: %s",
+                 k ? err : "no control connection");
+        return;
+    }
+    if (rep->type != REDIS_REPLY_NIL && !ld__txn_int(rep, &log))
         log = -1;
-    if (rep != NULL)
-        freeReplyObject(rep);
-    if (rep == NULL || log < 0 || (uint64_t)log < m->acked ||
+    freeReplyObject(rep);
+    if (log < 0 || (uint64_t)log < m->acked ||
         (uint64_t)log > m->acked + m->unknown) {
         ld__fail(r, LD_CHK_BANK, "transfer client %u: its log %s: expected %llu%s (its "
                  "acknowledged transfers), got %lld", id, key, (unsigned long long)m->acked,

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "commands.h"
 #include "inject.h"
 #include "srv.h"
@@ -400,6 +401,10 @@ static void exec_queue(struct srv_conn *c, struct srv_mstate *m, struct cache_tx
         }
         uint64_t errors = atomic_load_explicit(&w->errstats->replied, memory_order_relaxed);
         uint64_t t0 = srv_mono_ns();
+        /* As Redis, the user's rules (fresh as of EXEC's own gate) are
+         * checked again: a refusal is a NOPERM in its place. */
+        if (srv_acl_check(c, q->cmd, q->argc, q->argv, SRV_ACL_CTX_MULTI) < 0)
+            continue;
         atomic_store_explicit(&c->last_cmd, q->cmd->fullname, memory_order_relaxed);
         q->cmd->fn(c, q->argc, q->argv);
         srv__count_call(w, q->cmd, t0, errors);

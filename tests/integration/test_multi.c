@@ -94,6 +94,24 @@ static void test_execabort(void **state)
     freeReplyObject(r);
     EXPECT_ERR(u, EXECABORT, "EXEC");
     EXPECT_NIL(c, "GET a");
+    /* rules that change between MULTI and EXEC: checked again at EXEC,
+     * the refusal in its place */
+    EXPECT_OK(c, "ACL SETUSER tx +get");
+    EXPECT_OK(u, "MULTI");
+    EXPECT_STATUS(u, "QUEUED", "SET a 1");
+    EXPECT_STATUS(u, "QUEUED", "GET a");
+    EXPECT_OK(c, "ACL SETUSER tx -get");
+    r = CMD(u, "EXEC");
+    assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+    assert_int_equal(r->elements, 2);
+    assert_string_equal(r->element[0]->str, "OK");
+    assert_int_equal(r->element[1]->type, REDIS_REPLY_ERROR);
+    assert_string_equal(r->element[1]->str,
+                        "NOPERM ACLs rules changed between the moment the transaction was "
+                        "accumulated and the EXEC call. This command is no longer allowed for "
+                        "the following reason: no permission to execute the command or "
+                        "subcommand");
+    freeReplyObject(r);
     redisFree(u);
     EXPECT_INT(c, 1, "ACL DELUSER tx");
 }

@@ -167,7 +167,7 @@ bool cache__shard_lock_other(struct shard *s)
 {
     struct cache_txn *t = cache__txn_cur;
 
-    if (__builtin_expect(t == NULL, 1) || cache__txn_holds(s) ||
+    if (__builtin_expect(t == NULL, 1) || cache__txn_holds(s) || t->m.n == 0 ||
         s->id > t->m.ids[t->m.n - 1]) {
         cache__shard_lock(s);   /* in order, or one of the transaction's */
         return true;

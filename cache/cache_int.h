@@ -170,6 +170,12 @@ struct cache {
     _Atomic int64_t list_lp_size;      /* atomic: relaxed; same */
     _Atomic uint64_t zset_lp_entries;  /* atomic: relaxed; same */
     _Atomic uint64_t zset_lp_value;    /* atomic: relaxed; same */
+    /* WATCHed keys in every shard (watch.c): changed only under the
+     * key's shard lock; atomic: relaxed. A writer loads it holding the
+     * written key's shard lock, so it sees every watch of that key added
+     * before its lock (the add's unlock ordered it) and may skip the
+     * shard's list when it is 0: what it misses was watched after it. */
+    _Atomic uint64_t nwatches;
     /* Lazy free (lazyfree.c). */
     _Atomic unsigned lazy_flags;       /* atomic: relaxed; CACHE_LAZY_*, either value on a race */
     pthread_mutex_t lazy_lock;         /* lock order: a leaf, never under a shard lock */

@@ -40,6 +40,7 @@ void cache_watch_add(struct cache *c, struct cache_watch *w, int64_t now)
     w->existed = cache__lookup_locked(s, w->hash, w->key, w->klen, now) != NULL;
     w->wnext = s->watches;
     s->watches = w;
+    atomic_fetch_add_explicit(&c->nwatches, 1, memory_order_relaxed);
     cache__shard_unlock(s);
 }
 
@@ -51,6 +52,7 @@ void cache_watch_del(struct cache *c, struct cache_watch *w)
     for (struct cache_watch **p = &s->watches; *p; p = &(*p)->wnext)
         if (*p == w) {
             *p = w->wnext;
+            atomic_fetch_sub_explicit(&c->nwatches, 1, memory_order_relaxed);
             break;
         }
     cache__shard_unlock(s);
@@ -70,6 +72,9 @@ bool cache_watch_stale(struct cache *c, const struct cache_watch *w, int64_t now
 
 void cache_watch_touch(struct cache *c, const char *key, size_t klen)
 {
+    if (atomic_load_explicit(&c->nwatches, memory_order_relaxed) == 0)
+        return;   /* nothing watched before our lock (struct cache) */
+
     uint64_t h = cache__hash(c, key, klen);
     struct shard *s = cache__shard_of(c, h);
 

@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -267,9 +268,8 @@ static void test_getkeys(void **state)
 #define ROUNDS 2000
 
 struct writer {
-    int worker;
     int mode;                     /* 0: MSET, 1: MULTI INCR x16 EXEC, 2: FLUSHALL */
-    volatile int stop;
+    _Atomic int stop;             /* set by the reader when done */
 };
 
 static void *write_loop(void *arg)
@@ -277,7 +277,7 @@ static void *write_loop(void *arg)
     struct writer *w = arg;
     redisContext *x = harness_connect(&srv);
 
-    for (long v = 1; x && !w->stop; v++) {
+    for (long v = 1; x && !atomic_load(&w->stop); v++) {
         redisReply *r = NULL;
         if (w->mode == 0) {
             const char *argv[1 + 2 * NKEYS];
@@ -343,7 +343,7 @@ static const char *mget_cmd(void)
  * mix. */
 static void race(int mode, bool flush)
 {
-    struct writer w[3] = { { 0, mode, 0 }, { 1, mode, 0 }, { 0, 2, 0 } };
+    struct writer w[3] = { { mode, 0 }, { mode, 0 }, { 2, 0 } };
     pthread_t t[3];
     int nw = flush ? 3 : 2, bad = 0;
     redisContext *r = on_worker(1);
@@ -369,7 +369,7 @@ static void race(int mode, bool flush)
         freeReplyObject(rep);
     }
     for (int i = 0; i < nw; i++)
-        w[i].stop = 1;
+        atomic_store(&w[i].stop, 1);
     for (int i = 0; i < nw; i++)
         pthread_join(t[i], NULL);
     redisFree(r);
@@ -383,7 +383,7 @@ static void test_exec_seen_whole(void **state) { race(1, false); }
 static void test_exec_racing_flushall(void **state) { race(1, true); }
 
 struct incr {
-    int worker, n;
+    int n;
     int given_up;
 };
 
@@ -421,7 +421,7 @@ static void *watch_incr(void *arg)
 
 static void test_watch_retry_loops(void **state)
 {
-    struct incr in[2] = { { 0, 500, 0 }, { 1, 500, 0 } };
+    struct incr in[2] = { { 500, 0 }, { 500, 0 } };
     pthread_t t[2];
 
     for (int i = 0; i < 2; i++)

@@ -123,7 +123,7 @@ int cache_bitop(struct cache *c, int op, const char *dst, size_t dlen,
                 uint64_t *hits, uint64_t *misses)
 {
     struct bitop_run r = {.c = c, .op = op, .srcs = srcs, .n = n, .dst = dst, .dlen = dlen};
-    struct cache__mlock lk = {0};
+    struct cache_mlock lk = {0};
     struct item *nw = NULL;
     int64_t need = 0;
     int rc = CACHE_E_NOMEM, tries = 0;

@@ -207,6 +207,7 @@ void cache_flush(struct cache *c, int async)
         struct item *head = NULL;
         uint64_t n = 0, bytes = 0;
         cache__shard_lock(s);
+        cache__watch_flush_locked(s);   /* before the keys go */
         if (async)
             flush_async_locked(s, &head, &n, &bytes);
         else

@@ -19,6 +19,8 @@
 #ifndef MMCACHE_CACHE_H
 #define MMCACHE_CACHE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -522,6 +524,63 @@ int cache_bpop_take(struct cache *c, struct cache_bpop *h, int giveback,
 /* Keys that have clients blocked on them now (tests). Context: any
  * thread; takes each shard lock in turn. */
 uint64_t cache_blocked_keys(struct cache *c);
+
+/* ---- Transactions: several commands under one set of shard locks (txn.c) --
+ * docs/locking.md, "Transactions". cache_txn_lock locks the shards of
+ * keys[0..n) (every shard with `all`) in ascending index order, each once,
+ * and makes them this thread's: until cache_txn_unlock, every cache call
+ * on this thread finds those shards already held (its own lock and unlock
+ * of one of them cost nothing), so the calls in between are one atomic
+ * step for every other thread. A call may touch only keys of held
+ * shards; eviction then takes another shard only when that cannot wait
+ * out of order (a higher index, or a trylock), and blocked clients served
+ * meanwhile are woken (and cross-shard moves finished) at the unlock.
+ * Context: no shard lock held, no transaction open on this thread. */
+#define CACHE_MLOCK_SMALL 8
+struct cache_mlock {
+    unsigned *ids;                /* sorted, unique; small or allocated */
+    size_t n;
+    unsigned small[CACHE_MLOCK_SMALL];
+};
+struct cache_bpop;
+struct cache_txn {                /* owned by: the thread that locked it */
+    struct cache_mlock m;         /* the shards held, ascending */
+    uint8_t *inner;               /* per m.ids[i]: 1 while a call inside holds it */
+    uint8_t small_inner[CACHE_MLOCK_SMALL];
+    /* serves deferred to the unlock (blocking/serve.c's lists, FIFO) */
+    struct cache_bpop *wakes, **wakes_tail, *moves, **moves_tail;
+};
+/* CACHE_OK, or CACHE_E_NOMEM with nothing locked. */
+int cache_txn_lock(struct cache *c, struct cache_txn *t, const struct cache_str *keys,
+                   size_t n, int all);
+void cache_txn_unlock(struct cache *c, struct cache_txn *t, int64_t now);
+
+/* ---- WATCH (watch.c) --------------------------------------------------------
+ * A watched key: its owner (a client) allocates it, adds it to the key's
+ * shard, and removes it before freeing it. Any thread that changes the key
+ * under a transaction's lock sets *dirty (cache_watch_touch), and so does
+ * FLUSHALL for every key; whether it still exists as it did when watched
+ * (not expired, evicted, deleted or created by anything else since) is
+ * cache_watch_stale's to say. */
+struct cache_watch {
+    struct cache_watch *wnext;    /* guarded by: the key's shard lock (its list) */
+    _Atomic bool *dirty;        /* immutable: the owner's flag; written true under
+                                     the shard lock (relaxed), read by the owner
+                                     holding that lock (cache_txn_lock) */
+    uint64_t hash;                /* immutable */
+    bool existed;                 /* immutable once added: live when watched */
+    size_t klen;                  /* immutable */
+    char key[];
+};
+/* NULL on ENOMEM. Context: any; the cache is not touched. */
+struct cache_watch *cache_watch_new(struct cache *c, const char *key, size_t klen,
+                                    _Atomic bool *dirty);
+/* Context: no shard lock held (or inside a transaction holding its shard). */
+void cache_watch_add(struct cache *c, struct cache_watch *w, int64_t now);
+void cache_watch_del(struct cache *c, struct cache_watch *w);
+/* Context: inside a transaction holding the key's shard. */
+bool cache_watch_stale(struct cache *c, const struct cache_watch *w, int64_t now);
+void cache_watch_touch(struct cache *c, const char *key, size_t klen);
 
 /* ---- Whole-keyspace operations ------------------------------------------ */
 

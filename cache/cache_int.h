@@ -127,6 +127,8 @@ struct shard {
                                to cache->mem_global */
     struct cache__ctable *bkeys;  /* guarded by: lock; keys with clients blocked
                                on them (blocking/), NULL until the first */
+    struct cache_watch *watches;  /* guarded by: lock; WATCHed keys of this shard
+                               (watch.c), NULL when none */
 
     /* Written only under lock (relaxed load + store), read anywhere with
      * relaxed loads (stats, eviction's cheap "anything to evict?" test). */
@@ -173,6 +175,12 @@ struct cache {
     _Atomic int64_t list_lp_size;      /* atomic: relaxed; same */
     _Atomic uint64_t zset_lp_entries;  /* atomic: relaxed; same */
     _Atomic uint64_t zset_lp_value;    /* atomic: relaxed; same */
+    /* WATCHed keys in every shard (watch.c): changed only under the
+     * key's shard lock; atomic: relaxed. A writer loads it holding the
+     * written key's shard lock, so it sees every watch of that key added
+     * before its lock (the add's unlock ordered it) and may skip the
+     * shard's list when it is 0: what it misses was watched after it. */
+    _Atomic uint64_t nwatches;
     /* Lazy free (lazyfree.c). */
     _Atomic unsigned lazy_flags;       /* atomic: relaxed; CACHE_LAZY_*, either value on a race */
     pthread_mutex_t lazy_lock;         /* lock order: a leaf, never under a shard lock */
@@ -224,6 +232,25 @@ void cache__shard_unlock_nolab(struct shard *s);
  * the exclusive lock. */
 void cache__shard_rdlock(struct shard *s);
 void cache__shard_rdunlock(struct shard *s);
+/* Eviction's lock of a shard other than the one it writes: inside a
+ * transaction, one it does not hold is waited for only above its highest
+ * held index (the lock order) and otherwise only tried; false: skip it. */
+bool cache__shard_lock_other(struct shard *s);
+
+/* txn.c: the transaction open on this thread (cache_txn_lock), NULL when
+ * none; owned by: its thread. cache__txn_enter / _leave: s is one of its
+ * shards, taken or given back by a call inside it (no real lock); false:
+ * lock or unlock for real. */
+extern _Thread_local struct cache_txn *cache__txn_cur;
+bool cache__txn_enter(const struct shard *s);
+bool cache__txn_leave(const struct shard *s);
+bool cache__txn_holds(const struct shard *s);
+/* cache__serve_end inside a transaction: its wakes and moves wait for the
+ * unlock; true when sv was taken over that way. */
+struct cache__serve;
+bool cache__txn_defer_serve(struct cache__serve *sv);
+/* watch.c. Context: s locked. FLUSHALL: every watched key of s dirty. */
+void cache__watch_flush_locked(struct shard *s);
 #ifndef NDEBUG
 bool cache__shard_held(const struct shard *s);
 /* The bug-lab sites that deliberately touch a shard without its lock

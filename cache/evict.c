@@ -358,7 +358,8 @@ int cache__evict_others(struct cache *c, const struct shard *skip,
         for (;;) {
             bool over, more = true;
             unsigned n = 0;
-            cache__shard_lock(s);
+            if (!cache__shard_lock_other(s))
+                break;   /* inside a transaction: busy and out of order */
             while ((over = cache__over_locked(s, need)) && n < EVICT_BATCH &&
                    (more = evict_one_locked(s, NULL, now)))
                 n++;

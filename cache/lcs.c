@@ -247,7 +247,7 @@ int cache_lcs(struct cache *c, const char *a, size_t alen, const char *b,
     uint64_t hash[2] = {cache__hash(c, a, alen), cache__hash(c, b, blen)};
     struct shard *sa = cache__shard_of(c, hash[0]), *sb = cache__shard_of(c, hash[1]);
     struct lcs t = {0};
-    struct cache__mlock lk;
+    struct cache_mlock lk;
     int rc;
 
     memset(res, 0, sizeof(*res));

@@ -197,7 +197,7 @@ static int cmp_uint(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+int cache__mlock_init(struct cache *c, struct cache_mlock *m, const uint64_t *hash,
                       size_t n)
 {
     m->ids = n <= CACHE__MLOCK_SMALL ? m->small : malloc(n * sizeof(*m->ids));
@@ -206,11 +206,20 @@ int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *h
         return CACHE_E_NOMEM;
     for (size_t i = 0; i < n; i++)
         m->ids[i] = cache__shard_of(c, hash[i])->id;
+    m->n = n;
+    cache__mlock_sort(m);
+    return CACHE_OK;
+}
+
+void cache__mlock_sort(struct cache_mlock *m)
+{
+    size_t n = m->n;
+
     qsort(m->ids, n, sizeof(*m->ids), cmp_uint);
+    m->n = 0;
     for (size_t i = 0; i < n; i++)
         if (m->n == 0 || m->ids[m->n - 1] != m->ids[i])
             m->ids[m->n++] = m->ids[i];
-    return CACHE_OK;
 }
 
 uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
@@ -225,26 +234,26 @@ uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t
     return h;
 }
 
-void cache__mlock_free(struct cache__mlock *m)
+void cache__mlock_free(struct cache_mlock *m)
 {
     if (m->ids != m->small)
         free(m->ids);
     m->ids = NULL;
 }
 
-void cache__mlock_lock(struct cache *c, const struct cache__mlock *m)
+void cache__mlock_lock(struct cache *c, const struct cache_mlock *m)
 {
     for (size_t i = 0; i < m->n; i++)   /* ascending: lock order */
         cache__shard_lock(&c->shards[m->ids[i]]);
 }
 
-void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m)
+void cache__mlock_unlock(struct cache *c, const struct cache_mlock *m)
 {
     for (size_t i = m->n; i-- > 0;)
         cache__shard_unlock(&c->shards[m->ids[i]]);
 }
 
-int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
+int cache__mlock_run(struct cache *c, const struct cache_mlock *m, int64_t now,
                      cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg)
 {
     struct cache__serve sv;
@@ -268,7 +277,7 @@ int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
 struct mset_ctx {
     uint64_t *hash;
     struct item **items;
-    struct cache__mlock lk;   /* the keys' shards */
+    struct cache_mlock lk;   /* the keys' shards */
 };
 
 int cache_mset(struct cache *c, const struct cache_kv *kv, size_t n, int nx,

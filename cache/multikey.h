@@ -13,22 +13,19 @@
  * that order is the lock order (docs/locking.md), for any number of keys.
  * Multi-key writes never evict while holding them: unlock, evict one shard
  * at a time (cache__evict_others), retry. */
-#define CACHE__MLOCK_SMALL 8
-struct cache__mlock {
-    unsigned *ids;                /* sorted, unique; small or allocated */
-    size_t n;
-    unsigned small[CACHE__MLOCK_SMALL];
-};
+#define CACHE__MLOCK_SMALL CACHE_MLOCK_SMALL   /* struct cache_mlock: cache.h */
 /* CACHE_OK or CACHE_E_NOMEM (nothing to free then). */
-int cache__mlock_init(struct cache *c, struct cache__mlock *m, const uint64_t *hash,
+int cache__mlock_init(struct cache *c, struct cache_mlock *m, const uint64_t *hash,
                       size_t n);
-void cache__mlock_free(struct cache__mlock *m);
+void cache__mlock_free(struct cache_mlock *m);
+/* m->ids[0..m->n) sorted and de-duplicated in place (m->n shrinks). */
+void cache__mlock_sort(struct cache_mlock *m);
 /* The hashes of keys[0..n) and, with dst, of dst after them (n + 1): one
  * malloc'd array for cache__mlock_init, or NULL (ENOMEM). */
 uint64_t *cache__hash_keys(struct cache *c, const struct cache_str *keys, size_t n,
                            const char *dst, size_t dlen);
-void cache__mlock_lock(struct cache *c, const struct cache__mlock *m);
-void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
+void cache__mlock_lock(struct cache *c, const struct cache_mlock *m);
+void cache__mlock_unlock(struct cache *c, const struct cache_mlock *m);
 /* A multi-key command with these locks: attempt() runs with every shard
  * of m locked and sv begun on them (a STORE serves its destination's
  * blocked clients through it); after the unlock the wakes go out and
@@ -38,7 +35,7 @@ void cache__mlock_unlock(struct cache *c, const struct cache__mlock *m);
  * Context: no shard lock held. */
 struct cache__serve;
 typedef int cache__mlock_attempt_fn(void *arg, struct cache__serve *sv, int64_t *need);
-int cache__mlock_run(struct cache *c, const struct cache__mlock *m, int64_t now,
+int cache__mlock_run(struct cache *c, const struct cache_mlock *m, int64_t now,
                      cache__mlock_attempt_fn *attempt, void (*done)(void *arg), void *arg);
 
 #endif

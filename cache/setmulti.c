@@ -30,7 +30,7 @@ int cache_smove(struct cache *c, const char *src, size_t slen, const char *dst,
 {
     uint64_t hash[2] = {cache__hash(c, src, slen), cache__hash(c, dst, dlen)};
     struct shard *ss = cache__shard_of(c, hash[0]), *sd = cache__shard_of(c, hash[1]);
-    struct cache__mlock lk;
+    struct cache_mlock lk;
     struct cache__smem m;
     int rc;
 
@@ -306,7 +306,7 @@ int cache_setop(struct cache *c, const struct cache_setop *op, int64_t now,
 {
     size_t n = op->nkeys + (op->dst != NULL);
     struct setop_run r = {.c = c, .op = op, .now = now, .res = res};
-    struct cache__mlock lk = {0};
+    struct cache_mlock lk = {0};
     int rc = CACHE_E_NOMEM;
 
     res->card = 0;

@@ -56,6 +56,9 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
 {
     bool waited = false;
 
+    if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_enter(s))
+        return;   /* the open transaction holds it for this thread */
+
     if (__builtin_expect(s->rw, 0)) {
         /* Control 16: the exclusive side of the reader-writer lock. */
         if (lab)
@@ -84,6 +87,8 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
 
 static inline __attribute__((always_inline)) void shard_unlock_as(struct shard *s, bool lab)
 {
+    if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_leave(s))
+        return;
 #ifndef NDEBUG
     assert(cache__shard_held(s));
     s->owned = false;
@@ -114,6 +119,8 @@ void cache__shard_rdlock(struct shard *s)
         cache__shard_lock(s);
         return;
     }
+    if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_enter(s))
+        return;
     /* Control 16: readers share the lock. lock_waits takes a fetch_add
      * here: two readers may count at once (writers, which exclude
      * readers, keep their plain load+store). */
@@ -133,6 +140,8 @@ void cache__shard_rdunlock(struct shard *s)
         cache__shard_unlock(s);
         return;
     }
+    if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_leave(s))
+        return;
 #ifndef NDEBUG
     assert(rd_held > 0);
     rd_held--;
@@ -146,11 +155,33 @@ void cache__shard_rdunlock(struct shard *s)
  * no owner: any shared hold by this thread counts (a writer cannot be in). */
 bool cache__shard_held(const struct shard *s)
 {
+    if (cache__txn_cur != NULL && cache__txn_holds(s))
+        return true;
     if (s->owned && pthread_equal(s->owner, pthread_self()))
         return true;
     return s->rw && rd_held > 0;
 }
 #endif
+
+bool cache__shard_lock_other(struct shard *s)
+{
+    struct cache_txn *t = cache__txn_cur;
+
+    if (__builtin_expect(t == NULL, 1) || cache__txn_holds(s) || t->m.n == 0 ||
+        s->id > t->m.ids[t->m.n - 1]) {
+        cache__shard_lock(s);   /* in order, or one of the transaction's */
+        return true;
+    }
+    if (s->rw ? pthread_rwlock_trywrlock(&s->rwlock) != 0
+              : pthread_mutex_trylock(&s->lock) != 0)
+        return false;
+#ifndef NDEBUG
+    s->owner = pthread_self();
+    s->owned = true;
+#endif
+    cache__lock_depth_inc();
+    return true;
+}
 
 uint64_t cache__hash(const struct cache *c, const char *key, size_t klen)
 {

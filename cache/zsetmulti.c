@@ -384,7 +384,7 @@ int cache_zsetop(struct cache *c, const struct cache_zsetop *op, int64_t now,
 {
     size_t n = op->nkeys + (op->dst != NULL);
     struct zop_run r = {.c = c, .op = op, .now = now, .res = res};
-    struct cache__mlock lk = {0};
+    struct cache_mlock lk = {0};
     int rc = CACHE_E_NOMEM;
 
     res->card = 0;
@@ -462,7 +462,7 @@ int cache_zrangestore(struct cache *c, const char *dst, size_t dlen, const char 
 {
     struct rstore x = {.c = c, .dst = dst, .dlen = dlen, .src = src, .slen = slen, .r = r,
                        .now = now};
-    struct cache__mlock lk;
+    struct cache_mlock lk;
     int rc;
 
     *card = 0;

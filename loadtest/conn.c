@@ -47,6 +47,13 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_ZRANGE: return "ZRANGE";
     case LD_K_ZPOPMIN: return "ZPOPMIN";
     case LD_K_BZPOPMIN: return "BZPOPMIN";
+    case LD_K_MULTI: return "MULTI";
+    case LD_K_QUEUED: return "a queued command";
+    case LD_K_EXEC: return "EXEC";
+    case LD_K_WATCH: return "WATCH";
+    case LD_K_BGET: return "GET";
+    case LD_K_AUDIT_MGET: case LD_K_MS_MGET: return "MGET";
+    case LD_K_MS_INCRBY: return "INCRBY";
     default: break;
     }
     switch ((enum ld_op)kind) {
@@ -70,7 +77,7 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->fd = -1;
     c->state = LD_CS_IDLE;
     c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET ||
-             kind == LD_CONN_ZSET ? o->pipeline : 1;
+             kind == LD_CONN_ZSET ? o->pipeline : kind >= LD_CONN_BANK ? LD_TXN_PIPE : 1;
     c->priv_last = 0;
     c->cfg_last_k = LD_GEN_NONE;
     for (unsigned i = 0; i < LD_OWN_CACHE; i++)
@@ -146,10 +153,11 @@ static const char *conn_label(const struct ld_conn *c, char *buf, size_t cap)
     static const char *const names[] = { "client", "info poller", "config reader",
                                          "config writer", "queue producer",
                                          "queue consumer", "hash client", "set client",
-                                         "zset client" };
+                                         "zset client", "transfer client", "auditor",
+                                         "sum writer", "sum reader" };
 
     if (c->kind == LD_CONN_LOAD || c->kind == LD_CONN_HASH || c->kind == LD_CONN_SET ||
-        c->kind == LD_CONN_ZSET)
+        c->kind == LD_CONN_ZSET || c->kind >= LD_CONN_BANK)
         snprintf(buf, cap, "%s %u", names[c->kind], c->id);
     else
         snprintf(buf, cap, "%s (thread %u)", names[c->kind], c->t->idx);
@@ -186,6 +194,10 @@ void ld__conn_lost(struct ld_conn *c, const char *kind, const char *fmt, ...)
             ld__set_unsure(c, q);
         else if (c->kind == LD_CONN_ZSET)
             ld__zset_unsure(c, q);
+        else if (c->kind == LD_CONN_BANK || c->kind == LD_CONN_AUDIT)
+            ld__bank_unsure(c, q);
+        else if (c->kind == LD_CONN_MSUM_W || c->kind == LD_CONN_MSUM_R)
+            ld__msum_unsure(c, q);
     }
     finished(c);
 }
@@ -382,6 +394,14 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
         break;
     case LD_CONN_ZSET:
         ld__zset_reply(c, &q, rep);
+        break;
+    case LD_CONN_BANK:
+    case LD_CONN_AUDIT:
+        ld__bank_reply(c, &q, rep);
+        break;
+    case LD_CONN_MSUM_W:
+    case LD_CONN_MSUM_R:
+        ld__msum_reply(c, &q, rep);
         break;
     }
 }

@@ -342,6 +342,10 @@ void ld__final(struct ld_run *r, struct ld_ctl *k)
         ld__zset_final(r, k);
         ld__queue_final(r, k, LD_Q_ZSET);   /* its ZPOPMIN part, after: the detail */
     }
+    if (ld__on(r, LD_CHK_BANK))
+        ld__bank_final(r, k);
+    if (ld__on(r, LD_CHK_MSUM))
+        ld__msum_final(r, k);
     if (ld__on(r, LD_CHK_STATS))
         stats_final(r, k, &s);
     config_restore(r, k, &s);

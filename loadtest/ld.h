@@ -119,12 +119,18 @@ enum ld_check {
     LD_CHK_HASH,        /* hashchk.c */
     LD_CHK_SET,         /* setchk.c */
     LD_CHK_ZSET,        /* zsetchk.c; its ZPOPMIN part: queue.c */
+    LD_CHK_BANK,        /* bank.c: MULTI/EXEC and WATCH transfers, audits */
+    LD_CHK_MSUM,        /* msum.c: "monotonic-sum" of counters on many shards */
     LD_NCHECKS
 };
 
 /* Checkers that read one server's INFO or CONFIG: a proxy spreads the keys
  * over several servers and does not forward those commands. */
 #define LD_PROXY_REFUSED (1u << LD_CHK_STATS | 1u << LD_CHK_MONOTONIC | 1u << LD_CHK_CONFIG)
+
+/* The checkers that need MULTI/EXEC: named one by one, not part of "all"
+ * (a server without transactions fails them by design). */
+#define LD_CHK_TXN_MASK (1u << LD_CHK_BANK | 1u << LD_CHK_MSUM)
 
 #define LD_MGET_MAX 16
 #define LD_PREFIX_MAX 64

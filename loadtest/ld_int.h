@@ -51,6 +51,8 @@ enum ld_kind {
     LD_K_SADD, LD_K_SREM, LD_K_SISMEMBER, LD_K_SMEMBERS,       /* setchk.c */
     LD_K_ZADD, LD_K_ZINCRBY, LD_K_ZREM, LD_K_ZSCORE, LD_K_ZRANGE, /* zsetchk.c */
     LD_K_ZQADD, LD_K_ZPOPMIN, LD_K_BZPOPMIN,                    /* queue.c, sorted sets */
+    LD_K_MULTI, LD_K_QUEUED, LD_K_EXEC, LD_K_WATCH,             /* bank.c, msum.c */
+    LD_K_BGET, LD_K_AUDIT_MGET, LD_K_MS_INCRBY, LD_K_MS_MGET,
 };
 
 /* The queues of queue.c: a list (the queue checker) and a sorted set
@@ -73,7 +75,19 @@ enum ld_conn_kind {
     LD_CONN_QPUSH, LD_CONN_QPOP,     /* the queue checker's producer / consumers */
     LD_CONN_HASH, LD_CONN_SET,       /* a client of the hash / set checker */
     LD_CONN_ZSET,                    /* a client of the zset checker (its own members) */
+    LD_CONN_BANK, LD_CONN_AUDIT,     /* the bank checker's transfer client / auditor */
+    LD_CONN_MSUM_W, LD_CONN_MSUM_R,  /* monotonic-sum's writer / reader */
 };
+
+/* The transaction checkers (bank.c, msum.c): per client thread this many
+ * transfer clients and one auditor; two writers and one reader. */
+#define LD_BANK_CONNS 2
+#define LD_BANK_ACCOUNTS 16
+#define LD_BANK_INITIAL 1000             /* each account's balance at the start */
+#define LD_BANK_MAX_TRIES 1000           /* a WATCH retry loop gives up after this */
+#define LD_MSUM_WRITERS 2
+#define LD_MSUM_COUNTERS 8
+#define LD_TXN_PIPE (LD_BANK_ACCOUNTS + 4)   /* replies one transaction awaits, at most */
 
 /* The hash and set checkers' clients: this many per client thread, each
  * working on this many keys shared by all of them. */
@@ -224,6 +238,15 @@ struct ld_run {
     _Atomic uint64_t *hash_max_seq;
     unsigned nhash, nset;            /* immutable once threads run: the hash and
                                         set checkers' clients */
+    /* The transaction checkers. txn_ok: MULTI was accepted at set-up
+     * (immutable once threads run); without it their clients never start.
+     * msum_acked: increments monotonic-sum's writers had acknowledged;
+     * relaxed: a reader loads it before sending a read, and what makes
+     * "acknowledged before the read was sent" true is the real-time order
+     * of the ack and the load, as for cfg_acked_k. */
+    bool txn_ok;
+    unsigned nbank;                  /* immutable once threads run: transfer clients */
+    _Atomic uint64_t msum_acked;
 
     /*
      * The queues (queue.c), a list and a sorted set: producer p (one per
@@ -350,6 +373,28 @@ void ld__coll_error(struct ld_conn *c, const struct ld_req *q, const redisReply 
 /* A command's header, its name and key n of the kind: argc in all. */
 void ld__coll_cmd(struct ld_conn *c, unsigned argc, const char *name, char kind, unsigned n);
 
+/* ---- bank.c, msum.c: the transaction checkers ---- */
+int ld__bank_init(struct ld_conn *c, uint32_t id);     /* its model; -ENOMEM */
+void ld__bank_issue(struct ld_conn *c);
+void ld__bank_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__bank_unsure(struct ld_conn *c, const struct ld_req *q);
+int ld__msum_init(struct ld_conn *c, uint32_t id);
+void ld__msum_issue(struct ld_conn *c);
+void ld__msum_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
+void ld__msum_unsure(struct ld_conn *c, const struct ld_req *q);
+/* What both share: MULTI and EXEC requests, a status reply check, and an
+ * integer out of a reply (a bulk string GET returns, or an integer). */
+void ld__txn_cmd(struct ld_conn *c, uint8_t kind, const char *name);
+/* Read keys <prefix>:<kind>:0..n-1 at once: one MGET (request kind
+ * mget_kind), or MULTI, GET each, EXEC. Returns the request whose reply
+ * holds the n values (the MGET or the EXEC). */
+struct ld_req *ld__txn_read_issue(struct ld_conn *c, char kind, unsigned n, bool mget,
+                                  uint8_t mget_kind);
+bool ld__txn_status(const redisReply *rep, const char *want);
+bool ld__txn_int(const redisReply *rep, int64_t *out);
+/* "bulk/int type NAME 'excerpt'": a reply, for evidence lines. */
+void ld__txn_show(char *buf, size_t cap, const redisReply *rep);
+
 /* ---- ctl.c: main's blocking control connection ---- */
 struct ld_ctl;
 struct ld_ctl *ld__ctl_open(struct ld_run *r, char *err, size_t cap);
@@ -385,6 +430,16 @@ int ld__zset_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
 void ld__hash_final(struct ld_run *r, struct ld_ctl *k);
 void ld__set_final(struct ld_run *r, struct ld_ctl *k);
 void ld__zset_final(struct ld_run *r, struct ld_ctl *k);
+/* The transaction checkers: MULTI probed (a server without it fails them
+ * with its answer, and r->txn_ok stays false), their keys reset; 0 or -1
+ * with err filled (a connection failure). Their final reads and details. */
+int ld__txn_setup(struct ld_run *r, struct ld_ctl *k, char *err, size_t cap);
+/* MGET of keys <prefix>:<kind>:0..n-1 at the end (n <= LD_BANK_ACCOUNTS):
+ * the array of n, or NULL with checker chk skipped, naming `what`. */
+redisReply *ld__txn_read_all(struct ld_run *r, struct ld_ctl *k, char kind, unsigned n,
+                             enum ld_check chk, const char *what);
+void ld__bank_final(struct ld_run *r, struct ld_ctl *k);
+void ld__msum_final(struct ld_run *r, struct ld_ctl *k);
 
 /* ---- report.c ---- */
 void ld__progress(struct ld_run *r, double elapsed_s, uint64_t ops, double rate);

@@ -49,11 +49,13 @@ static int resolve(struct ld_run *r, char *err, size_t cap)
 /* Connections of thread i: load connections i, i+T, ...; then one INFO
  * poller and one CONFIG GET reader per thread, the writer on thread 0;
  * with the queue checker, producer i and two consumers (RPOP, BRPOP);
- * then the hash and set checkers' clients (LD_COLL_CONNS each). */
+ * then the hash and set checkers' clients (LD_COLL_CONNS each), the bank's
+ * transfer clients and auditor, monotonic-sum's writers and reader. */
 static int make_threads(struct ld_run *r)
 {
     const struct ld_opts *o = r->o;
     bool cfg = ld__on(r, LD_CHK_CONFIG) && r->cfg_base_ok;
+    bool bank = ld__on(r, LD_CHK_BANK) && r->txn_ok, msum = ld__on(r, LD_CHK_MSUM) && r->txn_ok;
 
     r->threads = calloc(o->threads, sizeof(*r->threads));
     if (r->threads == NULL)
@@ -75,8 +77,10 @@ static int make_threads(struct ld_run *r)
         t->st.incr_unsure = calloc(o->counters, sizeof(uint64_t));
         t->st.incr_seen = calloc(o->counters ? o->counters : 1, sizeof(struct ld_vals));
         ld_hist_init(&t->st.lat);
-        /* the load, INFO, two config, 3 per queue, the collection checkers' */
-        t->conns = calloc(nload + 3 + 3 * LD_NQUEUES + 3 * LD_COLL_CONNS, sizeof(*t->conns));
+        /* the load, INFO, two config, 3 per queue, the collection checkers',
+         * the bank's transfer clients and auditor, the sum's writers and reader */
+        t->conns = calloc(nload + 3 + 3 * LD_NQUEUES + 3 * LD_COLL_CONNS +
+                          LD_BANK_CONNS + 1 + LD_MSUM_WRITERS + 1, sizeof(*t->conns));
         if (t->epfd < 0 || t->scratch == NULL || t->st.incr_acked == NULL ||
             t->st.incr_unsure == NULL || t->st.incr_seen == NULL || t->conns == NULL)
             return -ENOMEM;
@@ -135,6 +139,24 @@ static int make_threads(struct ld_run *r)
         for (unsigned j = 0; ld__on(r, LD_CHK_ZSET) && j < LD_COLL_CONNS; j++) {
             if (ld__conn_init(&t->conns[*n], t, LD_CONN_ZSET) < 0 ||
                 ld__zset_init(&t->conns[*n], i * LD_COLL_CONNS + j) < 0)
+                return -ENOMEM;
+            (*n)++;
+        }
+        /* the bank's transfer clients and auditor; the sum's writers and
+         * reader (only when the server took MULTI at set-up) */
+        for (unsigned j = 0; bank && j <= LD_BANK_CONNS; j++) {
+            enum ld_conn_kind kind = j < LD_BANK_CONNS ? LD_CONN_BANK : LD_CONN_AUDIT;
+            if (ld__conn_init(&t->conns[*n], t, kind) < 0 ||
+                ld__bank_init(&t->conns[*n], kind == LD_CONN_AUDIT ? i
+                              : i * LD_BANK_CONNS + j) < 0)
+                return -ENOMEM;
+            (*n)++;
+        }
+        for (unsigned j = 0; msum && j <= LD_MSUM_WRITERS; j++) {
+            enum ld_conn_kind kind = j < LD_MSUM_WRITERS ? LD_CONN_MSUM_W : LD_CONN_MSUM_R;
+            if (ld__conn_init(&t->conns[*n], t, kind) < 0 ||
+                ld__msum_init(&t->conns[*n], kind == LD_CONN_MSUM_R ? i
+                              : i * LD_MSUM_WRITERS + j) < 0)
                 return -ENOMEM;
             (*n)++;
         }
@@ -308,6 +330,7 @@ int main(int argc, char **argv)
     run.nhash = ld__on(&run, LD_CHK_HASH) ? opts.threads * LD_COLL_CONNS : 0;
     run.nset = ld__on(&run, LD_CHK_SET) ? opts.threads * LD_COLL_CONNS : 0;
     run.nzset = ld__on(&run, LD_CHK_ZSET) ? opts.threads * LD_COLL_CONNS : 0;
+    run.nbank = ld__on(&run, LD_CHK_BANK) ? opts.threads * LD_BANK_CONNS : 0;
     run.hash_max_seq = calloc(run.nhash + 1, sizeof(*run.hash_max_seq));
     if (run.max_seq == NULL || run.hash_max_seq == NULL || ld_dist_init(&run.dist, opts.keyspace, opts.zipf) < 0) {
         fprintf(stderr, "mmcache-load: out of memory\n");

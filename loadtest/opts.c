@@ -19,7 +19,7 @@
 
 static const char *const check_names[LD_NCHECKS] = {
     "tagged", "counter", "stats", "monotonic", "config", "liveness", "queue",
-    "hash", "set", "zset",
+    "hash", "set", "zset", "bank", "monotonic-sum",
 };
 static const char *const op_names[LD_NOPS] = { "get", "set", "incr", "del", "mget" };
 
@@ -42,7 +42,8 @@ void ld_opts_usage(FILE *f)
 "          --value-size BYTES (64)  --key-prefix P (mmload)  --counters N (16)\n"
 "          --fill   write every key once before the run (so GETs hit)\n"
 "Checkers: --check LIST  tagged,counter,stats,monotonic,config,liveness,\n"
-"                         queue,hash,set,zset | all | none\n"
+"                         queue,hash,set,zset | all | none; and, not in all\n"
+"                         (they need MULTI/EXEC): bank,monotonic-sum\n"
 "          (default tagged,counter,liveness)\n"
 "          --config-writer  this tool runs CONFIG SET generations itself\n"
 "          --config-interval-ms N (0)  --info-interval-ms N (1)\n"
@@ -94,7 +95,7 @@ static int parse_checks(const char *s, unsigned *out, unsigned *named)
         int found = 0;
 
         if (strcmp(tok, "all") == 0) {
-            bits |= (1u << LD_NCHECKS) - 1;
+            bits |= ((1u << LD_NCHECKS) - 1) & ~LD_CHK_TXN_MASK;
             continue;
         }
         if (strcmp(tok, "none") == 0)
@@ -262,7 +263,7 @@ static int set_value(struct ld_opts *o, const char *name, const char *v,
         strcpy(o->prefix, v);
     } else if (strcmp(name, "check") == 0) {
         if (parse_checks(v, &o->checks, named) < 0)
-            return fail(err, cap, "--check: unknown checker in '%s' (tagged,counter,stats,monotonic,config,liveness,queue,hash,set,zset,all,none)", v);
+            return fail(err, cap, "--check: unknown checker in '%s' (tagged,counter,stats,monotonic,config,liveness,queue,hash,set,zset,all,none,bank,monotonic-sum)", v);
     } else {
         return fail(err, cap, "unknown option --%s", name);
     }

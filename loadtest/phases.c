@@ -225,6 +225,13 @@ int ld__setup(struct ld_run *r, struct ld_ctl *k)
         ld__error(r, "set-up", "the hash, set and zset checkers' keys: %s", err);
         return -1;
     }
+    if ((r->o->checks & LD_CHK_TXN_MASK) && ld__txn_setup(r, k, err, sizeof(err)) < 0) {
+        ld__error(r, "set-up", "the transaction checkers' keys: %s", err);
+        return -1;
+    }
+    if (ld__on(r, LD_CHK_STATS) && (r->o->checks & LD_CHK_TXN_MASK))
+        ld__skip(r, LD_CHK_STATS, "not with bank or monotonic-sum: their transactions' "
+                 "commands are not counted");
     if (ld__on(r, LD_CHK_CONFIG))
         config_baseline(r, k);
     if (ld__on(r, LD_CHK_STATS) &&

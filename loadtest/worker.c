@@ -56,6 +56,10 @@ void ld__conn_issue(struct ld_conn *c, uint64_t now)
                 ld__info_issue(c);
             else if (c->kind == LD_CONN_QPUSH || c->kind == LD_CONN_QPOP)
                 ld__queue_issue(c);
+            else if (c->kind == LD_CONN_BANK || c->kind == LD_CONN_AUDIT)
+                ld__bank_issue(c);      /* one transaction (or WATCH step) at a time */
+            else if (c->kind == LD_CONN_MSUM_W || c->kind == LD_CONN_MSUM_R)
+                ld__msum_issue(c);
             else
                 ld__cfg_issue(c);
         }

@@ -4,7 +4,8 @@
 # web, also part of test, the bug-lab demo page's: Chromium for its
 # headless test, npm and the page's chart library, uPlot, from the npm
 # registry into loadtest/web/node_modules at the version package-lock.json
-# pins)
+# pins; and the client tests' ioredis, pinned by
+# tests/integration/clients/package-lock.json)
 set -euo pipefail
 run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-dev
           liburcu-dev libhiredis-dev libxxhash-dev libssl-dev redis-tools
@@ -12,6 +13,7 @@ run_pkgs=(build-essential cmake pkg-config libuv1-dev libjemalloc-dev libcmocka-
 test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python3 valgrind gdb
            nutcracker    # tests/scaleout: twemproxy in front of several nodes
            curl prometheus prometheus-redis-exporter   # metrics tests: promtool, redis_exporter
+           python3-redis   # tests/integration/test_clients.sh: redis-py's transactions
            gnuplot-nox)  # loadtest/micro/run: docs/hands-on.md's plots
 web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")
@@ -26,9 +28,13 @@ web_modules() {
   [[ ${1:-run} == test || ${1:-run} == web ]] || return 0
   local here
   here=$(cd "$(dirname "$0")/.." && pwd)
-  [[ -f $here/loadtest/web/node_modules/uplot/dist/uPlot.iife.min.js ]] && return 0
-  (cd "$here/loadtest/web" && npm ci --no-audit --no-fund >/dev/null) ||
-    { echo "install-deps: npm ci in loadtest/web failed" >&2; return 1; }
+  if [[ ! -f $here/loadtest/web/node_modules/uplot/dist/uPlot.iife.min.js ]]; then
+    (cd "$here/loadtest/web" && npm ci --no-audit --no-fund >/dev/null) ||
+      { echo "install-deps: npm ci in loadtest/web failed" >&2; return 1; }
+  fi
+  [[ ${1:-run} == test && ! -d $here/tests/integration/clients/node_modules/ioredis ]] || return 0
+  (cd "$here/tests/integration/clients" && npm ci --no-audit --no-fund >/dev/null) ||
+    { echo "install-deps: npm ci in tests/integration/clients failed" >&2; return 1; }
 }
 
 missing=()

@@ -140,6 +140,9 @@ extern struct srv_shared_stats srv_shared_stats;
                                          written, closed at the end of the batch (Redis's
                                          CLIENT_CLOSE_ASAP) */
 #define CONN_BLOCKED           0x80   /* a blocking pop waits: run nothing more */
+#define CONN_MULTI             0x100  /* inside MULTI: commands are queued (multi.c) */
+#define CONN_EXEC              0x200  /* EXEC runs its queue: under its shard locks, no
+                                         command may wait (no load, no blocking pop) */
 
 struct srv_worker;
 struct loader_wait;
@@ -148,6 +151,7 @@ struct srv_blocked;
 struct srv_connreq;
 struct srv_acl_user;
 struct srv_acl_rules;
+struct srv_mstate;
 
 /* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
 struct srv_acl_conn {
@@ -202,6 +206,8 @@ struct srv_conn {
     _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
                                       CLIENT LIST on any worker reads (flags=b) */
     struct srv_acl_conn acl;       /* see struct srv_acl_conn */
+    struct srv_mstate *mstate;     /* owned: MULTI's queue and the WATCHed keys (multi.c),
+                                      NULL until the first MULTI or WATCH */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -411,6 +417,36 @@ const struct srv_command *srv_command_resolve(size_t argc, const struct proto_ar
                                               const struct srv_command **container);
 /* By full name ("get", "config|get"), any case; NULL if none. */
 const struct srv_command *srv_command_by_fullname(const char *name, size_t len);
+/* INFO commandstats of one call that ran from t0 (srv_mono_ns), with the
+ * worker's error count before it. Context: the conn's worker. */
+void srv__count_call(struct srv_worker *w, const struct srv_command *cmd, uint64_t t0,
+                     uint64_t errors);
+
+/* ---- provided by keyspec.c: the keys a command names (commands.def) ------
+ * fn(arg, index in argv, SRV_KEY_R | SRV_KEY_W: how the command uses it)
+ * for each key, in order; a non-zero return stops the walk and is
+ * returned. 0 when done, or when cmd names no key in these arguments. */
+#define SRV_KEY_R 1u   /* reads its value */
+#define SRV_KEY_W 2u   /* inserts, updates or deletes it */
+typedef int srv_key_fn(void *arg, size_t idx, unsigned kflags);
+int srv_command_keys(const struct srv_command *cmd, size_t argc,
+                     const struct proto_arg *argv, srv_key_fn *fn, void *arg);
+
+/* ---- provided by multi.c: MULTI/EXEC/WATCH and atomic commands ----------
+ * docs/transactions.md. Context: the conn's worker. */
+/* Run a command that was not queued: a command naming several keys, or
+ * writing any, runs with all their shards locked at once (cache_txn_lock),
+ * and a write marks its keys changed for WATCH. */
+void srv__run(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+              struct proto_arg *argv);
+/* Inside MULTI, is cmd queued (true) or run now (EXEC, DISCARD, MULTI,
+ * WATCH, QUIT, RESET)? Queues it and answers QUEUED. */
+bool srv_multi_queue(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+                     const struct proto_arg *argv);
+/* A command refused before it could be queued: EXEC will answer EXECABORT. */
+void srv_multi_reject(struct srv_conn *c);
+/* RESET, and the connection closing: out of MULTI, nothing watched. */
+void srv_multi_reset(struct srv_conn *c);
 
 /* ---- provided by reply.c: every reply goes through these ---------------- */
 /* On allocation failure they mark the conn CONN_CLOSE_AFTER_REPLY (the

@@ -138,7 +138,7 @@ int cache_bpop(struct cache *c, const struct cache_bpop_req *r, int64_t now,
 {
     size_t nh = r->nkeys + (r->dst ? 1 : 0);
     uint64_t hsmall[16], *hs = hsmall;
-    struct cache__mlock lk = {0};
+    struct cache_mlock lk = {0};
     struct cache__serve sv;
     int rc;
 

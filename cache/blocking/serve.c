@@ -87,6 +87,22 @@ void cache__serve_begin1(struct cache__serve *sv, const struct shard *s)
     cache__serve_begin(sv, &sv->one, 1);
 }
 
+bool cache__txn_defer_serve(struct cache__serve *sv)
+{
+    struct cache_txn *t = cache__txn_cur;
+
+    if (sv->moves) {
+        *t->moves_tail = sv->moves;
+        t->moves_tail = sv->moves_tail;
+    }
+    if (sv->wakes) {
+        *t->wakes_tail = sv->wakes;
+        t->wakes_tail = sv->wakes_tail;
+    }
+    cache__serve_begin(sv, NULL, 0);
+    return true;
+}
+
 static bool held(const struct cache__serve *sv, const struct shard *s)
 {
     for (size_t i = 0; i < sv->nheld; i++)
@@ -234,6 +250,8 @@ void cache__serve_end(struct cache *c, struct cache__serve *sv, int64_t now)
 {
     struct cache_bpop *w;
 
+    if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_defer_serve(sv))
+        return;   /* its locks are still held: at cache_txn_unlock */
     sv->held = NULL;
     sv->nheld = 0;
     while ((w = sv->moves) != NULL) {

@@ -209,9 +209,8 @@ static inline bool srv_acl_auth_required(const struct srv_conn *c)
 }
 
 /* The full check of cmd for c's user: 0, or -1 after replying Redis's
- * NOPERM error and logging the refusal (ACL LOG, with ctx). EXEC is meant
- * to run it again for each queued command (SRV_ACL_CTX_MULTI), as Redis
- * does. Context: c's worker, c's rules fresh (srv_acl_gate). */
+ * NOPERM error and logging the refusal (ACL LOG, with ctx). EXEC runs it
+ * again for each queued command (SRV_ACL_CTX_MULTI), as Redis does. Context: c's worker, c's rules fresh (srv_acl_gate). */
 int srv_acl_check(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
                   const struct proto_arg *argv, enum srv_acl_ctx ctx);
 

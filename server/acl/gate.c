@@ -50,16 +50,24 @@ int srv_acl_check(struct srv_conn *c, const struct srv_command *cmd, size_t argc
 
     if (v == SRV_ACL_OK)
         return 0;
-    if (v == SRV_ACL_DENIED_CMD) {
+    if (v == SRV_ACL_DENIED_CMD)
         srv_acl_log_add(c, v, ctx, cmd->fullname, strlen(cmd->fullname),
                         srv_acl_user_name(u), srv_acl_user_name_len(u));
-        srv_reply_errorf(c, "NOPERM this user has no permissions to run the '%s' command",
-                         cmd->fullname);
-    } else {
+    else
         srv_acl_log_add(c, v, ctx, argv[pos].ptr, argv[pos].len, srv_acl_user_name(u),
                         srv_acl_user_name_len(u));
+    if (ctx == SRV_ACL_CTX_MULTI)   /* Redis's execCommand words */
+        srv_reply_errorf(c, "NOPERM ACLs rules changed between the moment the transaction was "
+                            "accumulated and the EXEC call. This command is no longer allowed "
+                            "for the following reason: %s",
+                         v == SRV_ACL_DENIED_CMD
+                             ? "no permission to execute the command or subcommand"
+                             : "no permission to access one of the keys used as arguments");
+    else if (v == SRV_ACL_DENIED_CMD)
+        srv_reply_errorf(c, "NOPERM this user has no permissions to run the '%s' command",
+                         cmd->fullname);
+    else
         srv_reply_error(c, "NOPERM this user has no permissions to access one of the keys "
                            "used as arguments");
-    }
     return -1;
 }

@@ -16,15 +16,6 @@
 #include "acl.h"
 #include "acl_int.h"
 
-/* SET k v ... GET reads the old value too (Redis's setGetKeys). */
-static bool has_get_arg(size_t argc, const struct proto_arg *argv)
-{
-    for (size_t i = 3; i < argc; i++)
-        if (argv[i].len == 3 && strncasecmp(argv[i].ptr, "get", 3) == 0)
-            return true;
-    return false;
-}
-
 static bool key_allowed(const struct srv_acl_rules *r, const struct proto_arg *key,
                         unsigned need)
 {
@@ -38,31 +29,23 @@ static bool key_allowed(const struct srv_acl_rules *r, const struct proto_arg *k
     return false;
 }
 
-/* Where cmd's keys are in argv: [*first, *last] by *step; false when it
- * has none to check. A KN row's count (LMPOP numkeys ...) that is no
- * number or runs past the arguments gives none, as Redis's key-spec walk
- * does: the handler then refuses the command before any key is used. A
- * KN row with a destination first (ZUNIONSTORE dst numkeys key ...) has
- * its count right after the destination; its range is the sources. */
-static bool key_range(const struct srv_command *cmd, size_t argc,
-                      const struct proto_arg *argv, long *first, long *last, long *step)
-{
-    long long n;
-    long at = cmd->first_key + ((cmd->flags & CMD_KEY_FIRSTDEST) ? 1 : 0);
+/* srv_command_keys' walk: the first key the rules do not allow stops it. */
+struct key_check {
+    const struct srv_acl_rules *r;
+    const struct proto_arg *argv;
+    size_t pos;
+};
 
-    *step = cmd->key_step;
-    if (!(cmd->flags & CMD_KEY_NUMKEYS)) {
-        *first = cmd->first_key;
-        /* Redis's legacy key range: a negative last counts from the end. */
-        *last = cmd->last_key < 0 ? (long)argc + cmd->last_key : cmd->last_key;
-        return true;
-    }
-    if ((size_t)at >= argc || proto_str2ll(argv[at].ptr, argv[at].len, &n) != 0 ||
-        n < 1 || (unsigned long long)n > argc - (size_t)at - 1)
-        return false;
-    *first = at + 1;
-    *last = at + (long)n;
-    return true;
+static int check_key(void *arg, size_t idx, unsigned kflags)
+{
+    struct key_check *kc = arg;
+    unsigned need = (kflags & SRV_KEY_R ? SRV_ACL_KEY_READ : 0) |
+                    (kflags & SRV_KEY_W ? SRV_ACL_KEY_WRITE : 0);
+
+    if (key_allowed(kc->r, &kc->argv[idx], need))
+        return 0;
+    kc->pos = idx;
+    return 1;
 }
 
 enum srv_acl_verdict srv_acl_rules_check(const struct srv_acl_rules *r,
@@ -70,41 +53,14 @@ enum srv_acl_verdict srv_acl_rules_check(const struct srv_acl_rules *r,
                                          size_t argc, const struct proto_arg *argv,
                                          size_t *pos)
 {
-    unsigned need = 0;
-    long first, last, step;
+    struct key_check kc = { r, argv, 0 };
 
     /* AUTH, HELLO, QUIT and RESET run whatever the user's commands. */
     if (!(r->flags & SRV_ACL_ALLCOMMANDS) && !(cmd->flags & CMD_NO_AUTH) &&
         !bit_get(r->cmds, cmd->id))
         return SRV_ACL_DENIED_CMD;
-    if ((r->flags & SRV_ACL_ALLKEYS) || cmd->first_key <= 0 ||
-        !key_range(cmd, argc, argv, &first, &last, &step))
+    if ((r->flags & SRV_ACL_ALLKEYS) || srv_command_keys(cmd, argc, argv, check_key, &kc) == 0)
         return SRV_ACL_OK;
-    /* ZUNIONSTORE's destination, before its counted sources: written */
-    if ((cmd->flags & CMD_KEY_NUMKEYS) && (cmd->flags & CMD_KEY_FIRSTDEST) &&
-        !key_allowed(r, &argv[cmd->first_key], SRV_ACL_KEY_WRITE)) {
-        *pos = (size_t)cmd->first_key;
-        return SRV_ACL_DENIED_KEY;
-    }
-    if (cmd->flags & CMD_KEY_READ)
-        need |= SRV_ACL_KEY_READ;
-    if (cmd->flags & CMD_KEY_WRITE)
-        need |= SRV_ACL_KEY_WRITE;
-    if ((cmd->flags & CMD_KEY_GETARG) && has_get_arg(argc, argv))
-        need |= SRV_ACL_KEY_READ;
-    for (long i = first; i <= last && i < (long)argc; i += step) {
-        /* (srv_commands_init asserts key_step > 0 for a row with keys) */
-        /* RENAME's and COPY's destination (the last key), SINTERSTORE's
-         * (the first) are only written */
-        unsigned k = need;
-
-        if (((cmd->flags & CMD_KEY_DEST) && i == last) ||
-            ((cmd->flags & CMD_KEY_FIRSTDEST) && !(cmd->flags & CMD_KEY_NUMKEYS) && i == first))
-            k = SRV_ACL_KEY_WRITE;
-        if (!key_allowed(r, &argv[i], k)) {
-            *pos = (size_t)i;
-            return SRV_ACL_DENIED_KEY;
-        }
-    }
-    return SRV_ACL_OK;
+    *pos = kc.pos;
+    return SRV_ACL_DENIED_KEY;
 }

@@ -113,6 +113,8 @@ static void run(struct srv_conn *c, struct cache_bpop_req *r, enum srv_bpop_kind
     struct cache_bpop *h;
     struct srv_blocked *b = NULL;
 
+    if (c->flags & CONN_EXEC)
+        blocking = false;   /* inside EXEC nothing waits: the timeout's answer now */
     if (blocking) {
         if (!(b = srv_blocked_new(c, kind))) {
             srv_reply_error(c, SRV_ERR_NOMEM);

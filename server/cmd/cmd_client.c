@@ -367,5 +367,6 @@ SRV_HANDLER(srv_cmd_reset)
     if (c->name != NULL)
         srv_conn_setname(c, NULL, 0);
     srv_acl_conn_reset(c);
+    srv_multi_reset(c);   /* out of MULTI, nothing watched */
     srv_reply_simple(c, "RESET");
 }

@@ -145,7 +145,7 @@ SRV_HANDLER(srv_cmd_get)
     srv__stat_rc(c, rc);
     /* A miss with a loader configured asks the origin (the reply may come
      * later, from this worker's loop). Only GET reads through. */
-    if (rc == CACHE_NOTFOUND && c->cfg->loader != CFG_LOADER_NONE)
+    if (rc == CACHE_NOTFOUND && c->cfg->loader != CFG_LOADER_NONE && !(c->flags & CONN_EXEC))
         srv_loader_get(c, argv[1].ptr, argv[1].len);
     else
         srv__reply_value_or_null(c, rc);

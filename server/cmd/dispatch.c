@@ -314,8 +314,8 @@ static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const st
 /* INFO commandstats: a call that ran, how long, and whether it replied an
  * error (the worker's error count moved since `errors`). Each counter is
  * the worker's own: no read-modify-write (struct srv_cmdstat). */
-static inline void count_call(struct srv_worker *w, const struct srv_command *cmd,
-                              uint64_t t0, uint64_t errors)
+void srv__count_call(struct srv_worker *w, const struct srv_command *cmd, uint64_t t0,
+                     uint64_t errors)
 {
     struct srv_cmdstat *cs = &w->cmdstats[cmd->id];
     uint64_t ns = srv_mono_ns() - t0;
@@ -334,6 +334,9 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
     if (argc == 0)
         return;
     cmd = resolve(argc, argv, &container);
+    if (__builtin_expect(c->flags & CONN_MULTI, 0) &&
+        (cmd == NULL || !arity_ok(cmd->arity, argc)))
+        srv_multi_reject(c);   /* refused while queueing: EXEC aborts */
     if (cmd == NULL) {
         if (container != NULL)
             reply_unknown_sub(c, container, &argv[1]);
@@ -374,11 +377,16 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
         srv_reply_error(c, SRV_ERR_OOM);
     else
         ran = srv_mono_ns();
-    if (ran) {
-        cmd->fn(c, argc, argv);
-        count_call(w, cmd, ran, errors);
+    if (ran && __builtin_expect(c->flags & CONN_MULTI, 0) &&
+        srv_multi_queue(c, cmd, argc, argv)) {
+        ;   /* queued: it runs (and counts) in EXEC */
+    } else if (ran) {
+        srv__run(c, cmd, argc, argv);
+        srv__count_call(w, cmd, ran, errors);
     } else {
         SRV_STAT_ADD(&w->cmdstats[cmd->id], rejected, 1);   /* refused before the handler */
+        if (c->flags & CONN_MULTI)
+            srv_multi_reject(c);
     }
     c->cfg = NULL;
     cfg_read_unlock(cfg);

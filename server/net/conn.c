@@ -37,6 +37,7 @@ static void on_close(uv_handle_t *h)
     free(c->name);
     pthread_mutex_unlock(&w->reg_lock);
     srv_acl_conn_release(c);
+    srv_multi_reset(c);   /* its watches leave their shards (no lock held here) */
 
     proto_parser_free(&c->parser);
     conn_out_free(c);

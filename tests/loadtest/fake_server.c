@@ -9,8 +9,9 @@
  * DEL, INCR, MGET, INFO, CONFIG GET/SET, QUIT, the lists of the queue
  * checker (fake_list.c: LPUSH RPOP BRPOP LRANGE LLEN), and for the hash
  * and set checkers (fake_coll.c) HSET, HGET, HINCRBY, HGETALL, SADD, SREM,
- * SISMEMBER, SMEMBERS, and for the zset checker (fake_zset.c) ZADD,
- * ZINCRBY, ZREM, ZSCORE, ZRANGE, ZPOPMIN, BZPOPMIN. INFO and its counters follow Redis 7 (a command counts once it
+ * SISMEMBER, SMEMBERS, for the zset checker (fake_zset.c) ZADD, ZINCRBY,
+ * ZREM, ZSCORE, ZRANGE, ZPOPMIN, BZPOPMIN; INCRBY, DECRBY and for the bank
+ * and monotonic-sum checkers MULTI EXEC DISCARD WATCH UNWATCH (fake_txn.c). INFO and its counters follow Redis 7 (a command counts once it
  * has run; unknown commands do not count; GET and each MGET key count a
  * hit or a miss, the hash and set reads one for their key).
  *
@@ -42,6 +43,12 @@
  *   zset-wrong-score  a ZADD or ZINCRBY answers right and stores the score plus 1
  *   zset-disorder   a ZRANGE answers two neighbours swapped
  *   zpop-dup        a ZPOPMIN answers the lowest member and leaves it there
+ *   txn-interleave  an EXEC runs its commands one per turn, others between
+ *   txn-half        an EXEC answers for all its commands, the second one's
+ *                   write undone
+ *   mget-torn       an MGET answers its last key with the value that key had
+ *                   before its last write
+ *   watch-ignore    an EXEC runs although a watched key changed
  */
 #define _GNU_SOURCE            /* accept4 */
 #include <errno.h>
@@ -52,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -69,6 +77,7 @@ static const char *const fault_names[] = {
     "queue-lose", "queue-dup", "queue-reorder",
     "hash-wrong-value", "drop-hincr", "set-missing", "set-extra",
     "zset-wrong-score", "zset-disorder", "zpop-dup", "drop-incr-exit",
+    "txn-interleave", "txn-half", "mget-torn", "watch-ignore",
 };
 
 /* The whole server: one thread, so nothing here is shared. */
@@ -77,6 +86,8 @@ static struct {
     unsigned long long after, every;
     unsigned long long commands, cmds_counted, hits, misses, chances;
     unsigned long long timeout, maxmem, prev_timeout, prev_maxmem;
+    unsigned long long ver;            /* the last string write's version */
+    bool reset_done;                   /* the reset fault has closed its connection */
     struct item *table[NBUCKETS];
     struct item *last_set;
     struct conn *conns;
@@ -115,11 +126,27 @@ static void set_value(const char *k, size_t kn, const char *v, size_t vn)
         it->klen = kn;
         *pp = it;
     }
-    free(it->val);
+    free(it->old);
+    it->old = it->val;                 /* NULL: there was none */
+    it->oldlen = it->vlen;
     it->val = malloc(vn ? vn : 1);
     memcpy(it->val, v, vn);
     it->vlen = vn;
+    it->ver = ++S.ver;
     S.last_set = it;
+}
+
+void fake_undo_write(const char *k, size_t n)
+{
+    struct item *it = *fake_find(k, n);
+
+    if (it == NULL || it->old == NULL)
+        return;
+    free(it->val);
+    it->val = it->old;
+    it->vlen = it->oldlen;
+    it->old = NULL;
+    it->ver = ++S.ver;
 }
 
 static void item_free(struct item *it)
@@ -131,6 +158,7 @@ static void item_free(struct item *it)
     free(it->el);
     free(it->key);
     free(it->val);
+    free(it->old);
     free(it);
 }
 
@@ -193,7 +221,7 @@ void count_lookup(bool hit)
 }
 
 /* ---- commands ---- */
-static void cmd_get(struct conn *c, redisReply *k)
+static void cmd_get(struct conn *c, redisReply *k, bool last_of_mget)
 {
     struct item *it = *fake_find(k->str, k->len);
 
@@ -203,6 +231,10 @@ static void cmd_get(struct conn *c, redisReply *k)
         return;
     }
     S.hits++;
+    if (last_of_mget && it->old != NULL && turn(F_MGET_TORN)) {
+        bulk(c, it->old, it->oldlen);   /* the value before the last write */
+        return;
+    }
     if (S.last_set && S.last_set != it && turn(F_WRONG_VALUE)) {
         bulk(c, S.last_set->val, S.last_set->vlen);
         return;
@@ -219,7 +251,7 @@ static void cmd_get(struct conn *c, redisReply *k)
     bulk(c, it->val, it->vlen);
 }
 
-static void cmd_incr(struct conn *c, redisReply *k)
+static void cmd_incr(struct conn *c, redisReply *k, long long by)
 {
     struct item *it = *fake_find(k->str, k->len);
     long long v = 0;
@@ -232,7 +264,7 @@ static void cmd_incr(struct conn *c, redisReply *k)
         snprintf(tmp, sizeof(tmp), "%.*s", (int)(it->vlen < 31 ? it->vlen : 31), it->val);
         v = strtoll(tmp, NULL, 10);
     }
-    v++;
+    v += by;
     outf(c, ":%lld\r\n", v);
     if (turn(F_DROP_INCR) || turn(F_DROP_INCR_EXIT))
         return;                     /* answered, not stored: a lost update */
@@ -306,7 +338,7 @@ static void cmd_config(struct conn *c, redisReply **a, size_t n)
 }
 
 /* Run one command; returns false when the connection must close. */
-static bool run(struct conn *c, redisReply *r)
+bool fake_run(struct conn *c, redisReply *r)
 {
     redisReply **a = r->element;
     size_t n = r->elements;
@@ -316,20 +348,23 @@ static bool run(struct conn *c, redisReply *r)
     if (r->type != REDIS_REPLY_ARRAY || n == 0 || a[0]->type != REDIS_REPLY_STRING)
         return false;
     name = a[0]->str;
-    if ((S.fault == F_EXIT && S.commands + 1 >= S.after) ||
-        (S.fault == F_DROP_INCR_EXIT && S.commands + 1 >= 10 * S.after))
+    if ((S.fault == F_EXIT && S.commands + 1 >= S.after && !c->in_exec) ||
+        (S.fault == F_DROP_INCR_EXIT && S.commands + 1 >= 10 * S.after && !c->in_exec))
         raise(SIGKILL);
-    if (S.fault == F_RESET && S.commands + 1 == S.after) {
+    if (S.fault == F_RESET && S.commands + 1 >= S.after && !c->in_exec && !S.reset_done) {
         struct linger lg = { 1, 0 };    /* close() sends a RST */
 
+        S.reset_done = true;            /* once: a queued command may have had its turn */
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
         S.commands++;
         return false;
     }
-    if (strcasecmp(name, "PING") == 0)
+    if (fake_txn_run(c, r))
+        ;
+    else if (strcasecmp(name, "PING") == 0)
         out(c, "+PONG\r\n", 7);
     else if (strcasecmp(name, "GET") == 0 && n == 2)
-        cmd_get(c, a[1]);
+        cmd_get(c, a[1], false);
     else if (strcasecmp(name, "SET") == 0 && n == 3) {
         set_value(a[1]->str, a[1]->len, a[2]->str, a[2]->len);
         out(c, "+OK\r\n", 5);
@@ -340,11 +375,14 @@ static bool run(struct conn *c, redisReply *r)
             d += fake_del_key(a[i]->str, a[i]->len) + fake_list_del(a[i]->str, a[i]->len);
         outf(c, ":%lld\r\n", d);
     } else if (strcasecmp(name, "INCR") == 0 && n == 2)
-        cmd_incr(c, a[1]);
-    else if (strcasecmp(name, "MGET") == 0 && n >= 2) {
+        cmd_incr(c, a[1], 1);
+    else if ((strcasecmp(name, "INCRBY") == 0 || strcasecmp(name, "DECRBY") == 0) && n == 3) {
+        long long by = strtoll(a[2]->str, NULL, 10);
+        cmd_incr(c, a[1], toupper((unsigned char)name[0]) == 'D' ? -by : by);
+    } else if (strcasecmp(name, "MGET") == 0 && n >= 2) {
         outf(c, "*%zu\r\n", n - 1);
         for (size_t i = 1; i < n; i++)
-            cmd_get(c, a[i]);
+            cmd_get(c, a[i], i == n - 1);
     } else if (strcasecmp(name, "INFO") == 0)
         cmd_info(c);
     else if (strcasecmp(name, "CONFIG") == 0 && n >= 2)
@@ -376,31 +414,24 @@ static void drop(struct conn *c)
         c->next->prev = c->prev;
     close(c->fd);
     redisReaderFree(c->rd);
+    fake_txn_free(c);
     free(c->out);
     free(c);
 }
 
-/* Read, run what arrived, write the replies (blocking writes are fine for
- * a test server: the client always reads). */
-static void serve(struct conn *c)
+/* Run the commands that arrived (not while an EXEC runs step by step),
+ * write the replies (blocking writes are fine for a test server: the
+ * client always reads). */
+static void process(struct conn *c)
 {
-    char buf[65536];
-    ssize_t n = read(c->fd, buf, sizeof(buf));
     void *r;
     bool keep = true;
 
-    if (n <= 0) {
-        if (n < 0 && errno == EAGAIN)
-            return;
-        drop(c);
-        return;
-    }
-    if (S.fault == F_STALL && S.commands >= S.after)
-        return;                       /* swallow: never answer again */
-    redisReaderFeed(c->rd, buf, (size_t)n);
-    while (keep && redisReaderGetReply(c->rd, &r) == REDIS_OK && r != NULL) {
-        keep = run(c, r);
-        freeReplyObject(r);
+    while (keep && c->step == 0 && redisReaderGetReply(c->rd, &r) == REDIS_OK && r != NULL) {
+        keep = fake_run(c, r);
+        if (!c->took)                 /* else queued by MULTI: freed with the queue */
+            freeReplyObject(r);
+        c->took = false;
         if (S.fault == F_STALL && S.commands >= S.after)
             break;
     }
@@ -418,6 +449,43 @@ static void serve(struct conn *c)
     c->out_len = 0;
     if (!keep)
         drop(c);
+}
+
+/* Read what arrived, and run it. */
+static void serve(struct conn *c)
+{
+    char buf[65536];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+
+    if (n <= 0) {
+        if (n < 0 && errno == EAGAIN)
+            return;
+        drop(c);
+        return;
+    }
+    if (S.fault == F_STALL && S.commands >= S.after)
+        return;                       /* swallow: never answer again */
+    redisReaderFeed(c->rd, buf, (size_t)n);
+    process(c);
+}
+
+/* txn-interleave: each EXEC running step by step runs one more command;
+ * one that finishes answers, then runs what waited behind it. Returns
+ * whether any is still running. */
+static bool step_all(void)
+{
+    bool more = false;
+
+    for (struct conn *c = S.conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->step == 0)
+            continue;
+        if (fake_txn_step(c))
+            more = true;
+        else
+            process(c);               /* may drop c: next was read before */
+    }
+    return more;
 }
 
 static int listen_on(const char *port_file)
@@ -486,8 +554,10 @@ int main(int argc, char **argv)
     ev.events = EPOLLIN;
     ev.data.ptr = NULL;
     epoll_ctl(S.epfd, EPOLL_CTL_ADD, lfd, &ev);
+    bool stepping = false;
+
     while (!S.stop) {
-        int n = epoll_wait(S.epfd, evs, 64, 100);
+        int n = epoll_wait(S.epfd, evs, 64, stepping ? 1 : 100);
 
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == NULL) {
@@ -510,6 +580,7 @@ int main(int argc, char **argv)
             }
             serve(evs[i].data.ptr);
         }
+        stepping = step_all();
     }
     /* free everything, so that LSan has nothing to report */
     while (S.conns != NULL)

@@ -16,6 +16,7 @@ enum fault {
     F_QUEUE_LOSE, F_QUEUE_DUP, F_QUEUE_REORDER,
     F_HASH_WRONG, F_DROP_HINCR, F_SET_MISSING, F_SET_EXTRA,
     F_ZSET_SCORE, F_ZSET_DISORDER, F_ZPOP_DUP, F_DROP_INCR_EXIT,
+    F_TXN_INTERLEAVE, F_TXN_HALF, F_MGET_TORN, F_WATCH_IGNORE,
 };
 
 /* A field and its value (a hash), a member (a set: no value), or a
@@ -35,6 +36,16 @@ struct item {
     int type;
     struct elem *el;                 /* T_HASH, T_SET, T_ZSET */
     size_t nel, elcap;
+    unsigned long long ver;          /* T_STRING: bumped by every write (WATCH) */
+    char *old;                       /* T_STRING: the value before the last write */
+    size_t oldlen;
+};
+
+/* A key WATCHed, and its version then (0: missing). */
+struct watched {
+    char *key;
+    size_t klen;
+    unsigned long long ver;
 };
 
 struct conn {
@@ -43,6 +54,14 @@ struct conn {
     redisReader *rd;
     char *out;
     size_t out_len, out_cap;
+    /* MULTI (fake_txn.c) */
+    bool in_multi, took;             /* took: the command was queued, not freed */
+    bool in_exec;                    /* running a queued command: the reset and
+                                        exit faults wait for one from the socket */
+    redisReply **queue;
+    size_t nqueued, qcap, step;      /* step > 0: an EXEC running one command per turn */
+    struct watched *watch;
+    size_t nwatch;
 };
 
 /* Replies, appended to the connection's output. */
@@ -57,6 +76,18 @@ void count_lookup(bool hit);
  * string, hash or set key (1 if there was one). */
 struct item **fake_find(const char *k, size_t n);
 int fake_del_key(const char *k, size_t n);
+/* Run one command (false: close the connection); a string key's value
+ * put back to what it was before its last write (txn-half). */
+bool fake_run(struct conn *c, redisReply *r);
+void fake_undo_write(const char *k, size_t n);
+
+/* fake_txn.c: MULTI EXEC DISCARD WATCH UNWATCH, and queueing inside
+ * MULTI: true when it took the command. fake_txn_step runs the next
+ * command of an EXEC that runs one per turn (true while more are left);
+ * fake_txn_free drops a connection's transaction state. */
+bool fake_txn_run(struct conn *c, redisReply *r);
+bool fake_txn_step(struct conn *c);
+void fake_txn_free(struct conn *c);
 
 /* fake_list.c: runs a list command (true), or leaves it (false). */
 bool fake_list_run(struct conn *c, redisReply **a, size_t n);

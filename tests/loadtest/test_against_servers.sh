@@ -78,6 +78,19 @@ for f in a c; do
 done
 check "run b: no checker skipped" '! grep -q "\"verdict\": \"skipped\"" "$work/b"'
 
+# 3b. the transaction checkers (not in "all"): against either server they
+#     must pass for 20 s of transfers by MULTI and by WATCH loops, audits
+#     by MULTI and by MGET, and summed reads (mmcache: 2 workers, the
+#     accounts on different shards: docs/transactions.md).
+load "$work/t" --check bank,monotonic-sum,liveness --clients 4 --threads 2 \
+    --duration 20 --key-prefix "it-$kind-t"
+rc=$?
+check "bank,monotonic-sum for 20 s: exit 0 (got $rc)" '[ $rc -eq 0 ]'
+check "bank: transfers by MULTI and by WATCH committed, audits ran, totals exact" \
+      'grep -Eq "^  bank +passed .* [1-9][0-9]* transfers committed \([1-9][0-9]* MULTI, [1-9][0-9]* WATCH.* [1-9][0-9]* audits .*final total 16000 of 16000, 0 accounts off" "$work/t"'
+check "monotonic-sum: MULTI pairs and summed reads ran" \
+      'grep -Eq "^  monotonic-sum +passed .*[1-9][0-9]* MULTI pairs.*[1-9][0-9]* sums read" "$work/t"'
+
 # 4. a usage error is exit 2 and touches nothing
 "$LOAD" --port "$IT_PORT" --ratio 1:2 >/dev/null 2>&1
 rc=$?

@@ -12,10 +12,16 @@ FAKE=${LD_FAKE_SERVER:-$ROOT/build/tests/loadtest/ld_fake_server}
 fault=${1:?usage: test_fault.sh FAULT}
 every=7   # the fault acts at every 7th chance past the first 300 commands
 requests=20000 duration=5
+checks=all
+# the transaction checkers are not in "all": their faults, and txn-none
+# (the fake's MULTI, correct), run them by name
+case $fault in
+    txn-*|mget-torn|watch-ignore) checks=bank,monotonic-sum,liveness ;;
+esac
 
 # fault -> checker that must fail, and a pattern its evidence must match
 case $fault in
-    none)             want=pass ;;
+    none|txn-none)    want=pass ;;
     config-refuse)    want=pass; evidence='SKIPPED  server refused CONFIG SET: ERR CONFIG SET is not supported yet' ;;
     wrong-value)      want=tagged;    evidence='cross-talk|not a tagged value' ;;
     corrupt)          want=tagged;    evidence='checksum mismatch' ;;
@@ -45,6 +51,18 @@ case $fault in
     zset-wrong-score) want=zset;      evidence="ZSCORE [^ ]+ [^ ]+ \(this client's member\): expected|client [0-9]+'s member [0-9]+: expected score|came with score '[0-9.e+-]+', not [0-9]+" ;;
     zset-disorder)    want=zset;      evidence='out of order' ;;
     zpop-dup)         want=zset;      evidence='popped more than once|still in the key after being popped' ;;
+    # each must fail both transaction checkers (want2); watch-ignore only
+    # the bank (monotonic-sum uses no WATCH)
+    txn-interleave)   want=bank; want2=monotonic-sum
+                      evidence='audit by (MULTI/EXEC|MGET): expected the 16 balances to sum to 16000, got [0-9]+'
+                      evidence2='expected an even sum \(whole MULTI pairs\), got [0-9]+' ;;
+    txn-half)         want=bank; want2=monotonic-sum
+                      evidence='expected the 16 balances to sum to 16000, got [0-9]+ \(-[0-9]+: money lost\)'
+                      evidence2='expected an even sum|the counters at the end: expected them to sum to [0-9]+ .*lost' ;;
+    mget-torn)        want=bank; want2=monotonic-sum
+                      evidence='audit by MGET: expected the 16 balances to sum to 16000, got'
+                      evidence2='reader [0-9]+, MGET: (expected an even sum|expected the sum [0-9]+ or more|counter [0-9]+: expected [0-9]+ or more)' ;;
+    watch-ignore)     want=bank;      evidence='expected the 16 balances to sum to 16000, got [0-9]+ \([-+][0-9]+: money (made|lost)\)' ;;
     *) echo "unknown fault $fault" >&2; exit 2 ;;
 esac
 
@@ -59,7 +77,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$FAKE" --port-file "$work/port" --fault "$fault" --after 300 --every "$every" \
+server_fault=$fault
+[ "$fault" = txn-none ] && server_fault=none
+"$FAKE" --port-file "$work/port" --fault "$server_fault" --after 300 --every "$every" \
     >"$work/server.log" 2>&1 </dev/null &
 pid=$!
 for _ in $(seq 100); do [ -s "$work/port" ] && break; sleep 0.05; done
@@ -70,9 +90,11 @@ port=$(cat "$work/port")
 # can pause a sanitizer build for longer than one would like
 reply_timeout=5000
 [ "$fault" = stall ] && reply_timeout=1000
+writer=()
+[ "$checks" = all ] && writer=(--config-writer)
 timeout 60 "$LOAD" --port "$port" --server-pid "$pid" --clients 8 --threads 2 \
     --pipeline 4 --keyspace 500 --requests "$requests" --duration "$duration" --reply-timeout "$reply_timeout" \
-    --connect-timeout 2000 --check all --config-writer --key-prefix "fault-$fault" \
+    --connect-timeout 2000 --check "$checks" "${writer[@]}" --key-prefix "fault-$fault" \
     >"$work/out" 2>&1
 rc=$?
 cat "$work/out"
@@ -93,7 +115,11 @@ check() { if eval "$2"; then echo "ok   - $1"; else echo "FAIL - $1"; fails=$((f
 if [ "$want" = pass ]; then
     check "exit 0 against fault '$fault' (got $rc)" '[ $rc -eq 0 ]'
     check "no checker failed" '! grep -q FAILED "$work/out"'
-    if [ -n "${evidence:-}" ]; then
+    if [ "$checks" != all ]; then
+        check "bank and monotonic-sum ran transactions" \
+              'grep -Eq "^  bank +passed .* [1-9][0-9]* transfers committed \([1-9][0-9]* MULTI, [1-9][0-9]* WATCH" "$work/out" &&
+               grep -Eq "^  monotonic-sum +passed .*[1-9][0-9]* MULTI pairs" "$work/out"'
+    elif [ -n "${evidence:-}" ]; then
         check "config checker skipped with the server's reason" 'grep -Eq "^  config +$evidence" "$work/out"'
         check "the skip is also said on stderr" 'grep -q "warning: checker config SKIPPED" "$work/out"'
     else
@@ -104,6 +130,10 @@ else
     check "exit 1 against fault '$fault' (got $rc)" '[ $rc -eq 1 ]'
     check "checker $want FAILED" 'grep -Eq "^  $want +FAILED" "$work/out"'
     check "its evidence names the fault ($evidence)" 'grep -Eq -- "$evidence" "$work/out"'
+    if [ -n "${want2:-}" ]; then
+        check "checker $want2 FAILED" 'grep -Eq "^  $want2 +FAILED" "$work/out"'
+        check "its evidence names the fault ($evidence2)" 'grep -Eq -- "$evidence2" "$work/out"'
+    fi
 fi
 if [ "$fault" = exit ] || [ "$fault" = drop-incr-exit ]; then
     check "the orchestrator saw the server die of SIGKILL (status $status)" '[ "$status" -eq 137 ]'

@@ -48,7 +48,8 @@ static void test_values_and_flags(void **state)
     assert_int_equal(o.requests, 0);        /* --duration alone bounds it */
     assert_int_equal(o.ratio[4], 5);
     assert_true(o.zipf == 0.8);
-    assert_int_equal(o.checks, (1u << LD_NCHECKS) - 1);
+    /* "all": every checker but those that need MULTI/EXEC */
+    assert_int_equal(o.checks, ((1u << LD_NCHECKS) - 1) & ~LD_CHK_TXN_MASK);
     assert_true(o.config_writer && o.json);
     assert_string_equal(o.prefix, "run7");
 }
@@ -68,6 +69,14 @@ static void test_threads_capped_by_clients(void **state)
     assert_int_equal(PARSE(&o, err, "--check", "zset"), 0);
     assert_int_equal(o.checks, 1u << LD_CHK_ZSET);
     assert_string_equal(ld_check_name(LD_CHK_ZSET), "zset");
+    /* the transaction checkers by name only; "monotonic" is not a prefix match */
+    assert_int_equal(PARSE(&o, err, "--check", "bank,monotonic-sum"), 0);
+    assert_int_equal(o.checks, LD_CHK_TXN_MASK);
+    assert_int_equal(PARSE(&o, err, "--check", "monotonic"), 0);
+    assert_int_equal(o.checks, 1u << LD_CHK_MONOTONIC);
+    assert_int_equal(PARSE(&o, err, "--check", "all,bank"), 0);
+    assert_true(o.checks & (1u << LD_CHK_BANK) && !(o.checks & (1u << LD_CHK_MSUM)));
+    assert_string_equal(ld_check_name(LD_CHK_MSUM), "monotonic-sum");
 }
 
 static void test_usage_errors(void **state)
@@ -96,13 +105,14 @@ static void test_proxy_refuses_single_server_checkers(void **state)
 {
     struct ld_opts o;
     char err[256];
-    unsigned proxy_ok = (1u << LD_NCHECKS) - 1 - LD_PROXY_REFUSED;
+    unsigned all = ((1u << LD_NCHECKS) - 1) & ~LD_CHK_TXN_MASK;   /* "all": not bank, monotonic-sum */
+    unsigned proxy_ok = all & ~LD_PROXY_REFUSED;
 
     assert_int_equal(PARSE(&o, err, "--proxy", "--check", "all"), 0);
     assert_true(o.proxy);
     assert_int_equal(o.checks, proxy_ok);
     assert_int_equal(PARSE(&o, err, "--check", "all"), 0);
-    assert_int_equal(o.checks, (1u << LD_NCHECKS) - 1);
+    assert_int_equal(o.checks, all);
     assert_false(o.proxy);
     assert_int_equal(PARSE(&o, err, "--proxy", "--check", "tagged,queue"), 0);
     assert_int_equal(o.checks, (1u << LD_CHK_TAGGED) | (1u << LD_CHK_QUEUE));

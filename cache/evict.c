@@ -303,10 +303,16 @@ static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
         struct item *best = NULL;
         bool over = false;
 
+        /* Inside a transaction a shard below the ones it holds is taken
+         * only if free (trylock), else left out of this sample: waiting
+         * for it out of order could deadlock with another transaction. */
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (cache__shard_lock_other(&c->shards[idx[i]]))
+                idx[k++] = idx[i];
+        n = k;
         if (n == 0)
             return CACHE_E_OOM;
-        for (int i = 0; i < n; i++)
-            cache__shard_lock(&c->shards[idx[i]]);
         /* another thread's eviction may have made room meanwhile */
         if (!cache__over_locked(&c->shards[idx[0]], need)) {
             for (int i = n - 1; i >= 0; i--)
@@ -338,9 +344,10 @@ static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
     }
 }
 
-/* Context: no shard lock held; takes one shard lock at a time (the bug-17
- * site: calling this while holding a shard lock would re-lock it), or,
- * for the sampled policies, several in ascending order. */
+/* Context: no shard lock held, or only an open transaction's; takes one
+ * shard lock at a time (the bug-17 site: calling this while holding a
+ * shard lock would re-lock it), or, for the sampled policies, several in
+ * ascending order; a transaction's out-of-order ones by trylock only. */
 int cache__evict_others(struct cache *c, const struct shard *skip,
                         int64_t need, int64_t now)
 {

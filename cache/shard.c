@@ -58,6 +58,13 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
 
     if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_enter(s))
         return;   /* the open transaction holds it for this thread */
+#ifndef NDEBUG
+    /* Inside a transaction a blocking lock must come after every shard it
+     * holds (docs/locking.md); below that, cache__shard_lock_other's
+     * trylock is the only way in. */
+    assert(cache__txn_cur == NULL || cache__txn_cur->m.n == 0 ||
+           s->id > cache__txn_cur->m.ids[cache__txn_cur->m.n - 1]);
+#endif
 
     if (__builtin_expect(s->rw, 0)) {
         /* Control 16: the exclusive side of the reader-writer lock. */

@@ -144,8 +144,9 @@ static void test_get_patterns(void **state)
     stop_ok();
 }
 
-/* A setting that is mmcache's own: Redis 7.0 has no shards, loader or bug
- * lab, and its io-threads is another setting with another meaning;
+/* A setting that is mmcache's own: Redis 7.0 has no shards, loader, bug
+ * lab or metrics endpoint (Prometheus reads it through redis_exporter),
+ * and its io-threads is another setting with another meaning;
  * set-max-listpack-* came with Redis 7.2's listpack sets (docs/types.md).
  * A new setting of mmcache's own goes here, or the redis-server run fails. */
 static int own_setting(const char *name)
@@ -153,7 +154,7 @@ static int own_setting(const char *name)
     static const char *const own[] = {"threads", "shards", "loader", "inject-bug",
                                       "bug-amplify", "bug-misalign", "enable-bug-lab",
                                       "set-max-listpack-entries", "set-max-listpack-value",
-                                      NULL};
+                                      "metrics-port", NULL};
     if (strncmp(name, "loader-", 7) == 0)
         return 1;
     for (size_t i = 0; own[i]; i++)

@@ -239,6 +239,11 @@ struct srv_worker {
     struct srv_cmdstat *cmdstats;  /* immutable pointer after init; srv_command_count of
                                       them, see struct srv_cmdstat */
     struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
+    _Atomic(struct srv_lathist *) *lat;  /* immutable pointer after init; srv_command_count
+                                      slots, each NULL until the owner's first call of that
+                                      command stores its histogram (cmd/latstats.c) */
+    _Atomic uint64_t lat_gen;      /* atomic: release by the owner once its histograms are
+                                      zeroed for a RESETSTAT, acquire by INFO (latstats.c) */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
@@ -495,6 +500,37 @@ void srv_cmdstats_info(struct proto_buf *b, int *rc);
 void srv_errstats_info(struct proto_buf *b, int *rc);
 uint64_t srv_errstats_total(void);
 void srv_cmdstats_resetstat(void);
+
+/* ---- provided by cmd/slowlog.c ------------------------------------------- */
+/* Log a call of cmd on c that took usec (>= slowlog-log-slower-than), and
+ * drop the oldest entries beyond slowlog-max-len. Context: c's worker;
+ * takes slowlog_lock (a leaf). */
+void srv__slowlog_push(struct srv_conn *c, const struct cfg *cfg, const struct srv_command *cmd,
+                       size_t argc, const struct proto_arg *argv, uint64_t usec);
+
+/* ---- provided by cmd/latency.c ------------------------------------------- */
+/* LATENCY's events. srv_latency_sample records one that took ms when
+ * latency-monitor-threshold is on and ms reaches it; the apply hook (and
+ * start-up) give the threshold. Context: any thread; takes latency_lock,
+ * a leaf, only for a sample at or over the threshold. */
+enum srv_lat_event {
+    SRV_LAT_COMMAND, SRV_LAT_FAST_COMMAND, SRV_LAT_EXPIRE_CYCLE, SRV_LAT_CONFIG_RELOAD,
+    SRV_LAT_LOADER, SRV_LAT_EVENTS
+};
+void srv_latency_sample(enum srv_lat_event ev, uint64_t ms);
+void srv_latency_set_threshold(long long ms);
+
+/* ---- provided by cmd/latstats.c ------------------------------------------ */
+/* INFO latencystats: record a call of cmd that took ns on the calling
+ * worker w (latency-tracking yes); the section; CONFIG RESETSTAT's part.
+ * Context: srv__latstat_record on w; the others any worker;
+ * worker_init/destroy the main thread. */
+struct srv_lathist;
+void srv__latstat_record(struct srv_worker *w, const struct srv_command *cmd, uint64_t ns);
+void srv_latstats_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
+void srv_latstats_resetstat(void);
+int srv_latstats_worker_init(struct srv_worker *w);
+void srv_latstats_worker_destroy(struct srv_worker *w);
 
 /* ---- provided by cmd_config.c ------------------------------------------- */
 /* SIGHUP: reload the config file, log what changed or why nothing did.

@@ -310,13 +310,27 @@ static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const st
 
 /* INFO commandstats: a call that ran, how long, and whether it replied an
  * error (the worker's error count moved since `errors`). Each counter is
- * the worker's own: no read-modify-write (struct srv_cmdstat). */
-static inline void count_call(struct srv_worker *w, const struct srv_command *cmd,
-                              uint64_t t0, uint64_t errors)
+ * the worker's own: no read-modify-write (struct srv_cmdstat). Then INFO
+ * latencystats, SLOWLOG and LATENCY when the call was slower than their
+ * thresholds (a compare each when it was not). */
+static inline void count_call(struct srv_conn *c, const struct cfg *cfg,
+                              const struct srv_command *cmd, uint64_t t0, uint64_t errors,
+                              size_t argc, const struct proto_arg *argv)
 {
+    struct srv_worker *w = c->w;
     struct srv_cmdstat *cs = &w->cmdstats[cmd->id];
+    uint64_t ns = srv_mono_ns() - t0;
 
-    SRV_STAT_ADD(cs, ns, srv_mono_ns() - t0);
+    SRV_STAT_ADD(cs, ns, ns);
+    if (cfg->latency_tracking)
+        srv__latstat_record(w, cmd, ns);
+    if (__builtin_expect(cfg->slowlog_log_slower_than >= 0 &&
+                         ns / 1000 >= (uint64_t)cfg->slowlog_log_slower_than, 0))
+        srv__slowlog_push(c, cfg, cmd, argc, argv, ns / 1000);
+    if (__builtin_expect(cfg->latency_monitor_threshold > 0 &&
+                         ns / 1000000 >= (uint64_t)cfg->latency_monitor_threshold, 0))
+        srv_latency_sample(cmd->flags & CMD_FAST ? SRV_LAT_FAST_COMMAND : SRV_LAT_COMMAND,
+                           ns / 1000000);
     SRV_STAT_ADD(cs, calls, 1);
     if (atomic_load_explicit(&w->errstats->replied, memory_order_relaxed) != errors)
         SRV_STAT_ADD(cs, failed, 1);
@@ -371,7 +385,7 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
         ran = srv_mono_ns();
     if (ran) {
         cmd->fn(c, argc, argv);
-        count_call(w, cmd, ran, errors);
+        count_call(c, cfg, cmd, ran, errors, argc, argv);
     } else {
         SRV_STAT_ADD(&w->cmdstats[cmd->id], rejected, 1);   /* refused before the handler */
     }

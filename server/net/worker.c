@@ -183,8 +183,11 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     unsigned ns = cache_nshards(srv.cache);
     unsigned first = ns * w->id / srv.nworkers;
     unsigned last = ns * (w->id + 1) / srv.nworkers;
-    if (last > first)
+    if (last > first) {
+        uint64_t t0 = srv_mono_ns();
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
+        srv_latency_sample(SRV_LAT_EXPIRE_CYCLE, (srv_mono_ns() - t0) / 1000000);
+    }
     srv_loader_tick(w);
     srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
@@ -266,7 +269,7 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->rbuf = malloc(CONN_RBUF_SIZE);
     w->cmdstats = calloc(srv_command_count, sizeof(*w->cmdstats));
     w->errstats = calloc(1, sizeof(*w->errstats));
-    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats)
+    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats || srv_latstats_worker_init(w) < 0)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -399,6 +402,7 @@ void srv_worker_destroy(struct srv_worker *w)
     free(w->rbuf);
     free(w->cmdstats);
     free(w->errstats);
+    srv_latstats_worker_destroy(w);
 }
 
 void srv_stats_sum(struct srv_stats *out)

@@ -136,6 +136,7 @@ struct srv_blocked;
 struct srv_connreq;
 struct srv_acl_user;
 struct srv_acl_rules;
+struct srv_monitor;
 
 /* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
 struct srv_acl_conn {
@@ -190,6 +191,8 @@ struct srv_conn {
     _Atomic bool is_blocked;       /* atomic: relaxed; owner writes with CONN_BLOCKED,
                                       CLIENT LIST on any worker reads (flags=b) */
     struct srv_acl_conn acl;       /* see struct srv_acl_conn */
+    struct srv_monitor *monitor;   /* owned by: worker; non-NULL once it ran MONITOR
+                                      (net/monitor.c) */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -213,6 +216,8 @@ struct srv_worker {
     struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
     struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
                                       this worker's connections, from any worker */
+    struct srv_monitor *monitors;  /* owned: this worker's MONITOR clients (net/monitor.c);
+                                      `unblocked` also says their queues have lines */
     unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
     uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
                                       its clients of them (srv_acl_sweep) */
@@ -430,6 +435,8 @@ int srv_reply_bulk_cstr(struct srv_conn *c, const char *s);
 int srv_reply_null(struct srv_conn *c);
 int srv_reply_null_array(struct srv_conn *c);
 int srv_reply_array(struct srv_conn *c, long long n);
+/* Pre-encoded replies (MONITOR's queued lines), under the same limit. */
+int srv__reply_raw(struct srv_conn *c, const void *p, size_t n);
 /* Redis's standard error strings. */
 #define SRV_ERR_NOTINT   "ERR value is not an integer or out of range"
 #define SRV_ERR_SYNTAX   "ERR syntax error"
@@ -500,6 +507,25 @@ void srv_cmdstats_info(struct proto_buf *b, int *rc);
 void srv_errstats_info(struct proto_buf *b, int *rc);
 uint64_t srv_errstats_total(void);
 void srv_cmdstats_resetstat(void);
+
+/* ---- provided by net/monitor.c ------------------------------------------- */
+/* How many connections are in MONITOR mode. atomic: release by
+ * srv_monitor_add/remove, acquire by dispatch's check (monitor.c). */
+extern _Atomic unsigned srv_monitors;
+/* Show a call of cmd on c to every monitor (dispatch, when srv_monitors
+ * is not 0). Context: c's worker; takes monitor_lock (a leaf). */
+void srv__monitor_feed(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+                       const struct proto_arg *argv);
+/* c enters MONITOR mode, its queue at most limit bytes (0: none) / leaves
+ * it (RESET, close). Context: c's worker. */
+int srv_monitor_add(struct srv_conn *c, size_t limit);
+void srv_monitor_remove(struct srv_conn *c);
+/* Move the lines queued for w's monitors into their output. Context: w. */
+void srv_monitor_drain(struct srv_worker *w);
+/* Is argument i of a call of cmd a secret (AUTH's password, HELLO AUTH's
+ * user and password), shown as "(redacted)" by SLOWLOG and MONITOR?
+ * (cmd/slowlog.c) */
+bool srv__arg_redacted(const struct srv_command *cmd, size_t i, const struct proto_arg *argv);
 
 /* ---- provided by cmd/slowlog.c ------------------------------------------- */
 /* Log a call of cmd on c that took usec (>= slowlog-log-slower-than), and

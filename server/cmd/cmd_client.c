@@ -367,5 +367,6 @@ SRV_HANDLER(srv_cmd_reset)
     if (c->name != NULL)
         srv_conn_setname(c, NULL, 0);
     srv_acl_conn_reset(c);
+    srv_monitor_remove(c);   /* Redis's RESET leaves MONITOR mode */
     srv_reply_simple(c, "RESET");
 }

@@ -331,6 +331,9 @@ static inline void count_call(struct srv_conn *c, const struct cfg *cfg,
                          ns / 1000000 >= (uint64_t)cfg->latency_monitor_threshold, 0))
         srv_latency_sample(cmd->flags & CMD_FAST ? SRV_LAT_FAST_COMMAND : SRV_LAT_COMMAND,
                            ns / 1000000);
+    /* acquire: pairs with the release in srv_monitor_add/remove */
+    if (__builtin_expect(atomic_load_explicit(&srv_monitors, memory_order_acquire) != 0, 0))
+        srv__monitor_feed(c, cmd, argc, argv);
     SRV_STAT_ADD(cs, calls, 1);
     if (atomic_load_explicit(&w->errstats->replied, memory_order_relaxed) != errors)
         SRV_STAT_ADD(cs, failed, 1);

@@ -53,9 +53,7 @@ static struct slowlog_entry *newest, *oldest;   /* guarded by: slowlog_lock */
 static size_t slowlog_len;         /* guarded by: slowlog_lock */
 static uint64_t next_id;           /* guarded by: slowlog_lock */
 
-/* Is argument i of cmd a secret (AUTH's, HELLO AUTH's user and password)?
- * Redis shows it as "(redacted)". */
-static bool redacted(const struct srv_command *cmd, size_t i, const struct proto_arg *argv)
+bool srv__arg_redacted(const struct srv_command *cmd, size_t i, const struct proto_arg *argv)
 {
     if (strcmp(cmd->fullname, "auth") == 0)
         return i > 0;
@@ -75,7 +73,7 @@ static size_t arg_kept(const struct srv_command *cmd, size_t argc, const struct 
         *p = "";
         *n = 0;
         snprintf(tail, cap, "... (%zu more arguments)", argc - kept + 1);
-    } else if (redacted(cmd, i, argv)) {
+    } else if (srv__arg_redacted(cmd, i, argv)) {
         *p = "(redacted)";
         *n = strlen(*p);
     } else {

@@ -53,6 +53,7 @@ void conn_close(struct srv_conn *c)
     c->flags |= CONN_CLOSING;
     srv_loader_conn_closed(c);
     srv_blocked_conn_closed(c);
+    srv_monitor_remove(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);

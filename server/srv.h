@@ -128,6 +128,7 @@ extern struct srv_shared_stats srv_shared_stats;
                                          written, closed at the end of the batch (Redis's
                                          CLIENT_CLOSE_ASAP) */
 #define CONN_BLOCKED           0x80   /* a blocking pop waits: run nothing more */
+#define CONN_PAUSED           0x100   /* CLIENT PAUSE holds its next command (net/pause.c) */
 
 struct srv_worker;
 struct loader_wait;
@@ -148,6 +149,20 @@ struct srv_acl_conn {
     uint64_t gen;                  /* owned: srv_acl_generation when rules was taken */
     bool authenticated;            /* owned: Redis's c->authenticated */
     bool ever_authenticated;       /* owned: authenticated at least once (pre-auth output cap) */
+};
+
+/* CLIENT LIST's view of a connection's buffers, which only its worker may
+ * touch: the owner publishes them (srv_conn_publish_mem: relaxed stores)
+ * after each batch of commands and each write; CLIENT LIST on any worker
+ * reads them with relaxed loads. Each figure is a moment old, never torn,
+ * and the fields need not agree with one another (two relaxed reads of a
+ * running client's buffers could not either). */
+struct srv_conn_mem {
+    _Atomic size_t qbuf;           /* atomic: relaxed; owner writes: unparsed input */
+    _Atomic size_t qbuf_free;      /* atomic: relaxed; owner writes: room in its own buffer */
+    _Atomic size_t rbs;            /* atomic: relaxed; owner writes: its own buffer's size */
+    _Atomic size_t omem;           /* atomic: relaxed; owner writes: replies not yet written */
+    _Atomic size_t totmem;         /* atomic: relaxed; owner writes: all it holds */
 };
 
 struct srv_conn {
@@ -193,6 +208,11 @@ struct srv_conn {
     struct srv_acl_conn acl;       /* see struct srv_acl_conn */
     struct srv_monitor *monitor;   /* owned by: worker; non-NULL once it ran MONITOR
                                       (net/monitor.c) */
+    _Atomic bool no_evict;         /* atomic: relaxed; owner writes (CLIENT NO-EVICT),
+                                      CLIENT LIST on any worker reads (flags=e) */
+    _Atomic bool is_monitor;       /* atomic: relaxed; owner writes with monitor,
+                                      CLIENT LIST on any worker reads (flags=O) */
+    struct srv_conn_mem mem;       /* see struct srv_conn_mem */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -219,6 +239,7 @@ struct srv_worker {
     struct srv_monitor *monitors;  /* owned: this worker's MONITOR clients (net/monitor.c);
                                       `unblocked` also says their queues have lines */
     unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
+    unsigned npaused;              /* owned: its connections that CLIENT PAUSE holds */
     uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
                                       its clients of them (srv_acl_sweep) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
@@ -306,6 +327,7 @@ struct srv_client_filter {
     const char *addr, *laddr;      /* NULL: any; NUL-terminated */
     const char *user;              /* NULL: any; else an ACL user's name, user_len bytes */
     size_t user_len;
+    int64_t maxage_s;              /* 0: any; else only those older than this (seconds) */
     bool skipme;
 };
 #define SRV_CONN_KILL        1
@@ -419,6 +441,22 @@ static inline size_t srv_reply_pending(const struct srv_conn *c)
 {
     return c->out.len + c->outq_bytes;
 }
+/* Publish c's buffer sizes for CLIENT LIST (struct srv_conn_mem).
+ * Context: c's worker. */
+static inline void srv_conn_publish_mem(struct srv_conn *c)
+{
+    bool own = c->in != NULL && c->in != c->w->rbuf;   /* else the worker's read buffer */
+    size_t qbuf = c->in_len - c->in_start, omem = c->out.len + c->outq_bytes;
+    size_t rbs = own ? c->in_cap : 0;
+
+    atomic_store_explicit(&c->mem.qbuf, qbuf, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.qbuf_free, own ? c->in_cap - c->in_len : 0,
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->mem.rbs, rbs, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.omem, omem, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.totmem, sizeof(*c) + rbs + c->out.cap + c->outq_bytes,
+                          memory_order_relaxed);
+}
 /* c->out at SRV_OUT_CHUNK bytes or more becomes a chunk of the output
  * queue before it would have to grow (net/output.c): 0, or -ENOMEM (then
  * out just grows). */
@@ -507,6 +545,22 @@ void srv_cmdstats_info(struct proto_buf *b, int *rc);
 void srv_errstats_info(struct proto_buf *b, int *rc);
 uint64_t srv_errstats_total(void);
 void srv_cmdstats_resetstat(void);
+
+/* ---- provided by net/pause.c --------------------------------------------- */
+/* CLIENT PAUSE's deadline (wall ms, 0: none); see net/pause.c. */
+extern _Atomic int64_t srv_pause_until_ms;
+/* Pause until until_ms, all commands or the writes (never shortening or
+ * narrowing a pause in force) / end it. Context: any thread. */
+int srv_pause(int64_t until_ms, bool all);
+void srv_unpause(void);
+/* Does the pause hold this command of c? Then c is marked paused (its
+ * command stays unparsed). Call only when srv_pause_until_ms is not 0.
+ * Context: c's worker. */
+bool srv__pause_holds(struct srv_conn *c, size_t argc, const struct proto_arg *argv);
+/* Resume w's paused connections once no pause is in force / c closes.
+ * Context: w's (c's) worker. */
+void srv_pause_tick(struct srv_worker *w);
+void srv_pause_conn_closed(struct srv_conn *c);
 
 /* ---- provided by net/monitor.c ------------------------------------------- */
 /* How many connections are in MONITOR mode. atomic: release by

@@ -59,6 +59,7 @@ int srv_monitor_add(struct srv_conn *c, size_t limit)
     m->c = c;
     m->limit = limit;
     c->monitor = m;
+    atomic_store_explicit(&c->is_monitor, true, memory_order_relaxed);
     m->wnext = c->w->monitors;
     c->w->monitors = m;
     pthread_mutex_lock(&monitor_lock);
@@ -91,6 +92,7 @@ void srv_monitor_remove(struct srv_conn *c)
     proto_buf_free(&m->q);
     free(m);
     c->monitor = NULL;
+    atomic_store_explicit(&c->is_monitor, false, memory_order_relaxed);
 }
 
 /* The line of one call, framed as a status reply, into b. */

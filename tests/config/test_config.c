@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 46   /* settings in cfg_names */
+#define NAMES 51   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -215,6 +215,11 @@ static void test_names_live_canonical(void **s)
         {"protected-mode", true, "PROTECTED-MODE"},
         {"aclfile", false, "AclFile"},
         {"acllog-max-len", true, "ACLLOG-MAX-LEN"},
+        {"latency-tracking", true, "Latency-Tracking"},
+        {"latency-tracking-info-percentiles", true, "LATENCY-TRACKING-INFO-PERCENTILES"},
+        {"slowlog-log-slower-than", true, "SlowLog-Log-Slower-Than"},
+        {"slowlog-max-len", true, "SLOWLOG-max-len"},
+        {"latency-monitor-threshold", true, "Latency-Monitor-Threshold"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -406,6 +411,7 @@ static void test_every_directive_round_trips(void **s)
         {"13, 3", "3,13"}, {"No", "no"}, {"NO", "no"}, {"Yes", "yes"}, {"local", "local"},
         {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
         {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
+        {"No", "no"}, {"50  99.990", "50 99.99"}, {"-1", "-1"}, {"0", "0"}, {"100", "100"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];

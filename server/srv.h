@@ -231,6 +231,8 @@ struct srv_conn {
     _Atomic bool is_monitor;       /* atomic: relaxed; owner writes with monitor,
                                       CLIENT LIST on any worker reads (flags=O) */
     struct srv_conn_mem mem;       /* see struct srv_conn_mem */
+    bool kill_posted;              /* guarded by: w->reg_lock; a CLIENT KILL asked its
+                                      worker to close it: later KILLs find it no more */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 

@@ -480,6 +480,11 @@ static bool client_matches(const struct srv_conn *c, const struct srv_client_fil
         return false;
     if (c == caller && f->skipme)
         return false;
+    /* its close is on its way (the worker closes it on its next pass): as
+     * in Redis, where the kill is done when KILL replies, a second KILL
+     * finds no such client */
+    if (c->kill_posted)
+        return false;
     if (f->maxage_s && (srv_now_ms() - c->ctime_ms) / 1000 <= f->maxage_s)
         return false;   /* ctime_ms: immutable after accept */
     return op == SRV_CONN_KILL || atomic_load_explicit(&c->is_blocked, memory_order_relaxed);
@@ -501,6 +506,8 @@ unsigned srv_clients_act(const struct srv_client_filter *f, int op,
                 *self = true;
             else if (srv_conn_post(w, c->id, op) != 0)
                 continue;   /* no memory to ask: not counted */
+            if (op == SRV_CONN_KILL)
+                c->kill_posted = true;
             n++;
         }
         pthread_mutex_unlock(&w->reg_lock);

@@ -20,7 +20,7 @@
 #include <netinet/in.h>
 
 enum cfg_kind { K_ADDR, K_INT, K_UINT, K_LL, K_MEM, K_MEMLL, K_POLICY, K_LOGLEVEL, K_LOADER, K_RATIO,
-                K_BUGS, K_BOOL, K_LEVER, K_OBUF, K_STRING };
+                K_BUGS, K_BOOL, K_LEVER, K_OBUF, K_STRING, K_PCTLS };
 
 struct cfg_desc {
     const char *name;
@@ -91,6 +91,11 @@ static const struct cfg_desc descs[] = {
     {"aclfile", K_STRING, F(aclfile), 0, CFG_PATH_MAX, false, "ACL users file, read at start-up and by ACL LOAD, written by ACL SAVE", PROT},
     {"acllog-max-len", K_UINT, F(acllog_max_len), 0, 1000000, true, "ACL LOG entries kept", OPEN},
     {"metrics-port", K_INT, F(metrics_port), 0, 65535, false, "Prometheus GET /metrics over HTTP on bind's address (0 = off)", OPEN},
+    {"latency-tracking", K_BOOL, F(latency_tracking), 0, 0, true, "INFO latencystats: per-command latency percentiles (yes | no)", OPEN},
+    {"latency-tracking-info-percentiles", K_PCTLS, F(latency_pctls), 0, 0, true, "the percentiles INFO latencystats shows, e.g. \"50 99 99.9\"", OPEN},
+    {"slowlog-log-slower-than", K_LL, F(slowlog_log_slower_than), -1, INT64_MAX, true, "SLOWLOG keeps commands slower than this many microseconds (-1 = none, 0 = all)", OPEN},
+    {"slowlog-max-len", K_UINT, F(slowlog_max_len), 0, 1000000, true, "SLOWLOG entries kept", OPEN},
+    {"latency-monitor-threshold", K_LL, F(latency_monitor_threshold), 0, INT64_MAX, true, "LATENCY records events of at least this many milliseconds (0 = none)", OPEN},
 };
 #undef F
 #undef OPEN
@@ -113,7 +118,9 @@ const char *const cfg_names[] = {
     "lazyfree-lazy-server-del", "lazyfree-lazy-user-del", "lazyfree-lazy-user-flush",
     "inject-bug", "bug-amplify", "bug-misalign", "enable-debug-command",
     "enable-protected-configs", "enable-bug-lab", "requirepass", "protected-mode", "aclfile",
-    "acllog-max-len", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "metrics-port", NULL,
+    "acllog-max-len", "maxmemory-samples", "lfu-log-factor", "lfu-decay-time", "metrics-port",
+    "latency-tracking", "latency-tracking-info-percentiles", "slowlog-log-slower-than",
+    "slowlog-max-len", "latency-monitor-threshold", NULL,
 };
 
 static const char *const policy_names[CFG_POLICY_COUNT] = {
@@ -191,6 +198,14 @@ void cfg_defaults(struct cfg *c)
     c->enable_bug_lab = CFG_LEVER_LOCAL;
     c->protected_mode = true;   /* requirepass and aclfile: "" (memset) */
     c->acllog_max_len = 128;
+    c->latency_tracking = true;           /* Redis 7.0's defaults */
+    c->latency_pctl_n = 3;
+    c->latency_pctls[0] = 50;
+    c->latency_pctls[1] = 99;
+    c->latency_pctls[2] = 99.9;
+    c->slowlog_log_slower_than = 10000;
+    c->slowlog_max_len = 128;
+    c->latency_monitor_threshold = 0;
     /* Large values are freed off the request path by default: Redis 7.0
      * defaults these to no (a DEL, expiry or eviction of a million-field
      * hash stops clients for its free); Valkey 8.0 made them yes
@@ -422,6 +437,8 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
         return 0;
     case K_OBUF:
         return cfg__set_obuf(c, value, err, errlen);
+    case K_PCTLS:
+        return cfg__set_pctls(c, value, err, errlen);
     case K_STRING:
         if (strlen(value) > (size_t)d->max) {
             snprintf(err, errlen, "argument must be at most %lld bytes", d->max);
@@ -475,6 +492,7 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
         snprintf(buf, cap, "%s", lever_names[*(const enum cfg_lever *)(const void *)field]);
         break;
     case K_OBUF: cfg__obuf_format(c, buf, cap); break;
+    case K_PCTLS: cfg__pctls_format(c, buf, cap); break;
     case K_STRING: snprintf(buf, cap, "%s", field); break;
     }
     return 0;

@@ -56,6 +56,7 @@ struct cfg_obuf_limit {
 };
 
 #define CFG_ERRLEN 512   /* room for any message this module writes */
+#define CFG_PCTL_MAX 16       /* latency-tracking-info-percentiles: at most this many */
 #define CFG_SECRET_MAX 1024   /* bytes of requirepass (CONFIG SET takes values up to 1024) */
 #define CFG_PATH_MAX 1024     /* bytes of a file name setting (aclfile) */
 
@@ -126,6 +127,13 @@ struct cfg {
     bool protected_mode;            /* no password: only 127.0.0.1 and ::1 may connect */
     char aclfile[CFG_PATH_MAX + 1]; /* fixed at start-up: ACL LOAD / SAVE's file, "" = none */
     unsigned acllog_max_len;        /* ACL LOG entries kept */
+    /* introspection (Redis 7.0's; server/cmd/latency.c, slowlog.c): live */
+    bool latency_tracking;          /* INFO latencystats: per-command histograms */
+    unsigned latency_pctl_n;        /* latency-tracking-info-percentiles: how many */
+    double latency_pctls[CFG_PCTL_MAX];   /* ... and each, 0..100 */
+    long long slowlog_log_slower_than;    /* usec; < 0: off, 0: every command */
+    unsigned slowlog_max_len;       /* SLOWLOG entries kept */
+    long long latency_monitor_threshold;  /* ms; 0: LATENCY records nothing */
     /* bit i: persistence directive cfg_persist_name(i) was in the file or
      * the flags, and ignored (config/persist.c); start-up logs them once */
     uint32_t persist_ignored;
@@ -205,6 +213,9 @@ const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_loglevel_name(enum cfg_loglevel l);
 const char *cfg_loader_name(enum cfg_loader k);
 const char *cfg_lever_name(enum cfg_lever l);
+/* A percentile of latency-tracking-info-percentiles as Redis prints it
+ * ("%f" less trailing zeros: "99.9", "50"), for CONFIG GET and INFO. */
+void cfg_pctl_format(double pct, char *buf, size_t cap);
 /* The `loader` setting as one string, "none" or "redis 127.0.0.1:6380":
  * what CONFIG GET shows, INFO prints and an origin's spec is compared with. */
 void cfg_loader_spec(const struct cfg *c, char *buf, size_t cap);

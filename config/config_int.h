@@ -17,5 +17,9 @@ int cfg__set_loader(struct cfg *c, const char *value, char *err, size_t errlen);
 int cfg__set_obuf(struct cfg *c, const char *value, char *err, size_t errlen);
 /* client-output-buffer-limit as CONFIG GET shows it (Redis's form). */
 void cfg__obuf_format(const struct cfg *c, char *buf, size_t cap);
+/* latency-tracking-info-percentiles: up to CFG_PCTL_MAX numbers 0..100
+ * separated by spaces ("" = none); its CONFIG GET form ("50 99 99.9"). */
+int cfg__set_pctls(struct cfg *c, const char *value, char *err, size_t errlen);
+void cfg__pctls_format(const struct cfg *c, char *buf, size_t cap);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The settings whose value has parts: the loader spec (`redis HOST:PORT`,
- * `file DIR`) and Redis's client-output-buffer-limit (`class hard soft
- * seconds` per class). config.c's table calls these through config_int.h.
+ * `file DIR`), Redis's client-output-buffer-limit (`class hard soft
+ * seconds` per class) and latency-tracking-info-percentiles (a list of
+ * numbers). config.c's table calls these through config_int.h.
  */
 #include "config.h"
 #include "config_int.h"
@@ -170,4 +171,67 @@ void cfg__obuf_format(const struct cfg *c, char *buf, size_t cap)
         used += (size_t)snprintf(buf + used, cap - used, "%s%s %" PRIu64 " %" PRIu64 " %u",
                                  k ? " " : "", obuf_class_names[k], c->obuf_limits[k].hard,
                                  c->obuf_limits[k].soft, c->obuf_limits[k].soft_seconds);
+}
+
+/* latency-tracking-info-percentiles, checked as Redis 7.0 checks it. */
+int cfg__set_pctls(struct cfg *c, const char *value, char *err, size_t errlen)
+{
+    double v[CFG_PCTL_MAX];
+    unsigned n = 0;
+    const char *p = value;
+
+    for (;;) {
+        char *end;
+
+        p += strspn(p, " ");
+        if (*p == '\0')
+            break;
+        if (n == CFG_PCTL_MAX) {
+            snprintf(err, errlen, "at most %d latency-tracking-info-percentiles", CFG_PCTL_MAX);
+            return -1;
+        }
+        errno = 0;
+        v[n] = strtod(p, &end);
+        if (end == p || errno || (*end != ' ' && *end != '\0') || !isdigit((unsigned char)*p)) {
+            snprintf(err, errlen, "Invalid latency-tracking-info-percentiles parameters");
+            return -1;
+        }
+        if (!(v[n] >= 0.0 && v[n] <= 100.0)) {
+            snprintf(err, errlen, "latency-tracking-info-percentiles parameters should sit "
+                     "between [0.0,100.0]");
+            return -1;
+        }
+        n++;
+        p = end;
+    }
+    memset(c->latency_pctls, 0, sizeof(c->latency_pctls));   /* equal settings, equal bytes */
+    memcpy(c->latency_pctls, v, n * sizeof(v[0]));
+    c->latency_pctl_n = n;
+    return 0;
+}
+
+/* One percentile as Redis prints it ("%f" less its trailing zeros): 99.9. */
+void cfg_pctl_format(double pct, char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap, "%f", pct);
+
+    if (n <= 0 || (size_t)n >= cap || strchr(buf, '.') == NULL)
+        return;
+    while (n > 0 && buf[n - 1] == '0')
+        buf[--n] = '\0';
+    if (n > 0 && buf[n - 1] == '.')
+        buf[--n] = '\0';
+}
+
+void cfg__pctls_format(const struct cfg *c, char *buf, size_t cap)
+{
+    size_t used = 0;
+
+    buf[0] = '\0';
+    for (unsigned i = 0; i < c->latency_pctl_n && used + 1 < cap; i++) {
+        char one[64];
+
+        cfg_pctl_format(c->latency_pctls[i], one, sizeof(one));
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? " " : "", one);
+    }
 }

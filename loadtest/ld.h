@@ -17,17 +17,18 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "hist.h"
+
 /* ---- histogram (hist.c) --------------------------------------------------
  *
- * Log-linear, HDR-style: values below 2^LD_HIST_PBITS have a bucket each;
- * above, every power of two is split into 2^LD_HIST_PBITS equal buckets, so
- * a bucket's width is at most 1/128 of its values (relative error < 0.8%)
- * over the whole uint64_t range, in 58 KiB. Recording is an index
- * computation and an increment; percentiles walk the buckets.
+ * The project's histogram (hist/hist.h) at precision LD_HIST_PBITS over the
+ * whole uint64_t range: a bucket's width is at most 1/128 of its values
+ * (relative error < 0.8%), in 58 KiB. Recording is an index computation
+ * and an increment; percentiles walk the buckets.
  */
 #define LD_HIST_PBITS 7
 #define LD_HIST_SUB (1u << LD_HIST_PBITS)
-#define LD_HIST_NBUCKETS ((65u - LD_HIST_PBITS) * LD_HIST_SUB)
+#define LD_HIST_NBUCKETS HIST_NBUCKETS(LD_HIST_PBITS, 64)
 
 struct ld_hist {
     uint64_t count;
@@ -43,10 +44,6 @@ void ld_hist_merge(struct ld_hist *dst, const struct ld_hist *src);
  * holding the ceil(pct% * count)-th smallest value, clamped to [min, max].
  * 0 -> min, 100 -> max; 0 when empty. */
 uint64_t ld_hist_percentile(const struct ld_hist *h, double pct);
-/* Bucket arithmetic, exposed for the tests. */
-size_t ld_hist_index(uint64_t v);
-uint64_t ld_hist_bucket_low(size_t i);
-uint64_t ld_hist_bucket_high(size_t i);
 
 /* ---- tagged values (tagged.c) ----------------------------------------------
  *

@@ -141,6 +141,11 @@ int proto_add_null(struct proto_buf *b);                             /* $-1\r\n 
 int proto_add_null_array(struct proto_buf *b);                       /* *-1\r\n */
 int proto_add_array(struct proto_buf *b, long long n);               /* *n\r\n */
 int proto_add_raw(struct proto_buf *b, const void *p, size_t n);     /* pre-encoded bytes */
+/* Redis's sdscatrepr: p in double quotes, with \\ \" \n \r \t \a \b
+ * escaped and every other byte outside ' '..'~' as \xHH (MONITOR's form).
+ * proto_repr_len: how many bytes proto_add_repr appends. */
+size_t proto_repr_len(const char *p, size_t n);
+int proto_add_repr(struct proto_buf *b, const char *p, size_t n);
 
 /* Shared helpers for numbers in RESP and in commands (Redis's rules:
  * no leading '+', no spaces, no leading zeros except "0", fits in 64 bits). */

@@ -79,6 +79,63 @@ int proto_add_raw(struct proto_buf *b, const void *p, size_t n)
     return proto_buf_append(b, p, n);
 }
 
+/* The escape of byte ch in proto_add_repr ("\\n"), NULL when it is
+ * printed as itself or as \xHH. */
+static const char *repr_escape(unsigned char ch)
+{
+    switch (ch) {
+    case '\\': return "\\\\";
+    case '"': return "\\\"";
+    case '\n': return "\\n";
+    case '\r': return "\\r";
+    case '\t': return "\\t";
+    case '\a': return "\\a";
+    case '\b': return "\\b";
+    default: return NULL;
+    }
+}
+
+size_t proto_repr_len(const char *p, size_t n)
+{
+    size_t len = 2;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        len += repr_escape(ch) ? 2 : (ch >= ' ' && ch <= '~') ? 1 : 4;
+    }
+    return len;
+}
+
+int proto_add_repr(struct proto_buf *b, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *d;
+
+    if (proto_buf_reserve(b, proto_repr_len(p, n)) < 0)
+        return -ENOMEM;
+    d = b->data + b->len;
+    *d++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        const char *e = repr_escape(ch);
+
+        if (e != NULL) {
+            *d++ = e[0];
+            *d++ = e[1];
+        } else if (ch >= ' ' && ch <= '~') {
+            *d++ = (char)ch;
+        } else {
+            *d++ = '\\';
+            *d++ = 'x';
+            *d++ = hex[ch >> 4];
+            *d++ = hex[ch & 15];
+        }
+    }
+    *d++ = '"';
+    b->len = (size_t)(d - b->data);
+    return 0;
+}
+
 /* Error and status lines end at the first \r or \n a client sees, so any
  * inside the text would inject protocol: Redis turns them into spaces. */
 static void map_crlf(char *s, size_t n)

@@ -184,6 +184,7 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
         srv_acl_set_default_password(next->requirepass) < 0)
         srv_log(CFG_LOG_WARNING, "Out of memory setting the default user's password");
     srv_bugs_changed(next, prev);
+    srv_latency_set_threshold(next->latency_monitor_threshold);
 }
 
 int main(int argc, char **argv)
@@ -265,6 +266,7 @@ int main(int argc, char **argv)
         return 1;
     }
     cfg_set_apply_hook(apply_cfg, NULL);
+    srv_latency_set_threshold(cfg.latency_monitor_threshold);
 
     uv_loop_t *loop = uv_default_loop();
     if (srv_acceptor_init(loop, &cfg, err, sizeof(err))) {

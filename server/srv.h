@@ -143,6 +143,7 @@ extern struct srv_shared_stats srv_shared_stats;
 #define CONN_MULTI             0x100  /* inside MULTI: commands are queued (multi.c) */
 #define CONN_EXEC              0x200  /* EXEC runs its queue: under its shard locks, no
                                          command may wait (no load, no blocking pop) */
+#define CONN_PAUSED            0x400  /* CLIENT PAUSE holds its next command (net/pause.c) */
 
 struct srv_worker;
 struct loader_wait;
@@ -152,6 +153,7 @@ struct srv_connreq;
 struct srv_acl_user;
 struct srv_acl_rules;
 struct srv_mstate;
+struct srv_monitor;
 
 /* A connection's place in the ACL (server/acl/users.c, docs/locking.md). */
 struct srv_acl_conn {
@@ -163,6 +165,20 @@ struct srv_acl_conn {
     uint64_t gen;                  /* owned: srv_acl_generation when rules was taken */
     bool authenticated;            /* owned: Redis's c->authenticated */
     bool ever_authenticated;       /* owned: authenticated at least once (pre-auth output cap) */
+};
+
+/* CLIENT LIST's view of a connection's buffers, which only its worker may
+ * touch: the owner publishes them (srv_conn_publish_mem: relaxed stores)
+ * after each batch of commands and each write; CLIENT LIST on any worker
+ * reads them with relaxed loads. Each figure is a moment old, never torn,
+ * and the fields need not agree with one another (two relaxed reads of a
+ * running client's buffers could not either). */
+struct srv_conn_mem {
+    _Atomic size_t qbuf;           /* atomic: relaxed; owner writes: unparsed input */
+    _Atomic size_t qbuf_free;      /* atomic: relaxed; owner writes: room in its own buffer */
+    _Atomic size_t rbs;            /* atomic: relaxed; owner writes: its own buffer's size */
+    _Atomic size_t omem;           /* atomic: relaxed; owner writes: replies not yet written */
+    _Atomic size_t totmem;         /* atomic: relaxed; owner writes: all it holds */
 };
 
 struct srv_conn {
@@ -208,6 +224,15 @@ struct srv_conn {
     struct srv_acl_conn acl;       /* see struct srv_acl_conn */
     struct srv_mstate *mstate;     /* owned: MULTI's queue and the WATCHed keys (multi.c),
                                       NULL until the first MULTI or WATCH */
+    struct srv_monitor *monitor;   /* owned by: worker; non-NULL once it ran MONITOR
+                                      (net/monitor.c) */
+    _Atomic bool no_evict;         /* atomic: relaxed; owner writes (CLIENT NO-EVICT),
+                                      CLIENT LIST on any worker reads (flags=e) */
+    _Atomic bool is_monitor;       /* atomic: relaxed; owner writes with monitor,
+                                      CLIENT LIST on any worker reads (flags=O) */
+    struct srv_conn_mem mem;       /* see struct srv_conn_mem */
+    bool kill_posted;              /* guarded by: w->reg_lock; a CLIENT KILL asked its
+                                      worker to close it: later KILLs find it no more */
     struct srv_conn *prev, *next;  /* guarded by: w->reg_lock (worker's client list) */
 };
 
@@ -231,7 +256,10 @@ struct srv_worker {
     struct srv_blocked *blk_done;  /* guarded by: blk_lock; served waits to answer */
     struct srv_connreq *creq;      /* guarded by: blk_lock; CLIENT KILL/UNBLOCK of
                                       this worker's connections, from any worker */
+    struct srv_monitor *monitors;  /* owned: this worker's MONITOR clients (net/monitor.c);
+                                      `unblocked` also says their queues have lines */
     unsigned nblocked;             /* owned: blocking pops not yet ended (shutdown waits for 0) */
+    unsigned npaused;              /* owned: its connections that CLIENT PAUSE holds */
     uint64_t acl_deletions_seen;   /* owned: users deleted when this worker last swept
                                       its clients of them (srv_acl_sweep) */
     pthread_mutex_t reg_lock;      /* lock order: 1 (before any cache shard lock); guards conns, conn->name */
@@ -264,8 +292,13 @@ struct srv_worker {
                                       them, see struct srv_cmdstat */
     struct srv_errstats *errstats; /* immutable pointer after init; see struct srv_errstats */
     _Atomic uint64_t *cmd_hist;    /* immutable pointer after init; SRV_HIST_SLOTS
-                                      (metrics/hist.h) of command times in ns: atomic:
+                                      (metrics/timehist.h) of command times in ns: atomic:
                                       relaxed; owner writes (srv_hist_add_owned), /metrics sums */
+    _Atomic(struct srv_lathist *) *lat;  /* immutable pointer after init; srv_command_count
+                                      slots, each NULL until the owner's first call of that
+                                      command stores its histogram (cmd/latstats.c) */
+    _Atomic uint64_t lat_gen;      /* atomic: release by the owner once its histograms are
+                                      zeroed for a RESETSTAT, acquire by INFO (latstats.c) */
     struct srv_stats_split split;  /* bug lab 15, 23: see struct srv_stats_split */
 };
 
@@ -326,6 +359,7 @@ struct srv_client_filter {
     const char *addr, *laddr;      /* NULL: any; NUL-terminated */
     const char *user;              /* NULL: any; else an ACL user's name, user_len bytes */
     size_t user_len;
+    int64_t maxage_s;              /* 0: any; else only those older than this (seconds) */
     bool skipme;
 };
 #define SRV_CONN_KILL        1
@@ -417,10 +451,11 @@ const struct srv_command *srv_command_resolve(size_t argc, const struct proto_ar
                                               const struct srv_command **container);
 /* By full name ("get", "config|get"), any case; NULL if none. */
 const struct srv_command *srv_command_by_fullname(const char *name, size_t len);
-/* INFO commandstats of one call that ran from t0 (srv_mono_ns), with the
- * worker's error count before it. Context: the conn's worker. */
-void srv__count_call(struct srv_worker *w, const struct srv_command *cmd, uint64_t t0,
-                     uint64_t errors);
+/* INFO commandstats (and latencystats, SLOWLOG, LATENCY, MONITOR) of one
+ * call of cmd with argv that ran from t0 (srv_mono_ns), with the worker's
+ * error count before it. Context: c's worker, inside dispatch (c->cfg set). */
+void srv__count_call(struct srv_conn *c, const struct srv_command *cmd, uint64_t t0,
+                     uint64_t errors, size_t argc, const struct proto_arg *argv);
 
 /* ---- provided by keyspec.c: the keys a command names (commands.def) ------
  * fn(arg, index in argv, SRV_KEY_R | SRV_KEY_W: how the command uses it)
@@ -469,6 +504,22 @@ static inline size_t srv_reply_pending(const struct srv_conn *c)
 {
     return c->out.len + c->outq_bytes;
 }
+/* Publish c's buffer sizes for CLIENT LIST (struct srv_conn_mem).
+ * Context: c's worker. */
+static inline void srv_conn_publish_mem(struct srv_conn *c)
+{
+    bool own = c->in != NULL && c->in != c->w->rbuf;   /* else the worker's read buffer */
+    size_t qbuf = c->in_len - c->in_start, omem = c->out.len + c->outq_bytes;
+    size_t rbs = own ? c->in_cap : 0;
+
+    atomic_store_explicit(&c->mem.qbuf, qbuf, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.qbuf_free, own ? c->in_cap - c->in_len : 0,
+                          memory_order_relaxed);
+    atomic_store_explicit(&c->mem.rbs, rbs, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.omem, omem, memory_order_relaxed);
+    atomic_store_explicit(&c->mem.totmem, sizeof(*c) + rbs + c->out.cap + c->outq_bytes,
+                          memory_order_relaxed);
+}
 /* c->out at SRV_OUT_CHUNK bytes or more becomes a chunk of the output
  * queue before it would have to grow (net/output.c): 0, or -ENOMEM (then
  * out just grows). */
@@ -485,6 +536,8 @@ int srv_reply_bulk_cstr(struct srv_conn *c, const char *s);
 int srv_reply_null(struct srv_conn *c);
 int srv_reply_null_array(struct srv_conn *c);
 int srv_reply_array(struct srv_conn *c, long long n);
+/* Pre-encoded replies (MONITOR's queued lines), under the same limit. */
+int srv__reply_raw(struct srv_conn *c, const void *p, size_t n);
 /* Redis's standard error strings. */
 #define SRV_ERR_NOTINT   "ERR value is not an integer or out of range"
 #define SRV_ERR_SYNTAX   "ERR syntax error"
@@ -569,6 +622,72 @@ struct srv_cmdsum {
     uint64_t calls, ns, rejected, failed;
 };
 void srv_cmdstats_read(struct srv_cmdsum *sum);
+
+/* ---- provided by net/pause.c --------------------------------------------- */
+/* CLIENT PAUSE's deadline (wall ms, 0: none); see net/pause.c. */
+extern _Atomic int64_t srv_pause_until_ms;
+/* Pause until until_ms, all commands or the writes (never shortening or
+ * narrowing a pause in force) / end it. Context: any thread. */
+int srv_pause(int64_t until_ms, bool all);
+void srv_unpause(void);
+/* Does the pause hold this command of c? Then c is marked paused (its
+ * command stays unparsed). Call only when srv_pause_until_ms is not 0.
+ * Context: c's worker. */
+bool srv__pause_holds(struct srv_conn *c, size_t argc, const struct proto_arg *argv);
+/* Resume w's paused connections once no pause is in force / c closes.
+ * Context: w's (c's) worker. */
+void srv_pause_tick(struct srv_worker *w);
+void srv_pause_conn_closed(struct srv_conn *c);
+
+/* ---- provided by net/monitor.c ------------------------------------------- */
+/* How many connections are in MONITOR mode. atomic: release by
+ * srv_monitor_add/remove, acquire by dispatch's check (monitor.c). */
+extern _Atomic unsigned srv_monitors;
+/* Show a call of cmd on c to every monitor (dispatch, when srv_monitors
+ * is not 0). Context: c's worker; takes monitor_lock (a leaf). */
+void srv__monitor_feed(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+                       const struct proto_arg *argv);
+/* c enters MONITOR mode, its queue at most limit bytes (0: none) / leaves
+ * it (RESET, close). Context: c's worker. */
+int srv_monitor_add(struct srv_conn *c, size_t limit);
+void srv_monitor_remove(struct srv_conn *c);
+/* Move the lines queued for w's monitors into their output. Context: w. */
+void srv_monitor_drain(struct srv_worker *w);
+/* Is argument i of a call of cmd a secret (AUTH's password, HELLO AUTH's
+ * user and password), shown as "(redacted)" by SLOWLOG and MONITOR?
+ * (cmd/slowlog.c) */
+bool srv__arg_redacted(const struct srv_command *cmd, size_t i, const struct proto_arg *argv);
+
+/* ---- provided by cmd/slowlog.c ------------------------------------------- */
+/* Log a call of cmd on c that took usec (>= slowlog-log-slower-than), and
+ * drop the oldest entries beyond slowlog-max-len. Context: c's worker;
+ * takes slowlog_lock (a leaf). */
+void srv__slowlog_push(struct srv_conn *c, const struct cfg *cfg, const struct srv_command *cmd,
+                       size_t argc, const struct proto_arg *argv, uint64_t usec);
+
+/* ---- provided by cmd/latency.c ------------------------------------------- */
+/* LATENCY's events. srv_latency_sample records one that took ms when
+ * latency-monitor-threshold is on and ms reaches it; the apply hook (and
+ * start-up) give the threshold. Context: any thread; takes latency_lock,
+ * a leaf, only for a sample at or over the threshold. */
+enum srv_lat_event {
+    SRV_LAT_COMMAND, SRV_LAT_FAST_COMMAND, SRV_LAT_EXPIRE_CYCLE, SRV_LAT_CONFIG_RELOAD,
+    SRV_LAT_LOADER, SRV_LAT_EVENTS
+};
+void srv_latency_sample(enum srv_lat_event ev, uint64_t ms);
+void srv_latency_set_threshold(long long ms);
+
+/* ---- provided by cmd/latstats.c ------------------------------------------ */
+/* INFO latencystats: record a call of cmd that took ns on the calling
+ * worker w (latency-tracking yes); the section; CONFIG RESETSTAT's part.
+ * Context: srv__latstat_record on w; the others any worker;
+ * worker_init/destroy the main thread. */
+struct srv_lathist;
+void srv__latstat_record(struct srv_worker *w, const struct srv_command *cmd, uint64_t ns);
+void srv_latstats_info(struct proto_buf *b, int *rc, const struct cfg *cfg);
+void srv_latstats_resetstat(void);
+int srv_latstats_worker_init(struct srv_worker *w);
+void srv_latstats_worker_destroy(struct srv_worker *w);
 
 /* ---- provided by cmd_config.c ------------------------------------------- */
 /* SIGHUP: reload the config file, log what changed or why nothing did.

@@ -114,6 +114,7 @@ SRV_HANDLER(srv_cmd_client_list)
     }
 
     proto_buf_init(&b);
+    srv_conn_publish_mem(c);   /* its own line as of now */
     if (!none && srv_clients_list(&b, c->w->now_ms) < 0) {
         srv_reply_error(c, SRV_ERR_NOMEM);
         goto out_free;
@@ -145,6 +146,7 @@ SRV_HANDLER(srv_cmd_client_info)
     struct proto_buf b;
 
     proto_buf_init(&b);
+    srv_conn_publish_mem(c);
     if (srv_client_format(&b, c, c->w->now_ms, 1) < 0)
         srv_reply_error(c, SRV_ERR_NOMEM);
     else
@@ -153,7 +155,7 @@ SRV_HANDLER(srv_cmd_client_info)
 }
 
 /* CLIENT KILL <ip:port> | CLIENT KILL [ID id] [ADDR ip:port] [LADDR
- * ip:port] [SKIPME yes|no] [TYPE normal] [USER name] ...: each match
+ * ip:port] [SKIPME yes|no] [TYPE normal] [USER name] [MAXAGE s] ...: each match
  * is closed by its own worker (the caller's own connection after this
  * reply). USER names an ACL user (Redis's "No such user" when there is
  * none). The options of Redis 7.0's that single out clients this server
@@ -200,6 +202,13 @@ SRV_HANDLER(srv_cmd_client_kill)
                                  (int)(v->len < 128 ? v->len : 128), v->ptr);
                 return;
             }
+        } else if (srv__arg_is(&argv[i], "maxage")) {
+            long long age;
+            if (proto_str2ll(v->ptr, v->len, &age) != 0 || age < 1) {
+                srv_reply_error(c, SRV_ERR_SYNTAX);
+                return;
+            }
+            f.maxage_s = age;
         } else if (srv__arg_is(&argv[i], "user")) {
             struct srv_acl_rules *r = srv_acl_user_rules(v->ptr, v->len);
 
@@ -225,6 +234,18 @@ SRV_HANDLER(srv_cmd_client_kill)
         srv_reply_int(c, n);
     if (!none && self)
         c->flags |= CONN_CLOSE_AFTER_REPLY;
+}
+
+/* CLIENT NO-EVICT on|off: mmcache evicts no clients (it has no
+ * maxmemory-clients), so the flag is kept and shown (flags=e), no more. */
+SRV_HANDLER(srv_cmd_client_no_evict)
+{
+    if (srv__arg_is(&argv[2], "on") || srv__arg_is(&argv[2], "off")) {
+        atomic_store_explicit(&c->no_evict, srv__arg_is(&argv[2], "on"), memory_order_relaxed);
+        srv_reply_ok(c);
+    } else {
+        srv_reply_error(c, SRV_ERR_SYNTAX);
+    }
 }
 
 /* CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when the client was blocked (its
@@ -280,12 +301,20 @@ SRV_HANDLER(srv_cmd_client_help)
         "      Skip killing current connection (default: yes).",
         "    * ID <client-id>",
         "      Kill connections by client id.",
+        "    * MAXAGE <maxage>",
+        "      Kill connections older than the specified age.",
         "LIST [options ...]",
         "    Return information about client connections. Options:",
         "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
         "      Return clients of specified type.",
         "    * ID <client-id> [<client-id> ...]",
         "      Return clients of specified IDs only.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
@@ -368,5 +397,6 @@ SRV_HANDLER(srv_cmd_reset)
         srv_conn_setname(c, NULL, 0);
     srv_acl_conn_reset(c);
     srv_multi_reset(c);   /* out of MULTI, nothing watched */
+    srv_monitor_remove(c);   /* Redis's RESET leaves MONITOR mode */
     srv_reply_simple(c, "RESET");
 }

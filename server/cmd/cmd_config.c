@@ -359,6 +359,7 @@ void srv_config_reload(void)
 
     srv_log(CFG_LOG_NOTICE, "Received SIGHUP, reloading the configuration from %s",
             cfg_file()[0] ? cfg_file() : "(none)");
+    uint64_t t0 = srv_mono_ns();
     const struct cfg *now = cfg_read_lock();
     /* The file's user lines are checked first: bad ones refuse the whole
      * reload, as a bad setting does (the aclfile is fixed at start-up). */
@@ -369,6 +370,7 @@ void srv_config_reload(void)
         if (rc == 0)
             srv_acl_reload_apply();
     }
+    srv_latency_sample(SRV_LAT_CONFIG_RELOAD, (srv_mono_ns() - t0) / 1000000);
     now = cfg_read_lock();
     unsigned long long gen = (unsigned long long)now->generation;
     cfg_read_unlock(now);

@@ -17,7 +17,7 @@
 #include "commands.h"
 #include "docs.h"
 #include "inject.h"
-#include "hist.h"
+#include "timehist.h"
 #include "srv.h"
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
@@ -313,15 +313,31 @@ static bool __attribute__((cold)) protected_refused(struct srv_conn *c, const st
 
 /* INFO commandstats: a call that ran, how long, and whether it replied an
  * error (the worker's error count moved since `errors`). Each counter is
- * the worker's own: no read-modify-write (struct srv_cmdstat). */
-void srv__count_call(struct srv_worker *w, const struct srv_command *cmd, uint64_t t0,
-                     uint64_t errors)
+ * the worker's own: no read-modify-write (struct srv_cmdstat). Then INFO
+ * latencystats, SLOWLOG and LATENCY when the call was slower than their
+ * thresholds (a compare each when it was not), and MONITOR. */
+void srv__count_call(struct srv_conn *c, const struct srv_command *cmd, uint64_t t0,
+                     uint64_t errors, size_t argc, const struct proto_arg *argv)
 {
+    struct srv_worker *w = c->w;
+    const struct cfg *cfg = c->cfg;   /* the snapshot dispatch holds for this call */
     struct srv_cmdstat *cs = &w->cmdstats[cmd->id];
     uint64_t ns = srv_mono_ns() - t0;
 
     SRV_STAT_ADD(cs, ns, ns);
     srv_hist_add_owned(w->cmd_hist, ns);   /* /metrics: mmcache_command_duration_seconds */
+    if (cfg->latency_tracking)
+        srv__latstat_record(w, cmd, ns);
+    if (__builtin_expect(cfg->slowlog_log_slower_than >= 0 &&
+                         ns / 1000 >= (uint64_t)cfg->slowlog_log_slower_than, 0))
+        srv__slowlog_push(c, cfg, cmd, argc, argv, ns / 1000);
+    if (__builtin_expect(cfg->latency_monitor_threshold > 0 &&
+                         ns / 1000000 >= (uint64_t)cfg->latency_monitor_threshold, 0))
+        srv_latency_sample(cmd->flags & CMD_FAST ? SRV_LAT_FAST_COMMAND : SRV_LAT_COMMAND,
+                           ns / 1000000);
+    /* acquire: pairs with the release in srv_monitor_add/remove */
+    if (__builtin_expect(atomic_load_explicit(&srv_monitors, memory_order_acquire) != 0, 0))
+        srv__monitor_feed(c, cmd, argc, argv);
     SRV_STAT_ADD(cs, calls, 1);
     if (atomic_load_explicit(&w->errstats->replied, memory_order_relaxed) != errors)
         SRV_STAT_ADD(cs, failed, 1);
@@ -382,7 +398,7 @@ void srv_dispatch(struct srv_conn *c, size_t argc, struct proto_arg *argv)
         ;   /* queued: it runs (and counts) in EXEC */
     } else if (ran) {
         srv__run(c, cmd, argc, argv);
-        srv__count_call(w, cmd, ran, errors);
+        srv__count_call(c, cmd, ran, errors, argc, argv);
     } else {
         SRV_STAT_ADD(&w->cmdstats[cmd->id], rejected, 1);   /* refused before the handler */
         if (c->flags & CONN_MULTI)

@@ -38,10 +38,10 @@ enum {
     SEC_STATS = 1 << 3, SEC_KEYSPACE = 1 << 4, SEC_LOADER = 1 << 5,
     SEC_BUGS = 1 << 6, SEC_PERSISTENCE = 1 << 7, SEC_REPLICATION = 1 << 8,
     SEC_CPU = 1 << 9, SEC_COMMANDSTATS = 1 << 10, SEC_ERRORSTATS = 1 << 11,
-    SEC_CLUSTER = 1 << 12,
-    SEC_ALL = (1 << 13) - 1,
+    SEC_CLUSTER = 1 << 12, SEC_LATENCYSTATS = 1 << 13,
+    SEC_ALL = (1 << 14) - 1,
     /* Redis's "default": all but the per-command sections */
-    SEC_DEFAULT = SEC_ALL & ~SEC_COMMANDSTATS,
+    SEC_DEFAULT = SEC_ALL & ~(SEC_COMMANDSTATS | SEC_LATENCYSTATS),
 };
 
 int srv__infof(struct proto_buf *b, int *rc, const char *fmt, ...)
@@ -373,6 +373,7 @@ void srv_info_resetstat(void)
     pthread_mutex_unlock(&base_lock);
     srv_loader_resetstat();
     srv_cmdstats_resetstat();
+    srv_latstats_resetstat();
     inject_tried_reset();
 }
 
@@ -539,6 +540,7 @@ static unsigned parse_sections(size_t nsec, const struct proto_arg *sections)
         { "persistence", SEC_PERSISTENCE }, { "replication", SEC_REPLICATION },
         { "cpu", SEC_CPU }, { "commandstats", SEC_COMMANDSTATS },
         { "errorstats", SEC_ERRORSTATS }, { "cluster", SEC_CLUSTER },
+        { "latencystats", SEC_LATENCYSTATS },
         { "default", SEC_DEFAULT },
         { "all", SEC_ALL }, { "everything", SEC_ALL },
     };
@@ -583,6 +585,7 @@ int srv_info(const struct cfg *cfg, struct proto_buf *b, size_t nsec,
     SECTION(SEC_COMMANDSTATS, srv_cmdstats_info(b, &rc));
     SECTION(SEC_ERRORSTATS, srv_errstats_info(b, &rc));
     SECTION(SEC_CLUSTER, srv__infof(b, &rc, "# Cluster\r\ncluster_enabled:0\r\n"));
+    SECTION(SEC_LATENCYSTATS, srv_latstats_info(b, &rc, cfg));
     SECTION(SEC_KEYSPACE, info_keyspace(b, &rc, &st));
 #undef SECTION
     return rc;

@@ -407,7 +407,7 @@ static void exec_queue(struct srv_conn *c, struct srv_mstate *m, struct cache_tx
             continue;
         atomic_store_explicit(&c->last_cmd, q->cmd->fullname, memory_order_relaxed);
         q->cmd->fn(c, q->argc, q->argv);
-        srv__count_call(w, q->cmd, t0, errors);
+        srv__count_call(c, q->cmd, t0, errors, q->argc, q->argv);
         if (*locked)
             touch_written(q->cmd, q->argc, q->argv);
     }

@@ -85,6 +85,11 @@ int srv_reply_ok(struct srv_conn *c)
     return REPLY(c, 5, proto_add_raw(&c->out, "+OK\r\n", 5));
 }
 
+int srv__reply_raw(struct srv_conn *c, const void *p, size_t n)
+{
+    return REPLY(c, n, proto_add_raw(&c->out, p, n));
+}
+
 int srv_reply_simple(struct srv_conn *c, const char *s)
 {
     return REPLY(c, strlen(s) + REPLY_FRAME, proto_add_simple(&c->out, s));

@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "hist.h"
+#include "timehist.h"
 #include "srv.h"
 
 /* Longest key a miss loads (a longer one is a plain miss: nil). */

@@ -381,7 +381,9 @@ static void job_run(struct loader_job *j, struct cache_val *cached)
         uint64_t t0 = now_us();
         enum origin_rc rc = origin_load_as(j->ops, j->origin, key, klen, &j->params,
                                           &pool_cancel, &out);
-        loader_record_latency(now_us() - t0);
+        uint64_t took = now_us() - t0;
+        loader_record_latency(took);
+        srv_latency_sample(SRV_LAT_LOADER, took / 1000);
         if (rc == ORIGIN_VALUE) {
             st = SF_VALUE;
             data = out.data;

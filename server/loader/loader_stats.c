@@ -2,17 +2,18 @@
  * The loader's figures: counters, a latency histogram of origin calls, and
  * INFO's "# Loader" section.
  *
- * The histogram is the server's one (metrics/hist.h), in microseconds.
- * Loader threads add to
- * it with relaxed fetch_add; INFO sums it. A percentile read while loads
- * finish may mix counts from a moment apart, which is fine for a figure.
+ * The histogram is the server's one for /metrics (metrics/timehist.h:
+ * hist/'s buckets, 8 per power of two, of microseconds, and their sum).
+ * Loader threads add to it with relaxed fetch_add; INFO sums it. A
+ * percentile read while loads finish may mix counts from a moment apart,
+ * which is fine for a figure.
  */
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "hist.h"
+#include "timehist.h"
 #include "loader_int.h"
 #include "srv.h"
 
@@ -96,7 +97,8 @@ void srv_loader_info(struct proto_buf *b, int *rc, const struct cfg *cfg)
         pi.origin[0] ? pi.origin : "none", pi.threads, pi.inits,
         K(started), K(joined), K(origin_calls), K(cache_rechecks), K(not_found),
         K(errors), K(timeouts), K(rejected), K(negative_hits), sf.negative, sf.loading,
-        pi.pending, srv_hist_percentile(h, total, 0.50), srv_hist_percentile(h, total, 0.99));
+        pi.pending, hist_percentile(SRV_HIST_P, h, HIST_N, total, 50),
+        hist_percentile(SRV_HIST_P, h, HIST_N, total, 99));
 #undef K
     if (*rc == 0 && proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1))
         *rc = -1;

@@ -4,7 +4,7 @@
  * workers (cmd/cmdstats.c), the stats counters (cmd/info.c), the cache's
  * stats, the config snapshot and reload record, the loader's counters,
  * the workers' command-time histograms and the loader's origin-call one
- * (metrics/hist.h), and the bug lab's selection and tried counts.
+ * (metrics/timehist.h), and the bug lab's selection and tried counts.
  *
  * Every line goes through srv__infof, INFO's one formatter (512 bytes a
  * line at most: a command name is short, labels are ours).
@@ -16,13 +16,13 @@
 #include <string.h>
 
 #include "commands.h"
-#include "hist.h"
+#include "timehist.h"
 #include "inject.h"
 #include "loader.h"
 #include "metrics.h"
 
 /* Histogram buckets shown: one per power of two of the unit, from 2^lo to
- * 2^hi (the fine buckets of hist.h, 8 per power, are summed into them). */
+ * 2^hi (the fine buckets of timehist.h, 8 per power, are summed into them). */
 struct hist_shape {
     const char *name, *help;
     double unit_s;      /* seconds per unit counted: 1e-9 for ns, 1e-6 for us */
@@ -53,7 +53,7 @@ static void histogram(struct proto_buf *b, int *rc, const struct hist_shape *sh,
     help_type(b, rc, sh->name, "histogram", sh->help);
     for (unsigned k = sh->lo; k <= sh->hi; k++) {
         uint64_t bound = (uint64_t)1 << k;
-        for (; fine < SRV_HIST_N && srv_hist_top(fine) < bound; fine++)
+        for (; fine < SRV_HIST_N && hist_bucket_high(SRV_HIST_P, fine) < bound; fine++)
             cum += h[fine];
         srv__infof(b, rc, "%s_bucket{le=\"%.9g\"} %llu\n", sh->name,
                    (double)bound * sh->unit_s, (unsigned long long)cum);

@@ -169,6 +169,7 @@ static void on_unblocked(uv_async_t *a)
     }
     /* After the serves: an UNBLOCK that raced a serve finds it done. */
     run_connreqs(w, reqs);
+    srv_monitor_drain(w);   /* the same async says MONITOR lines wait */
 }
 
 void srv_blocked_conn_closed(struct srv_conn *c)

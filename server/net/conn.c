@@ -54,6 +54,8 @@ void conn_close(struct srv_conn *c)
     c->flags |= CONN_CLOSING;
     srv_loader_conn_closed(c);
     srv_blocked_conn_closed(c);
+    srv_monitor_remove(c);
+    srv_pause_conn_closed(c);
     srv_log(CFG_LOG_VERBOSE, "Client closed connection id=%llu addr=%s",
             (unsigned long long)c->id, c->addr);
     uv_close((uv_handle_t *)&c->tcp, on_close);
@@ -205,7 +207,7 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     c->parser.max_bulk_len = cfg->proto_max_bulk_len;
     c->obuf_limit = normal;   /* reply.c checks it per reply */
     while (!(c->flags & (CONN_CLOSE_AFTER_REPLY | CONN_CLOSING | CONN_WAITING |
-                         CONN_CLOSE_ASAP | CONN_BLOCKED))) {
+                         CONN_CLOSE_ASAP | CONN_BLOCKED | CONN_PAUSED))) {
         size_t used = 0, argc;
         struct proto_arg *argv;
         if (c->in_start == c->in_len)
@@ -219,6 +221,12 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
                                        c->in_len - c->in_start, &used, &argc, &argv);
         c->in_start += used;
         if (rc == PROTO_CMD) {
+            if (__builtin_expect(atomic_load_explicit(&srv_pause_until_ms,
+                                                      memory_order_relaxed) != 0, 0) &&
+                srv__pause_holds(c, argc, argv)) {
+                c->in_start -= used;   /* parsed again when the pause ends */
+                break;
+            }
             srv_dispatch(c, argc, argv);
             continue;
         }
@@ -263,6 +271,7 @@ static void conn_process(struct srv_conn *c, const struct cfg *cfg)
     }
     if (c->flags & CONN_CLOSE_AFTER_REPLY)
         uv_read_stop((uv_stream_t *)&c->tcp);
+    srv_conn_publish_mem(c);
     if (c->out.len || c->outq || (c->flags & CONN_CLOSE_AFTER_REPLY))
         conn_want_flush(c);
 }

@@ -200,7 +200,16 @@ void conn_close_flushed(struct srv_conn *c)
     conn_close(c);
 }
 
+static void flush(struct srv_conn *c);
+
 void conn_flush(struct srv_conn *c)
+{
+    flush(c);
+    if (!(c->flags & CONN_CLOSING))
+        srv_conn_publish_mem(c);   /* what the write left */
+}
+
+static void flush(struct srv_conn *c)
 {
     if (c->flags & CONN_CLOSE_ASAP) {   /* marked outside a batch (a loaded value) */
         conn_close(c);

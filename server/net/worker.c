@@ -15,7 +15,7 @@
 #include "acl.h"
 #include "blocked.h"
 #include "conn.h"
-#include "hist.h"
+#include "timehist.h"
 #include "inject.h"
 #include "loader.h"
 #include "ring.h"
@@ -184,9 +184,13 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
     unsigned ns = cache_nshards(srv.cache);
     unsigned first = ns * w->id / srv.nworkers;
     unsigned last = ns * (w->id + 1) / srv.nworkers;
-    if (last > first)
+    if (last > first) {
+        uint64_t t0 = srv_mono_ns();
         cache_active_expire(srv.cache, first, last - first, 2 * cfg->hz, w->now_ms);
+        srv_latency_sample(SRV_LAT_EXPIRE_CYCLE, (srv_mono_ns() - t0) / 1000000);
+    }
     srv_loader_tick(w);
+    srv_pause_tick(w);   /* a pause that ended: its clients go on */
     srv_acl_sweep(w);   /* clients of users deleted since the last tick */
 
     /* Every 4 s: a new window of the recent peaks (INFO clients). */
@@ -278,7 +282,8 @@ int srv_worker_init(struct srv_worker *w, unsigned id)
     w->cmdstats = calloc(srv_command_count, sizeof(*w->cmdstats));
     w->errstats = calloc(1, sizeof(*w->errstats));
     w->cmd_hist = calloc(SRV_HIST_SLOTS, sizeof(*w->cmd_hist));
-    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats || !w->cmd_hist)
+    if (!w->ring || !w->rbuf || !w->cmdstats || !w->errstats || !w->cmd_hist ||
+        srv_latstats_worker_init(w) < 0)
         return -ENOMEM;
     pthread_mutex_init(&w->reg_lock, NULL);
     int rc = uv_loop_init(&w->loop);
@@ -412,6 +417,7 @@ void srv_worker_destroy(struct srv_worker *w)
     free(w->cmdstats);
     free(w->errstats);
     free(w->cmd_hist);
+    srv_latstats_worker_destroy(w);
 }
 
 void srv_stats_sum(struct srv_stats *out)
@@ -431,20 +437,31 @@ int srv_client_format(struct proto_buf *b, const struct srv_conn *c, int64_t now
     char line[640];
     int64_t last = atomic_load_explicit(&c->last_ms, memory_order_relaxed);
     const char *cmd = atomic_load_explicit(&c->last_cmd, memory_order_relaxed);
-    /* Buffer sizes are owned by c's worker: shown for the caller's own
-     * connection only, 0 for the others (reading them would race). */
-    size_t qbuf = self ? c->in_len - c->in_start : 0;
-    size_t qfree = self ? c->in_cap - c->in_len : 0;
-    size_t omem = self ? srv_reply_pending(c) : 0;
+    /* Buffer sizes are owned by c's worker: read as it last published
+     * them (CLIENT LIST and INFO publish the caller's own first). */
+    size_t qbuf = atomic_load_explicit(&c->mem.qbuf, memory_order_relaxed);
+    size_t qfree = atomic_load_explicit(&c->mem.qbuf_free, memory_order_relaxed);
+    size_t rbs = atomic_load_explicit(&c->mem.rbs, memory_order_relaxed);
+    size_t omem = atomic_load_explicit(&c->mem.omem, memory_order_relaxed);
+    size_t totmem = atomic_load_explicit(&c->mem.totmem, memory_order_relaxed);
+    char flags[8], *f = flags;
+    if (atomic_load_explicit(&c->is_blocked, memory_order_relaxed))
+        *f++ = 'b';
+    if (atomic_load_explicit(&c->is_monitor, memory_order_relaxed))
+        *f++ = 'O';
+    if (atomic_load_explicit(&c->no_evict, memory_order_relaxed))
+        *f++ = 'e';
+    if (f == flags)
+        *f++ = 'N';
+    *f = '\0';
     int n = snprintf(line, sizeof(line),
         "id=%" PRIu64 " addr=%s laddr=%s fd=%d name=%s age=%" PRId64
         " idle=%" PRId64 " flags=%s db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=%zu"
         " qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=0 oll=0 omem=%zu"
-        " tot-mem=0 events=r cmd=%s user=%.128s redir=-1 resp=2 worker=%u\n",
+        " tot-mem=%zu events=r cmd=%s user=%.128s redir=-1 resp=2 worker=%u\n",
         c->id, c->addr, c->laddr, c->fd, c->name ? c->name : "",
         (now_ms - c->ctime_ms) / 1000, (now_ms - last) / 1000,
-        atomic_load_explicit(&c->is_blocked, memory_order_relaxed) ? "b" : "N", qbuf, qfree,
-        self ? c->in_cap : 0, omem, cmd, srv_acl_user_name(c->acl.user), c->w->id);
+        flags, qbuf, qfree, rbs, omem, totmem, cmd, srv_acl_user_name(c->acl.user), c->w->id);
     return proto_buf_append(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
@@ -463,6 +480,13 @@ static bool client_matches(const struct srv_conn *c, const struct srv_client_fil
         return false;
     if (c == caller && f->skipme)
         return false;
+    /* its close is on its way (the worker closes it on its next pass): as
+     * in Redis, where the kill is done when KILL replies, a second KILL
+     * finds no such client */
+    if (c->kill_posted)
+        return false;
+    if (f->maxage_s && (srv_now_ms() - c->ctime_ms) / 1000 <= f->maxage_s)
+        return false;   /* ctime_ms: immutable after accept */
     return op == SRV_CONN_KILL || atomic_load_explicit(&c->is_blocked, memory_order_relaxed);
 }
 
@@ -482,6 +506,8 @@ unsigned srv_clients_act(const struct srv_client_filter *f, int op,
                 *self = true;
             else if (srv_conn_post(w, c->id, op) != 0)
                 continue;   /* no memory to ask: not counted */
+            if (op == SRV_CONN_KILL)
+                c->kill_posted = true;
             n++;
         }
         pthread_mutex_unlock(&w->reg_lock);

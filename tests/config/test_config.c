@@ -18,7 +18,7 @@
 
 #include "config.h"
 
-#define NAMES 50   /* settings in cfg_names */
+#define NAMES 55   /* settings in cfg_names */
 
 /* ---- helpers ----------------------------------------------------------------- */
 
@@ -219,6 +219,11 @@ static void test_names_live_canonical(void **s)
         {"lfu-log-factor", true, "LFU-LOG-FACTOR"},
         {"lfu-decay-time", true, "lfu-Decay-Time"},
         {"metrics-port", false, "Metrics-Port"},
+        {"latency-tracking", true, "Latency-Tracking"},
+        {"latency-tracking-info-percentiles", true, "LATENCY-TRACKING-INFO-PERCENTILES"},
+        {"slowlog-log-slower-than", true, "SlowLog-Log-Slower-Than"},
+        {"slowlog-max-len", true, "SLOWLOG-max-len"},
+        {"latency-monitor-threshold", true, "Latency-Monitor-Threshold"},
     };
     size_t n = 0;
     while (cfg_names[n])
@@ -414,6 +419,7 @@ static void test_every_directive_round_trips(void **s)
         {"no", "no"}, {"s3cret pass", "s3cret pass"}, {"NO", "no"},
         {"/etc/users.acl", "/etc/users.acl"}, {"7", "7"},
         {"64", "64"}, {"2147483647", "2147483647"}, {"0", "0"}, {"9121", "9121"},
+        {"No", "no"}, {"50  99.990", "50 99.99"}, {"-1", "-1"}, {"0", "0"}, {"100", "100"},
     };
     struct cfg def, c;
     char err[CFG_ERRLEN], buf[CFG_VALUE_MAX], dv[CFG_VALUE_MAX];

@@ -300,6 +300,9 @@ static void test_documented_file(void **s)
         {"requirepass", "pw"}, {"protected-mode", "no"}, {"aclfile", "/x"},
         {"acllog-max-len", "1"},
         {"maxmemory-samples", "10"}, {"lfu-log-factor", "1"}, {"lfu-decay-time", "5"}, {"metrics-port", "9121"},
+        {"latency-tracking", "no"}, {"latency-tracking-info-percentiles", "99"},
+        {"slowlog-log-slower-than", "-1"}, {"slowlog-max-len", "5"},
+        {"latency-monitor-threshold", "100"},
     };
     cfg_defaults(&def);
     cfg_defaults(&c);
@@ -537,6 +540,17 @@ static void test_load_bad_value_every_directive(void **s)
                                       "2147483647 inclusive (got '2147483648')"},
         {"metrics-port 65536", "'metrics-port': argument must be an integer between 0 and "
                                "65535 inclusive (got '65536')"},
+        {"latency-tracking 1", "'latency-tracking': argument must be 'yes' or 'no' (got '1')"},
+        {"latency-tracking-info-percentiles 101", "'latency-tracking-info-percentiles': "
+                                                  "latency-tracking-info-percentiles parameters "
+                                                  "should sit between [0.0,100.0]"},
+        {"slowlog-log-slower-than -2", "'slowlog-log-slower-than': argument must be an integer "
+                                       "between -1 and 9223372036854775807 inclusive (got '-2')"},
+        {"slowlog-max-len -1", "'slowlog-max-len': argument must be an integer between 0 and "
+                               "1000000 inclusive (got '-1')"},
+        {"latency-monitor-threshold -1", "'latency-monitor-threshold': argument must be an "
+                                         "integer between 0 and 9223372036854775807 inclusive "
+                                         "(got '-1')"},
     };
     char msg[CFG_ERRLEN], text[2048];
     bool seen[64] = {false};

@@ -57,13 +57,13 @@ static void test_buckets_tile_the_range(void **state)
 {
     /* consecutive buckets touch, each bucket maps back to itself */
     for (size_t i = 0; i + 1 < LD_HIST_NBUCKETS; i++) {
-        assert_int_equal(ld_hist_bucket_high(i) + 1, ld_hist_bucket_low(i + 1));
-        assert_int_equal(ld_hist_index(ld_hist_bucket_low(i)), i);
-        assert_int_equal(ld_hist_index(ld_hist_bucket_high(i)), i);
+        assert_int_equal(hist_bucket_high(LD_HIST_PBITS, i) + 1, hist_bucket_low(LD_HIST_PBITS, i + 1));
+        assert_int_equal(hist_index(LD_HIST_PBITS, hist_bucket_low(LD_HIST_PBITS, i)), i);
+        assert_int_equal(hist_index(LD_HIST_PBITS, hist_bucket_high(LD_HIST_PBITS, i)), i);
     }
-    assert_int_equal(ld_hist_bucket_low(0), 0);
-    assert_true(ld_hist_bucket_high(LD_HIST_NBUCKETS - 1) == UINT64_MAX);
-    assert_int_equal(ld_hist_index(UINT64_MAX), LD_HIST_NBUCKETS - 1);
+    assert_int_equal(hist_bucket_low(LD_HIST_PBITS, 0), 0);
+    assert_true(hist_bucket_high(LD_HIST_PBITS, LD_HIST_NBUCKETS - 1) == UINT64_MAX);
+    assert_int_equal(hist_index(LD_HIST_PBITS, UINT64_MAX), LD_HIST_NBUCKETS - 1);
 }
 
 static void test_small_values_exact(void **state)
@@ -85,7 +85,7 @@ static void test_bucket_width_bound(void **state)
 {
     /* every bucket's width is within REL_ERR of its lowest value */
     for (size_t i = LD_HIST_SUB; i < LD_HIST_NBUCKETS; i++) {
-        double lo = (double)ld_hist_bucket_low(i), hi = (double)ld_hist_bucket_high(i);
+        double lo = (double)hist_bucket_low(LD_HIST_PBITS, i), hi = (double)hist_bucket_high(LD_HIST_PBITS, i);
 
         assert_true((hi - lo) / lo <= REL_ERR);
     }

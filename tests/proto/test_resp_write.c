@@ -168,6 +168,27 @@ static void test_growth_geometric(void **state)
     proto_buf_free(&b);
 }
 
+/* Redis's sdscatrepr, byte for byte: each escape, a printable run, the
+ * edges of the printable range, and the length said beforehand. */
+static void test_repr(void **state)
+{
+    static const struct { const char *in; size_t n; const char *out; } cases[] = {
+        {"", 0, "\"\""},
+        {"a b~", 4, "\"a b~\""},
+        {"\\\"\n\r\t\a\b", 7, "\"\\\\\\\"\\n\\r\\t\\a\\b\""},
+        {"\x00\x1f\x7f\xff", 4, "\"\\x00\\x1f\\x7f\\xff\""},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct proto_buf b;
+        proto_buf_init(&b);
+        assert_int_equal(proto_add_repr(&b, cases[i].in, cases[i].n), 0);
+        assert_int_equal(b.len, strlen(cases[i].out));
+        assert_memory_equal(b.data, cases[i].out, b.len);
+        assert_int_equal(proto_repr_len(cases[i].in, cases[i].n), b.len);
+        proto_buf_free(&b);
+    }
+}
+
 static void test_reply_reparses(void **state)
 {
     /* A command encoded as an array of bulks parses back to itself. */
@@ -202,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_errors_single_line),
         cmocka_unit_test(test_growth_geometric),
         cmocka_unit_test(test_reply_reparses),
+        cmocka_unit_test(test_repr),
     };
 
     return cmocka_run_group_tests_name("proto_resp_write", tests, NULL, NULL);

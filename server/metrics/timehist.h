@@ -1,31 +1,33 @@
 /*
- * The server's one latency histogram: log-linear, 8 buckets per power of
- * two, so a percentile is within 12.5% of the true value. Values are
- * plain integers in whatever unit the caller counts (the loader: us;
- * command times: ns). The loader's origin calls (loader_stats.c) and each
- * worker's command times (dispatch.c) count into one; INFO reads
- * percentiles of them, /metrics (metrics/expose.c) cumulative buckets.
+ * The server's time histograms that /metrics exports: the project's one
+ * bucket arithmetic (hist/hist.h) at precision 3 (8 buckets per power of
+ * two, a bucket within 12.5% of its values) over values up to 2^40 units,
+ * plus one slot for the sum of every value counted (Prometheus's _sum,
+ * which hist/ does not keep). Values are plain integers in whatever unit
+ * the caller counts (the loader: us; command times: ns). The loader's
+ * origin calls (loader_stats.c) and each worker's command times
+ * (dispatch.c) count into one; INFO reads percentiles of them
+ * (hist_percentile), /metrics (metrics/expose.c) cumulative buckets.
  */
-#ifndef MMCACHE_SRV_HIST_H
-#define MMCACHE_SRV_HIST_H
+#ifndef MMCACHE_SRV_TIMEHIST_H
+#define MMCACHE_SRV_TIMEHIST_H
 
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define SRV_HIST_SUB 8                          /* buckets per power of two */
-#define SRV_HIST_POW 40                         /* up to 2^40 units */
-#define SRV_HIST_N (SRV_HIST_SUB * SRV_HIST_POW)
+#include "hist.h"
+
+#define SRV_HIST_P 3                                   /* hist/ precision */
+#define SRV_HIST_N HIST_NBUCKETS(SRV_HIST_P, 40)       /* up to 2^40 units */
 /* A histogram is SRV_HIST_SLOTS counters: the SRV_HIST_N buckets, then
  * the sum of every value counted (Prometheus's _sum). */
 #define SRV_HIST_SUM SRV_HIST_N
 #define SRV_HIST_SLOTS (SRV_HIST_N + 1)
 
-/* The bucket that v falls in; the largest value that falls in bucket b. */
-unsigned srv_hist_bucket(uint64_t v);
-uint64_t srv_hist_top(unsigned b);
-/* The top of the bucket holding the q-th quantile of h's `total` counts
- * (0 when empty). Context: any; h is the caller's copy. */
-uint64_t srv_hist_percentile(const uint64_t *h, uint64_t total, double q);
+static inline size_t srv_hist_bucket(uint64_t v)
+{
+    return hist_index_max(SRV_HIST_P, SRV_HIST_N, v);
+}
 
 /* Count v in h. Many writers (loader threads): a relaxed fetch_add. */
 static inline void srv_hist_add(_Atomic uint64_t *h, uint64_t v)

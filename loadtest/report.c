@@ -74,11 +74,17 @@ static void print_text(const struct ld_run *r, const struct summary *s, int code
     const struct ld_opts *o = r->o;
     bool first = true;
 
+    char mix[64];
+
+    if (o->bench == LD_BENCH_MIX)
+        snprintf(mix, sizeof(mix), "ratio %u:%u:%u:%u:%u", o->ratio[0], o->ratio[1],
+                 o->ratio[2], o->ratio[3], o->ratio[4]);
+    else
+        snprintf(mix, sizeof(mix), "bench %s", o->bench == LD_BENCH_TXN ? "txn" : "mget-mset");
     printf("mmcache-load: %s:%d, %u clients on %u threads, pipeline %u, keyspace %llu %s, "
-           "ratio %u:%u:%u:%u:%u, value %zu B, prefix %s\n", o->host, o->port, o->clients,
+           "%s, value %zu B, prefix %s\n", o->host, o->port, o->clients,
            o->threads, o->pipeline, (unsigned long long)o->keyspace,
-           o->zipf > 0 ? "zipf" : "uniform", o->ratio[0], o->ratio[1], o->ratio[2],
-           o->ratio[3], o->ratio[4], o->value_size, o->prefix);
+           o->zipf > 0 ? "zipf" : "uniform", mix, o->value_size, o->prefix);
     printf("throughput: %llu ops in %.2f s = %.0f ops/s (", (unsigned long long)s->ops,
            s->secs, s->rate);
     for (int op = 0; op < LD_NOPS; op++)

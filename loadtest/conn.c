@@ -52,7 +52,8 @@ const char *ld__kind_name(uint8_t kind)
     case LD_K_EXEC: return "EXEC";
     case LD_K_WATCH: return "WATCH";
     case LD_K_BGET: return "GET";
-    case LD_K_AUDIT_MGET: case LD_K_MS_MGET: return "MGET";
+    case LD_K_AUDIT_MGET: case LD_K_MS_MGET: case LD_K_B_MGET: return "MGET";
+    case LD_K_B_MSET: return "MSET";
     case LD_K_MS_INCRBY: return "INCRBY";
     default: break;
     }
@@ -78,6 +79,9 @@ int ld__conn_init(struct ld_conn *c, struct ld_thread *t, enum ld_conn_kind kind
     c->state = LD_CS_IDLE;
     c->cap = kind == LD_CONN_LOAD || kind == LD_CONN_HASH || kind == LD_CONN_SET ||
              kind == LD_CONN_ZSET ? o->pipeline : kind >= LD_CONN_BANK ? LD_TXN_PIPE : 1;
+    /* a --bench request is several commands, pushed whole: room for each */
+    if (kind == LD_CONN_LOAD)
+        c->cap *= ld_bench_cmds(o->bench);
     c->priv_last = 0;
     c->cfg_last_k = LD_GEN_NONE;
     for (unsigned i = 0; i < LD_OWN_CACHE; i++)
@@ -372,7 +376,8 @@ static void on_reply(struct ld_conn *c, redisReply *rep)
     case LD_CONN_LOAD:
         ld_hist_record(&t->st.lat, now - q.sent_ns);
         atomic_fetch_add_explicit(&t->st.ops, 1, memory_order_relaxed);
-        t->st.by_op[q.kind]++;
+        if (q.kind < LD_NOPS)
+            t->st.by_op[q.kind]++;
         ld__load_reply(c, &q, rep);
         break;
     case LD_CONN_INFO:

@@ -129,6 +129,12 @@ enum ld_check {
  * (a server without transactions fails them by design). */
 #define LD_CHK_TXN_MASK (1u << LD_CHK_BANK | 1u << LD_CHK_MSUM)
 
+/* --bench: the workload. MIX the --ratio mix; TXN MULTI, INCR, INCR, EXEC
+ * on two random keys; MGET_MSET an MSET of LD_BENCH_KEYS keys, then an
+ * MGET of the same keys (bench.c). */
+enum ld_bench { LD_BENCH_MIX, LD_BENCH_TXN, LD_BENCH_MGET_MSET };
+#define LD_BENCH_KEYS 8
+
 #define LD_MGET_MAX 16
 #define LD_PREFIX_MAX 64
 
@@ -155,6 +161,7 @@ struct ld_opts {
     /* The target is a proxy (twemproxy): no checker that needs INFO or
      * CONFIG from one server (LD_PROXY_REFUSED), no blocking pops. */
     bool proxy;
+    enum ld_bench bench;
     int progress;               /* -1 auto (tty), 0 off, 1 on */
     uint64_t seed;
 };
@@ -165,5 +172,7 @@ int ld_opts_parse(struct ld_opts *o, int argc, char **argv, char *err, size_t ca
 void ld_opts_usage(FILE *f);
 const char *ld_check_name(enum ld_check c);
 const char *ld_op_name(enum ld_op op);
+/* Commands one --bench request sends: 1 (mix), 4 (txn), 2 (mget-mset). */
+unsigned ld_bench_cmds(enum ld_bench b);
 
 #endif

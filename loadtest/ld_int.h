@@ -53,6 +53,7 @@ enum ld_kind {
     LD_K_ZQADD, LD_K_ZPOPMIN, LD_K_BZPOPMIN,                    /* queue.c, sorted sets */
     LD_K_MULTI, LD_K_QUEUED, LD_K_EXEC, LD_K_WATCH,             /* bank.c, msum.c */
     LD_K_BGET, LD_K_AUDIT_MGET, LD_K_MS_INCRBY, LD_K_MS_MGET,
+    LD_K_B_MSET, LD_K_B_MGET,                                   /* bench.c */
 };
 
 /* The queues of queue.c: a list (the queue checker) and a sorted set
@@ -155,6 +156,8 @@ struct ld_tstats {
     uint64_t by_op[LD_NOPS];         /* workload replies by op */
     uint64_t commands;               /* every replied command (stats checker) */
     uint64_t unsure;                 /* sent, never answered: may have run */
+    uint64_t bench_done;             /* --bench txn / mget-mset: requests whose
+                                        last reply (EXEC, MGET) checked out */
     uint64_t hits, misses;           /* GET/MGET keys found / not found */
     uint64_t coll_hits;              /* the hash and set checkers' reads: each one
                                         keyspace hit (their keys always exist) */
@@ -372,6 +375,10 @@ size_t ld__coll_key(const struct ld_run *r, char *buf, char kind, unsigned n);
 void ld__coll_error(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 /* A command's header, its name and key n of the kind: argc in all. */
 void ld__coll_cmd(struct ld_conn *c, unsigned argc, const char *name, char kind, unsigned n);
+
+/* ---- bench.c: --bench txn and mget-mset, on load connections ---- */
+void ld__bench_issue(struct ld_conn *c);
+void ld__bench_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep);
 
 /* ---- bank.c, msum.c: the transaction checkers ---- */
 int ld__bank_init(struct ld_conn *c, uint32_t id);     /* its model; -ENOMEM */

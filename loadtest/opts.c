@@ -23,7 +23,10 @@ static const char *const check_names[LD_NCHECKS] = {
 };
 static const char *const op_names[LD_NOPS] = { "get", "set", "incr", "del", "mget" };
 
+static const char *const bench_names[] = { "mix", "txn", "mget-mset" };
+
 const char *ld_check_name(enum ld_check c) { return check_names[c]; }
+unsigned ld_bench_cmds(enum ld_bench b) { return b == LD_BENCH_TXN ? 4 : b == LD_BENCH_MGET_MSET ? 2 : 1; }
 const char *ld_op_name(enum ld_op op) { return op_names[op]; }
 
 void ld_opts_usage(FILE *f)
@@ -41,6 +44,9 @@ void ld_opts_usage(FILE *f)
 "          --ratio GET:SET:INCR:DEL:MGET (50:30:10:5:5)  --mget-keys N (4)\n"
 "          --value-size BYTES (64)  --key-prefix P (mmload)  --counters N (16)\n"
 "          --fill   write every key once before the run (so GETs hit)\n"
+"          --bench mix|txn|mget-mset (mix): txn: each request is MULTI, INCR,\n"
+"                   INCR, EXEC on two keys; mget-mset: MSET of 8 keys, then\n"
+"                   MGET of them; --pipeline counts those requests\n"
 "Checkers: --check LIST  tagged,counter,stats,monotonic,config,liveness,\n"
 "                         queue,hash,set,zset | all | none; and, not in all\n"
 "                         (they need MULTI/EXEC): bank,monotonic-sum\n"
@@ -257,6 +263,14 @@ static int set_value(struct ld_opts *o, const char *name, const char *v,
     } else if (strcmp(name, "ratio") == 0) {
         if (parse_ratio(v, o->ratio) < 0)
             return fail(err, cap, "--ratio: expected GET:SET:INCR:DEL:MGET weights (not all 0), got '%s'", v);
+    } else if (strcmp(name, "bench") == 0) {
+        size_t b = 0;
+
+        while (b < sizeof(bench_names) / sizeof(bench_names[0]) && strcmp(v, bench_names[b]) != 0)
+            b++;
+        if (b == sizeof(bench_names) / sizeof(bench_names[0]))
+            return fail(err, cap, "--bench: expected mix, txn or mget-mset, got '%s'", v);
+        o->bench = (enum ld_bench)b;
     } else if (strcmp(name, "key-prefix") == 0) {
         if (strlen(v) == 0 || strlen(v) > 48 || strpbrk(v, " \t\r\n|") != NULL)
             return fail(err, cap, "--key-prefix: 1..48 characters, no spaces or '|'");

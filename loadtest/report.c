@@ -42,7 +42,7 @@ static const char *const pct_names[] = { "p50", "p90", "p99", "p99.9" };
 
 /* What both the text and the JSON report print. */
 struct summary {
-    uint64_t ops, by_op[LD_NOPS];
+    uint64_t ops, by_op[LD_NOPS], bench_done;
     double secs, rate;
     double pct_us[NPCTS], max_us;
 };
@@ -59,6 +59,7 @@ static void summarise(const struct ld_run *r, struct summary *s)
         for (int op = 0; op < LD_NOPS; op++)
             s->by_op[op] += t->st.by_op[op];
         s->ops += atomic_load_explicit(&t->st.ops, memory_order_relaxed);
+        s->bench_done += t->st.bench_done;
         ld_hist_merge(&lat, &t->st.lat);
     }
     s->secs = r->end_ns > r->start_ns ? (double)(r->end_ns - r->start_ns) / 1e9 : 0;
@@ -73,17 +74,29 @@ static void print_text(const struct ld_run *r, const struct summary *s, int code
     const struct ld_opts *o = r->o;
     bool first = true;
 
+    char mix[64];
+
+    if (o->bench == LD_BENCH_MIX)
+        snprintf(mix, sizeof(mix), "ratio %u:%u:%u:%u:%u", o->ratio[0], o->ratio[1],
+                 o->ratio[2], o->ratio[3], o->ratio[4]);
+    else
+        snprintf(mix, sizeof(mix), "bench %s", o->bench == LD_BENCH_TXN ? "txn" : "mget-mset");
     printf("mmcache-load: %s:%d, %u clients on %u threads, pipeline %u, keyspace %llu %s, "
-           "ratio %u:%u:%u:%u:%u, value %zu B, prefix %s\n", o->host, o->port, o->clients,
+           "%s, value %zu B, prefix %s\n", o->host, o->port, o->clients,
            o->threads, o->pipeline, (unsigned long long)o->keyspace,
-           o->zipf > 0 ? "zipf" : "uniform", o->ratio[0], o->ratio[1], o->ratio[2],
-           o->ratio[3], o->ratio[4], o->value_size, o->prefix);
+           o->zipf > 0 ? "zipf" : "uniform", mix, o->value_size, o->prefix);
     printf("throughput: %llu ops in %.2f s = %.0f ops/s (", (unsigned long long)s->ops,
            s->secs, s->rate);
     for (int op = 0; op < LD_NOPS; op++)
         printf("%s%s %llu", op ? ", " : "", ld_op_name((enum ld_op)op),
                (unsigned long long)s->by_op[op]);
-    printf(")\nlatency (us):");
+    printf(")\n");
+    if (o->bench != LD_BENCH_MIX)
+        printf("bench %s: %llu requests of %u commands checked out = %.0f requests/s\n",
+               o->bench == LD_BENCH_TXN ? "txn" : "mget-mset",
+               (unsigned long long)s->bench_done, ld_bench_cmds(o->bench),
+               s->secs > 0 ? (double)s->bench_done / s->secs : 0);
+    printf("latency (us):");
     for (size_t i = 0; i < NPCTS; i++)
         printf(" %s %.1f", pct_names[i], s->pct_us[i]);
     printf(" max %.1f\nerrors:", s->max_us);
@@ -142,6 +155,8 @@ static void print_json(const struct ld_run *r, const struct summary *s, int code
            o->ratio[3], o->ratio[4]);
     printf("  \"duration_s\": %.3f,\n  \"ops\": %llu,\n  \"ops_per_sec\": %.1f,\n",
            s->secs, (unsigned long long)s->ops, s->rate);
+    if (o->bench != LD_BENCH_MIX)
+        printf("  \"bench_requests\": %llu,\n", (unsigned long long)s->bench_done);
     printf("  \"ops_by_type\": {");
     for (int op = 0; op < LD_NOPS; op++)
         printf("%s\"%s\": %llu", op ? ", " : "", ld_op_name((enum ld_op)op),

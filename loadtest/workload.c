@@ -29,7 +29,8 @@ size_t ld__key(const struct ld_run *r, char *buf, char kind, uint64_t n)
     memcpy(buf, r->o->prefix, plen);
     len = plen;
     buf[len++] = ':';
-    buf[len++] = kind == 'k' || kind == 'q' || kind == 'y' ? kind : 'c';
+    buf[len++] = kind == 'k' || kind == 'q' || kind == 'y' || kind == 'x' || kind == 'w'
+               ? kind : 'c';
     buf[len++] = ':';
     if (kind == 'p')
         buf[len++] = 'p';
@@ -71,14 +72,21 @@ void ld__load_issue(struct ld_conn *c)
 {
     struct ld_thread *t = c->t;
     struct ld_run *r = t->run;
-    enum ld_op op = choose_op(t);
-    struct ld_req *q = ld__req_push(c, (uint8_t)op);
-    uint32_t key = (uint32_t)ld_dist_next(&r->dist, &t->rng);
+    enum ld_op op;
+    struct ld_req *q;
+    uint32_t key;
     char kbuf[LD_PREFIX_MAX + 32];
     size_t klen, vlen;
 
     if (c->budget != UINT64_MAX)
         c->budget--;
+    if (r->o->bench != LD_BENCH_MIX) {
+        ld__bench_issue(c);
+        return;
+    }
+    op = choose_op(t);
+    q = ld__req_push(c, (uint8_t)op);
+    key = (uint32_t)ld_dist_next(&r->dist, &t->rng);
     q->keys[0] = key;
     switch (op) {
     case LD_GET:
@@ -312,6 +320,10 @@ static void own_written(struct ld_conn *c, uint32_t key, uint64_t seq)
 
 void ld__load_reply(struct ld_conn *c, const struct ld_req *q, const redisReply *rep)
 {
+    if (q->kind >= LD_NOPS) {
+        ld__bench_reply(c, q, rep);
+        return;
+    }
     if (rep->type == REDIS_REPLY_ERROR) {
         error_reply(c, q, rep);
         return;

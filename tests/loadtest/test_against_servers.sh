@@ -9,15 +9,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"
-LOAD=${MMCACHE_LOAD_BIN:-$ROOT/build/mmcache-load}
+# shellcheck source=servers.sh
+. "$HERE/servers.sh"
 kind=${1:?usage: test_against_servers.sh mmcache|redis}
-case $kind in
-    mmcache) BIN=${MMCACHE_BIN:-$ROOT/build/mmcache}; SERVER_ARGS=(--threads 2) ;;
-    redis)   BIN=$(command -v redis-server) || {
-                 echo "skipped: no redis-server (scripts/install-deps.sh test installs it)"; exit 77; }
-             SERVER_ARGS=() ;;
-    *) echo "unknown server kind $kind" >&2; exit 2 ;;
-esac
+ld_server_kind "$kind"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ld-servers.XXXXXX")
 trap 'it_stop_all; it_remove_logs; rm -rf "$work"' EXIT

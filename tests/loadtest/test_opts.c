@@ -79,6 +79,26 @@ static void test_threads_capped_by_clients(void **state)
     assert_string_equal(ld_check_name(LD_CHK_MSUM), "monotonic-sum");
 }
 
+/* --bench: the workload; one request is that many commands */
+static void test_bench(void **state)
+{
+    struct ld_opts o;
+    char err[256];
+
+    assert_int_equal(PARSE(&o, err, "--port", "7000"), 0);
+    assert_int_equal(o.bench, LD_BENCH_MIX);
+    assert_int_equal(ld_bench_cmds(o.bench), 1);
+    assert_int_equal(PARSE(&o, err, "--bench", "txn"), 0);
+    assert_int_equal(o.bench, LD_BENCH_TXN);
+    assert_int_equal(ld_bench_cmds(o.bench), 4);
+    assert_int_equal(PARSE(&o, err, "--bench=mget-mset"), 0);
+    assert_int_equal(o.bench, LD_BENCH_MGET_MSET);
+    assert_int_equal(ld_bench_cmds(o.bench), 2);
+    assert_int_equal(PARSE(&o, err, "--bench", "mget_mset"), -1);
+    assert_non_null(strstr(err, "--bench"));
+    assert_int_equal(PARSE(&o, err, "--bench", ""), -1);
+}
+
 static void test_usage_errors(void **state)
 {
     struct ld_opts o;
@@ -133,6 +153,7 @@ int main(void)
         cmocka_unit_test(test_defaults_are_bounded),
         cmocka_unit_test(test_values_and_flags),
         cmocka_unit_test(test_threads_capped_by_clients),
+        cmocka_unit_test(test_bench),
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_proxy_refuses_single_server_checkers),
     };

@@ -168,6 +168,24 @@ void cache_set_lazyfree(struct cache *c, unsigned flags);
  * ask before every write command (Redis's denyoom rule under noeviction). */
 int cache_over_maxmemory(struct cache *c);
 
+/* How long the calling thread spent evicting (nanoseconds) since its last
+ * call, then 0 again: every eviction adds its time to a counter owned by
+ * the thread that evicts (thread-local: no synchronisation), so a server
+ * reads it after a command to learn what that command's writes spent
+ * making room (LATENCY's eviction-cycle). The clock is read only by a
+ * write that evicts; the common path costs this one thread-local load.
+ * Own-shard victims too big to free under the lock (lazyfree.c) are freed
+ * after the write's unlock and not counted. Context: any thread. */
+extern _Thread_local uint64_t cache__evict_ns;   /* owned by: its thread */
+static inline uint64_t cache_evict_ns_take(void)
+{
+    uint64_t ns = cache__evict_ns;
+
+    if (ns)
+        cache__evict_ns = 0;
+    return ns;
+}
+
 /* ---- Single-key operations ---------------------------------------------- */
 
 int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,

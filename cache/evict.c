@@ -35,12 +35,35 @@
  * longest idle on a tie; volatile-lfu the same among TTL'd items;
  * volatile-ttl the soonest expire_at. Unlike Redis, no eviction pool
  * carries good candidates from one eviction to the next.
+ *
+ * Timing. Each eviction (the own-shard loop in cache__reserve_locked, and
+ * cache__evict_others) reads the monotonic clock at its start and end and
+ * adds the difference to cache__evict_ns, the evicting thread's own
+ * counter (cache_evict_ns_take): only a write that evicts reads a clock.
  */
+#include <time.h>
+
 #include "cache_int.h"
 
 #define EVICT_BATCH 64u          /* evictions per lock hold in other shards */
 #define VOLATILE_TAIL_WALK 64
 #define VOLATILE_SAMPLES 16
+
+_Thread_local uint64_t cache__evict_ns;   /* owned by: its thread */
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An eviction that began at t0 (mono_ns) ends: count its time. */
+static void evict_timed(uint64_t t0)
+{
+    cache__evict_ns += mono_ns() - t0;
+}
 
 /* Context: shard lock held. Moves the pending delta into the global. */
 void cache__mem_flush_locked(struct shard *s)
@@ -234,11 +257,16 @@ int cache__reserve_locked(struct shard *s, int64_t need,
     if (!INJECT(17)) {
         if (sampled_policy(policy_of(s->c)))
             return CACHE__AGAIN;   /* evict_sampled, with this lock dropped */
+        uint64_t t0 = mono_ns();
+        int rc = CACHE_OK;
         while (cache__over_locked(s, need)) {
-            if (!evict_one_locked(s, protect, now))
-                return CACHE__AGAIN;
+            if (!evict_one_locked(s, protect, now)) {
+                rc = CACHE__AGAIN;
+                break;
+            }
         }
-        return CACHE_OK;
+        evict_timed(t0);
+        return rc;
     } else {
         /* BUG 17 (recursive mutex): "evict fairly across the cache, not
          * just from this shard": calls the cache-wide evictor, which takes
@@ -348,7 +376,7 @@ static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
  * shard lock at a time (the bug-17 site: calling this while holding a
  * shard lock would re-lock it), or, for the sampled policies, several in
  * ascending order; a transaction's out-of-order ones by trylock only. */
-int cache__evict_others(struct cache *c, const struct shard *skip,
+static int evict_others(struct cache *c, const struct shard *skip,
                         int64_t need, int64_t now)
 {
     unsigned start = skip ? skip->id + 1 : (unsigned)cache__rand();
@@ -386,6 +414,17 @@ int cache__evict_others(struct cache *c, const struct shard *skip,
  * give, unlock, evict from the others, relock and answer CACHE__AGAIN so
  * the caller redoes its lookup (the shard may have changed meanwhile).
  * After CACHE_EVICT_TRIES rounds, CACHE_E_OOM. */
+/* evict_others, its time counted in cache__evict_ns. */
+int cache__evict_others(struct cache *c, const struct shard *skip,
+                        int64_t need, int64_t now)
+{
+    uint64_t t0 = mono_ns();
+    int rc = evict_others(c, skip, need, now);
+
+    evict_timed(t0);
+    return rc;
+}
+
 int cache__reserve_or_evict_locked(struct shard *s, int64_t need,
                                    const struct item *protect, int64_t now,
                                    int *tries)

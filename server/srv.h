@@ -672,10 +672,22 @@ void srv__slowlog_push(struct srv_conn *c, const struct cfg *cfg, const struct s
  * a leaf, only for a sample at or over the threshold. */
 enum srv_lat_event {
     SRV_LAT_COMMAND, SRV_LAT_FAST_COMMAND, SRV_LAT_EXPIRE_CYCLE, SRV_LAT_CONFIG_RELOAD,
-    SRV_LAT_LOADER, SRV_LAT_EVENTS
+    SRV_LAT_LOADER, SRV_LAT_EVICTION_CYCLE, SRV_LAT_EVENTS
 };
 void srv_latency_sample(enum srv_lat_event ev, uint64_t ms);
 void srv_latency_set_threshold(long long ms);
+/* After work that may have written to the cache (a command, a loader
+ * fill, a config reload): the time this thread's writes spent evicting
+ * since the last call, as one "eviction-cycle" sample. The cache's
+ * counter is thread-local (cache_evict_ns_take): nothing to synchronise.
+ * One thread-local load when nothing was evicted. Context: any thread. */
+static inline void srv_latency_eviction(void)
+{
+    uint64_t ns = cache_evict_ns_take();
+
+    if (__builtin_expect(ns != 0, 0))
+        srv_latency_sample(SRV_LAT_EVICTION_CYCLE, ns / 1000000);
+}
 
 /* ---- provided by cmd/latstats.c ------------------------------------------ */
 /* INFO latencystats: record a call of cmd that took ns on the calling

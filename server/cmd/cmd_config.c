@@ -371,6 +371,7 @@ void srv_config_reload(void)
             srv_acl_reload_apply();
     }
     srv_latency_sample(SRV_LAT_CONFIG_RELOAD, (srv_mono_ns() - t0) / 1000000);
+    srv_latency_eviction();   /* a smaller maxmemory evicts at once */
     now = cfg_read_lock();
     unsigned long long gen = (unsigned long long)now->generation;
     cfg_read_unlock(now);

@@ -335,6 +335,7 @@ void srv__count_call(struct srv_conn *c, const struct srv_command *cmd, uint64_t
                          ns / 1000000 >= (uint64_t)cfg->latency_monitor_threshold, 0))
         srv_latency_sample(cmd->flags & CMD_FAST ? SRV_LAT_FAST_COMMAND : SRV_LAT_COMMAND,
                            ns / 1000000);
+    srv_latency_eviction();   /* what this call's writes spent evicting */
     /* acquire: pairs with the release in srv_monitor_add/remove */
     if (__builtin_expect(atomic_load_explicit(&srv_monitors, memory_order_acquire) != 0, 0))
         srv__monitor_feed(c, cmd, argc, argv);

@@ -7,7 +7,11 @@
  *
  * Events: "command" and "fast-command" (a call, by its command's fast
  * flag, as Redis names them), "expire-cycle" (a worker's active expiry
- * pass), "config-reload" (SIGHUP), "loader" (one origin call).
+ * pass), "config-reload" (SIGHUP), "loader" (one origin call),
+ * "eviction-cycle" (the time one command's writes, a loader fill or a
+ * reload spent evicting keys to stay under maxmemory, measured by the
+ * cache: srv_latency_eviction). Redis's per-key "eviction-del" is not
+ * kept: the cache times each eviction, not each key's delete.
  *
  * Every thread that records (workers, the acceptor, loader threads) takes
  * latency_lock, a leaf; so does each LATENCY command while it reads or
@@ -32,6 +36,7 @@ static const char *const event_names[SRV_LAT_EVENTS] = {
     [SRV_LAT_EXPIRE_CYCLE] = "expire-cycle",
     [SRV_LAT_CONFIG_RELOAD] = "config-reload",
     [SRV_LAT_LOADER] = "loader",
+    [SRV_LAT_EVICTION_CYCLE] = "eviction-cycle",
 };
 
 struct lat_sample {
@@ -197,8 +202,11 @@ SRV_HANDLER(srv_cmd_latency_doctor)
                             "LATENCY RESET.\n", thr);
     else
         srv__infof(&b, &rc, "\nWhere to look: SLOWLOG GET names the slow commands; "
-                            "expire-cycle means many keys expire at once; loader means a slow "
-                            "origin; config-reload a slow config file.\n");
+                            "expire-cycle means many keys expire at once; eviction-cycle means "
+                            "writes had to evict many keys (or large ones) to stay under "
+                            "maxmemory: raise maxmemory, write smaller values, or turn on "
+                            "lazyfree-lazy-eviction; loader means a slow origin; "
+                            "config-reload a slow config file.\n");
 out_reply:
     if (rc < 0)
         srv_reply_error(c, SRV_ERR_NOMEM);

@@ -393,6 +393,7 @@ static void job_run(struct loader_job *j, struct cache_val *cached)
              * Not stored (OOM) still answers the waiters. */
             cache_set(srv.cache, key, klen, out.data, out.len, CACHE_SET_NX,
                       j->ttl_ms ? now + j->ttl_ms : 0, now, NULL, NULL);
+            srv_latency_eviction();
         } else {
             st = rc == ORIGIN_NOTFOUND ? SF_NOTFOUND : SF_ERROR;
             /* Out of time: the same answer as a waiter's own timer gives,

@@ -199,6 +199,30 @@ static void test_memory_usage(void **state)
     cache_destroy(c);
 }
 
+/* cache_evict_ns_take: only writes that evict add time, on the thread
+ * that evicted, and taking it clears it; for the own-shard loop, the
+ * other shards' walk and the sampled policies' rounds alike. */
+static void test_evict_time(void **state)
+{
+    enum cache_policy pol[] = {CACHE_ALLKEYS_LRU, CACHE_ALLKEYS_LFU};
+    for (unsigned p = 0; p < 2; p++) {
+        struct cache *c = mk(4, 64 * 1024, pol[p]);
+        char k[32];
+        (void)cache_evict_ns_take();
+        assert_int_equal(cache_set(c, S("k"), S(V100), 0, 0, 1, NULL, NULL), CACHE_OK);
+        assert_int_equal(cache_evict_ns_take(), 0);   /* fits: no clock read, nothing */
+        uint64_t ns = 0;
+        for (int i = 0; evicted(c) < 200; i++) {
+            snprintf(k, sizeof(k), "k%d", i);
+            assert_int_equal(cache_set(c, S(k), S(V100), 0, 0, 1, NULL, NULL), CACHE_OK);
+            ns += cache_evict_ns_take();
+        }
+        assert_true(ns > 0);
+        assert_int_equal(cache_evict_ns_take(), 0);
+        cache_destroy(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_bounded_after_many_writes),
         cmocka_unit_test(test_set_limits_evicts_down),
         cmocka_unit_test(test_memory_usage),
+        cmocka_unit_test(test_evict_time),
     };
     return cmocka_run_group_tests_name("cache_evict", tests, NULL, NULL);
 }

@@ -61,9 +61,10 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
 #ifndef NDEBUG
     /* Inside a transaction a blocking lock must come after every shard it
      * holds (docs/locking.md); below that, cache__shard_lock_other's
-     * trylock is the only way in. */
+     * trylock is the only way in. A second lock of a held shard is bug
+     * 17's recursive lock, whose self-deadlock is the lesson. */
     assert(cache__txn_cur == NULL || cache__txn_cur->m.n == 0 ||
-           s->id > cache__txn_cur->m.ids[cache__txn_cur->m.n - 1]);
+           s->id > cache__txn_cur->m.ids[cache__txn_cur->m.n - 1] || cache__txn_holds(s));
 #endif
 
     if (__builtin_expect(s->rw, 0)) {

@@ -474,7 +474,10 @@ static bool item_keq(const struct cache__tnode *n, const void *arg)
 {
     const struct cache__lookup_key *k = arg;
     const struct item *it = cache__item_of(n);
-    return it->klen == k->len && memcmp(it->data, k->s, k->len) == 0;
+    /* A short key is right after the header: one byte and a memcmp. */
+    if (k->len < ITEM_KLEN_LONG)
+        return it->klen8 == k->len && memcmp(it->data, k->s, k->len) == 0;
+    return item_klen(it) == k->len && memcmp(item_ckey(it), k->s, k->len) == 0;
 }
 
 struct item *cache__table_find_locked(struct shard *s, uint64_t h,

@@ -53,6 +53,8 @@ struct cache__ctable {
     struct cache__tab ht[2];      /* ht[1] only while rehashing */
     int64_t rehashidx;            /* -1 when not rehashing */
     size_t bucket_bytes;          /* usable bytes of the bucket arrays */
+    unsigned max_load;            /* grows past this many entries per bucket
+                                     (1; the shard's key table 2: table.c) */
 };
 
 /* ---- Items ---------------------------------------------------------------
@@ -433,7 +435,7 @@ cache__ct_find(const struct cache__ctable *t, uint64_t h,
         const struct cache__tab *tb = &t->ht[k];
         if (!tb->b)
             continue;
-        for (struct cache__tnode *n = tb->b[h & tb->mask]; n; n = n->tnext)
+        for (struct cache__tnode *n = tb->b[(uint32_t)h & tb->mask]; n; n = n->tnext)
             if (n->hash == (uint32_t)h && eq(n, arg))
                 return n;
     }

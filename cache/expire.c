@@ -134,7 +134,7 @@ int64_t cache__expire_of_locked(const struct shard *s, const struct item *it)
         return 0;
     uint32_t i = ttl_find(s, (uintptr_t)it);
     assert(i < s->ttl_cap);
-    return s->ttl[i].at;
+    return i < s->ttl_cap ? s->ttl[i].at : 0;
 }
 
 static void ttl_maybe_shrink(struct shard *s)
@@ -188,7 +188,8 @@ void cache__set_expire_locked(struct shard *s, struct item *it, int64_t at)
     if (it->has_ttl && at) {
         uint32_t i = ttl_find(s, (uintptr_t)it);
         assert(i < s->ttl_cap);
-        s->ttl[i].at = at;
+        if (i < s->ttl_cap)
+            s->ttl[i].at = at;
     } else if (it->has_ttl) {
         cache__ttl_remove_locked(s, it);
     } else if (at) {

@@ -212,8 +212,7 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
         return NULL;
     it->node.tnext = NULL;
     it->node.hash = (uint32_t)h;
-    it->node.aux = 0;
-    item_set_lfu(it, CACHE__LFU_INIT);
+    it->node.aux = (uint32_t)CACHE__LFU_INIT << 24;   /* item_lfu; clock 0 */
     it->prev = it->next = NULL;
     it->vlen = (uint32_t)vlen;
     it->type = CACHE_TYPE_STRING;

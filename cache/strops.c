@@ -293,7 +293,8 @@ retry:
         cache__replace_locked(s, cur, nw, now);
     else
         cache__link_locked(s, nw, now);
-    cache__set_expire_locked(s, nw, exp);   /* cur's entry was freed first */
+    if (exp)   /* cur's entry was freed first */
+        cache__set_expire_locked(s, nw, exp);
     nw = NULL;
 out_unlock:
     if (locked && lab)

@@ -289,6 +289,8 @@ static void test_ttl_index_model(void **state)
         reaped += d;
     assert_int_equal(reaped, with);
     assert_int_equal(cache_dbsize(c), keys - with);
+    /* Emptied, the index has shrunk back to its smallest (16 slots). */
+    assert_int_equal(c->shards[0].ttl_cap, 16);
     ASSERT_INV(c);
     free(v.data);
     cache_destroy(c);

@@ -104,8 +104,9 @@ static inline size_t item_klen(const struct item *it)
     memcpy(&n, it->data, sizeof(n));
     return n;
 }
-/* Writes the key (and a long key's length) at the start of data. */
-static inline void item_set_key(struct item *it, const char *key, size_t klen)
+/* Writes the key (and a long key's length) at the start of data;
+ * returns where the value starts. */
+static inline char *item_set_key(struct item *it, const char *key, size_t klen)
 {
     char *p = it->data;
     if (klen < ITEM_KLEN_LONG) {
@@ -117,6 +118,7 @@ static inline void item_set_key(struct item *it, const char *key, size_t klen)
         p += sizeof(n);
     }
     memcpy(p, key, klen);
+    return p + klen;
 }
 static inline char *item_key(struct item *it)
 {

@@ -219,9 +219,9 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
     it->enc = CACHE__ENC_RAW;
     it->has_ttl = 0;
     it->spare = 0;
-    item_set_key(it, key, klen);
+    char *v = item_set_key(it, key, klen);
     if (vlen)
-        memcpy(item_val(it), val, vlen);
+        memcpy(v, val, vlen);
     return it;
 }
 

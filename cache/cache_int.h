@@ -162,11 +162,16 @@ static inline void item_set_lfu(struct item *it, unsigned counter)
 {
     it->node.aux = (it->node.aux & CACHE_LRU_CLOCK_MASK) | ((uint32_t)counter << 24);
 }
+/* Ticks since it's last LRU bump. The counter above the clock's bits
+ * does not need masking off first: a borrow only runs upward. */
+static inline uint32_t item_idle_ticks(const struct item *it, int64_t now)
+{
+    return (cache__lru_clock(now) - it->node.aux) & CACHE_LRU_CLOCK_MASK;
+}
 /* Milliseconds since it's last LRU bump, at the clock's resolution. */
 static inline uint32_t item_idle_ms(const struct item *it, int64_t now)
 {
-    return ((cache__lru_clock(now) - item_lru(it)) & CACHE_LRU_CLOCK_MASK)
-           << CACHE_LRU_TICK_SHIFT;
+    return item_idle_ticks(it, now) << CACHE_LRU_TICK_SHIFT;
 }
 
 static inline bool cache__same_key(const char *a, size_t alen, const char *b, size_t blen)
@@ -475,6 +480,10 @@ uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
 /* ---- lru.c ---------------------------------------------------------------- */
 
 #define CACHE_LRU_BUMP_MS 1000u
+/* The same window in whole ticks of the item's clock (cache_int.h):
+ * idle_ms >= 1000 on a clock of 256 ms steps is idle_ticks >= 4. */
+#define CACHE_LRU_BUMP_TICKS ((CACHE_LRU_BUMP_MS + (1u << CACHE_LRU_TICK_SHIFT) - 1) >> \
+                              CACHE_LRU_TICK_SHIFT)
 void cache__lru_push_locked(struct shard *s, struct item *it, int64_t now);
 void cache__lru_unlink_locked(struct shard *s, struct item *it);
 void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now);

@@ -73,6 +73,6 @@ void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now)
     ASSERT_LOCKED(s);
     if (cache__lfu_on(s->c))
         cache__lfu_hit_locked(s, it, now);
-    if (item_idle_ms(it, now) >= CACHE_LRU_BUMP_MS)
+    if (item_idle_ticks(it, now) >= CACHE_LRU_BUMP_TICKS)
         move_to_head_locked(s, it, now);
 }

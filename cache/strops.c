@@ -112,7 +112,7 @@ static bool get_shared(struct shard *s, uint64_t h, const char *key,
             *rc = CACHE_NOTFOUND;
             done = true;
         } else if (!item_expired(s, it, now) && !cache__lfu_on(s->c) &&
-                   item_idle_ms(it, now) < CACHE_LRU_BUMP_MS) {
+                   item_idle_ticks(it, now) < CACHE_LRU_BUMP_TICKS) {
             *rc = it->type != CACHE_TYPE_STRING ? CACHE_E_WRONGTYPE
                   : cache__val_copy(out, item_val(it), it->vlen);
             done = true;

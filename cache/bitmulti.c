@@ -100,7 +100,7 @@ static int run_locked(struct bitop_run *r, int64_t now, int64_t *need, struct it
                        : (int64_t)cache__table_grow_cost_locked(sd);
     bool ready = *nw && cache__str_prepared_fits(*nw, r->maxlen);
     *need = ready ? (int64_t)cache__item_size(*nw) + base
-                  : (int64_t)(ITEM_HDR + r->dlen + r->maxlen) + base;
+                  : (int64_t)(ITEM_HDR + item_key_room(r->dlen) + r->maxlen) + base;
     enum cache__admit adm = cache__admit_locked(sd, *need);
     if (adm != CACHE__FITS) {
         cache__mem_flush_locked(sd);   /* seen by the shards that will evict */

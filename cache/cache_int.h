@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cache.h"
 #include "inject.h"
@@ -32,7 +33,13 @@
  * table belongs to. */
 struct cache__tnode {
     struct cache__tnode *tnext;   /* guarded by: shard lock; bucket chain */
-    uint64_t hash;                /* immutable while linked */
+    uint32_t hash;                /* immutable while linked: the low 32 bits
+                                     of the entry's 64-bit hash, all a table
+                                     uses (buckets come from the low bits, a
+                                     table never has 2^32 buckets) */
+    uint32_t aux;                 /* guarded by: shard lock; the entry kind's
+                                     own word, in what would be padding (an
+                                     item's LRU clock and LFU counter) */
 };
 
 struct cache__tab {
@@ -46,6 +53,8 @@ struct cache__ctable {
     struct cache__tab ht[2];      /* ht[1] only while rehashing */
     int64_t rehashidx;            /* -1 when not rehashing */
     size_t bucket_bytes;          /* usable bytes of the bucket arrays */
+    unsigned max_load;            /* grows past this many entries per bucket
+                                     (1; the shard's key table 2: table.c) */
 };
 
 /* ---- Items ---------------------------------------------------------------
@@ -61,40 +70,108 @@ struct cache__ctable {
  * fields, so the header's layout can change (issue 22's compact items)
  * without touching the types. */
 struct item {
-    struct cache__tnode node;  /* the shard's key table: chain + xxh3 of the key */
+    struct cache__tnode node;  /* the shard's key table: chain, hash; node.aux
+                                  is the LRU/LFU word (item_lru, item_lfu) */
     struct item *prev;      /* guarded by: shard lock; LRU, toward head */
     struct item *next;      /* guarded by: shard lock; LRU, toward tail */
-    int64_t expire_at;      /* guarded by: shard lock; abs ms, 0 = none */
-    uint32_t klen;          /* immutable after init */
     uint32_t vlen;          /* guarded by: shard lock (APPEND grows in place) */
-    uint32_t ttl_idx;       /* guarded by: shard lock; slot in shard->ttl */
-    uint32_t lru_ms;        /* guarded by: shard lock; low 32 bits of the
-                               `now` of the last LRU bump, see lru.c */
-    uint8_t type;           /* guarded by: shard lock; enum cache_type */
-    uint8_t enc;            /* guarded by: shard lock; enum cache__enc */
-    uint8_t lfu;            /* guarded by: shard lock; the LFU counter (lfu.c),
-                               whose decay clock is lru_ms */
-    uint8_t spare;          /* unused: keeps data at a fixed offset */
-    char data[];            /* key, then value */
+    uint8_t klen8;          /* guarded by: shard lock (RENAME rewrites it);
+                               the key's length, or ITEM_KLEN_LONG: a 4-byte
+                               length precedes the key (item_klen) */
+    uint8_t type : 3;       /* guarded by: shard lock; enum cache_type */
+    uint8_t enc : 3;        /* guarded by: shard lock; enum cache__enc */
+    uint8_t has_ttl : 1;    /* guarded by: shard lock; the shard's TTL index
+                               holds this item's expiry (expire.c) */
+    uint8_t spare : 1;      /* unused */
+    char data[];            /* [4-byte key length,] key, then value */
 };
 
-/* The header's bytes: allocations use this, not sizeof (which pads to 64). */
+/* The header's bytes: allocations use this, not sizeof (which pads to 40).
+ * 38 bytes: a 10-byte key with a 32-byte value is 80, jemalloc's class. */
 #define ITEM_HDR offsetof(struct item, data)
+#define ITEM_KLEN_LONG 255u
 
-#define ITEM_NO_TTL UINT32_MAX
-
-static inline char *item_key(struct item *it) { return it->data; }
-static inline char *item_val(struct item *it) { return it->data + it->klen; }
-static inline const char *item_cval(const struct item *it) { return it->data + it->klen; }
-static inline uint64_t item_hash(const struct item *it) { return it->node.hash; }
+/* The bytes before the value for a key of klen (its length's too). */
+static inline size_t item_key_room(size_t klen)
+{
+    return klen < ITEM_KLEN_LONG ? klen : klen + sizeof(uint32_t);
+}
+static inline size_t item_klen(const struct item *it)
+{
+    uint32_t n;
+    if (it->klen8 < ITEM_KLEN_LONG)
+        return it->klen8;
+    memcpy(&n, it->data, sizeof(n));
+    return n;
+}
+/* Writes the key (and a long key's length) at the start of data;
+ * returns where the value starts. */
+static inline char *item_set_key(struct item *it, const char *key, size_t klen)
+{
+    char *p = it->data;
+    if (klen < ITEM_KLEN_LONG) {
+        it->klen8 = (uint8_t)klen;
+    } else {
+        uint32_t n = (uint32_t)klen;
+        it->klen8 = ITEM_KLEN_LONG;
+        memcpy(p, &n, sizeof(n));
+        p += sizeof(n);
+    }
+    memcpy(p, key, klen);
+    return p + klen;
+}
+static inline char *item_key(struct item *it)
+{
+    return it->data + (it->klen8 < ITEM_KLEN_LONG ? 0 : sizeof(uint32_t));
+}
+static inline const char *item_ckey(const struct item *it)
+{
+    return it->data + (it->klen8 < ITEM_KLEN_LONG ? 0 : sizeof(uint32_t));
+}
+static inline size_t item_voff(const struct item *it)
+{
+    return it->klen8 < ITEM_KLEN_LONG ? it->klen8 : item_key_room(item_klen(it));
+}
+static inline char *item_val(struct item *it) { return it->data + item_voff(it); }
+static inline const char *item_cval(const struct item *it) { return it->data + item_voff(it); }
+/* The low 32 bits of the key's hash: enough for its bucket and a quick
+ * compare, not for its shard (cache__hash the key for that). */
+static inline uint32_t item_hash(const struct item *it) { return it->node.hash; }
 static inline struct item *cache__item_of(const struct cache__tnode *n)
 {
     return (struct item *)(void *)((char *)(uintptr_t)n - offsetof(struct item, node));
 }
 
-static inline bool item_expired(const struct item *it, int64_t now)
+/* The LRU/LFU word (node.aux): the low 24 bits are the LRU clock, the
+ * caller's `now` in units of 2^CACHE_LRU_TICK_SHIFT ms (256 ms; wraps
+ * after 49.7 days, like 32 bits of ms); the high 8 bits the LFU counter
+ * (lfu.c). Idle times are computed modulo 2^24 ticks (lru.c). */
+#define CACHE_LRU_TICK_SHIFT 8
+#define CACHE_LRU_CLOCK_MASK 0xffffffu
+static inline uint32_t cache__lru_clock(int64_t now)
 {
-    return it->expire_at != 0 && it->expire_at <= now;
+    return (uint32_t)((uint64_t)now >> CACHE_LRU_TICK_SHIFT) & CACHE_LRU_CLOCK_MASK;
+}
+static inline uint32_t item_lru(const struct item *it) { return it->node.aux & CACHE_LRU_CLOCK_MASK; }
+static inline unsigned item_lfu(const struct item *it) { return it->node.aux >> 24; }
+static inline void item_set_lru(struct item *it, int64_t now)
+{
+    it->node.aux = (it->node.aux & ~CACHE_LRU_CLOCK_MASK) | cache__lru_clock(now);
+}
+static inline void item_set_lfu(struct item *it, unsigned counter)
+{
+    it->node.aux = (it->node.aux & CACHE_LRU_CLOCK_MASK) | ((uint32_t)counter << 24);
+}
+/* Ticks since it's last LRU bump. The counter above the clock's bits
+ * does not need masking off first: a borrow only runs upward. */
+static inline uint32_t item_idle_ticks(const struct item *it, int64_t now)
+{
+    return (cache__lru_clock(now) - it->node.aux) & CACHE_LRU_CLOCK_MASK;
+}
+/* Milliseconds since it's last LRU bump, at the clock's resolution. */
+static inline uint32_t item_idle_ms(const struct item *it, int64_t now)
+{
+    return item_idle_ticks(it, now) << CACHE_LRU_TICK_SHIFT;
 }
 
 static inline bool cache__same_key(const char *a, size_t alen, const char *b, size_t blen)
@@ -120,8 +197,10 @@ struct shard {
     struct cache__ctable kt;   /* guarded by: lock; the keys */
     struct item *lru_head;  /* guarded by: lock; most recently used */
     struct item *lru_tail;  /* guarded by: lock; eviction end */
-    struct item **ttl;      /* guarded by: lock; items with a TTL, unordered */
-    uint32_t ttl_cap;       /* guarded by: lock */
+    struct cache__ttl_ent *ttl;  /* guarded by: lock; the expiry of every item
+                               with a TTL, open addressing by item address
+                               (expire.c); NULL until the first */
+    uint32_t ttl_cap;       /* guarded by: lock; slots, a power of two */
     uint32_t ttl_hand;      /* guarded by: lock; active expiry position */
     int64_t mem_flushed;    /* guarded by: lock; part of mem already added
                                to cache->mem_global */
@@ -280,8 +359,8 @@ size_t cache__item_size(const struct item *it);
 size_t cache__item_vcap(const struct item *it);   /* value room in place */
 void cache__mem_add_locked(struct shard *s, int64_t delta);
 
-/* Links a fully built item everywhere (table, LRU head, TTL index) and
- * accounts it. TTL capacity must have been reserved if it->expire_at. */
+/* Links a fully built item (table, LRU head) and accounts it, with no
+ * TTL: give it one after, with cache__set_expire_locked (reserved first). */
 void cache__link_locked(struct shard *s, struct item *it, int64_t now);
 /* Unlinks and frees (a large value after the lock is released, maybe on
  * the lazy-free thread: lazyfree.c); no shrink (callers call
@@ -363,8 +442,8 @@ cache__ct_find(const struct cache__ctable *t, uint64_t h,
         const struct cache__tab *tb = &t->ht[k];
         if (!tb->b)
             continue;
-        for (struct cache__tnode *n = tb->b[h & tb->mask]; n; n = n->tnext)
-            if (n->hash == h && eq(n, arg))
+        for (struct cache__tnode *n = tb->b[(uint32_t)h & tb->mask]; n; n = n->tnext)
+            if (n->hash == (uint32_t)h && eq(n, arg))
                 return n;
     }
     return NULL;
@@ -401,6 +480,10 @@ uint64_t cache__table_scan_locked(struct shard *s, uint64_t v,
 /* ---- lru.c ---------------------------------------------------------------- */
 
 #define CACHE_LRU_BUMP_MS 1000u
+/* The same window in whole ticks of the item's clock (cache_int.h):
+ * idle_ms >= 1000 on a clock of 256 ms steps is idle_ticks >= 4. */
+#define CACHE_LRU_BUMP_TICKS ((CACHE_LRU_BUMP_MS + (1u << CACHE_LRU_TICK_SHIFT) - 1) >> \
+                              CACHE_LRU_TICK_SHIFT)
 void cache__lru_push_locked(struct shard *s, struct item *it, int64_t now);
 void cache__lru_unlink_locked(struct shard *s, struct item *it);
 void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now);
@@ -422,13 +505,33 @@ void cache__lfu_hit_locked(struct shard *s, struct item *it, int64_t now);
 
 /* ---- expire.c ------------------------------------------------------------- */
 
+/* The TTL index entry: an item's address (0: a free slot) and expiry. */
+struct cache__ttl_ent {
+    uintptr_t key;          /* guarded by: shard lock */
+    int64_t at;             /* guarded by: shard lock; abs ms */
+};
+/* Ensures the index takes one more item; CACHE_E_NOMEM if it cannot. */
 int cache__ttl_reserve_locked(struct shard *s);
-void cache__ttl_add_locked(struct shard *s, struct item *it);
-void cache__ttl_remove_locked(struct shard *s, struct item *it);
 void cache__ttl_free_locked(struct shard *s);
+/* it's expiry (abs ms), 0 if it has none. */
+int64_t cache__expire_of_locked(const struct shard *s, const struct item *it);
 /* Sets it's expiry (0 = persist) keeping the TTL index right; needs a
- * reserved slot when going from none to some. */
+ * reserved slot when going from none to some. `it` must be linked. */
 void cache__set_expire_locked(struct shard *s, struct item *it, int64_t at);
+/* Drops it's entry (unlink), keeping has_ttl clear. */
+void cache__ttl_remove_locked(struct shard *s, struct item *it);
+/* The item at `old` (its address before a realloc) now lives at nw. */
+void cache__ttl_moved_locked(struct shard *s, uintptr_t old, struct item *nw);
+/* debug.c: every entry findable, an item of s (by its key) with has_ttl,
+ * a non-zero expiry, as many as nttl, at most 3/4 full. -1 with why. */
+int cache__ttl_check_locked(const struct shard *s, char *why, size_t len);
+/* A TTL'd item at random (NULL if none). */
+struct item *cache__ttl_random_locked(const struct shard *s);
+
+static inline bool item_expired(const struct shard *s, const struct item *it, int64_t now)
+{
+    return it->has_ttl && cache__expire_of_locked(s, it) <= now;
+}
 
 /* ---- evict.c -------------------------------------------------------------- */
 
@@ -469,6 +572,11 @@ enum cache__enc {
     CACHE__ENC_SKIPLIST,      /* pointer: an ordered index (zset; t_zset_big.c) */
     CACHE__ENC_ZPACK,         /* inline zpack.h block (zset): OBJECT ENCODING "listpack" */
 };
+
+/* The header's bit-fields hold these (struct item); its size is what
+ * puts a 10-byte key with a 32-byte value in jemalloc's 80-byte class. */
+_Static_assert(CACHE_TYPE_COUNT <= 8 && CACHE__ENC_ZPACK < 8, "type/enc fit 3 bits");
+_Static_assert(offsetof(struct item, data) == 38, "the item header is 38 bytes");
 
 static inline bool cache__item_has_ext(const struct item *it)
 {

@@ -15,6 +15,7 @@ static int check_shard_locked(struct cache *c, struct shard *s)
 {
     uint64_t in_tables = 0, in_lru = 0, with_ttl = 0, mem = 0;
     uint64_t count = RLX_LOAD(s->count), nttl = RLX_LOAD(s->nttl);
+    char why[160];
 
     /* Tables: every item hashes to this shard and to its bucket. */
     const struct cache__ctable *kt = &s->kt;
@@ -36,28 +37,25 @@ static int check_shard_locked(struct cache *c, struct shard *s)
                      (unsigned long)i);
             for (struct cache__tnode *n = tb->b[i]; n; n = n->tnext) {
                 struct item *it = cache__item_of(n);
+                size_t klen = item_klen(it);
+                uint64_t h = cache__hash(c, item_key(it), klen);
                 if ((item_hash(it) & tb->mask) != i)
                     FAIL("shard %u: item in wrong bucket", s->id);
-                if (cache__shard_of(c, item_hash(it)) != s)
+                if (cache__shard_of(c, h) != s)
                     FAIL("shard %u: item of another shard", s->id);
-                if (cache__hash(c, item_key(it), it->klen) != item_hash(it))
+                if ((uint32_t)h != item_hash(it))
                     FAIL("shard %u: stale hash", s->id);
-                if (cache__table_find_locked(s, item_hash(it), item_key(it),
-                                             it->klen) != it)
+                if ((klen < ITEM_KLEN_LONG) != (it->klen8 < ITEM_KLEN_LONG))
+                    FAIL("shard %u: key length encoded wrong", s->id);
+                if (cache__table_find_locked(s, h, item_key(it), klen) != it)
                     FAIL("shard %u: duplicate key", s->id);
                 used++;
                 mem += cache__item_size(it);
-                if (it->expire_at) {
-                    with_ttl++;
-                    if (it->ttl_idx >= nttl || s->ttl[it->ttl_idx] != it)
-                        FAIL("shard %u: TTL index broken", s->id);
-                } else if (it->ttl_idx != ITEM_NO_TTL) {
-                    FAIL("shard %u: TTL slot without TTL", s->id);
-                }
+                with_ttl += it->has_ttl;
                 if (cache__item_check(it) != 0)
                     FAIL("shard %u: value of key '%.*s' (type %d, encoding %d) broken",
-                         s->id, (int)(it->klen > 64 ? 64 : it->klen), item_key(it),
-                         it->type, it->enc);
+                         s->id, (int)(klen > 64 ? 64 : klen), item_key(it),
+                         (int)it->type, (int)it->enc);
             }
         }
         if (used != tb->used)
@@ -74,7 +72,7 @@ static int check_shard_locked(struct cache *c, struct shard *s)
     for (struct item *it = s->lru_head; it; prev = it, it = it->next) {
         if (it->prev != prev)
             FAIL("shard %u: LRU prev link broken", s->id);
-        if (cache__table_find_locked(s, item_hash(it), item_key(it), it->klen) != it)
+        if (cache__table_find_locked(s, item_hash(it), item_key(it), item_klen(it)) != it)
             FAIL("shard %u: LRU item not in table", s->id);
         if (++in_lru > in_tables)
             FAIL("shard %u: LRU longer than table (cycle?)", s->id);
@@ -85,12 +83,13 @@ static int check_shard_locked(struct cache *c, struct shard *s)
         FAIL("shard %u: count %lu, table %lu, lru %lu", s->id,
              (unsigned long)count, (unsigned long)in_tables,
              (unsigned long)in_lru);
-    if (with_ttl != nttl || nttl > s->ttl_cap)
+    if (with_ttl != nttl)
         FAIL("shard %u: nttl %lu, counted %lu", s->id, (unsigned long)nttl,
              (unsigned long)with_ttl);
+    if (cache__ttl_check_locked(s, why, sizeof(why)) != 0)
+        FAIL("shard %u: %s", s->id, why);
     if (s->ttl)
         mem += malloc_usable_size(s->ttl);
-    char why[160];
     if (cache__blocking_check_locked(s, why, sizeof(why)) != 0)
         FAIL("shard %u: %s", s->id, why);
     if (mem != RLX_LOAD(s->mem))

@@ -105,18 +105,15 @@ static struct item *victim_volatile_locked(struct shard *s,
                                            int64_t now)
 {
     struct item *it = s->lru_tail, *best = NULL;
-    uint32_t n;
 
     for (int i = 0; it && i < VOLATILE_TAIL_WALK; i++, it = it->prev)
-        if (it->expire_at && it != protect)
+        if (it->has_ttl && it != protect)
             return it;
-    n = (uint32_t)RLX_LOAD(s->nttl);
-    for (int i = 0; n && i < VOLATILE_SAMPLES; i++) {
-        it = s->ttl[cache__rand() % n];
+    for (int i = 0; RLX_LOAD(s->nttl) && i < VOLATILE_SAMPLES; i++) {
+        it = cache__ttl_random_locked(s);
         if (it == protect)
             continue;
-        if (!best || (uint32_t)((uint32_t)now - it->lru_ms) >
-                     (uint32_t)((uint32_t)now - best->lru_ms))
+        if (!best || item_idle_ms(it, now) > item_idle_ms(best, now))
             best = it;
     }
     return best;
@@ -125,23 +122,21 @@ static struct item *victim_volatile_locked(struct shard *s,
 /* One sampled item: from the key table, or (volatile) the TTL index. */
 static struct item *sample_locked(struct shard *s, bool volatile_only)
 {
-    uint32_t n;
-
     if (!volatile_only)
         return cache__table_random_locked(s);
-    n = (uint32_t)RLX_LOAD(s->nttl);
-    return n ? s->ttl[cache__rand() % n] : NULL;
+    return cache__ttl_random_locked(s);
 }
 
-/* Is a a better victim than b under the policy? */
-static bool better_victim(int policy, const struct cache *c, const struct item *a,
-                          const struct item *b, int64_t now)
+/* Is a (of shard sa) a better victim than b (of sb) under the policy? */
+static bool better_victim(int policy, const struct cache *c,
+                          const struct shard *sa, const struct item *a,
+                          const struct shard *sb, const struct item *b, int64_t now)
 {
-    uint32_t idle_a = (uint32_t)now - a->lru_ms, idle_b = (uint32_t)now - b->lru_ms;
+    uint32_t idle_a = item_idle_ms(a, now), idle_b = item_idle_ms(b, now);
     unsigned fa, fb;
 
     if (policy == CACHE_VOLATILE_TTL)
-        return a->expire_at < b->expire_at;
+        return cache__expire_of_locked(sa, a) < cache__expire_of_locked(sb, b);
     fa = cache__lfu_now_locked(c, a, now);
     fb = cache__lfu_now_locked(c, b, now);
     return fa < fb || (fa == fb && idle_a > idle_b);
@@ -166,7 +161,7 @@ static struct item *victim_sampled_locked(struct shard *s, int policy, int sampl
 
         if (it == NULL || it == protect)
             continue;
-        if (best == NULL || better_victim(policy, s->c, it, best, now))
+        if (best == NULL || better_victim(policy, s->c, s, it, s, best, now))
             best = it;
     }
     return best;
@@ -352,7 +347,7 @@ static int evict_sampled(struct cache *c, int policy, int64_t need, int64_t now)
             struct item *it = victim_sampled_locked(s, policy, (samples + n - 1) / n,
                                                     NULL, now);
 
-            if (it != NULL && (best == NULL || better_victim(policy, c, it, best, now))) {
+            if (it != NULL && (best == NULL || better_victim(policy, c, s, it, best_s, best, now))) {
                 best = it;
                 best_s = s;
             }

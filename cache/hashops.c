@@ -36,7 +36,7 @@ static int64_t hset_estimate(struct shard *s, const struct item *it, size_t klen
         long_pair |= it && cache__hash_too_long(s, it, fv[i].klen, fv[i].vlen);
     }
     if (!it)
-        return need + (int64_t)(ITEM_HDR + klen + CACHE__LP_HDR +
+        return need + (int64_t)(ITEM_HDR + item_key_room(klen) + CACHE__LP_HDR +
                                 cache__table_grow_cost_locked(s));
     if (it->enc == CACHE__ENC_TABLE)
         return need + (int64_t)cache__ct_grow_cost(&cache__hash_table(it)->t);

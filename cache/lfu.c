@@ -4,16 +4,16 @@
  *
  * The counter is Redis's idea (a Morris counter), written here for an
  * item that already keeps the time of its last access: 8 bits in the
- * header's spare byte (it->lfu) count accesses on a log scale. A hit
+ * header's LRU/LFU word (item_lfu) count accesses on a log scale. A hit
  * increments a counter c with probability 1 / ((c - INIT) * log_factor + 1)
  * (always below INIT, never past 255), so with the default factor 10 a
  * key needs about a million hits to reach 255. Before each hit, and when
  * eviction or OBJECT FREQ reads it, the counter loses one per
  * decay_minutes that passed since the item's last access. The last access
  * is lru_ms (lru.c), which every hit refreshes once its 1 s window has
- * passed: no second timestamp, so the header does not grow. lru_ms holds
- * 32 bits of milliseconds, so an item untouched for a multiple of ~49.7
- * days looks recently used and keeps its counter undecayed (as the LRU
+ * passed: no second timestamp, so the header does not grow. The clock is
+ * 24 bits of 256 ms ticks (cache_int.h), so an item untouched for about a
+ * multiple of ~49.7 days looks recently used and keeps its counter undecayed (as the LRU
  * order already accepts).
  *
  * New items start at CACHE__LFU_INIT, so that a key just written is not
@@ -77,7 +77,7 @@ unsigned cache__lfu_incr(unsigned counter, int log_factor, uint64_t rnd)
 
 unsigned cache__lfu_now_locked(const struct cache *c, const struct item *it, int64_t now)
 {
-    return cache__lfu_decay(it->lfu, (uint32_t)now - it->lru_ms,
+    return cache__lfu_decay(item_lfu(it), item_idle_ms(it, now),
                             atomic_load_explicit(&c->lfu_decay_min, memory_order_relaxed));
 }
 
@@ -88,7 +88,7 @@ void cache__lfu_hit_locked(struct shard *s, struct item *it, int64_t now)
     ASSERT_LOCKED(s);
     n = cache__lfu_incr(n, atomic_load_explicit(&s->c->lfu_log_factor, memory_order_relaxed),
                         cache__rand());
-    it->lfu = (uint8_t)n;
+    item_set_lfu(it, n);
 }
 
 int cache_object(struct cache *c, const char *key, size_t klen, int64_t now,
@@ -103,7 +103,7 @@ int cache_object(struct cache *c, const char *key, size_t klen, int64_t now,
     if (it) {
         o->type = it->type;
         o->encoding = cache__enc_name(it);
-        o->idle_ms = (uint32_t)((uint32_t)now - it->lru_ms);
+        o->idle_ms = item_idle_ms(it, now);
         o->freq = cache__lfu_now_locked(c, it, now);
     }
     cache__shard_unlock(s);

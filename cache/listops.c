@@ -29,7 +29,7 @@ static int64_t push_estimate(struct shard *s, const struct item *it, size_t klen
     int64_t need = (int64_t)(add + n * ELEM_OVERHEAD + CACHE__QNODE_HDR + 64);
 
     if (!it)
-        return need + (int64_t)(ITEM_HDR + klen + CACHE__LP_HDR +
+        return need + (int64_t)(ITEM_HDR + item_key_room(klen) + CACHE__LP_HDR +
                                 cache__table_grow_cost_locked(s));
     if (it->enc == CACHE__ENC_LISTPACK)
         need += (int64_t)cache__item_size(it);

@@ -2,10 +2,13 @@
  * lru.c: the per-shard intrusive LRU list (head = most recent).
  *
  * Bump window: a read moves its item to the head at most once per
- * CACHE_LRU_BUMP_MS (1 s) of the caller's clock. The item keeps the low 32
- * bits of the `now` of its last bump (lru_ms); a read compares with
- * modular arithmetic, so the 49-day wrap of 32 bits only makes a key that
- * was untouched for exactly a multiple of 49 days look fresh (harmless).
+ * CACHE_LRU_BUMP_MS (1 s) of the caller's clock. The item keeps a 24-bit
+ * clock of the `now` of its last bump in 256 ms ticks (item_lru, in the
+ * header's LRU/LFU word: cache_int.h), so idle times have 256 ms
+ * resolution and the window is 4 ticks (0.77 to 1.02 s); a read compares
+ * with modular arithmetic, so the 49.7-day wrap of 2^24 ticks only makes
+ * a key that was untouched for about a multiple of 49 days look fresh
+ * (harmless).
  * Why: a hot key read by every request would otherwise rewrite four
  * pointers (and their cache lines) per GET; with the window it costs one
  * compare. The price is 1 s of resolution in the eviction order, the same
@@ -26,7 +29,7 @@ void cache__lru_push_locked(struct shard *s, struct item *it, int64_t now)
     else
         s->lru_tail = it;
     s->lru_head = it;
-    it->lru_ms = (uint32_t)now;
+    item_set_lru(it, now);
 }
 
 void cache__lru_unlink_locked(struct shard *s, struct item *it)
@@ -49,7 +52,7 @@ static void move_to_head_locked(struct shard *s, struct item *it, int64_t now)
         cache__lru_unlink_locked(s, it);
         cache__lru_push_locked(s, it, now);
     } else {
-        it->lru_ms = (uint32_t)now;
+        item_set_lru(it, now);
     }
 }
 
@@ -70,6 +73,6 @@ void cache__lru_touch_locked(struct shard *s, struct item *it, int64_t now)
     ASSERT_LOCKED(s);
     if (cache__lfu_on(s->c))
         cache__lfu_hit_locked(s, it, now);
-    if ((uint32_t)((uint32_t)now - it->lru_ms) >= CACHE_LRU_BUMP_MS)
+    if (item_idle_ticks(it, now) >= CACHE_LRU_BUMP_TICKS)
         move_to_head_locked(s, it, now);
 }

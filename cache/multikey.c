@@ -47,7 +47,10 @@ static void list_ready_locked(struct shard *ss, struct shard *sd, struct item *i
     sv->heldv[0] = ss->id < sd->id ? ss->id : sd->id;
     sv->heldv[1] = ss->id < sd->id ? sd->id : ss->id;
     sv->nheld = ss == sd ? 1 : 2;
-    cache__serve_key_locked(sd, sv, item_hash(it), item_key(it), it->klen, now);
+    /* The item keeps 32 bits of its hash: the blocked-key index wants all. */
+    size_t klen = item_klen(it);
+    cache__serve_key_locked(sd, sv, cache__hash(sd->c, item_key(it), klen),
+                            item_key(it), klen, now);
 }
 
 /* RENAME moves the allocation itself (realloc for the new key length), so
@@ -79,16 +82,17 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         rc = CACHE_NOTSET;
         goto out_unlock;
     }
-    if (it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL) &&
+    int64_t at = cache__expire_of_locked(ss, it);
+    if (at && !(dit && dit->has_ttl) &&
         (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
         goto out_unlock;
-    size_t vlen = it->vlen;
-    size_t newsize = ITEM_HDR + dlen + vlen;
+    size_t vlen = it->vlen, sroom = item_key_room(slen), droom = item_key_room(dlen);
+    size_t newsize = ITEM_HDR + droom + vlen;
     struct item *moved = it;
-    cache__detach_locked(ss, it);
-    if (dlen <= slen) {
-        memmove(it->data + dlen, it->data + slen, vlen);
-        if (dlen < slen) {
+    cache__detach_locked(ss, it);   /* drops its TTL entry: `at` keeps it */
+    if (droom <= sroom) {
+        memmove(it->data + droom, it->data + sroom, vlen);
+        if (droom < sroom) {
             struct item *r = realloc(it, newsize);
             if (r)
                 moved = r;   /* a failed shrink keeps the bigger block */
@@ -98,18 +102,19 @@ int cache_rename(struct cache *c, const char *src, size_t slen,
         if (!r) {
             /* Could not grow: put src back; dst is untouched. */
             cache__link_locked(ss, it, now);
+            cache__set_expire_locked(ss, it, at);   /* its own entry was freed */
             rc = CACHE_E_NOMEM;
             goto out_unlock;
         }
         moved = r;
-        memmove(moved->data + dlen, moved->data + slen, vlen);
+        memmove(moved->data + droom, moved->data + sroom, vlen);
     }
     if (dit)
         cache__delete_locked(sd, dit, CACHE__WHY_SERVER_DEL);
-    memcpy(moved->data, dst, dlen);
-    moved->klen = (uint32_t)dlen;
-    moved->node.hash = hd;
+    item_set_key(moved, dst, dlen);
+    moved->node.hash = (uint32_t)hd;
     cache__link_locked(sd, moved, now);
+    cache__set_expire_locked(sd, moved, at);
     cache__shard_tidy_locked(ss);
     cache__shard_tidy_locked(sd);
     list_ready_locked(ss, sd, moved, now, &sv);
@@ -159,7 +164,8 @@ retry:
         rc = CACHE_E_NOMEM;
         goto out_unlock;
     }
-    bool need_slot = it->expire_at && !(dit && dit->ttl_idx != ITEM_NO_TTL);
+    int64_t at = cache__expire_of_locked(ss, it);
+    bool need_slot = at && !(dit && dit->has_ttl);
     int64_t need = (int64_t)cache__item_size(nw) +
                    (dit ? -(int64_t)cache__item_size(dit)
                         : (int64_t)cache__table_grow_cost_locked(sd)) +
@@ -176,11 +182,11 @@ retry:
     }
     if (need_slot && (rc = cache__ttl_reserve_locked(sd)) != CACHE_OK)
         goto out_unlock;
-    nw->expire_at = it->expire_at;
     if (dit)
         cache__replace_locked(sd, dit, nw, now);
     else
         cache__link_locked(sd, nw, now);
+    cache__set_expire_locked(sd, nw, at);
     list_ready_locked(ss, sd, nw, now, &sv);
     nw = NULL;
 out_unlock:

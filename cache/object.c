@@ -100,7 +100,7 @@ size_t cache__item_size(const struct item *it)
 
 size_t cache__item_vcap(const struct item *it)
 {
-    return malloc_usable_size((void *)it) - ITEM_HDR - it->klen;
+    return malloc_usable_size((void *)it) - ITEM_HDR - item_voff(it);
 }
 
 size_t cache__item_effort(const struct item *it)
@@ -126,7 +126,8 @@ struct item *cache__item_resize_locked(struct shard *s, struct item *it,
                                        size_t vcap)
 {
     size_t before = malloc_usable_size(it);
-    size_t want = ITEM_HDR + it->klen + vcap;
+    size_t want = ITEM_HDR + item_voff(it) + vcap;
+    uintptr_t was = (uintptr_t)it;   /* the TTL index's key for it */
 
     ASSERT_LOCKED(s);
     if (want <= before && want + want / 4 + 16 >= before)
@@ -145,8 +146,8 @@ struct item *cache__item_resize_locked(struct shard *s, struct item *it,
         nw->next->prev = nw;
     else
         s->lru_tail = nw;
-    if (nw->ttl_idx != ITEM_NO_TTL)
-        s->ttl[nw->ttl_idx] = nw;
+    if (nw->has_ttl && (uintptr_t)nw != was)
+        cache__ttl_moved_locked(s, was, nw);
     cache__table_add_locked(s, nw);
     cache__mem_add_locked(s, (int64_t)malloc_usable_size(nw) - (int64_t)before);
     return nw;

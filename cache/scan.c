@@ -18,6 +18,7 @@
 struct emit_ctx {
     struct cache_keys *out;
     int64_t now;
+    const struct shard *s;   /* the shard being scanned (its TTL index) */
     int type;       /* -1: any */
     int err;
 };
@@ -26,9 +27,9 @@ static int emit_key(void *arg, struct item *it)
 {
     struct emit_ctx *e = arg;
 
-    if (item_expired(it, e->now) || (e->type >= 0 && it->type != e->type))
+    if (item_expired(e->s, it, e->now) || (e->type >= 0 && it->type != e->type))
         return 0;
-    if (cache__keys_push(e->out, item_key(it), it->klen) != CACHE_OK) {
+    if (cache__keys_push(e->out, item_key(it), item_klen(it)) != CACHE_OK) {
         e->err = CACHE_E_NOMEM;
         return 1;
     }
@@ -42,7 +43,7 @@ uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count, int type,
     unsigned si = (unsigned)(cursor & (c->nshards - 1));
     uint64_t v = bits ? cursor >> bits : cursor;
     size_t start = out->count, visits = 0;
-    struct emit_ctx e = {out, now, type, 0};
+    struct emit_ctx e = {out, now, NULL, type, 0};
 
     if (count == 0)
         count = 1;
@@ -50,6 +51,7 @@ uint64_t cache_scan(struct cache *c, uint64_t cursor, size_t count, int type,
     for (;;) {
         struct shard *s = &c->shards[si];
         int stop = 0;
+        e.s = s;
         cache__shard_rdlock(s);   /* a pure read: shared on an rw shard */
         if (RLX_LOAD(s->count) == 0) {
             /* Nothing to return here (checked under the lock, so no key
@@ -90,9 +92,9 @@ static int copy_keys_locked(struct shard *s, int64_t now,
         /* BUG 14 amplifier: give the writers a turn every 8 items. */
         if (unlocked && (++n & 7) == 0)
             inject_window();
-        if (item_expired(it, now))
+        if (item_expired(s, it, now))
             continue;
-        int rc = cache__keys_push(out, item_key(it), it->klen);
+        int rc = cache__keys_push(out, item_key(it), item_klen(it));
         if (rc != CACHE_OK)
             return rc;
     }
@@ -174,12 +176,12 @@ int cache_randomkey(struct cache *c, int64_t now, struct cache_val *out)
             struct item *it = cache__table_random_locked(s);
             if (!it)
                 break;
-            if (item_expired(it, now)) {
+            if (item_expired(s, it, now)) {
                 cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
                 CTR_ADD_LOCKED(s->expired, 1);
                 continue;
             }
-            int rc = cache__val_copy(out, item_key(it), it->klen);
+            int rc = cache__val_copy(out, item_key(it), item_klen(it));
             cache__shard_unlock(s);
             return rc;
         }

@@ -36,7 +36,7 @@ static int64_t sadd_estimate(struct shard *s, const struct item *it, size_t klen
         }
     }
     if (!it)
-        return need + (int64_t)(ITEM_HDR + klen + CACHE__IS_HDR +
+        return need + (int64_t)(ITEM_HDR + item_key_room(klen) + CACHE__IS_HDR +
                                 cache__table_grow_cost_locked(s));
     if (it->enc == CACHE__ENC_TABLE)
         return need + (int64_t)cache__ct_grow_cost(&cache__set_table(it)->t);

@@ -206,24 +206,22 @@ struct item *cache__item_new(uint64_t h, const char *key, size_t klen,
 
     if (vcap < vlen)
         vcap = vlen;
-    it = vcap > vlen ? calloc(1, ITEM_HDR + klen + vcap) : malloc(ITEM_HDR + klen + vcap);
+    size_t hdr = ITEM_HDR + item_key_room(klen);
+    it = vcap > vlen ? calloc(1, hdr + vcap) : malloc(hdr + vcap);
     if (!it)
         return NULL;
     it->node.tnext = NULL;
-    it->node.hash = h;
+    it->node.hash = (uint32_t)h;
+    it->node.aux = (uint32_t)CACHE__LFU_INIT << 24;   /* item_lfu; clock 0 */
     it->prev = it->next = NULL;
-    it->expire_at = 0;
-    it->klen = (uint32_t)klen;
     it->vlen = (uint32_t)vlen;
-    it->ttl_idx = ITEM_NO_TTL;
-    it->lru_ms = 0;
     it->type = CACHE_TYPE_STRING;
     it->enc = CACHE__ENC_RAW;
-    it->lfu = CACHE__LFU_INIT;
+    it->has_ttl = 0;
     it->spare = 0;
-    memcpy(it->data, key, klen);
+    char *v = item_set_key(it, key, klen);
     if (vlen)
-        memcpy(it->data + klen, val, vlen);
+        memcpy(v, val, vlen);
     return it;
 }
 
@@ -243,8 +241,7 @@ void cache__link_locked(struct shard *s, struct item *it, int64_t now)
     ASSERT_LOCKED(s);
     cache__table_add_locked(s, it);
     cache__lru_push_locked(s, it, now);
-    if (it->expire_at)
-        cache__ttl_add_locked(s, it);
+    assert(!it->has_ttl);
     CTR_ADD_LOCKED(s->count, 1);
     cache__mem_add_locked(s, (int64_t)cache__item_size(it));
 }
@@ -253,7 +250,7 @@ static void unlink_locked(struct shard *s, struct item *it)
 {
     cache__table_remove_locked(s, it);
     cache__lru_unlink_locked(s, it);
-    if (it->ttl_idx != ITEM_NO_TTL)
+    if (it->has_ttl)
         cache__ttl_remove_locked(s, it);
     CTR_ADD_LOCKED(s->count, -1);
     cache__mem_add_locked(s, -(int64_t)cache__item_size(it));
@@ -272,8 +269,9 @@ void cache__delete_locked(struct shard *s, struct item *it, enum cache__why why)
     cache__item_release_locked(s, it, why);
 }
 
-/* The TTL slot, if nw needs one, must be reserved (old's slot is freed
- * first, so a replace that keeps a TTL never needs to grow). */
+/* nw is linked with no TTL: the caller gives it one after, with
+ * cache__set_expire_locked (old's entry is freed first, so a replace that
+ * keeps a TTL never needs to reserve). */
 void cache__replace_locked(struct shard *s, struct item *old,
                            struct item *nw, int64_t now)
 {
@@ -282,8 +280,7 @@ void cache__replace_locked(struct shard *s, struct item *old,
     if (cache__lfu_on(s->c)) {
         /* An overwrite is an access of the key, which keeps its count (as
          * Redis's dbOverwrite keeps it): decay from old's last access. */
-        nw->lfu = old->lfu;
-        nw->lru_ms = old->lru_ms;
+        nw->node.aux = old->node.aux;   /* its counter and last access */
         cache__lfu_hit_locked(s, nw, now);
     }
     unlink_locked(s, old);
@@ -300,7 +297,7 @@ struct item *cache__lookup_locked(struct shard *s, uint64_t h,
     if (s->kt.rehashidx >= 0)
         cache__table_rehash_locked(s, 1);
     it = cache__table_find_locked(s, h, key, klen);
-    if (it && item_expired(it, now)) {
+    if (it && item_expired(s, it, now)) {
         /* Lazy expiry: an expired key behaves as missing. */
         cache__delete_locked(s, it, CACHE__WHY_EXPIRE);
         CTR_ADD_LOCKED(s->expired, 1);

@@ -48,7 +48,8 @@ int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
      * at least that): a value that cannot fit (a SETBIT at bit 2^32-1
      * under a 100 MB maxmemory) is refused before anything is allocated,
      * and eviction makes room before the new value takes it. */
-    int64_t est = (int64_t)(ITEM_HDR + klen + newlen + slack) + insert_cost(s, old);
+    int64_t est = (int64_t)(ITEM_HDR + item_key_room(klen) + newlen + slack) +
+                  insert_cost(s, old);
     if ((rc = cache__reserve_or_evict_locked(s, est, old, now, tries)) != CACHE_OK)
         return rc;
     size_t keep = old ? (old->vlen < newlen ? old->vlen : newlen) : 0;
@@ -79,8 +80,9 @@ int cache__str_resize_locked(struct shard *s, uint64_t h, const char *key,
         return rc;
     }
     if (old) {
-        nw->expire_at = old->expire_at;   /* its TTL slot is freed first */
+        int64_t at = cache__expire_of_locked(s, old);
         cache__replace_locked(s, old, nw, now);
+        cache__set_expire_locked(s, nw, at);   /* old's entry was freed first */
     } else {
         cache__link_locked(s, nw, now);
     }
@@ -109,8 +111,8 @@ static bool get_shared(struct shard *s, uint64_t h, const char *key,
         if (!it) {
             *rc = CACHE_NOTFOUND;
             done = true;
-        } else if (!item_expired(it, now) && !cache__lfu_on(s->c) &&
-                   (uint32_t)((uint32_t)now - it->lru_ms) < CACHE_LRU_BUMP_MS) {
+        } else if (!item_expired(s, it, now) && !cache__lfu_on(s->c) &&
+                   item_idle_ticks(it, now) < CACHE_LRU_BUMP_TICKS) {
             *rc = it->type != CACHE_TYPE_STRING ? CACHE_E_WRONGTYPE
                   : cache__val_copy(out, item_val(it), it->vlen);
             done = true;
@@ -167,7 +169,7 @@ int cache_get(struct cache *c, const char *key, size_t klen, int64_t now,
          * item (or a resize moves its chain): the copy reads freed memory,
          * which the allocator may already have given to another value. */
         struct item *it = cache__table_find_locked(s, h, key, klen);
-        if (it && !item_expired(it, now) && it->type == CACHE_TYPE_STRING) {
+        if (it && !item_expired(s, it, now) && it->type == CACHE_TYPE_STRING) {
             inject_window();
             rc = cache__val_copy(out, item_val(it), it->vlen);
         }
@@ -267,7 +269,7 @@ retry:
     }
     int64_t exp = expire_at;
     if (flags & CACHE_SET_KEEPTTL) {
-        exp = cur ? cur->expire_at : 0;
+        exp = cur ? cache__expire_of_locked(s, cur) : 0;
     } else if (expire_at != 0 && expire_at <= now) {
         /* A past EXAT/PXAT: the key ends up deleted, nothing is stored. */
         if (cur) {
@@ -277,7 +279,7 @@ retry:
         rc = CACHE_OK;
         goto out_unlock;
     }
-    bool need_slot = exp && !(cur && cur->ttl_idx != ITEM_NO_TTL);
+    bool need_slot = exp && !(cur && cur->has_ttl);
     int64_t need = (int64_t)cache__item_size(nw) + insert_cost(s, cur) +
                    (need_slot ? (int64_t)cache__ttl_grow_cost_locked(s) : 0);
     rc = cache__reserve_or_evict_locked(s, need, cur, now, &tries);
@@ -287,11 +289,12 @@ retry:
         goto out_unlock;
     if (need_slot && (rc = cache__ttl_reserve_locked(s)) != CACHE_OK)
         goto out_unlock;
-    nw->expire_at = exp;
     if (cur)
         cache__replace_locked(s, cur, nw, now);
     else
         cache__link_locked(s, nw, now);
+    if (exp)   /* cur's entry was freed first */
+        cache__set_expire_locked(s, nw, exp);
     nw = NULL;
 out_unlock:
     if (locked && lab)
@@ -353,7 +356,7 @@ int cache_getex(struct cache *c, const char *key, size_t klen, int mode,
             cache__shard_tidy_locked(s);
             goto out_unlock;
         }
-        if (it->ttl_idx == ITEM_NO_TTL &&
+        if (!it->has_ttl &&
             (rc = cache__ttl_reserve_locked(s)) != CACHE_OK)
             goto out_unlock;
         cache__set_expire_locked(s, it, expire_at);

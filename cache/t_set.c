@@ -515,7 +515,7 @@ struct item *cache__set_build(struct cache *c, uint64_t h, const char *key,
         it->enc = (uint8_t)enc;
         build_compact(val_of(it), enc, members);
         it->vlen = (uint32_t)(enc == CACHE__ENC_INTSET ? cache__is_bytes(val_of(it)) : cap);
-        struct item *fit = realloc(it, ITEM_HDR + klen + it->vlen);   /* unlinked */
+        struct item *fit = realloc(it, ITEM_HDR + item_key_room(klen) + it->vlen);   /* unlinked */
         return fit ? fit : it;
     }
     struct cache__set_ht *t = cache__set_ht_new(b.n);

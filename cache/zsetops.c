@@ -30,7 +30,7 @@ static int64_t zadd_estimate(struct shard *s, const struct item *it, size_t klen
     for (size_t i = 0; i < n; i++)
         need += (int64_t)(p[i].len + MEMBER_OVERHEAD);
     if (!it)
-        return need + (int64_t)(ITEM_HDR + klen + sizeof(void *) +
+        return need + (int64_t)(ITEM_HDR + item_key_room(klen) + sizeof(void *) +
                                 cache__table_grow_cost_locked(s));
     if (it->enc == CACHE__ENC_SKIPLIST)
         return need + (int64_t)cache__ct_grow_cost(&cache__zset_big(it)->t);

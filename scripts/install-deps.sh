@@ -14,7 +14,8 @@ test_pkgs=(redis-server clang libclang-rt-14-dev strace util-linux procps python
            nutcracker    # tests/scaleout: twemproxy in front of several nodes
            curl prometheus prometheus-redis-exporter   # metrics tests: promtool, redis_exporter
            python3-redis   # tests/integration/test_clients.sh: redis-py's transactions
-           gnuplot-nox)  # loadtest/micro/run: docs/hands-on.md's plots
+           gnuplot-nox   # loadtest/micro/run: docs/hands-on.md's plots
+           memcached)    # loadtest/bench-memory: memory per key beside Redis's
 web_pkgs=(chromium)
 pkgs=("${run_pkgs[@]}")
 [[ ${1:-run} == test ]] && pkgs+=("${test_pkgs[@]}" "${web_pkgs[@]}")

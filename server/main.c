@@ -24,6 +24,17 @@
 
 struct srv srv;   /* fields documented in srv.h */
 
+/* jemalloc's options, read at its first allocation (MALLOC_CONF in the
+ * environment adds to them; sanitizer builds do not link jemalloc and
+ * ignore this). Immutable. One arena for every thread: with jemalloc's
+ * default of an arena per thread, an item freed on one worker goes back to
+ * the arena of the worker that allocated it, and a refill on another
+ * worker takes fresh pages, so deleting half the keys and refilling cost
+ * 1.45x the RSS of a fresh fill (loadtest/bench-memory; 0.96x with one
+ * arena). Each thread's tcache keeps most malloc/free calls off the
+ * arena's lock. */
+const char *malloc_conf = "narenas:1";
+
 static enum cache_policy to_cache_policy(enum cfg_policy p)
 {
     switch (p) {

@@ -187,7 +187,7 @@ int cache__blocking_check_locked(struct shard *s, char *why, size_t cap)
             return -1;
         }
         for (const struct cache__bent *e = b->head; e; prev = e, e = e->next) {
-            if (e->bk != b || e->prev != prev || e->h != b->node.hash ||
+            if (e->bk != b || e->prev != prev || (uint32_t)e->h != b->node.hash ||
                 !cache__same_key(e->key, e->klen, b->key, b->klen)) {
                 snprintf(why, cap, "wait list of '%.*s' broken", (int)b->klen, b->key);
                 return -1;

@@ -4,8 +4,8 @@
 static const char *tail_key(struct cache *c, char *buf)
 {
     struct item *t = c->shards[0].lru_tail;
-    memcpy(buf, item_key(t), t->klen);
-    buf[t->klen] = 0;
+    memcpy(buf, item_key(t), item_klen(t));
+    buf[item_klen(t)] = 0;
     return buf;
 }
 

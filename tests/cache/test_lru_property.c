@@ -59,10 +59,10 @@ static int key_of(struct item *it)
 {
     char k[32];
     int i;
-    if (it->klen >= sizeof(k) || it->klen < 5)
+    if (item_klen(it) >= sizeof(k) || item_klen(it) < 5)
         return -1;
-    memcpy(k, item_key(it), it->klen);
-    k[it->klen] = 0;
+    memcpy(k, item_key(it), item_klen(it));
+    k[item_klen(it)] = 0;
     return sscanf(k, "lru:%d", &i) == 1 && i >= 0 && i < NKEYS ? i : -1;
 }
 
@@ -124,7 +124,10 @@ static int run_case(uint64_t seed, unsigned nshards)
                 if (rc != CACHE_OK || out.len != model[i].vlen ||
                     memcmp(out.data, model[i].v, out.len) != 0)
                     FAILED("GET %s: rc %d, wrong value", k, rc);
-                if ((uint32_t)((uint32_t)now - (uint32_t)model[i].bump) >= CACHE_LRU_BUMP_MS)
+                /* The window on the item's 24-bit clock of 256 ms ticks. */
+                uint32_t ticks = (cache__lru_clock(now) - cache__lru_clock(model[i].bump)) &
+                                 CACHE_LRU_CLOCK_MASK;
+                if (ticks << CACHE_LRU_TICK_SHIFT >= CACHE_LRU_BUMP_MS)
                     model_bump(i, now);
             }
         } else if (r < 75) {                         /* SET */

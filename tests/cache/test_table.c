@@ -76,11 +76,13 @@ static void test_incremental_grow_and_shrink(void **state)
     }
     assert_true(saw_rehash > 1000);   /* resizes spread over many ops */
     ASSERT_INV(c);
-    /* Load factor stays near 1 once rehashing is done. */
+    /* Load factor stays at most max_load (2 keys a bucket) and above a
+     * quarter of it once rehashing is done. */
     while (s->kt.rehashidx >= 0)
         (void)get(c, "k1", 1);
     maxsize = tsize(&s->kt.ht[0]);
-    assert_true(maxsize >= 100000 && maxsize <= 4 * 100000);
+    assert_int_equal(s->kt.max_load, 2);
+    assert_true(maxsize * 2 >= 100000 && maxsize <= 2 * 100000);
     for (int i = 0; i < 100000; i++) {
         snprintf(k, sizeof(k), "k%d", i);
         assert_string_equal(get(c, k, 1), "v");

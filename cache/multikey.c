@@ -221,7 +221,20 @@ void cache__mlock_sort(struct cache_mlock *m)
 {
     size_t n = m->n;
 
-    qsort(m->ids, n, sizeof(*m->ids), cmp_uint);
+    if (n <= CACHE__MLOCK_SMALL) {
+        /* The common few shards (a one-key write is one): an insertion
+         * sort in place costs less than qsort's call per compare. */
+        for (size_t i = 1; i < n; i++) {
+            unsigned v = m->ids[i];
+            size_t j = i;
+
+            for (; j > 0 && m->ids[j - 1] > v; j--)
+                m->ids[j] = m->ids[j - 1];
+            m->ids[j] = v;
+        }
+    } else {
+        qsort(m->ids, n, sizeof(*m->ids), cmp_uint);
+    }
     m->n = 0;
     for (size_t i = 0; i < n; i++)
         if (m->n == 0 || m->ids[m->n - 1] != m->ids[i])

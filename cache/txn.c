@@ -90,7 +90,7 @@ int cache_txn_lock(struct cache *c, struct cache_txn *t, const struct cache_str 
         t->m.ids[i] = all ? (unsigned)i : cache__shard_of(c, cache__hash(c, keys[i].s,
                                                                          keys[i].len))->id;
     t->m.n = cap;
-    if (!all)
+    if (!all && cap > 1)   /* one key: one shard, in order already */
         cache__mlock_sort(&t->m);
     for (size_t i = 0; i < t->m.n; i++)
         t->inner[i] = 0;

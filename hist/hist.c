@@ -5,24 +5,12 @@
  * A value v < 2^p has bucket v. A larger value with its highest set bit at
  * position e keeps its p bits below that one: the bucket is identified by
  * (e, those p bits), so each power-of-two range [2^e, 2^(e+1)) has 2^p
- * buckets of width 2^(e-p).
+ * buckets of width 2^(e-p). hist_index itself is inline in hist.h (the
+ * server counts every command's time with it).
  */
 #include <math.h>
 
 #include "hist.h"
-
-size_t hist_index(unsigned p, uint64_t v)
-{
-    uint64_t sub = (uint64_t)1 << p;
-    unsigned e, shift;
-
-    if (v < sub)
-        return (size_t)v;
-    e = 63u - (unsigned)__builtin_clzll(v);       /* e >= p */
-    shift = e - p;
-    /* (v >> shift) is in [2^p, 2^(p+1)): the leading 1 plus p bits */
-    return (size_t)(shift + 1) * sub + (size_t)((v >> shift) - sub);
-}
 
 uint64_t hist_bucket_low(unsigned p, size_t i)
 {

@@ -25,8 +25,21 @@
 #define HIST_NBUCKETS(p, bits) ((size_t)((bits) + 1u - (p)) << (p))
 
 /* The bucket of v at precision p (0 < p < 64). A caller whose array ends
- * below 2^64 clamps: hist_index_max(). */
-size_t hist_index(unsigned p, uint64_t v);
+ * below 2^64 clamps: hist_index_max(). Inline: the server's request path
+ * counts every command's time with it (twice, latencystats and /metrics).
+ * A value v < 2^p has bucket v; a larger one with its highest set bit at
+ * e keeps its p bits below that one (see hist.c). */
+static inline size_t hist_index(unsigned p, uint64_t v)
+{
+    uint64_t sub = (uint64_t)1 << p;
+    unsigned shift;
+
+    if (v < sub)
+        return (size_t)v;
+    shift = 63u - (unsigned)__builtin_clzll(v) - p;   /* e - p, e >= p */
+    /* (v >> shift) is in [2^p, 2^(p+1)): the leading 1 plus p bits */
+    return (size_t)(shift + 1) * sub + (size_t)((v >> shift) - sub);
+}
 /* The same, but at most n - 1: the last of n buckets also holds every
  * larger value. */
 static inline size_t hist_index_max(unsigned p, size_t n, uint64_t v)

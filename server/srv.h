@@ -430,6 +430,7 @@ struct srv_command {
     const struct srv_command *subs;     /* a container's first subcommand row */
     unsigned nsubs;                     /* ... and how many follow it */
     unsigned id;                        /* index in srv_command_table */
+    unsigned one_key;                   /* srv_command_one_key(this) */
 };
 
 /* Build the lookup table. Context: main thread, before workers start. */
@@ -466,6 +467,13 @@ void srv__count_call(struct srv_conn *c, const struct srv_command *cmd, uint64_t
 typedef int srv_key_fn(void *arg, size_t idx, unsigned kflags);
 int srv_command_keys(const struct srv_command *cmd, size_t argc,
                      const struct proto_arg *argv, srv_key_fn *fn, void *arg);
+/* For srv_commands_init, the request path's shortcut past the walk:
+ * SRV_KEY_ONE when every call of cmd names exactly one key, argv[first_key]
+ * (GET, SET, INCR, ...), with SRV_KEY_W when srv_command_keys would say
+ * the call writes it; 0 for a row whose keys depend on argv (a negative
+ * last_key, a count: DEL, MGET, LMPOP) or that has none. */
+#define SRV_KEY_ONE 4u
+unsigned srv_command_one_key(const struct srv_command *cmd);
 
 /* ---- provided by multi.c: MULTI/EXEC/WATCH and atomic commands ----------
  * docs/transactions.md. Context: the conn's worker. */

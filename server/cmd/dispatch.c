@@ -21,15 +21,15 @@
 #include "srv.h"
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
- * categories the flags imply and links containers to their subcommands,
- * once, before the workers start; immutable after that (thread creation
+ * categories the flags imply, links containers to their subcommands and
+ * notes the one-key rows (one_key), once, before the workers start; immutable after that (thread creation
  * orders the writes before every reader). */
 struct srv_command srv_command_table[] = {
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) \
-    { #name, #name, arity, flags, cats, fk, lk, ks, fn, NULL, NULL, NULL, 0, 0 },
+    { #name, #name, arity, flags, cats, fk, lk, ks, fn, NULL, NULL, NULL, 0, 0, 0 },
 #define SUBCMD(parent, name, arity, flags, cats, fk, lk, ks, fn) \
     { #name, #parent "|" #name, arity, flags, cats, fk, lk, ks, fn, #parent, \
-      NULL, NULL, 0, 0 },
+      NULL, NULL, 0, 0, 0 },
 #include "commands.def"
 #undef SUBCMD
 #undef CMD
@@ -98,6 +98,7 @@ void srv_commands_init(void)
         uint32_t h = name_hash(cmd->name, len) & (CMD_SLOTS - 1);
 
         cmd->id = (unsigned)i;
+        cmd->one_key = srv_command_one_key(cmd);
         cmd->categories |= implied_categories(cmd->flags);
         assert(len < CMD_NAME_MAX);
         assert(cmd->first_key <= 0 || cmd->key_step > 0);   /* the ACL key walk */

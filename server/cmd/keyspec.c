@@ -46,6 +46,30 @@ static bool key_range(const struct srv_command *cmd, size_t argc,
     return true;
 }
 
+/* How the key at argv[i] of [first, last] is used, given what the row
+ * says of its keys (need): RENAME's and COPY's destination (the last key),
+ * SINTERSTORE's (the first) are only written. */
+static unsigned key_use(const struct srv_command *cmd, unsigned need, long i, long first,
+                        long last)
+{
+    if (((cmd->flags & CMD_KEY_DEST) && i == last) ||
+        ((cmd->flags & CMD_KEY_FIRSTDEST) && !(cmd->flags & CMD_KEY_NUMKEYS) && i == first))
+        return SRV_KEY_W;
+    return need;
+}
+
+unsigned srv_command_one_key(const struct srv_command *cmd)
+{
+    /* A negative last_key counts from the end (DEL k ...), a KN row's keys
+     * follow its count: how many keys those name depends on argv. */
+    if (cmd->first_key <= 0 || cmd->last_key != cmd->first_key ||
+        (cmd->flags & CMD_KEY_NUMKEYS))
+        return 0;
+    return SRV_KEY_ONE | (key_use(cmd, (cmd->flags & CMD_KEY_WRITE) ? SRV_KEY_W : 0,
+                                  cmd->first_key, cmd->first_key, cmd->last_key) &
+                          SRV_KEY_W);
+}
+
 int srv_command_keys(const struct srv_command *cmd, size_t argc,
                      const struct proto_arg *argv, srv_key_fn *fn, void *arg)
 {
@@ -67,14 +91,7 @@ int srv_command_keys(const struct srv_command *cmd, size_t argc,
         need |= SRV_KEY_R;
     for (long i = first; i <= last && i < (long)argc; i += step) {
         /* (srv_commands_init asserts key_step > 0 for a row with keys) */
-        /* RENAME's and COPY's destination (the last key), SINTERSTORE's
-         * (the first) are only written */
-        unsigned k = need;
-
-        if (((cmd->flags & CMD_KEY_DEST) && i == last) ||
-            ((cmd->flags & CMD_KEY_FIRSTDEST) && !(cmd->flags & CMD_KEY_NUMKEYS) && i == first))
-            k = SRV_KEY_W;
-        if ((rc = fn(arg, (size_t)i, k)) != 0)
+        if ((rc = fn(arg, (size_t)i, key_use(cmd, need, i, first, last))) != 0)
             return rc;
     }
     return 0;

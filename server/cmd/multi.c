@@ -237,18 +237,38 @@ static enum txn_class txn_class(const struct srv_command *cmd)
     return TXN_OUTSIDE;
 }
 
-void srv__run(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
-              struct proto_arg *argv)
+/* A write of one key (SET, INCR, SETEX, ...), the common case: the same
+ * lock and WATCH mark as the general path below, without its key walk and
+ * key set. argv[idx] is read again after the handler, as the walk did.
+ * Not inlined, so that srv__run keeps no frame for a one-key read. */
+static void __attribute__((noinline)) run_one_write(struct srv_conn *c,
+                                                    const struct srv_command *cmd,
+                                                    size_t argc, struct proto_arg *argv,
+                                                    size_t idx, bool written)
+{
+    struct cache_str key = { argv[idx].ptr, argv[idx].len };
+    struct cache_txn t;
+
+    if (cache_txn_lock(srv.cache, &t, &key, 1, 0) != CACHE_OK) {
+        srv_reply_error(c, SRV_ERR_NOMEM);
+        return;
+    }
+    cmd->fn(c, argc, argv);
+    if (written)
+        cache_watch_touch(srv.cache, argv[idx].ptr, argv[idx].len);
+    cache_txn_unlock(srv.cache, &t, NOW(c));
+}
+
+/* Any other command: its keys found by the walk over its row (DEL k ...,
+ * MGET, MSET, FLUSHALL). Not inlined either. */
+static void __attribute__((noinline)) run_keys(struct srv_conn *c,
+                                               const struct srv_command *cmd,
+                                               size_t argc, struct proto_arg *argv)
 {
     struct keyset k;
     struct cache_txn t;
     bool all = false;
 
-    /* Bug 3's unlocked SET must race as it always did: no lock around it. */
-    if ((c->flags & CONN_EXEC) || (inject_mask() & INJECT_BIT(3))) {
-        cmd->fn(c, argc, argv);
-        return;
-    }
     keyset_init(&k);
     k.argv = argv;
     if (cmd->first_key > 0)
@@ -269,6 +289,28 @@ void srv__run(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
     touch_written(cmd, argc, argv);
     cache_txn_unlock(srv.cache, &t, NOW(c));
     keyset_free(&k);
+}
+
+void srv__run(struct srv_conn *c, const struct srv_command *cmd, size_t argc,
+              struct proto_arg *argv)
+{
+    bool one = cmd->one_key && argc > (size_t)cmd->first_key;
+
+    /* A one-key read (GET) runs as it is everywhere, in EXEC or not: the
+     * cache's own lock of its shard will do. */
+    if (one && !(cmd->flags & CMD_WRITE)) {
+        cmd->fn(c, argc, argv);
+        return;
+    }
+    /* Bug 3's unlocked SET must race as it always did: no lock around it. */
+    if ((c->flags & CONN_EXEC) || (inject_mask() & INJECT_BIT(3))) {
+        cmd->fn(c, argc, argv);
+        return;
+    }
+    if (one)
+        run_one_write(c, cmd, argc, argv, (size_t)cmd->first_key, cmd->one_key & SRV_KEY_W);
+    else
+        run_keys(c, cmd, argc, argv);
 }
 
 /* ---- the commands ----------------------------------------------------------- */

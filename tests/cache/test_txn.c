@@ -43,6 +43,41 @@ static void test_calls_inside(void **state)
     cache_destroy(c);
 }
 
+/* Random key lists, repeats included, of 1 to 20 keys (the in-place sort
+ * up to CACHE_MLOCK_SMALL, qsort above): the shards held are each key's
+ * shard, once each, ascending (the lock order), and each really is held. */
+static void test_lock_order(void **state)
+{
+    struct cache *c = mk(16, 0, CACHE_ALLKEYS_LRU);
+    unsigned seed = 21;
+
+    for (int round = 0; round < 500; round++) {
+        struct cache_str keys[20];
+        char names[20][8];
+        bool want[16] = {0};
+        size_t n = 1 + (size_t)rand_r(&seed) % 20, distinct = 0;
+        struct cache_txn t;
+
+        for (size_t i = 0; i < n; i++) {
+            snprintf(names[i], sizeof(names[i]), "k%d", rand_r(&seed) % 40);
+            keys[i] = (struct cache_str){ names[i], strlen(names[i]) };
+            unsigned id = cache__shard_of(c, cache__hash(c, keys[i].s, keys[i].len))->id;
+            distinct += !want[id];
+            want[id] = true;
+        }
+        assert_int_equal(cache_txn_lock(c, &t, keys, n, 0), CACHE_OK);
+        bool ok = t.m.n == distinct;
+        for (size_t i = 0; ok && i < t.m.n; i++)
+            ok = want[t.m.ids[i]] && (i == 0 || t.m.ids[i - 1] < t.m.ids[i]) &&
+                 cache__txn_holds(&c->shards[t.m.ids[i]]);
+        cache_txn_unlock(c, &t, 1);   /* first: a failure leaves no shard held */
+        if (!ok)
+            fail_msg("%zu keys on %zu shards: held %zu, not each once ascending", n, distinct,
+                     t.m.n);
+    }
+    cache_destroy(c);
+}
+
 /* Every shard: the whole-keyspace calls run inside too. */
 static void test_all_shards(void **state)
 {
@@ -181,6 +216,7 @@ static void test_watch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lock_order),   /* first: the others hang on a bad order */
         cmocka_unit_test(test_calls_inside),
         cmocka_unit_test(test_all_shards),
         cmocka_unit_test(test_evict_inside),

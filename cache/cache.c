@@ -261,6 +261,47 @@ void cache_stats(struct cache *c, struct cache_stats *st)
     st->lazyfreed = atomic_load_explicit(&c->lazy_freed, memory_order_relaxed);
 }
 
+static int shard_wait_cmp(const void *pa, const void *pb)
+{
+    const struct cache_shard_wait *a = pa, *b = pb;
+
+    if (a->wait_ns != b->wait_ns)
+        return a->wait_ns > b->wait_ns ? -1 : 1;
+    if (a->waits != b->waits)
+        return a->waits > b->waits ? -1 : 1;
+    return a->shard < b->shard ? -1 : a->shard > b->shard;
+}
+
+void cache_lock_wait_rank(struct cache_shard_wait *top, size_t *n, size_t max,
+                          struct cache_shard_wait cand)
+{
+    size_t i = *n;
+
+    if (i == max) {   /* full: cand must beat the last to get in */
+        if (max == 0 || shard_wait_cmp(&cand, &top[max - 1]) >= 0)
+            return;
+        i--;
+    } else {
+        (*n)++;
+    }
+    for (; i > 0 && shard_wait_cmp(&cand, &top[i - 1]) < 0; i--)
+        top[i] = top[i - 1];
+    top[i] = cand;
+}
+
+size_t cache_lock_wait_top(struct cache *c, struct cache_shard_wait *top, size_t max)
+{
+    size_t n = 0;
+
+    for (unsigned i = 0; i < c->nshards; i++) {
+        const struct shard *s = &c->shards[i];
+        cache_lock_wait_rank(top, &n, max, (struct cache_shard_wait){
+            .shard = i, .waits = RLX_LOAD(s->lock_waits),
+            .wait_ns = RLX_LOAD(s->lock_wait_ns) });
+    }
+    return n;
+}
+
 const char *cache_keys_next(const struct cache_keys *k, size_t *pos,
                             size_t *klen)
 {

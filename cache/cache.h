@@ -641,6 +641,21 @@ struct cache_stats {
  * (or shrinks, for sizes) by what happened, never tears. */
 void cache_stats(struct cache *c, struct cache_stats *st);
 
+/* The lock-wait profile: one shard's contended acquisitions and the time
+ * they spent in the blocking lock. */
+struct cache_shard_wait {
+    unsigned shard;
+    uint64_t waits;
+    uint64_t wait_ns;
+};
+/* Offers `cand` to top[0..*n), kept most waited first: by wait_ns, then
+ * waits, both descending, then shard id ascending (a total order, so the
+ * same counters always give the same ranking); at most `max` kept, the
+ * least waited dropped. Context: any thread; pure. */
+void cache_lock_wait_rank(struct cache_shard_wait *top, size_t *n, size_t max,
+                          struct cache_shard_wait cand);
+size_t cache_lock_wait_top(struct cache *c, struct cache_shard_wait *top, size_t max);
+
 /* The sorted sets' and the bit commands' parts of this interface. */
 #include "cache_zset.h"
 #include "cache_bits.h"

@@ -217,6 +217,14 @@ struct shard {
     _Atomic uint64_t evicted;     /* atomic: relaxed */
     _Atomic uint64_t expired;     /* atomic: relaxed; lazy + active */
     _Atomic uint64_t lock_waits;  /* atomic: relaxed; trylock failed */
+    _Atomic uint64_t lock_wait_ns;  /* atomic: relaxed; monotonic ns spent in
+                               the blocking lock after a failed trylock.
+                               Same pattern as lock_waits: added under the
+                               exclusive lock (load + store), by fetch_add
+                               on the shared rdlock path; read by INFO
+                               (cache_lock_wait_top). Relaxed is enough: a
+                               statistic, ordered with nothing, and each
+                               read sees some whole recent value. */
 
     struct cache *c;        /* immutable after init */
     uint32_t id;            /* immutable after init */

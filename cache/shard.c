@@ -11,9 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "cache_int.h"
+
+/* The monotonic clock of the contended path only: an uncontended lock
+ * reads no clock. */
+static uint64_t __attribute__((cold)) shard_wait_clock_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 #ifndef NDEBUG
 /* Shared holds of rw shards by this thread (the debug lock check). */
@@ -55,6 +66,7 @@ static void __attribute__((noinline, cold)) shard_unlock_bug13(struct shard *s)
 static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s, bool lab)
 {
     bool waited = false;
+    uint64_t t0 = 0;
 
     if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_enter(s))
         return;   /* the open transaction holds it for this thread */
@@ -72,11 +84,13 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
         if (lab)
             (void)INJECT(16);
         if (pthread_rwlock_trywrlock(&s->rwlock) != 0) {
+            t0 = shard_wait_clock_ns();
             pthread_rwlock_wrlock(&s->rwlock);
             waited = true;
         }
     } else if (!lab || !INJECT(13)) {
         if (pthread_mutex_trylock(&s->lock) != 0) {
+            t0 = shard_wait_clock_ns();
             pthread_mutex_lock(&s->lock);
             waited = true;
         }
@@ -89,8 +103,10 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
     s->owned = true;
 #endif
     cache__lock_depth_inc();
-    if (waited)
+    if (waited) {
         CTR_ADD_LOCKED(s->lock_waits, 1);
+        CTR_ADD_LOCKED(s->lock_wait_ns, shard_wait_clock_ns() - t0);
+    }
 }
 
 static inline __attribute__((always_inline)) void shard_unlock_as(struct shard *s, bool lab)
@@ -134,8 +150,11 @@ void cache__shard_rdlock(struct shard *s)
      * readers, keep their plain load+store). */
     (void)INJECT(16);
     if (pthread_rwlock_tryrdlock(&s->rwlock) != 0) {
+        uint64_t t0 = shard_wait_clock_ns();
         pthread_rwlock_rdlock(&s->rwlock);
         atomic_fetch_add_explicit(&s->lock_waits, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(&s->lock_wait_ns, shard_wait_clock_ns() - t0,
+                                  memory_order_relaxed);
     }
 #ifndef NDEBUG
     rd_held++;

@@ -4,7 +4,12 @@
  * operation that moves or rewrites the key (APPEND's realloc, RENAME
  * between short and long keys) keeps key, value and TTL; the debug check
  * (cache__check_invariants) recomputes each key's hash from the bytes
- * the header says are the key, so a wrong offset fails it. */
+ * the header says are the key, so a wrong offset fails it.
+ * And the shard lock's wait profile (lock_waits, lock_wait_ns) with its
+ * top-N ranking (cache_lock_wait_top), as INFO shows it. */
+#include <pthread.h>
+#include <sched.h>
+
 #include "test_util.h"
 
 static char *key_of(size_t len, char fill)
@@ -151,12 +156,102 @@ static void test_rename_lengths(void **state)
     cache_destroy(c);
 }
 
+/* The lock-wait profile's ranking (cache_lock_wait_rank) on given
+ * counters: most time waited first, ties by waits then by lower id, the
+ * least waited dropped once full. */
+static void test_lock_wait_rank(void **state)
+{
+    (void)state;
+    static const struct cache_shard_wait in[] = {
+        {0, 0, 0}, {1, 5, 900}, {2, 9, 100}, {3, 1, 900}, {4, 2, 5000},
+        {5, 5, 900}, {6, 0, 0}, {7, 7, 50},
+    };
+    static const unsigned want[] = {4, 1, 5, 3, 2};   /* 1 and 5 tie: lower id */
+    struct cache_shard_wait top[5];
+    size_t n = 0;
+
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++)
+        cache_lock_wait_rank(top, &n, 5, in[i]);
+    assert_int_equal(n, 5);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(top[i].shard, want[i]);
+        assert_int_equal(top[i].wait_ns, in[want[i]].wait_ns);
+        assert_int_equal(top[i].waits, in[want[i]].waits);
+    }
+    /* fewer shards than places: all of them, zeros last by id */
+    n = 0;
+    cache_lock_wait_rank(top, &n, 5, in[6]);
+    cache_lock_wait_rank(top, &n, 5, in[0]);
+    cache_lock_wait_rank(top, &n, 5, in[7]);
+    assert_int_equal(n, 3);
+    assert_int_equal(top[0].shard, 7);
+    assert_int_equal(top[1].shard, 0);
+    assert_int_equal(top[2].shard, 6);
+    n = 0;
+    cache_lock_wait_rank(top, &n, 0, in[4]);   /* no places: nothing kept */
+    assert_int_equal(n, 0);
+}
+
+#define HAMMER_SHARD 3
+#define HAMMER_ITERS 200000
+
+/* Takes the shard's lock over and over, yielding while it holds it so
+ * the other thread's trylock fails (even on one free CPU). Stops early
+ * once the shard has counted enough waits. */
+static void *hammer(void *arg)
+{
+    struct shard *s = arg;
+
+    for (int i = 0; i < HAMMER_ITERS; i++) {
+        cache__shard_lock(s);
+        sched_yield();
+        cache__shard_unlock(s);
+        if (atomic_load_explicit(&s->lock_waits, memory_order_relaxed) >= 100)
+            break;
+    }
+    return NULL;
+}
+
+/* Two threads on one shard's lock: that shard, and only it, counts waits
+ * and time waited, and it ranks first; the rest follow by id. Only "> 0"
+ * is asserted of the time: no thresholds. */
+static void test_lock_wait_contended(void **state)
+{
+    (void)state;
+    struct cache *c = mk(8, 0, CACHE_NOEVICTION);
+    struct shard *s = &c->shards[HAMMER_SHARD];
+    pthread_t th[2];
+
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, hammer, s), 0);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+
+    struct cache_stats st;
+    cache_stats(c, &st);
+    struct cache_shard_wait top[5];
+    assert_int_equal(cache_lock_wait_top(c, top, 5), 5);
+    assert_int_equal(top[0].shard, HAMMER_SHARD);
+    assert_true(top[0].waits > 0);
+    assert_true(top[0].wait_ns > 0);
+    assert_int_equal(top[0].waits, st.lock_waits);   /* nobody else waited */
+    static const unsigned rest[] = {0, 1, 2, 4};
+    for (size_t i = 1; i < 5; i++) {
+        assert_int_equal(top[i].shard, rest[i - 1]);
+        assert_int_equal(top[i].waits, 0);
+        assert_int_equal(top[i].wait_ns, 0);
+    }
+    cache_destroy(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header),
         cmocka_unit_test(test_long_keys),
         cmocka_unit_test(test_rename_lengths),
+        cmocka_unit_test(test_lock_wait_rank),
+        cmocka_unit_test(test_lock_wait_contended),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

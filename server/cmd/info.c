@@ -377,6 +377,20 @@ void srv_info_resetstat(void)
     inject_tried_reset();
 }
 
+/* The lock-wait profile: the INFO_WAIT_TOP shards that waited longest for
+ * their lock since start (CONFIG RESETSTAT does not reset these). */
+#define INFO_WAIT_TOP 5
+static void info_lock_wait_top(struct proto_buf *b, int *rc)
+{
+    struct cache_shard_wait top[INFO_WAIT_TOP];
+    size_t n = cache_lock_wait_top(srv.cache, top, INFO_WAIT_TOP);
+
+    for (size_t i = 0; i < n; i++)
+        srv__infof(b, rc, "shard_lock_wait_top:shard=%u,waits=%llu,wait_us=%llu\r\n",
+                   top[i].shard, (unsigned long long)top[i].waits,
+                   (unsigned long long)(top[i].wait_ns / 1000));
+}
+
 static void info_stats(struct proto_buf *b, int *rc)
 {
     struct srv_counters k;
@@ -396,6 +410,7 @@ static void info_stats(struct proto_buf *b, int *rc)
     srv__infof(b, rc, "keyspace_hits:%llu\r\n", U(k.hits));
     srv__infof(b, rc, "keyspace_misses:%llu\r\n", U(k.misses));
     srv__infof(b, rc, "shard_lock_waits:%llu\r\n", U(k.lock_waits));
+    info_lock_wait_top(b, rc);
     srv__infof(b, rc, "total_error_replies:%llu\r\n", U(srv_errstats_total()));
     struct srv_stats sum;
     srv_stats_sum(&sum);

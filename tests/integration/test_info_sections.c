@@ -272,6 +272,41 @@ static void test_exporter_fields(void **state)
     free(text);
 }
 
+/* mmcache's lock-wait profile: right after shard_lock_waits, five
+ * "shard_lock_wait_top:shard=S,waits=W,wait_us=U" lines (the default has
+ * more shards than that), distinct shards, most time waited first. */
+static void test_lock_wait_top(void **state)
+{
+    (void)state;
+    HARNESS_MMCACHE_ONLY("INFO shard_lock_wait_top");
+    char *text = info(c, "stats");
+    const char *p = strstr(text, "\r\nshard_lock_waits:");
+    assert_non_null(p);
+    p = strstr(p + 2, "\r\n") + 2;
+    unsigned seen[5];
+    unsigned long long prev_us = ~0ull;
+    int lines = 0;
+    for (; strncmp(p, "shard_lock_wait_top:", 20) == 0; lines++) {
+        unsigned shard;
+        unsigned long long w, us;
+        int end = 0;
+        if (sscanf(p, "shard_lock_wait_top:shard=%u,waits=%llu,wait_us=%llu%n",
+                   &shard, &w, &us, &end) != 3 || end == 0 ||
+            strncmp(p + end, "\r\n", 2) != 0)
+            fail_msg("malformed line: %.*s", (int)strcspn(p, "\r"), p);
+        assert_true(lines < 5);
+        assert_true(us <= prev_us);   /* ranked by ns: equal us may hold any waits */
+        for (int i = 0; i < lines; i++)
+            assert_int_not_equal(seen[i], shard);
+        seen[lines] = shard;
+        prev_us = us;
+        (void)w;
+        p += end + 2;
+    }
+    assert_int_equal(lines, 5);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -280,6 +315,7 @@ int main(void)
         cmocka_unit_test_setup(test_commandstats_errorstats, test_setup),
         cmocka_unit_test_setup(test_summed_across_workers, test_setup),
         cmocka_unit_test_setup(test_exporter_fields, test_setup),
+        cmocka_unit_test_setup(test_lock_wait_top, test_setup),
     };
     int failed = cmocka_run_group_tests_name("integration/info_sections", tests, group_setup,
                                              group_teardown);

@@ -224,7 +224,9 @@ struct shard {
                                on the shared rdlock path; read by INFO
                                (cache_lock_wait_top). Relaxed is enough: a
                                statistic, ordered with nothing, and each
-                               read sees some whole recent value. */
+                               read sees some whole recent value. (These
+                               8 bytes take a release shard from 256 to
+                               320 bytes.) */
 
     struct cache *c;        /* immutable after init */
     uint32_t id;            /* immutable after init */

@@ -18,12 +18,29 @@
 
 /* The monotonic clock of the contended path only: an uncontended lock
  * reads no clock. */
-static uint64_t __attribute__((cold)) shard_wait_clock_ns(void)
+static uint64_t shard_wait_clock_ns(void)
 {
     struct timespec ts;
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The contended exclusive lock, after a failed trylock: blocks, then
+ * counts the wait and its time for the lock-wait profile. Out of line and
+ * cold so that the uncontended path keeps today's code (no clock, no
+ * saved registers). The counters are added holding the lock (load +
+ * store, like every exclusive-side counter). */
+static void __attribute__((noinline, cold)) shard_lock_contended(struct shard *s)
+{
+    uint64_t t0 = shard_wait_clock_ns();
+
+    if (s->rw)
+        pthread_rwlock_wrlock(&s->rwlock);
+    else
+        pthread_mutex_lock(&s->lock);
+    CTR_ADD_LOCKED(s->lock_waits, 1);
+    CTR_ADD_LOCKED(s->lock_wait_ns, shard_wait_clock_ns() - t0);
 }
 
 #ifndef NDEBUG
@@ -47,7 +64,7 @@ static void __attribute__((noinline)) shard_unlock_copy(struct shard s)
 }
 
 /* The by-value calls live here, out of line and cold, so that the copy's
- * 256-byte, 64-aligned argument area is this frame's, not the correct
+ * 320-byte (release), 64-aligned argument area is this frame's, not the correct
  * path's: cache__shard_lock stays a small leaf when no bug is selected. */
 static void __attribute__((noinline, cold)) shard_lock_bug13(struct shard *s)
 {
@@ -65,9 +82,6 @@ static void __attribute__((noinline, cold)) shard_unlock_bug13(struct shard *s)
  * (INJECT_ANY), so its correct path passes no site. */
 static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s, bool lab)
 {
-    bool waited = false;
-    uint64_t t0 = 0;
-
     if (__builtin_expect(cache__txn_cur != NULL, 0) && cache__txn_enter(s))
         return;   /* the open transaction holds it for this thread */
 #ifndef NDEBUG
@@ -83,17 +97,11 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
         /* Control 16: the exclusive side of the reader-writer lock. */
         if (lab)
             (void)INJECT(16);
-        if (pthread_rwlock_trywrlock(&s->rwlock) != 0) {
-            t0 = shard_wait_clock_ns();
-            pthread_rwlock_wrlock(&s->rwlock);
-            waited = true;
-        }
+        if (pthread_rwlock_trywrlock(&s->rwlock) != 0)
+            shard_lock_contended(s);
     } else if (!lab || !INJECT(13)) {
-        if (pthread_mutex_trylock(&s->lock) != 0) {
-            t0 = shard_wait_clock_ns();
-            pthread_mutex_lock(&s->lock);
-            waited = true;
-        }
+        if (pthread_mutex_trylock(&s->lock) != 0)
+            shard_lock_contended(s);
     } else {
         /* BUG 13: passes *s by value: locks a copy (see shard_lock_copy). */
         shard_lock_bug13(s);
@@ -103,10 +111,6 @@ static inline __attribute__((always_inline)) void shard_lock_as(struct shard *s,
     s->owned = true;
 #endif
     cache__lock_depth_inc();
-    if (waited) {
-        CTR_ADD_LOCKED(s->lock_waits, 1);
-        CTR_ADD_LOCKED(s->lock_wait_ns, shard_wait_clock_ns() - t0);
-    }
 }
 
 static inline __attribute__((always_inline)) void shard_unlock_as(struct shard *s, bool lab)

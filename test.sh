@@ -13,11 +13,32 @@ jobs=${JOBS:-$(nproc)}
 fuzz_seconds=${FUZZ_SECONDS:-60}
 passed=0 failed=0
 failures=()
+# Each step's output is kept so that the end of the run can repeat what
+# failed: CI shows only the tail of the output, and the failing test's own
+# lines are otherwise hundreds of lines above it.
+logdir=$(mktemp -d) && trap 'rm -rf "$logdir"' EXIT
+recaps=()
 
 step() {   # step NAME COMMAND...: run, count, remember failures
   local name=$1; shift
+  local log="$logdir/$((passed + failed)).log"
   echo "=== $name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+  "$@" 2>&1 | tee "$log"
+  if ((PIPESTATUS[0] == 0)); then passed=$((passed + 1)); else
+    failed=$((failed + 1)); failures+=("$name"); recaps+=("$log")
+  fi
+}
+
+# recap LOG: the failing tests' own output from a ctest log (from each
+# "***Failed"/"***Timeout"/"***Exception" line to the next test's status
+# line, its last 25 lines), or the log's last 25 lines if it names none.
+recap() {
+  awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { if (n) dump(); if ($0 ~ /\*\*\*|Exception|Not Run/) { n = 1; head = $0; k = 0 } next }
+       /^ *Start +[0-9]+:/ || /tests passed, [0-9]+ tests failed/ { if (n) dump(); next }
+       n { buf[k++ % 25] = $0 }
+       function dump(  i, s) { print "--- " head; s = k > 25 ? k - 25 : 0
+         for (i = s; i < k; i++) print buf[i % 25]; n = 0; found = 1 }
+       END { if (n) dump(); exit !found }' "$1" || tail -n 25 "$1"
 }
 
 build() {  # build DIR CMAKE-ARGS...
@@ -52,6 +73,7 @@ step "fuzz RESP parser (${fuzz_seconds}s)" build-fuzz/tests/fuzz/fuzz_resp \
   -max_total_time="$fuzz_seconds" -print_final_stats=1 build-fuzz/corpus
 
 echo
+for log in "${recaps[@]}"; do recap "$log"; done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "test.sh: $passed passed, $failed failed"
 ((failed == 0))

@@ -22,8 +22,9 @@
 
 /* The rows of commands.def. Not const: srv_commands_init() adds the
  * categories the flags imply, links containers to their subcommands and
- * notes the one-key rows (one_key), once, before the workers start; immutable after that (thread creation
- * orders the writes before every reader). */
+ * notes the one-key rows (one_key), once, before the workers start;
+ * immutable after that (thread creation orders the writes before every
+ * reader). */
 struct srv_command srv_command_table[] = {
 #define CMD(name, arity, flags, cats, fk, lk, ks, fn) \
     { #name, #name, arity, flags, cats, fk, lk, ks, fn, NULL, NULL, NULL, 0, 0, 0 },

@@ -210,8 +210,11 @@ static void info_allocator(struct proto_buf *b, int *rc)
 /*
  * The rest of Redis 7.0's memory fields, as they stand here. Overhead is
  * what the cache used before any client (its empty tables) plus each
- * connection's fixed structure and each worker's read buffer; dataset
- * the rest. mem_clients_normal counts those fixed parts only, not a
+ * connection's fixed structure and each worker's read buffer; dataset is
+ * used_memory less its start-up part. used_memory is what the cache
+ * charges (keys, values, tables): the client part of the overhead lies
+ * beside it, not within it as in Redis, so used - overhead would hide up
+ * to that much data. mem_clients_normal counts those fixed parts only, not a
  * connection's pending input or replies (their owner alone may read
  * them). No Lua, no scripts, no replicas, no AOF, no defrag: 0.
  */
@@ -222,6 +225,7 @@ static void info_memory_more(struct proto_buf *b, int *rc, uint64_t used, uint64
     uint64_t clients = (uint64_t)atomic_load_explicit(&srv.nclients, memory_order_relaxed) *
                        sizeof(struct srv_conn) + (uint64_t)srv.nworkers * CONN_RBUF_SIZE;
     uint64_t overhead = srv.used_memory_startup + clients;
+    uint64_t dataset = used > srv.used_memory_startup ? used - srv.used_memory_startup : 0;
 
     if (used > peak)
         peak = used;   /* between two samples */
@@ -230,8 +234,7 @@ static void info_memory_more(struct proto_buf *b, int *rc, uint64_t used, uint64
                (unsigned long long)peak, h);
     srv__infof(b, rc, "used_memory_startup:%llu\r\n", (unsigned long long)srv.used_memory_startup);
     srv__infof(b, rc, "used_memory_overhead:%llu\r\n", (unsigned long long)overhead);
-    srv__infof(b, rc, "used_memory_dataset:%llu\r\n",
-               (unsigned long long)(used > overhead ? used - overhead : 0));
+    srv__infof(b, rc, "used_memory_dataset:%llu\r\n", (unsigned long long)dataset);
     srv__infof(b, rc, "used_memory_lua:0\r\nused_memory_scripts:0\r\nnumber_of_cached_scripts:0\r\n");
     srv__infof(b, rc, "mem_fragmentation_ratio:%.2f\r\n", ratio(rss, used));
     srv__infof(b, rc, "mem_fragmentation_bytes:%lld\r\n", (long long)rss - (long long)used);

@@ -304,10 +304,15 @@ static void test_proto_max_bulk_len(void **state)
     EXPECT_OK(c, "CONFIG SET proto-max-bulk-len 512mb");
 }
 
-/* A string the bit commands grow is charged for what it takes. */
+/* A string the bit commands grow is charged for what it takes. Measured
+ * as used_memory_dataset, which leaves out client buffers: Redis's
+ * clientsCron frees an idle client's query buffer (the earlier tests sent
+ * megabyte arguments) at any moment, so used_memory can drop between the
+ * two samples by more than the string adds (seen 1 run in 2 against
+ * redis-server 7.0). */
 static void test_memory(void **state)
 {
-    long long before = harness_info_ll(c, "used_memory");
+    long long before = harness_info_ll(c, "used_memory_dataset");
     EXPECT_INT(c, 0, "SETBIT g 8388607 1");           /* a new 1 MB string */
     EXPECT_INT(c, 1048576, "STRLEN g");
     redisReply *r = CMD(c, "MEMORY USAGE g");
@@ -316,7 +321,7 @@ static void test_memory(void **state)
     assert_true(r->integer >= 1048576 && r->integer < 1048576 * 5 / 4 + 64 * 1024);
     long long usage = r->integer;
     freeReplyObject(r);
-    assert_true(harness_info_ll(c, "used_memory") - before >= usage - 4096);
+    assert_true(harness_info_ll(c, "used_memory_dataset") - before >= usage - 4096);
     EXPECT_ARRAY(c, "0", 0, 0, "BITFIELD g SET u8 #2000000 255");   /* grows, with slack */
     EXPECT_INT(c, 2000001, "STRLEN g");
     r = CMD(c, "MEMORY USAGE g");

@@ -289,15 +289,39 @@ void cache_lock_wait_rank(struct cache_shard_wait *top, size_t *n, size_t max,
     top[i] = cand;
 }
 
-size_t cache_lock_wait_top(struct cache *c, struct cache_shard_wait *top, size_t max)
+static struct cache_shard_wait shard_wait_read(const struct cache *c, unsigned i)
+{
+    const struct shard *s = &c->shards[i];
+
+    return (struct cache_shard_wait){ .shard = i, .waits = RLX_LOAD(s->lock_waits),
+                                      .wait_ns = RLX_LOAD(s->lock_wait_ns) };
+}
+
+void cache_lock_wait_read(struct cache *c, struct cache_shard_wait *all)
+{
+    for (unsigned i = 0; i < c->nshards; i++)
+        all[i] = shard_wait_read(c, i);
+}
+
+/* A counter less its baseline; 0, not a wrap, should a baseline ever be
+ * ahead (it cannot: each counter only grows). */
+static uint64_t since(uint64_t v, uint64_t base)
+{
+    return v >= base ? v - base : 0;
+}
+
+size_t cache_lock_wait_top(struct cache *c, const struct cache_shard_wait *base,
+                           struct cache_shard_wait *top, size_t max)
 {
     size_t n = 0;
 
     for (unsigned i = 0; i < c->nshards; i++) {
-        const struct shard *s = &c->shards[i];
-        cache_lock_wait_rank(top, &n, max, (struct cache_shard_wait){
-            .shard = i, .waits = RLX_LOAD(s->lock_waits),
-            .wait_ns = RLX_LOAD(s->lock_wait_ns) });
+        struct cache_shard_wait w = shard_wait_read(c, i);
+        if (base != NULL) {
+            w.waits = since(w.waits, base[i].waits);
+            w.wait_ns = since(w.wait_ns, base[i].wait_ns);
+        }
+        cache_lock_wait_rank(top, &n, max, w);
     }
     return n;
 }

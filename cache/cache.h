@@ -654,7 +654,17 @@ struct cache_shard_wait {
  * least waited dropped. Context: any thread; pure. */
 void cache_lock_wait_rank(struct cache_shard_wait *top, size_t *n, size_t max,
                           struct cache_shard_wait cand);
-size_t cache_lock_wait_top(struct cache *c, struct cache_shard_wait *top, size_t max);
+/* The `max` shards that waited longest, ranked as above, into top; returns
+ * how many (max, or nshards when fewer). `base`: NULL, or nshards entries
+ * indexed by shard id (a cache_lock_wait_read earlier) subtracted from each
+ * shard's counters first: the profile since that moment (CONFIG RESETSTAT's
+ * baseline). Reads each counter with a relaxed load, locking nothing.
+ * Context: any thread. */
+size_t cache_lock_wait_top(struct cache *c, const struct cache_shard_wait *base,
+                           struct cache_shard_wait *top, size_t max);
+/* Every shard's counters now, into all[0..cache_nshards(c)), all[i] being
+ * shard i's. Context: any thread; relaxed loads, no lock. */
+void cache_lock_wait_read(struct cache *c, struct cache_shard_wait *all);
 
 /* The sorted sets' and the bit commands' parts of this interface. */
 #include "cache_zset.h"

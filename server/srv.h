@@ -613,6 +613,12 @@ struct srv_counters {
     uint64_t expired, evicted, hits, misses, lock_waits;
 };
 void srv_info_counters(struct srv_counters *k);
+/* The lock-wait profile: the SRV_LOCK_WAIT_TOP shards that waited longest
+ * for their lock since start or the last CONFIG RESETSTAT (INFO's
+ * shard_lock_wait_top lines, /metrics); returns how many (fewer when the
+ * cache has fewer shards). Context: any thread; takes base_lock. */
+#define SRV_LOCK_WAIT_TOP 5
+size_t srv_info_lock_wait_top(struct cache_shard_wait top[SRV_LOCK_WAIT_TOP]);
 /* ---- provided by cmd/cmdstats.c ------------------------------------------ */
 /* Count an error reply of the calling worker's connection c (errorstats,
  * total_error_replies). Context: c's worker. */

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
@@ -282,9 +283,15 @@ static void info_memory(struct proto_buf *b, int *rc, const struct cfg *cfg,
  */
 #define COUNTERS_N (sizeof(struct srv_counters) / sizeof(uint64_t))
 /* lock order: leaf (takes nothing but the cache's shard-stat reads, which
- * are lock-free). */
+ * are lock-free, and, once, the allocator's calloc). */
 static pthread_mutex_t base_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct srv_counters base;   /* guarded by: base_lock */
+/* The lock-wait profile's baseline, per shard: guarded by: base_lock (the
+ * pointer and the entries); NULL until the first RESETSTAT, then
+ * cache_nshards entries (a count immutable after init), kept till exit.
+ * Taken with base.lock_waits, so the total and the per-shard lines start
+ * again from 0 together (Redis 7.0's RESETSTAT zeroes all of INFO stats). */
+static struct cache_shard_wait *wait_base;
 
 /* An 8-byte load performed as x86-64 performs it: one access per cache
  * line the 8 bytes touch, and, only when they touch two, sched_yield
@@ -372,21 +379,36 @@ void srv_info_counters(struct srv_counters *k)
 void srv_info_resetstat(void)
 {
     pthread_mutex_lock(&base_lock);
+    uint64_t lock_waits = base.lock_waits;
     counters_raw(&base);
+    if (wait_base == NULL)
+        wait_base = calloc(cache_nshards(srv.cache), sizeof(*wait_base));
+    bool waits_reset = wait_base != NULL;
+    if (waits_reset)
+        cache_lock_wait_read(srv.cache, wait_base);
+    else   /* keep the total on the per-shard lines' baseline: one profile */
+        base.lock_waits = lock_waits;
     pthread_mutex_unlock(&base_lock);
+    if (!waits_reset)   /* logged outside base_lock: it stays a leaf */
+        srv_log(CFG_LOG_WARNING, "CONFIG RESETSTAT: out of memory: shard lock waits not reset");
     srv_loader_resetstat();
     srv_cmdstats_resetstat();
     srv_latstats_resetstat();
     inject_tried_reset();
 }
 
-/* The lock-wait profile: the INFO_WAIT_TOP shards that waited longest for
- * their lock since start (CONFIG RESETSTAT does not reset these). */
-#define INFO_WAIT_TOP 5
+size_t srv_info_lock_wait_top(struct cache_shard_wait top[SRV_LOCK_WAIT_TOP])
+{
+    pthread_mutex_lock(&base_lock);
+    size_t n = cache_lock_wait_top(srv.cache, wait_base, top, SRV_LOCK_WAIT_TOP);
+    pthread_mutex_unlock(&base_lock);
+    return n;
+}
+
 static void info_lock_wait_top(struct proto_buf *b, int *rc)
 {
-    struct cache_shard_wait top[INFO_WAIT_TOP];
-    size_t n = cache_lock_wait_top(srv.cache, top, INFO_WAIT_TOP);
+    struct cache_shard_wait top[SRV_LOCK_WAIT_TOP];
+    size_t n = srv_info_lock_wait_top(top);
 
     for (size_t i = 0; i < n; i++)
         srv__infof(b, rc, "shard_lock_wait_top:shard=%u,waits=%llu,wait_us=%llu\r\n",

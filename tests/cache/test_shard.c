@@ -230,7 +230,7 @@ static void test_lock_wait_contended(void **state)
     struct cache_stats st;
     cache_stats(c, &st);
     struct cache_shard_wait top[5];
-    assert_int_equal(cache_lock_wait_top(c, top, 5), 5);
+    assert_int_equal(cache_lock_wait_top(c, NULL, top, 5), 5);
     assert_int_equal(top[0].shard, HAMMER_SHARD);
     assert_true(top[0].waits > 0);
     assert_true(top[0].wait_ns > 0);
@@ -238,6 +238,20 @@ static void test_lock_wait_contended(void **state)
     static const unsigned rest[] = {0, 1, 2, 4};
     for (size_t i = 1; i < 5; i++) {
         assert_int_equal(top[i].shard, rest[i - 1]);
+        assert_int_equal(top[i].waits, 0);
+        assert_int_equal(top[i].wait_ns, 0);
+    }
+
+    /* Against a baseline read now (CONFIG RESETSTAT's): every shard at 0,
+     * the hot one too, so the ranking falls back to shard ids. */
+    struct cache_shard_wait base[8];
+    cache_lock_wait_read(c, base);
+    assert_int_equal(base[HAMMER_SHARD].shard, HAMMER_SHARD);
+    assert_int_equal(base[HAMMER_SHARD].waits, top[0].waits);
+    assert_int_equal(base[HAMMER_SHARD].wait_ns, top[0].wait_ns);
+    assert_int_equal(cache_lock_wait_top(c, base, top, 5), 5);
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(top[i].shard, i);
         assert_int_equal(top[i].waits, 0);
         assert_int_equal(top[i].wait_ns, 0);
     }

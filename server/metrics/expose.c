@@ -2,9 +2,10 @@
  * /metrics: the Prometheus text exposition format (version 0.0.4), built
  * from the same figures INFO reads: per-command counters summed over the
  * workers (cmd/cmdstats.c), the stats counters (cmd/info.c), the cache's
- * stats, the config snapshot and reload record, the loader's counters,
- * the workers' command-time histograms and the loader's origin-call one
- * (metrics/timehist.h), and the bug lab's selection and tried counts.
+ * stats and lock-wait profile, the config snapshot and reload record, the
+ * loader's counters, the workers' command-time histograms and the
+ * loader's origin-call one (metrics/timehist.h), and the bug lab's
+ * selection and tried counts.
  *
  * Every line goes through srv__infof, INFO's one formatter (512 bytes a
  * line at most: a command name is short, labels are ours).
@@ -139,6 +140,26 @@ static void stats(struct proto_buf *b, int *rc)
     one(b, rc, "mmcache_memory_used_bytes", "gauge", "Memory the cache's data uses (used_memory).", st.used_memory);
 }
 
+/* The lock-wait profile (INFO's shard_lock_wait_top lines): the shards that
+ * waited longest since start or CONFIG RESETSTAT, one labelled sample
+ * each. Only the top: a sample per shard would be thousands of lines. */
+static void lock_wait_top(struct proto_buf *b, int *rc)
+{
+    struct cache_shard_wait top[SRV_LOCK_WAIT_TOP];
+    size_t n = srv_info_lock_wait_top(top);
+
+    help_type(b, rc, "mmcache_shard_lock_top_waits_total", "counter",
+              "Lock waits of the shards that waited longest (INFO shard_lock_wait_top).");
+    for (size_t i = 0; i < n; i++)
+        srv__infof(b, rc, "mmcache_shard_lock_top_waits_total{shard=\"%u\"} %llu\n",
+                   top[i].shard, (unsigned long long)top[i].waits);
+    help_type(b, rc, "mmcache_shard_lock_top_wait_seconds_total", "counter",
+              "Time those shards' lock acquisitions spent waiting.");
+    for (size_t i = 0; i < n; i++)
+        srv__infof(b, rc, "mmcache_shard_lock_top_wait_seconds_total{shard=\"%u\"} %.9f\n",
+                   top[i].shard, (double)top[i].wait_ns / 1e9);
+}
+
 static void config(struct proto_buf *b, int *rc)
 {
     struct cfg_reload_stats rs;
@@ -194,6 +215,7 @@ int srv_metrics_expose(struct proto_buf *b)
     commands(b, &rc);
     command_times(b, &rc);
     stats(b, &rc);
+    lock_wait_top(b, &rc);
     config(b, &rc);
     loader(b, &rc);
     bugs(b, &rc);

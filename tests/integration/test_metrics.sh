@@ -3,7 +3,8 @@
 # A real HTTP client (curl) scrapes GET /metrics: the families the issue
 # names are there with HELP and TYPE lines, promtool (Debian's prometheus
 # package) accepts the text when installed, and counters follow traffic
-# (hits, misses, per-command calls, config generation, the bug lab).
+# (hits, misses, per-command calls, config generation, the bug lab), and
+# the lock-wait profile's top shards are INFO's.
 # Then the attacker's requests: other paths 404, other methods 405,
 # garbage 400, an oversized head 431, a head sent forever is cut at the
 # deadline, connections over the cap are shed; Redis clients are served
@@ -57,6 +58,7 @@ for fam in mmcache_commands_total:counter mmcache_command_duration_seconds:histo
            mmcache_connected_clients:gauge mmcache_config_generation:gauge \
            mmcache_config_reload_failures_total:counter mmcache_loader_origin_calls_total:counter \
            mmcache_loader_singleflight_joins_total:counter mmcache_shard_lock_waits_total:counter \
+           mmcache_shard_lock_top_waits_total:counter mmcache_shard_lock_top_wait_seconds_total:counter \
            mmcache_bug_injected:gauge mmcache_bug_tried_total:counter \
            mmcache_loader_origin_duration_seconds:histogram; do
     name=${fam%%:*} type=${fam##*:}
@@ -80,6 +82,16 @@ if command -v promtool >/dev/null; then
 else
     echo "skip - promtool check metrics (no promtool: apt-get install prometheus)"
 fi
+
+# The lock-wait profile: one sample per shard of INFO's shard_lock_wait_top
+# lines (5: the server has more shards), same shards, same waits.
+want=$(cli info stats | tr -d '\r' |
+    sed -n 's/^shard_lock_wait_top:shard=\([0-9]*\),waits=\([0-9]*\),.*/\1 \2/p' | sort)
+got=$(scrape | sed -n 's/^mmcache_shard_lock_top_waits_total{shard="\([0-9]*\)"} \([0-9]*\)$/\1 \2/p' | sort)
+expect_eq "shard_lock_top_waits_total: INFO's top shards" "$got" "$want"
+expect_eq "shard_lock_top_waits_total: 5 shards" "$(printf '%s\n' "$got" | grep -c .)" 5
+expect_eq "shard_lock_top_wait_seconds_total: 5 shards" \
+    "$(scrape | grep -c '^mmcache_shard_lock_top_wait_seconds_total{shard="[0-9]*"} [0-9.]*$')" 5
 
 # ---- counters follow traffic -----------------------------------------------
 h0=$(value mmcache_keyspace_hits_total) m0=$(value mmcache_keyspace_misses_total)

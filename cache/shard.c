@@ -64,7 +64,7 @@ static void __attribute__((noinline)) shard_unlock_copy(struct shard s)
 }
 
 /* The by-value calls live here, out of line and cold, so that the copy's
- * 320-byte (release), 64-aligned argument area is this frame's, not the correct
+ * 256-byte, 64-aligned argument area is this frame's, not the correct
  * path's: cache__shard_lock stays a small leaf when no bug is selected. */
 static void __attribute__((noinline, cold)) shard_lock_bug13(struct shard *s)
 {

@@ -224,7 +224,12 @@ static void sigterm_answers_pipeline(int ping_first)
     if (replies != N || off != got)
         fprintf(stderr, "got %d of %d replies (%zu bytes, %zu parsed), eof=%d\n",
                 replies, N, got, off, eof);
-    assert_int_equal(replies, N);
+    /* Answering all of it is mmcache's own promise. Redis acts on SIGTERM
+     * in its next serverCron and answers only what it read by then (it
+     * reads 16 KB per turn): against it, an in-order prefix with nothing
+     * after it (seen: 890 of 2,000 on a loaded box). */
+    if (!harness_is_redis())
+        assert_int_equal(replies, N);
     assert_int_equal(off, got);
     assert_true(eof);                   /* and then the server closed it */
     if (st != 0)

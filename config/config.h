@@ -156,7 +156,8 @@ void cfg_defaults(struct cfg *c);
  * to 2, else ncpus - 1 (at most the setting's 256). A worker that shares
  * its core with the client beside it, the acceptor or the kernel's network
  * work waits for its turn with all its connections (issue 22: on 2 cores,
- * 2 workers beside the client gave p99.9 6x Redis's; figures in README).
+ * 2 workers beside the client had p99 2x to 3x Redis's, 1 worker about
+ * Redis's; figures in README, "`threads`: the default").
  */
 unsigned cfg_default_threads(long ncpus);
 /* The CPUs this process may run on (its affinity mask), or the online

@@ -43,7 +43,7 @@ struct cfg_desc {
 static const struct cfg_desc descs[] = {
     {"bind", K_ADDR, F(bind), 0, 0, false, "address to listen on (IPv4 or IPv6)", OPEN},
     {"port", K_INT, F(port), 1, 65535, false, "TCP port", OPEN},
-    {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: number of cores)", OPEN},
+    {"threads", K_UINT, F(threads), 1, 256, false, "worker threads (default: usable cores less one, at least 1)", OPEN},
     {"shards", K_UINT, F(shards), 1, 65536, false, "cache shards, a power of two", OPEN},
     {"maxmemory", K_MEM, F(maxmemory), 0, INT64_MAX, true, "memory limit for data (0 = none); k/kb/m/mb/g/gb", OPEN},
     {"maxmemory-policy", K_POLICY, F(policy), 0, 0, true, "allkeys-lru | volatile-lru | allkeys-random | noeviction | allkeys-lfu | volatile-lfu | volatile-random | volatile-ttl", OPEN},
@@ -147,8 +147,7 @@ void cfg_defaults(struct cfg *c)
     memset(c, 0, sizeof(*c));
     strcpy(c->bind, "127.0.0.1");
     c->port = 6379;
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    c->threads = n > 0 ? (unsigned)n : 1;
+    c->threads = cfg_default_threads(cfg_usable_cpus());
     /* Many small shards: two workers running 10-key MSETs collide on a
      * shard lock far less often (64 shards: ~125k MSET/s from 2 workers,
      * 1024: ~225k), for ~170 KB more at idle. */

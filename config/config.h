@@ -152,6 +152,19 @@ static inline uint32_t cfg_inject_mask(const struct cfg *c)
 void cfg_defaults(struct cfg *c);
 
 /*
+ * `threads`' default (threads.c): for ncpus usable CPUs, one worker on up
+ * to 2, else ncpus - 1 (at most the setting's 256). A worker that shares
+ * its core with the client beside it, the acceptor or the kernel's network
+ * work waits for its turn with all its connections (issue 22: on 2 cores,
+ * 2 workers beside the client had p99 2x to 3x Redis's, 1 worker about
+ * Redis's; figures in README, "`threads`: the default").
+ */
+unsigned cfg_default_threads(long ncpus);
+/* The CPUs this process may run on (its affinity mask), or the online
+ * CPUs if the mask cannot be read. */
+long cfg_usable_cpus(void);
+
+/*
  * One setting by name (case-insensitive; also CONFIG GET/SET's names).
  * On error returns -1 and writes to err what is wrong and what is allowed,
  * without the name ("argument must be an integer between 0 and 10

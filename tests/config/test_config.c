@@ -140,11 +140,10 @@ static void test_defaults(void **s)
     (void)s;
     struct cfg c;
     cfg_defaults(&c);
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
     assert_int_equal(c.generation, 0);
     assert_string_equal(c.bind, "127.0.0.1");
     assert_int_equal(c.port, 6379);
-    assert_int_equal(c.threads, n > 0 ? (unsigned)n : 1u);
+    assert_int_equal(c.threads, cfg_default_threads(cfg_usable_cpus()));   /* test_threads.c */
     assert_int_equal(c.shards, 1024);
     assert_int_equal(c.maxmemory, 0);
     assert_int_equal(c.policy, CFG_ALLKEYS_LRU);

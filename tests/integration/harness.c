@@ -158,6 +158,13 @@ static pid_t spawn(const char *bin, const char *conf, int port, const char *log,
         n = push_args(argv, n, args);
         n = push_args(argv, n, redis_args);
     } else {
+        /* Two workers unless the test says otherwise (a later flag wins):
+         * the default is one worker on a 2-CPU box (config/threads.c), and
+         * the suite's point under TSan includes what two workers do at
+         * once. A config file's threads, if any, is left to rule. */
+        static const char *const two_workers[] = {"--threads", "2", NULL};
+        if (!conf)
+            n = push_args(argv, n, two_workers);
         n = push_args(argv, n, args);
         n = push_args(argv, n, mm_args);
     }

@@ -38,7 +38,7 @@ scenario() {
         inconclusive "the server did not get to run: $PROBE_SILENT of $m connections had no reply to PING after $(st_words) (machine stalled)"
     elif [ "$silent" -gt 0 ] && srv_alive; then
         observe hang "$silent of $m connections got no reply to PING in $(st_words)$(
-            [ "$PROBE_OTHER" -gt 0 ] && printf "; %d of them closed or answered otherwise" "$PROBE_OTHER")"
+            [ "$PROBE_OTHER" -gt 0 ] && printf "; %d of them closed or answered otherwise (one %s)" "$PROBE_OTHER" "$PROBE_WHAT")"
     elif [ "$silent" -eq 0 ]; then
         note "all $m connections answered PING"
     fi

@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2034  # PING_MS, PROBE_SILENT, PROBE_OTHER: read by the scenarios
+# shellcheck shell=bash disable=SC2034  # PING_MS, PROBE_SILENT, PROBE_OTHER, PROBE_WHAT: read by the scenarios
 # loadtest/bugs/wait.sh: liveness waits in server time, sourced by lib.sh.
 #
 # A bound in wall-clock seconds also counts time in which the server could
@@ -54,7 +54,8 @@ st_words() { awk -v s="$ST_MS" -v w="$ST_WALL_MS" 'BEGIN { printf "%.1f s of ser
 
 # Probes: connections kept open, PING sent on each. PROBE_FD[i] their fds,
 # PROBE_ST[i] "" (no reply yet), pong, or other (another reply, or closed),
-# PROBE_BUF[i] the part of a reply line read so far.
+# PROBE_BUF[i] the part of a reply line read so far; PROBE_WHAT: what the
+# first "other" one got.
 PROBE_FD=() PROBE_ST=() PROBE_BUF=()
 # probe_open: one more probe; 1 when the server refused it (not listening).
 probe_open() {
@@ -74,11 +75,16 @@ probe_poll() {
         # a socket a byte at a time; a late shell can be cut mid-reply).
         if read -r -t "$t" -u "${PROBE_FD[i]}" line 2>/dev/null; then
             line=${PROBE_BUF[i]}$line
-            [ "${line%$'\r'}" = +PONG ] && PROBE_ST[i]=pong || PROBE_ST[i]=other
+            line=${line%$'\r'}
+            if [ "$line" = +PONG ]; then PROBE_ST[i]=pong; else
+                PROBE_ST[i]=other PROBE_WHAT=${PROBE_WHAT:-answered \"${line:0:40}\"}
+            fi
         else
             rc=$?
             PROBE_BUF[i]+=$line
-            [ "$rc" -gt 128 ] || PROBE_ST[i]=other   # closed without a reply
+            if [ "$rc" -le 128 ]; then   # closed without a whole reply
+                PROBE_ST[i]=other PROBE_WHAT=${PROBE_WHAT:-closed after \"${PROBE_BUF[i]:0:40}\"}
+            fi
         fi
         t=0.01
     done
@@ -124,7 +130,8 @@ srv_wait_ping() {
 
 # probe_pings M BOUND_S [CAP_S]: M connections at once, PING on each, each
 # waits until it is answered or BOUND_S seconds of server time went by.
-# Sets PROBE_SILENT (no reply), PROBE_OTHER (another reply, or closed),
+# Sets PROBE_SILENT (no reply), PROBE_OTHER (another reply, or closed;
+# PROBE_WHAT says what the first one got),
 # ST_MS, ST_WALL_MS. Returns 2 when CAP_S wall seconds (default: what the
 # scenario has left but 8) went by first (INCONCLUSIVE), else 0.
 probe_pings() {
@@ -132,6 +139,7 @@ probe_pings() {
     cap_ms=$(( ${3:-$(( $(remaining) - 8 ))} * 1000 ))
     [ "$cap_ms" -lt "$bound_ms" ] && cap_ms=$bound_ms
     st_begin
+    PROBE_WHAT=""
     for (( i = 0; i < m; i++ )); do
         probe_open || { PROBE_FD+=(-1) PROBE_ST+=(other) PROBE_BUF+=(""); }
     done

@@ -406,6 +406,11 @@ observe_end() {
     term)
         if [ -n "$guard" ]; then
             observe nostop "$guard$ctx"
+        elif [ "$SRV_STATUS" -eq 143 ] && ! grep -q "mmcache is starting" "$SRV_LOG" 2>/dev/null; then
+            # SIGTERM's default action: it came before main() set up the
+            # stop guard, whose start precedes the first log line. A server
+            # the machine had not let run yet (wait.sh), not a crash.
+            note "SIGTERM ended the server before it logged its first line: it had not got to run"
         elif [ "$SRV_STATUS" -gt 128 ]; then
             observe crash "server died of $(sig_name $((SRV_STATUS - 128))) while stopping$ctx"
         elif grep -q "Exiting with workers still running" "$SRV_LOG" 2>/dev/null; then

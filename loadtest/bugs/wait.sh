@@ -130,10 +130,10 @@ srv_wait_ping() {
 
 # probe_pings M BOUND_S [CAP_S]: M connections at once, PING on each, each
 # waits until it is answered or BOUND_S seconds of server time went by.
-# Sets PROBE_SILENT (no reply), PROBE_OTHER (another reply, or closed;
-# PROBE_WHAT says what the first one got),
-# ST_MS, ST_WALL_MS. Returns 2 when CAP_S wall seconds (default: what the
-# scenario has left but 8) went by first (INCONCLUSIVE), else 0.
+# Sets PROBE_SILENT (no reply), PROBE_OTHER (another reply, closed, or
+# refused; PROBE_WHAT says what the first one got), ST_MS, ST_WALL_MS.
+# Returns 2 when CAP_S wall seconds (default: what the scenario has left
+# but 8) went by first (INCONCLUSIVE), else 0.
 probe_pings() {
     local m=$1 bound_ms=$(( $2 * 1000 )) cap_ms i rc=0
     cap_ms=$(( ${3:-$(( $(remaining) - 8 ))} * 1000 ))
@@ -141,7 +141,8 @@ probe_pings() {
     st_begin
     PROBE_WHAT=""
     for (( i = 0; i < m; i++ )); do
-        probe_open || { PROBE_FD+=(-1) PROBE_ST+=(other) PROBE_BUF+=(""); }
+        probe_open || { PROBE_FD+=(-1) PROBE_ST+=(other) PROBE_BUF+=("")
+                        PROBE_WHAT=${PROBE_WHAT:-refused the connection}; }
     done
     while [ "$(probe_count "")" -gt 0 ] && [ "$ST_MS" -lt "$bound_ms" ]; do
         probe_poll

@@ -53,6 +53,7 @@ SAN_SITES=''        # set by the scenario: see "Attribution" above
 DIFF_SAN=()         # run-bug --differential: the sanitizer classes of SYMPTOMS
 SCANNED_LOGS=" "    # server logs whose sanitizer reports were observed
 NOTES=()            # what was seen when nothing surfaced
+INCONCLUSIVE=()     # checks the machine did not let run: NO VERDICT, why
 SRV_PID="" SRV_PORT="" SRV_LOG="" SRV_STATUS="" SRV_STOPPED=""
 SRV_DIED=""         # "signal 11 (SIGSEGV)" once known
 SRV_OBSERVED=""     # the SRV_PID whose end observe_end has recorded
@@ -113,6 +114,10 @@ next_round() {
 # ---- verdict ----------------------------------------------------------------
 surfaced() { VERDICT=SURFACED; EVIDENCE+=("$*"); }
 note() { NOTES+=("$*"); }
+# inconclusive WHY: a check that could not be made (the server never got to
+# run for its bound): no verdict from it, and the run says NO VERDICT
+# unless something else surfaced or failed.
+inconclusive() { INCONCLUSIVE+=("$*"); }
 # observe CLASS EVIDENCE: a symptom of this bug when the scenario lists
 # CLASS in SYMPTOMS (and MODE is bugged), else an unrelated failure.
 observe() {
@@ -401,6 +406,11 @@ observe_end() {
     term)
         if [ -n "$guard" ]; then
             observe nostop "$guard$ctx"
+        elif [ "$SRV_STATUS" -eq 143 ] && ! grep -q "mmcache is starting" "$SRV_LOG" 2>/dev/null; then
+            # SIGTERM's default action: it came before main() set up the
+            # stop guard, whose start precedes the first log line. A server
+            # the machine had not let run yet (wait.sh), not a crash.
+            note "SIGTERM ended the server before it logged its first line: it had not got to run"
         elif [ "$SRV_STATUS" -gt 128 ]; then
             observe crash "server died of $(sig_name $((SRV_STATUS - 128))) while stopping$ctx"
         elif grep -q "Exiting with workers still running" "$SRV_LOG" 2>/dev/null; then
@@ -440,22 +450,9 @@ bug_server_bg() {
     SRV_STOPPED="" SRV_DIED=""
 }
 
-# srv_wait_ping BOUND_S: 0 as soon as the server answers PONG, 1 when it
-# did not within BOUND_S seconds (or died). Sets PING_MS (ms it took).
-srv_wait_ping() {
-    local t0 end
-    t0=$(elapsed)
-    end=$(( t0 + ${1:-3} * 1000 ))
-    while [ "$(elapsed)" -lt "$end" ]; do
-        srv_alive || return 1
-        if [ "$(CLI_TIMEOUT=1 cli ping)" = PONG ]; then
-            PING_MS=$(( $(elapsed) - t0 ))
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
+# srv_wait_ping and the probes: waits that count server time (wait.sh).
+# shellcheck source=wait.sh
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 
 # srv_term_wait BOUND_S: SIGTERM the server and wait up to BOUND_S for it
 # to exit. 0 when it exited (SRV_STATUS, SRV_STOPPED=term, TERM_MS = how

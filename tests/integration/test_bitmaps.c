@@ -321,7 +321,15 @@ static void test_memory(void **state)
     assert_true(r->integer >= 1048576 && r->integer < 1048576 * 5 / 4 + 64 * 1024);
     long long usage = r->integer;
     freeReplyObject(r);
-    assert_true(harness_info_ll(c, "used_memory_dataset") - before >= usage - 4096);
+    /* Redis's own figures move by up to ~50 KB between two INFOs even so
+     * (seen 1 run in 10: +1,260,928 for a string of 1,310,768, the same
+     * shortfall each time); mmcache's accounting is exact to 4 KB. */
+    long long slack = harness_is_redis() ? 64 * 1024 : 4096;
+    long long after = harness_info_ll(c, "used_memory_dataset");
+    if (after - before < usage - slack)
+        fail_msg("used_memory_dataset %lld -> %lld (+%lld) for a string of %lld; used_memory %lld, "
+                 "mem_clients_normal %lld", before, after, after - before, usage,
+                 harness_info_ll(c, "used_memory"), harness_info_ll(c, "mem_clients_normal"));
     EXPECT_ARRAY(c, "0", 0, 0, "BITFIELD g SET u8 #2000000 255");   /* grows, with slack */
     EXPECT_INT(c, 2000001, "STRLEN g");
     r = CMD(c, "MEMORY USAGE g");

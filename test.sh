@@ -30,14 +30,18 @@ step() {   # step NAME COMMAND...: run, count, remember failures
 }
 
 # recap LOG: the failing tests' own output from a ctest log (from each
-# "***Failed"/"***Timeout"/"***Exception" line to the next test's status
-# line, its last 25 lines), or the log's last 25 lines if it names none.
+# "***Failed"/"***Timeout"/"Exception"/"Not Run" line to the next test's
+# status line: the lines that say what failed, up to 15, then its last 10
+# lines), or the log's last 25 lines if it names no failing test.
 recap() {
-  awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { if (n) dump(); if ($0 ~ /\*\*\*|Exception|Not Run/) { n = 1; head = $0; k = 0 } next }
+  awk 'function dump(  i, s, m) { print "--- " head
+         for (i = 0; i < k && m < 15; i++) if (line[i] ~ /ERROR|FAIL|LINE|[Aa]ssert|error:|runtime error|Sanitizer/) { print line[i]; m++ }
+         print "  [...last lines]"; s = k > 10 ? k - 10 : 0
+         for (i = s; i < k; i++) print line[i]; n = 0; found = 1 }
+       /^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { if (n) dump()
+         if ($0 ~ /\*\*\*(Failed|Timeout|Exception)|Exception|Not Run/) { n = 1; head = $0; k = 0 } next }
        /^ *Start +[0-9]+:/ || /tests passed, [0-9]+ tests failed/ { if (n) dump(); next }
-       n { buf[k++ % 25] = $0 }
-       function dump(  i, s) { print "--- " head; s = k > 25 ? k - 25 : 0
-         for (i = s; i < k; i++) print buf[i % 25]; n = 0; found = 1 }
+       n && k < 5000 { line[k++] = $0 }
        END { if (n) dump(); exit !found }' "$1" || tail -n 25 "$1"
 }
 

@@ -148,7 +148,15 @@ int cache_keys(struct cache *c, int64_t now, struct cache_keys *out)
         int rc = keys_of_shard(&c->shards[i], now, k);
         if (rc != CACHE_OK)
             return rc;
-        inject_window();   /* BUG 8 amplifier: let the other KEYS append */
+        /* BUG 8 amplifier: hold the buffer 50 us between shards, on the
+         * CPU, so a KEYS on the other worker appends or resets it in
+         * between. Not inject_window(): a sched_yield on a loaded box
+         * hands the core away for a whole scheduler round, so each KEYS
+         * took milliseconds, the two rarely ran at once and the K = 20
+         * matrix of 2026-12-06 saw 14/20 (206-645 KEYS in 15 s). A spin
+         * keeps the window the same length whatever else runs. */
+        if (INJECT_AMPLIFY())
+            inject_spin(50000);
     }
     size_t len = k->len;
     char *b = malloc(len ? len : 1);

@@ -176,6 +176,33 @@ bug_sanitizers() {
     fi
     SRV_PREFIX=("${IT_PREFIX[@]}")
 }
+# keys_watch PREFIX N SECS: one connection that runs KEYS 'PREFIX*' back to
+# back for SECS seconds and checks every reply, not a sample: an ECHO ---
+# after each KEYS marks where its reply ends (redis-cli prints raw lines
+# when its output is not a terminal). Prints "bad REPLY# total missing
+# duplicates foreign FIRST-FOREIGN" at the first wrong reply and stops, or
+# "ok REPLIES" at the end; a reply cut by the timeout is not judged. Why
+# every reply: on a loaded box the server runs few KEYS, and a census that
+# samples one in many misses the ones that raced (bug 8, 2026-12-06).
+keys_watch() {
+    yes "KEYS $1*"$'\n'"ECHO ---" |
+        timeout "$3" redis-cli -h 127.0.0.1 -p "$SRV_PORT" 2>/dev/null |
+        awk -v p="$1" -v n="$2" '
+        function judge(   k, d, f, m, i, ff) {
+            d = 0; f = 0; m = 0; ff = ""
+            for (k in c) { if (c[k] > 1) d += c[k] - 1
+                if (index(k, p) != 1 || substr(k, length(p) + 1) !~ /^[0-9]+$/) {
+                    f++; if (ff == "") ff = k } }
+            for (i = 0; i < n; i++) if (!((p i) in c)) m++
+            if (m || d || f) {
+                gsub(/[^ -~]/, "?", ff)
+                printf "bad %d %d %d %d %d %s\n", r, t, m, d, f, substr(ff, 1, 40)
+                bad = 1; exit }
+        }
+        $0 == "---" { r++; judge(); t = 0; split("", c); next }
+        $0 != "" { t++; c[$0]++ }
+        END { if (!bad) print "ok", r + 0 }'
+}
 
 # ---- the server -------------------------------------------------------------
 # bug_server [extra server args...]: start BIN with this run's selection on

@@ -78,22 +78,55 @@ drive_seconds() {
     echo "$want"
 }
 
-# A set of N keys PREFIX0..PREFIX<N-1> that nothing changes, and one KEYS
-# over it (bugs 8 and 14): keys_seed PREFIX N sets them; keys_census
-# PREFIX N runs KEYS 'PREFIX*' and prints "total missing duplicates
-# foreign" (foreign: a name that is not one of the set).
+# A set of N keys PREFIX0..PREFIX<N-1> that nothing changes, and KEYS
+# over it (bugs 8 and 14): keys_seed PREFIX N sets them.
 keys_seed() {
     local i
     for (( i = 0; i < $2; i++ )); do echo "SET $1$i v$i"; done | cli >/dev/null
 }
-keys_census() {
-    cli keys "$1*" | awk -v p="$1" -v n="$2" '
-        { t++; c[$0]++ }
-        END {
+
+# keys__judge PREFIX N [census]: reads redis-cli's raw output of KEYS
+# replies, each followed by a line "---", and judges every complete reply
+# (one cut off at the end is not): "total missing duplicates foreign"
+# (foreign: a name that is not one of the set). Without census: prints
+# "bad REPLY# total missing duplicates foreign FIRST-FOREIGN" at the first
+# wrong reply and stops, or "ok REPLIES" at the end; with census: the
+# first reply's four figures.
+keys__judge() {
+    awk -v p="$1" -v n="$2" -v census="${3:-}" '
+        function judge(   k, d, f, m, i, ff) {
+            d = 0; f = 0; m = 0; ff = ""
             for (k in c) { if (c[k] > 1) d += c[k] - 1
-                if (index(k, p) != 1 || substr(k, length(p) + 1) !~ /^[0-9]+$/) f++ }
-            m = 0; for (i = 0; i < n; i++) if (!((p i) in c)) m++
-            print t + 0, m, d + 0, f + 0 }'
+                if (index(k, p) != 1 || substr(k, length(p) + 1) !~ /^[0-9]+$/) {
+                    f++; if (ff == "") ff = k } }
+            for (i = 0; i < n; i++) if (!((p i) in c)) m++
+            if (census) { print t, m, d, f; done = 1; exit }
+            if (m || d || f) {
+                gsub(/[^ -~]/, "?", ff)
+                printf "bad %d %d %d %d %d %s\n", r, t, m, d, f, substr(ff, 1, 40)
+                done = 1; exit }
+        }
+        $0 == "---" { r++; judge(); t = 0; split("", c); next }
+        $0 != "" { t++; c[$0]++ }
+        END { if (!done && !census) print "ok", r + 0 }'
+}
+
+# keys_census PREFIX N: one KEYS 'PREFIX*', judged: "total missing
+# duplicates foreign".
+keys_census() {
+    { cli keys "$1*"; echo ---; } | keys__judge "$1" "$2" census
+}
+
+# keys_watch PREFIX N SECS: one connection that runs KEYS 'PREFIX*' back to
+# back for SECS seconds and judges every reply, not a sample (an ECHO ---
+# after each KEYS marks where its reply ends; redis-cli prints raw lines
+# when its output is not a terminal). Why every reply: on a loaded box the
+# server runs few KEYS, and a census that samples one in many missed the
+# ones that raced (bug 8, the matrix of 2026-12-06).
+keys_watch() {
+    yes "KEYS $1*"$'\n'"ECHO ---" |
+        timeout "$3" redis-cli -h 127.0.0.1 -p "$SRV_PORT" 2>/dev/null |
+        keys__judge "$1" "$2"
 }
 
 # Load in rounds over the scenario's drive time, so that a failure shows
@@ -175,33 +208,6 @@ bug_sanitizers() {
         it_sanitizers "$BIN"
     fi
     SRV_PREFIX=("${IT_PREFIX[@]}")
-}
-# keys_watch PREFIX N SECS: one connection that runs KEYS 'PREFIX*' back to
-# back for SECS seconds and checks every reply, not a sample: an ECHO ---
-# after each KEYS marks where its reply ends (redis-cli prints raw lines
-# when its output is not a terminal). Prints "bad REPLY# total missing
-# duplicates foreign FIRST-FOREIGN" at the first wrong reply and stops, or
-# "ok REPLIES" at the end; a reply cut by the timeout is not judged. Why
-# every reply: on a loaded box the server runs few KEYS, and a census that
-# samples one in many misses the ones that raced (bug 8, 2026-12-06).
-keys_watch() {
-    yes "KEYS $1*"$'\n'"ECHO ---" |
-        timeout "$3" redis-cli -h 127.0.0.1 -p "$SRV_PORT" 2>/dev/null |
-        awk -v p="$1" -v n="$2" '
-        function judge(   k, d, f, m, i, ff) {
-            d = 0; f = 0; m = 0; ff = ""
-            for (k in c) { if (c[k] > 1) d += c[k] - 1
-                if (index(k, p) != 1 || substr(k, length(p) + 1) !~ /^[0-9]+$/) {
-                    f++; if (ff == "") ff = k } }
-            for (i = 0; i < n; i++) if (!((p i) in c)) m++
-            if (m || d || f) {
-                gsub(/[^ -~]/, "?", ff)
-                printf "bad %d %d %d %d %d %s\n", r, t, m, d, f, substr(ff, 1, 40)
-                bad = 1; exit }
-        }
-        $0 == "---" { r++; judge(); t = 0; split("", c); next }
-        $0 != "" { t++; c[$0]++ }
-        END { if (!bad) print "ok", r + 0 }'
 }
 
 # ---- the server -------------------------------------------------------------

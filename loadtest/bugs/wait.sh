@@ -24,11 +24,8 @@
 # so far (fields 1 and 3 of each thread's schedstat): it changes whenever
 # one of them ran, a thread that spins without a break included.
 srv_slices() {
-    local f a c ns=0 n=0
-    for f in /proc/"$SRV_PID"/task/*/schedstat; do
-        { read -r a _ c <"$f"; } 2>/dev/null && ns=$((ns + a)) n=$((n + c))
-    done
-    SLICES=$ns:$n
+    it_sched "$SRV_PID"
+    SLICES=$IT_SCHED_NS:$IT_SCHED_SLICES
 }
 # st_begin / st_tick: ST_MS, the milliseconds of the wait so far in which the
 # server ran, and ST_WALL_MS, all of them. A stretch counts when the server

@@ -151,6 +151,24 @@ it_stop_all() {
     done
 }
 
+# it_sched PID [TID]: how much the process's threads (or the one thread
+# TID) have run so far, from /proc/PID/task/*/schedstat: IT_SCHED_NS on a
+# CPU and IT_SCHED_WAIT_NS waiting on a run queue (ns: /proc/PID/stat's
+# utime+stime has 10 ms ticks, too coarse for a short run), IT_SCHED_SLICES
+# times put on a CPU. Threads that exited are not counted (the server's
+# live as long as it does). Bash builtins only, no fork: the bug lab's
+# waits (loadtest/bugs/wait.sh) call it every few milliseconds.
+it_sched() {
+    local f a b c tasks=(/proc/"$1"/task/*/schedstat)
+    [ -n "${2:-}" ] && tasks=(/proc/"$1"/task/"$2"/schedstat)
+    IT_SCHED_NS=0 IT_SCHED_WAIT_NS=0 IT_SCHED_SLICES=0
+    for f in "${tasks[@]}"; do
+        { read -r a b c <"$f"; } 2>/dev/null || continue
+        IT_SCHED_NS=$((IT_SCHED_NS + a)) IT_SCHED_WAIT_NS=$((IT_SCHED_WAIT_NS + b))
+        IT_SCHED_SLICES=$((IT_SCHED_SLICES + c))
+    done
+}
+
 it_remove_logs() {
     [ -n "${MMCACHE_KEEP_LOGS:-}" ] || rm -f "${IT_LOGS[@]}"
 }

@@ -207,9 +207,14 @@ void bulk(struct conn *c, const char *p, size_t n)
 }
 
 /* A fault's turn: past --after, and every --every-th chance. */
+bool armed(enum fault f)
+{
+    return S.fault == f && S.commands >= S.after;
+}
+
 bool turn(enum fault f)
 {
-    return S.fault == f && S.commands >= S.after && ++S.chances % S.every == 0;
+    return armed(f) && ++S.chances % S.every == 0;
 }
 
 void count_lookup(bool hit)

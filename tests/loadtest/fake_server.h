@@ -68,7 +68,9 @@ struct conn {
 void out(struct conn *c, const char *p, size_t n);
 void outf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void bulk(struct conn *c, const char *p, size_t n);
-/* Is it the fault f's turn (past --after, every --every-th chance)? */
+/* Is the fault f the one chosen, and past --after? */
+bool armed(enum fault f);
+/* Is it the fault f's turn (armed, and its every --every-th chance)? */
 bool turn(enum fault f);
 /* A read lookup for INFO's keyspace_hits / keyspace_misses. */
 void count_lookup(bool hit);

@@ -39,7 +39,7 @@ recap() {
          print "  [...last lines]"; s = k > 10 ? k - 10 : 0
          for (i = s; i < k; i++) print line[i]; n = 0; found = 1 }
        /^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { if (n) dump()
-         if ($0 ~ /\*\*\*(Failed|Timeout|Exception)|Exception|Not Run/) { n = 1; head = $0; k = 0 } next }
+         if ($0 ~ /\*\*\*(Failed|Timeout)|Exception|Not Run/) { n = 1; head = $0; k = 0 } next }
        /^ *Start +[0-9]+:/ || /tests passed, [0-9]+ tests failed/ { if (n) dump(); next }
        n && k < 5000 { line[k++] = $0 }
        END { if (n) dump(); exit !found }' "$1" || tail -n 25 "$1"

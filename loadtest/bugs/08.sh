@@ -19,7 +19,7 @@ STABLE=1000
 scenario() {
     bug_server || return 2
     keys_seed bug8: "$STABLE"
-    local hp=() i secs r worst="" ended n=0
+    local hp=() i secs r worst="" ended n=0 nth tot miss dup for first
     secs=$(drive_seconds)
     for i in 1 2; do
         keys_watch bug8: "$STABLE" "$secs" >"$WORK/keys8.$i" &
@@ -31,8 +31,8 @@ scenario() {
         for i in 1 2; do
             r=$(cat "$WORK/keys8.$i")
             case $r in
-            bad*) read -r _ n tot miss dup for first <<<"$r"
-                  worst="KEYS #$n on connection $i returned $tot names for $STABLE unchanging keys: $miss missing, $dup duplicates, $for garbage${first:+ (first: $first)}" ;;
+            bad*) read -r _ nth tot miss dup for first <<<"$r"
+                  worst="KEYS #$nth on connection $i returned $tot names for $STABLE unchanging keys: $miss missing, $dup duplicates, $for garbage${first:+ (first: $first)}" ;;
             ok*) ended=$((ended + 1)) ;;
             esac
         done

@@ -231,7 +231,11 @@ static void test_pipeline_1000(void **state)
 }
 
 enum { NCLIENTS = 200, INCRS_EACH = 50 };
-static pthread_barrier_t barrier;
+/* connected: all 200 have had a reply; counted: the main thread has read
+ * connected_clients. The second keeps any worker from doing its INCRs
+ * and leaving before the count (seen in CI: a worker scheduled first
+ * finished and closed while the INFO was on its way). */
+static pthread_barrier_t connected, counted;
 
 static void *incr_worker(void *arg)
 {
@@ -239,13 +243,15 @@ static void *incr_worker(void *arg)
     redisContext *cc = harness_connect(&srv);
     redisReply *r;
     if (!cc || !(r = redisCommand(cc, "PING"))) {
-        pthread_barrier_wait(&barrier);
+        pthread_barrier_wait(&connected);
+        pthread_barrier_wait(&counted);
         if (cc)
             redisFree(cc);
         return (void *)(long)INCRS_EACH;
     }
     freeReplyObject(r);
-    pthread_barrier_wait(&barrier);     /* all 200 connected at once */
+    pthread_barrier_wait(&connected);   /* all 200 connected at once */
+    pthread_barrier_wait(&counted);     /* then all 200 INCR together */
     for (int i = 0; i < INCRS_EACH; i++) {
         r = redisCommand(cc, "INCR shared");
         if (!r || r->type != REDIS_REPLY_INTEGER)
@@ -261,17 +267,20 @@ static void test_many_clients_incr(void **state)
 {
     pthread_t t[NCLIENTS];
     long errors = 0;
-    pthread_barrier_init(&barrier, NULL, NCLIENTS + 1);
+    pthread_barrier_init(&connected, NULL, NCLIENTS + 1);
+    pthread_barrier_init(&counted, NULL, NCLIENTS + 1);
     for (int i = 0; i < NCLIENTS; i++)
         assert_int_equal(pthread_create(&t[i], NULL, incr_worker, NULL), 0);
-    pthread_barrier_wait(&barrier);
+    pthread_barrier_wait(&connected);
     long long clients = harness_info_ll(c, "connected_clients");
+    pthread_barrier_wait(&counted);
     for (int i = 0; i < NCLIENTS; i++) {
         void *ret;
         pthread_join(t[i], &ret);
         errors += (long)ret;
     }
-    pthread_barrier_destroy(&barrier);
+    pthread_barrier_destroy(&connected);
+    pthread_barrier_destroy(&counted);
     assert_int_equal(errors, 0);
     assert_true(clients >= NCLIENTS + 1);
     EXPECT_BULK(c, "10000", "GET shared");

@@ -154,7 +154,7 @@ unsigned cache_nshards(const struct cache *c)
 
 /* Context: any thread (config reload); takes each shard lock in turn. */
 void cache_set_limits(struct cache *c, uint64_t maxmemory,
-                      enum cache_policy policy)
+                      enum cache_policy policy, int64_t now)
 {
     atomic_store_explicit(&c->policy, (int)policy, memory_order_relaxed);
     atomic_store_explicit(&c->mem_batch, mem_batch_for(maxmemory, c->nshards),
@@ -167,7 +167,7 @@ void cache_set_limits(struct cache *c, uint64_t maxmemory,
         cache__shard_unlock(&c->shards[i]);
     }
     if (maxmemory)
-        (void)cache__evict_others(c, NULL, 0, 0);
+        (void)cache__evict_others(c, NULL, 0, now);
 }
 
 uint64_t cache_dbsize(struct cache *c)

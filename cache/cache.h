@@ -110,8 +110,10 @@ struct cache *cache_create(const struct cache_opts *o);   /* NULL on ENOMEM/EINV
 void cache_destroy(struct cache *c);   /* Context: no other thread uses c */
 
 /* Live limits (config reload). If the new maxmemory is below the current
- * use, evicts down to it (per policy) before returning. */
-void cache_set_limits(struct cache *c, uint64_t maxmemory, enum cache_policy policy);
+ * use, evicts down to it (per policy, idle times and LFU counters as of
+ * `now`, the caller's clock like every other call's) before returning. */
+void cache_set_limits(struct cache *c, uint64_t maxmemory, enum cache_policy policy,
+                      int64_t now);
 
 /* The LFU counter's settings (Redis's lfu-log-factor, lfu-decay-time) and
  * how many keys the sampling policies (the LFU ones, volatile-ttl) weigh

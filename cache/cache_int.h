@@ -168,10 +168,22 @@ static inline uint32_t item_idle_ticks(const struct item *it, int64_t now)
 {
     return (cache__lru_clock(now) - it->node.aux) & CACHE_LRU_CLOCK_MASK;
 }
-/* Milliseconds since it's last LRU bump, at the clock's resolution. */
+/* A stamp up to a day ahead of `now`: the caller's clock went back
+ * (CLOCK_REALTIME stepped: NTP, a resumed VM) after the item was touched.
+ * Counted modulo 2^24 such an item would look idle for 49.7 days less
+ * the step: its LFU counter decays to 0 and the hottest keys become the
+ * first victims (all 50 of a test's hot keys, after a 10 s step). */
+#define CACHE_LRU_AHEAD_TICKS ((uint32_t)(86400000u >> CACHE_LRU_TICK_SHIFT))
+/* Milliseconds since it's last LRU bump, at the clock's resolution; 0 if
+ * the stamp is ahead of `now` (above). Bump decisions use the raw ticks:
+ * a touch after the step re-stamps the item with the earlier time. */
 static inline uint32_t item_idle_ms(const struct item *it, int64_t now)
 {
-    return item_idle_ticks(it, now) << CACHE_LRU_TICK_SHIFT;
+    uint32_t ticks = item_idle_ticks(it, now);
+
+    if (ticks > CACHE_LRU_CLOCK_MASK - CACHE_LRU_AHEAD_TICKS)
+        return 0;
+    return ticks << CACHE_LRU_TICK_SHIFT;
 }
 
 static inline bool cache__same_key(const char *a, size_t alen, const char *b, size_t blen)

@@ -13,8 +13,10 @@
  * is lru_ms (lru.c), which every hit refreshes once its 1 s window has
  * passed: no second timestamp, so the header does not grow. The clock is
  * 24 bits of 256 ms ticks (cache_int.h), so an item untouched for about a
- * multiple of ~49.7 days looks recently used and keeps its counter undecayed (as the LRU
- * order already accepts).
+ * multiple of ~49.7 days looks recently used and keeps its counter
+ * undecayed (as the LRU order already accepts), and one last touched up
+ * to a day "after" now (the clock stepped back) counts as idle 0 rather
+ * than decaying to nothing (item_idle_ms).
  *
  * New items start at CACHE__LFU_INIT, so that a key just written is not
  * the first one evicted. The counter is kept only while an LFU policy is

@@ -8,7 +8,8 @@
  * resolution and the window is 4 ticks (0.77 to 1.02 s); a read compares
  * with modular arithmetic, so the 49.7-day wrap of 2^24 ticks only makes
  * a key that was untouched for about a multiple of 49 days look fresh
- * (harmless).
+ * (harmless). A stamp ahead of `now` (the clock stepped back) is far from
+ * the window in that arithmetic, so the next read re-stamps it.
  * Why: a hot key read by every request would otherwise rewrite four
  * pointers (and their cache lines) per GET; with the window it costs one
  * compare. The price is 1 s of resolution in the eviction order, the same

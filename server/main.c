@@ -181,7 +181,8 @@ static void apply_cfg(const struct cfg *next, const struct cfg *prev, void *arg)
 {
     (void)arg;
     if (next->maxmemory != prev->maxmemory || next->policy != prev->policy)
-        cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy));
+        cache_set_limits(srv.cache, next->maxmemory, to_cache_policy(next->policy),
+                         srv_now_ms());
     apply_types(next);   /* a few relaxed stores: cheaper than comparing */
     if (next->loader != prev->loader || strcmp(next->loader_arg, prev->loader_arg) != 0)
         srv_loader_spec_changed();

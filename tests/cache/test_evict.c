@@ -154,7 +154,7 @@ static void test_set_limits_evicts_down(void **state)
         assert_int_equal(set(c, k, V100, 1), CACHE_OK);
     }
     assert_true(used(c) > 500 * 1024);
-    cache_set_limits(c, 200 * 1024, CACHE_ALLKEYS_RANDOM);
+    cache_set_limits(c, 200 * 1024, CACHE_ALLKEYS_RANDOM, 1);
     assert_true(used(c) <= 200 * 1024);
     assert_true(evicted(c) > 0);
     struct cache_stats st;
@@ -176,7 +176,7 @@ static void test_set_limits_evicts_down(void **state)
     assert_int_equal(cache_dbsize(c), keys);
     free(big);
     /* Lifting the limit. */
-    cache_set_limits(c, 0, CACHE_ALLKEYS_LRU);
+    cache_set_limits(c, 0, CACHE_ALLKEYS_LRU, 0);
     for (int i = 0; i < 3000; i++) {
         snprintf(k, sizeof(k), "n%d", i);
         assert_int_equal(set(c, k, V100, 1), CACHE_OK);

@@ -102,7 +102,7 @@ static void test_object_freq_and_idle(void **state)
     assert_int_equal(freq(c, "k", now), CACHE__LFU_INIT);
     assert_non_null(get(c, "k", now));   /* LRU policy: not counted */
     assert_int_equal(freq(c, "k", now), CACHE__LFU_INIT);
-    cache_set_limits(c, 0, CACHE_ALLKEYS_LFU);
+    cache_set_limits(c, 0, CACHE_ALLKEYS_LFU, now);
     for (int i = 0; i < 3; i++)
         assert_non_null(get(c, "k", now));
     assert_int_equal(freq(c, "k", now), CACHE__LFU_INIT + 3);
@@ -125,31 +125,103 @@ static void test_object_freq_and_idle(void **state)
     cache_destroy(c);
 }
 
+/* Ten hot keys read 20 times each at `hot_at`, 0 factor (every read
+ * counts), one-minute decay, 16 samples. */
+static struct cache *hot_cache(unsigned nshards, uint64_t maxmem, int64_t hot_at)
+{
+    struct cache *c = mk(nshards, maxmem, CACHE_ALLKEYS_LFU);
+    char k[32];
+
+    cache_set_lfu(c, 0, 1, 16);
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof(k), "hot%d", i);
+        assert_int_equal(set(c, k, V100, hot_at), CACHE_OK);
+        for (int j = 0; j < 20; j++)
+            assert_non_null(get(c, k, hot_at));
+    }
+    return c;
+}
+
+static void expect_hot_kept(struct cache *c, int64_t now)
+{
+    char k[32];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(k, sizeof(k), "hot%d", i);
+        if (get(c, k, now) == NULL)
+            fail_msg("%s was evicted", k);
+    }
+}
+
 /* allkeys-lfu keeps the keys read often and evicts the ones never read,
  * even though the hot keys are the least recently used. */
 static void test_allkeys_lfu_keeps_hot(void **state)
 {
-    struct cache *c = mk(1, 64 * 1024, CACHE_ALLKEYS_LFU);
-    char k[32];
     int64_t now = 1000;
+    struct cache *c = hot_cache(1, 64 * 1024, now);
+    char k[32];
 
     (void)state;
-    cache_set_lfu(c, 0, 1, 16);
-    for (int i = 0; i < 10; i++) {
-        snprintf(k, sizeof(k), "hot%d", i);
-        assert_int_equal(set(c, k, V100, now), CACHE_OK);
-        for (int j = 0; j < 20; j++)
-            assert_non_null(get(c, k, now));
-    }
     for (int i = 0; evicted(c) < 200; i++) {
         snprintf(k, sizeof(k), "cold%05d", i);
         assert_int_equal(set(c, k, V100, now + 1 + i), CACHE_OK);
     }
-    for (int i = 0; i < 10; i++) {
-        snprintf(k, sizeof(k), "hot%d", i);
-        if (get(c, k, now + 100000) == NULL)
-            fail_msg("%s was evicted", k);
+    expect_hot_kept(c, now + 100000);
+    ASSERT_INV(c);
+    cache_destroy(c);
+}
+
+/* The caller's clock steps back 10 s (CLOCK_REALTIME: NTP, a resumed VM)
+ * after the hot keys were read: they are idle 0, not 49.7 days, keep
+ * their counts and outlive the keys written after the step (before the
+ * fix every one of them decayed to 0 and went first: CI's
+ * integration/test_object). A read after the step re-stamps the item. */
+static void test_clock_steps_back(void **state)
+{
+    const int64_t t = 10 * 60000, back = t - 10000;
+    struct cache *c = hot_cache(64, 64 * 1024, t);
+    struct cache_object_info o;
+    char k[32];
+
+    (void)state;
+    assert_int_equal(freq(c, "hot0", back), CACHE__LFU_INIT + 20);
+    assert_int_equal(cache_object(c, S("hot0"), back, &o), CACHE_OK);
+    assert_int_equal(o.idle_ms, 0);
+    for (int i = 0; evicted(c) < 200; i++) {
+        snprintf(k, sizeof(k), "cold%05d", i);
+        assert_int_equal(set(c, k, V100, back + i), CACHE_OK);
     }
+    expect_hot_kept(c, back + 1000);
+    /* that read re-stamped hot0 with the earlier clock: 5 s idle now */
+    assert_int_equal(cache_object(c, S("hot0"), back + 6000, &o), CACHE_OK);
+    assert_in_range(o.idle_ms, 5000 - (1u << CACHE_LRU_TICK_SHIFT) + 1,
+                    5000 + (1u << CACHE_LRU_TICK_SHIFT) - 1);
+    /* a stamp more than a day ahead is taken as a very old one */
+    assert_int_equal(freq(c, "hot1", t - 2 * 86400000LL), 0);
+    ASSERT_INV(c);
+    cache_destroy(c);
+}
+
+/* Lowering maxmemory below the use (CONFIG SET maxmemory) evicts by the
+ * policy as of the caller's `now`: the hot keys stay (Redis 7.0 keeps 50
+ * of 50 in the same test by hand; with the evictor's clock at 0 every
+ * counter had decayed and mmcache kept 1 of 50). */
+static void test_lower_maxmemory_keeps_hot(void **state)
+{
+    const int64_t t = 1796600000000;   /* a wall clock's ms (December 2026) */
+    struct cache *c = hot_cache(64, 0, t);
+    char k[32];
+
+    (void)state;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(k, sizeof(k), "cold%05d", i);
+        assert_int_equal(set(c, k, V100, t + 1000), CACHE_OK);
+    }
+    uint64_t before = used(c);
+    cache_set_limits(c, before / 4, CACHE_ALLKEYS_LFU, t + 2000);
+    assert_true(used(c) <= before / 4);
+    assert_true(evicted(c) > 1000);
+    expect_hot_kept(c, t + 3000);
     ASSERT_INV(c);
     cache_destroy(c);
 }
@@ -204,6 +276,8 @@ int main(void)
         cmocka_unit_test(test_decay),
         cmocka_unit_test(test_object_freq_and_idle),
         cmocka_unit_test(test_allkeys_lfu_keeps_hot),
+        cmocka_unit_test(test_clock_steps_back),
+        cmocka_unit_test(test_lower_maxmemory_keeps_hot),
         cmocka_unit_test(test_volatile_ttl_and_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

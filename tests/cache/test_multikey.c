@@ -125,7 +125,7 @@ static void test_mset_copy_oom(void **state)
     assert_int_equal(cache_dbsize(c), 8);
     ASSERT_INV(c);
     /* With eviction, the same writes succeed and stay bounded. */
-    cache_set_limits(c, 16 * 1024, CACHE_ALLKEYS_LRU);
+    cache_set_limits(c, 16 * 1024, CACHE_ALLKEYS_LRU, 1);
     assert_int_equal(cache_mset(c, kv, 3, 0, 1), CACHE_OK);
     for (int i = 0; i < 10; i++) {
         snprintf(d, sizeof(d), "c%d", i);

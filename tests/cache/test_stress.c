@@ -161,7 +161,7 @@ static void *background(void *arg)
         if (++rounds % 500 == 0) {   /* a config reload now and then */
             cache_set_limits(c, rounds % 1000 ? 96 * 1024 : 160 * 1024,
                              rounds % 3000 ? CACHE_ALLKEYS_LRU
-                                           : CACHE_VOLATILE_LRU);
+                                           : CACHE_VOLATILE_LRU, now);
         }
         if (rounds % 2000 == 0) {
             struct cache_keys ks = {0};

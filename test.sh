@@ -31,11 +31,12 @@ step() {   # step NAME COMMAND...: run, count, remember failures
 
 # recap LOG: the failing tests' own output from a ctest log (from each
 # "***Failed"/"***Timeout"/"Exception"/"Not Run" line to the next test's
-# status line: the lines that say what failed, up to 15, then its last 10
-# lines), or the log's last 25 lines if it names no failing test.
+# status line: the lines that say what failed, up to 15, with the command,
+# expected and got lines of check.h's replies, then its last 10 lines), or
+# the log's last 25 lines if it names no failing test.
 recap() {
   awk 'function dump(  i, s, m) { print "--- " head
-         for (i = 0; i < k && m < 15; i++) if (line[i] ~ /ERROR|FAIL|LINE|[Aa]ssert|error:|runtime error|Sanitizer/) { print line[i]; m++ }
+         for (i = 0; i < k && m < 15; i++) if (line[i] ~ /ERROR|FAIL|LINE|[Aa]ssert|error:|runtime error|Sanitizer|: command `|^  (expected|got) /) { print line[i]; m++ }
          print "  [...last lines]"; s = k > 10 ? k - 10 : 0
          for (i = s; i < k; i++) print line[i]; n = 0; found = 1 }
        /^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { if (n) dump()

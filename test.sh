@@ -18,15 +18,17 @@ failures=()
 # lines are otherwise hundreds of lines above it.
 logdir=$(mktemp -d) && trap 'rm -rf "$logdir"' EXIT
 recaps=()
+times=()   # "SECONDS name" per step: CI must stay under 30 minutes on 2 cores
 
-step() {   # step NAME COMMAND...: run, count, remember failures
+step() {   # step NAME COMMAND...: run, count, remember failures and times
   local name=$1; shift
-  local log="$logdir/$((passed + failed)).log"
+  local log="$logdir/$((passed + failed)).log" t0=$SECONDS
   echo "=== $name"
   "$@" 2>&1 | tee "$log"
   if ((PIPESTATUS[0] == 0)); then passed=$((passed + 1)); else
     failed=$((failed + 1)); failures+=("$name"); recaps+=("$log")
   fi
+  times+=("$(printf '%5d s  %s' $((SECONDS - t0)) "$name")")
 }
 
 # recap LOG: the failing tests' own output from a ctest log (from each
@@ -77,6 +79,8 @@ rm -rf build-fuzz/corpus && mkdir -p build-fuzz/corpus && cp tests/fuzz/corpus/*
 step "fuzz RESP parser (${fuzz_seconds}s)" build-fuzz/tests/fuzz/fuzz_resp \
   -max_total_time="$fuzz_seconds" -print_final_stats=1 build-fuzz/corpus
 
+echo
+printf '%s\n' "${times[@]}" "$(printf '%5d s  all' "$SECONDS")"
 echo
 for log in "${recaps[@]}"; do recap "$log"; done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done

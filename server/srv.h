@@ -269,7 +269,7 @@ struct srv_worker {
     struct cache_val scratch;      /* owned: values copied out of the cache */
     struct cache_val scratch2;     /* owned: a second one (SET ... GET, COPY) */
     _Atomic int stopping;          /* atomic: release by acceptor, acquire by worker (pairs in srv_worker_stop) */
-    int64_t stop_ms;               /* owned: when the worker began draining */
+    int64_t stop_ms;               /* owned: when the worker began draining (srv_mono_ms) */
     /* The stop handshake (srv_workers_wait_stop_seen): the worker says it
      * has seen the stop, adopted its ring and stopped reading. */
     _Atomic bool stop_seen;        /* atomic: release by the worker (on_wake), acquire by the acceptor */
@@ -772,6 +772,9 @@ void srv_stop_guard_teardown(const char *why);
  * Context: main thread, the workers and loaders joined. */
 void srv_teardown_guard_begin(void);
 void srv_teardown_guard_end(void);
+/* The wall clock in ms: what keys' TTLs, idle times and Redis's own
+ * timeouts are measured against, as in Redis. It can step (NTP, a resumed
+ * VM): the server's own bounds use srv_mono_ms. Context: any. */
 int64_t srv_now_ms(void);
 /* CLOCK_MONOTONIC in ns (command times: INFO commandstats). Inline: it
  * runs twice a command; the vDSO makes it no system call. Context: any. */
@@ -780,6 +783,13 @@ static inline uint64_t srv_mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+/* CLOCK_MONOTONIC in ms, never 0 (callers keep 0 for "not yet"): the
+ * shutdown's drain bound, its stop handshake and the stop guard, which a
+ * wall clock stepping back would stretch. Context: any. */
+static inline int64_t srv_mono_ms(void)
+{
+    return (int64_t)(srv_mono_ns() / 1000000u) + 1;
 }
 
 #endif

@@ -44,7 +44,7 @@ static _Atomic(const char *) phase = "starting up";
 /* atomic: release by main once the acceptor runs (srv_stop_guard_serving),
  * acquire by the guard: srv.workers and srv.nworkers are then set. */
 static _Atomic bool serving;
-/* atomic: relaxed; when the stop began (ms, srv_now_ms), 0 = not yet.
+/* atomic: relaxed; when the stop began (ms, srv_mono_ms), 0 = not yet.
  * The guard writes it on a signal, the SHUTDOWN path through
  * srv_stop_guard_arm; the first writer wins (CAS). */
 static _Atomic int64_t armed_ms;
@@ -164,7 +164,7 @@ static void hard_exit(int sig)
     char what[1024], bugs[128];
     measure(what, sizeof(what), STOP_SAMPLE_MS);
     cfg_bugs_format(srv_bugs_selected(), bugs, sizeof(bugs));
-    int64_t since = srv_now_ms() - atomic_load_explicit(&armed_ms, memory_order_relaxed);
+    int64_t since = srv_mono_ms() - atomic_load_explicit(&armed_ms, memory_order_relaxed);
     srv_log(CFG_LOG_WARNING, "Could not stop gracefully within %.1f s of %s: %s "
             "(injected bugs: %s). Exiting now, without freeing memory",
             (double)since / 1000, sig_name(sig), what, bugs);
@@ -185,7 +185,7 @@ static void teardown_watch(int64_t *last_ms, int64_t *last_ns)
         *last_ms = 0;
         return;
     }
-    int64_t now = srv_now_ms(), ns = srv_thread_cpu_ns(main_thread);
+    int64_t now = srv_mono_ms(), ns = srv_thread_cpu_ns(main_thread);
     if (*last_ms == 0 || ns < 0 || *last_ns < 0) {
         *last_ms = now;
         *last_ns = ns;
@@ -219,7 +219,7 @@ static void on_stop_signal(int sig)
         _exit(0);
     }
     int64_t zero = 0;
-    if (!atomic_compare_exchange_strong_explicit(&armed_ms, &zero, srv_now_ms(),
+    if (!atomic_compare_exchange_strong_explicit(&armed_ms, &zero, srv_mono_ms(),
                                                  memory_order_relaxed, memory_order_relaxed)) {
         srv_log(CFG_LOG_WARNING, "Received %s while stopping: the stop guard ends the "
                 "process at the latest %.1f s after the first one", sig_name(sig),
@@ -244,7 +244,7 @@ static void *guard_main(void *arg)
             teardown_watch(&watch_ms, &watch_ns);
         int64_t wait_ms = STOP_POLL_MS;
         if (armed) {
-            wait_ms = armed + STOP_GUARD_MS - STOP_SAMPLE_MS - srv_now_ms();
+            wait_ms = armed + STOP_GUARD_MS - STOP_SAMPLE_MS - srv_mono_ms();
             if (wait_ms <= 0)
                 hard_exit(atomic_load_explicit(&stop_signal, memory_order_acquire));
             if (wait_ms > STOP_POLL_MS)
@@ -291,7 +291,7 @@ void srv_stop_guard_serving(void)
 void srv_stop_guard_arm(void)
 {
     int64_t zero = 0;
-    atomic_compare_exchange_strong_explicit(&armed_ms, &zero, srv_now_ms(),
+    atomic_compare_exchange_strong_explicit(&armed_ms, &zero, srv_mono_ms(),
                                             memory_order_relaxed, memory_order_relaxed);
 }
 

@@ -121,7 +121,7 @@ static void worker_see_stop(struct srv_worker *w)
     if (atomic_load_explicit(&w->stopping, memory_order_relaxed) != 1)
         return;   /* seen before: 2 is our own (owned) transition */
     atomic_store_explicit(&w->stopping, 2, memory_order_relaxed);
-    w->stop_ms = srv_now_ms();
+    w->stop_ms = srv_mono_ms();
     worker_begin_drain(w);
     /* Bug 1's plain copy is stored on both paths (one store, at shutdown):
      * only the acceptor's selection then decides whether the handshake
@@ -170,7 +170,7 @@ static void worker_tick(struct srv_worker *w, const struct cfg *cfg)
          * thread would wake a closed handle). */
         if (!w->conns && !w->waits && !w->nblocked) {
             worker_close_handles(w);
-        } else if (w->stop_ms && w->now_ms - w->stop_ms > WORKER_DRAIN_MS) {
+        } else if (w->stop_ms && srv_mono_ms() - w->stop_ms > WORKER_DRAIN_MS) {
             /* Clients that do not read their replies must not hold the
              * shutdown hostage: after the bound, close what is left. */
             for (struct srv_conn *c = w->conns; c; c = c->next)
@@ -366,14 +366,14 @@ void srv_workers_wait_stop_seen(void)
     /* A worker stuck in a long command (or a real deadlock) must not hold
      * the shutdown forever: after the bound, go on; main's timed join then
      * reports it and exits 1. */
-    int64_t deadline = srv_now_ms() + WORKER_STOP_SEEN_MS;
+    int64_t deadline = srv_mono_ms() + WORKER_STOP_SEEN_MS;
     for (unsigned i = 0; i < srv.nworkers; i++) {
         struct srv_worker *w = &srv.workers[i];
         if (!INJECT(1)) {
             /* acquire: pairs with the release in worker_see_stop */
             while (!atomic_load_explicit(&w->stop_seen, memory_order_acquire)) {
                 spin_relax(&turns);
-                if ((turns & 4095) == 0 && srv_now_ms() > deadline) {
+                if ((turns & 4095) == 0 && srv_mono_ms() > deadline) {
                     srv_log(CFG_LOG_WARNING, "Worker %u has not seen the stop within %d s: "
                             "shutting down without it", i, WORKER_STOP_SEEN_MS / 1000);
                     break;

@@ -70,7 +70,14 @@ start_demo() {   # start_demo [server flags...]
     DEMO=$!
     wait_for 'len(s["samples"]) >= 2' 60
 }
-stop_demo() { kill -INT "$DEMO" 2>/dev/null; wait "$DEMO" 2>/dev/null; DEMO=""; }
+# SIGINT, as Ctrl-C: the demo says its verdict, stops its server (the stop
+# guard bounds that to 8 s) and ends. It once ignored a background job's
+# SIGINT and ran its --seconds out (about 110 s per stop here).
+stop_demo() {
+    local t0=$SECONDS
+    kill -INT "$DEMO" 2>/dev/null; wait "$DEMO" 2>/dev/null; DEMO=""
+    (( SECONDS - t0 <= 15 )) || bad "the demo took $((SECONDS - t0)) s to end on SIGINT"
+}
 
 # 1, 2
 if start_demo; then

@@ -468,7 +468,8 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
     return -1;
 }
 
-int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
+/* cfg_get and cfg_get_for_file: `file` writes sizes in units. */
+static int get_value(const struct cfg *c, const char *name, char *buf, size_t cap, bool file)
 {
     const struct cfg_desc *d = find(name);
     if (!d)
@@ -479,8 +480,18 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_INT: snprintf(buf, cap, "%d", *(const int *)field); break;
     case K_UINT: snprintf(buf, cap, "%u", *(const unsigned *)field); break;
     case K_LL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
-    case K_MEM: snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field); break;
-    case K_MEMLL: snprintf(buf, cap, "%lld", *(const long long *)field); break;
+    case K_MEM:
+        if (file)
+            cfg__format_size(*(const uint64_t *)field, buf, cap);
+        else
+            snprintf(buf, cap, "%" PRIu64, *(const uint64_t *)field);
+        break;
+    case K_MEMLL:   /* never negative: its minimum is 1 MB */
+        if (file)
+            cfg__format_size((uint64_t)*(const long long *)field, buf, cap);
+        else
+            snprintf(buf, cap, "%lld", *(const long long *)field);
+        break;
     case K_POLICY: snprintf(buf, cap, "%s", policy_names[c->policy]); break;
     case K_LOGLEVEL: snprintf(buf, cap, "%s", level_names[c->loglevel]); break;
     case K_LOADER: cfg_loader_spec(c, buf, cap); break;
@@ -490,11 +501,21 @@ int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
     case K_LEVER:
         snprintf(buf, cap, "%s", lever_names[*(const enum cfg_lever *)(const void *)field]);
         break;
-    case K_OBUF: cfg__obuf_format(c, buf, cap); break;
+    case K_OBUF: cfg__obuf_format(c, buf, cap, file); break;
     case K_PCTLS: cfg__pctls_format(c, buf, cap); break;
     case K_STRING: snprintf(buf, cap, "%s", field); break;
     }
     return 0;
+}
+
+int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap)
+{
+    return get_value(c, name, buf, cap, false);
+}
+
+int cfg_get_for_file(const struct cfg *c, const char *name, char *buf, size_t cap)
+{
+    return get_value(c, name, buf, cap, true);
 }
 
 void cfg_usage(FILE *out)

@@ -177,6 +177,10 @@ int cfg_set(struct cfg *c, const char *name, const char *value, char *err, size_
 #define CFG_VALUE_MAX (CFG_LOADER_ARGLEN + 16)
 /* Value of `name` as CONFIG GET shows it. -1 for unknown names. */
 int cfg_get(const struct cfg *c, const char *name, char *buf, size_t cap);
+/* Value of `name` as CONFIG REWRITE writes it: as cfg_get, but sizes in
+ * Redis 7.0's units where they divide evenly ("256mb", "1gb", "64kb"; its
+ * rewriteConfigFormatMemory), client-output-buffer-limit's too. */
+int cfg_get_for_file(const struct cfg *c, const char *name, char *buf, size_t cap);
 /* Directive names in canonical order, NULL-terminated. */
 extern const char *const cfg_names[];
 

@@ -426,7 +426,7 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
             out_add(o, line, strlen(line));
             out_add(o, "\n", 1);
         } else {
-            cfg_get(c, name, value, sizeof(value));
+            cfg_get_for_file(c, name, value, sizeof(value));
             out_directive(o, name, value);
         }
     }
@@ -442,6 +442,7 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
             out_add(o, REWRITE_HEADER "\n", strlen(REWRITE_HEADER) + 1);
             header = 1;
         }
+        cfg_get_for_file(c, cfg_names[i], value, sizeof(value));
         out_directive(o, cfg_names[i], value);
     }
     if (users != NULL && !users_done && users[0] != NULL) {

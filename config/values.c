@@ -163,14 +163,36 @@ int cfg__set_obuf(struct cfg *c, const char *value, char *err, size_t errlen)
     return 0;
 }
 
-void cfg__obuf_format(const struct cfg *c, char *buf, size_t cap)
+void cfg__format_size(uint64_t bytes, char *buf, size_t cap)
+{
+    static const struct { uint64_t n; const char *unit; } units[] = {
+        {1ull << 30, "gb"}, {1ull << 20, "mb"}, {1ull << 10, "kb"},
+    };
+
+    for (size_t i = 0; bytes != 0 && i < sizeof(units) / sizeof(units[0]); i++)
+        if (bytes % units[i].n == 0) {
+            snprintf(buf, cap, "%" PRIu64 "%s", bytes / units[i].n, units[i].unit);
+            return;
+        }
+    snprintf(buf, cap, "%" PRIu64, bytes);
+}
+
+void cfg__obuf_format(const struct cfg *c, char *buf, size_t cap, bool units)
 {
     size_t used = 0;
     buf[0] = 0;
-    for (int k = 0; k < CFG_OBUF_CLASSES && used < cap; k++)
-        used += (size_t)snprintf(buf + used, cap - used, "%s%s %" PRIu64 " %" PRIu64 " %u",
-                                 k ? " " : "", obuf_class_names[k], c->obuf_limits[k].hard,
-                                 c->obuf_limits[k].soft, c->obuf_limits[k].soft_seconds);
+    for (int k = 0; k < CFG_OBUF_CLASSES && used < cap; k++) {
+        char hard[32], soft[32];
+        if (units) {
+            cfg__format_size(c->obuf_limits[k].hard, hard, sizeof(hard));
+            cfg__format_size(c->obuf_limits[k].soft, soft, sizeof(soft));
+        } else {
+            snprintf(hard, sizeof(hard), "%" PRIu64, c->obuf_limits[k].hard);
+            snprintf(soft, sizeof(soft), "%" PRIu64, c->obuf_limits[k].soft);
+        }
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s %s %s %u", k ? " " : "",
+                                 obuf_class_names[k], hard, soft, c->obuf_limits[k].soft_seconds);
+    }
 }
 
 /* latency-tracking-info-percentiles, checked as Redis 7.0 checks it. */

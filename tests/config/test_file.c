@@ -776,15 +776,14 @@ static void test_rewrite_missing_file_created(void **s)
              "port 7001\n"
              "threads %u\n"
              "shards 64\n"
-             "maxmemory 104857600\n"
+             "maxmemory 100mb\n"
              "maxmemory-policy volatile-lru\n"
              "maxclients 123\n"
              "timeout 300\n"
              "loglevel debug\n"
-             "client-query-buffer-limit 2147483648\n"
-             "client-output-buffer-limit normal 1000 0 0 slave 268435456 67108864 60 pubsub "
-             "33554432 8388608 60\n"
-             "proto-max-bulk-len 1048576\n"
+             "client-query-buffer-limit 2gb\n"
+             "client-output-buffer-limit normal 1000 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60\n"
+             "proto-max-bulk-len 1mb\n"
              "hz 42\n", c.threads);
     assert_string_equal(got, want);
     free(got);
@@ -802,6 +801,45 @@ static void test_rewrite_missing_file_created(void **s)
     free(got);
     unlink(p);
     assert_int_equal(rmdir(dir), 0);
+}
+
+/* Sizes as Redis 7.0's CONFIG REWRITE writes them (checked against
+ * redis-server 7.0.15: maxmemory 256mb, client-output-buffer-limit normal
+ * 1gb 64mb 60, proto-max-bulk-len 3000000): the largest of gb, mb, kb
+ * that divides the value, else bytes; CONFIG GET keeps bytes. */
+static void test_rewrite_sizes(void **s)
+{
+    (void)s;
+    static const char *const cases[][2] = {
+        {"0", "0"}, {"1023", "1023"}, {"1024", "1kb"}, {"1536", "1536"}, {"1k", "1000"},
+        {"3000000", "3000000"}, {"256mb", "256mb"}, {"1025mb", "1025mb"}, {"1024mb", "1gb"},
+        {"3gb", "3gb"}, {"1073742848", "1048577kb"}, {"9223372036854775807", "9223372036854775807"},
+    };
+    char err[CFG_ERRLEN], v[CFG_VALUE_MAX];
+    struct cfg c;
+
+    cfg_defaults(&c);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_equal(cfg_set(&c, "maxmemory", cases[i][0], err, sizeof(err)), 0);
+        assert_int_equal(cfg_get_for_file(&c, "maxmemory", v, sizeof(v)), 0);
+        assert_string_equal(v, cases[i][1]);
+    }
+    assert_int_equal(cfg_set(&c, "maxmemory", "256mb", err, sizeof(err)), 0);
+    assert_int_equal(cfg_get(&c, "maxmemory", v, sizeof(v)), 0);
+    assert_string_equal(v, "268435456");
+    assert_int_equal(cfg_set(&c, "proto-max-bulk-len", "2gb", err, sizeof(err)), 0);
+    assert_int_equal(cfg_get_for_file(&c, "proto-max-bulk-len", v, sizeof(v)), 0);
+    assert_string_equal(v, "2gb");
+    assert_int_equal(cfg_set(&c, "client-output-buffer-limit", "normal 1gb 64mb 60", err,
+                             sizeof(err)), 0);
+    assert_int_equal(cfg_get_for_file(&c, "client-output-buffer-limit", v, sizeof(v)), 0);
+    assert_string_equal(v, "normal 1gb 64mb 60 slave 256mb 64mb 60 pubsub 32mb 8mb 60");
+    assert_int_equal(cfg_get(&c, "client-output-buffer-limit", v, sizeof(v)), 0);
+    assert_string_equal(v, "normal 1073741824 67108864 60 slave 268435456 67108864 60 "
+                           "pubsub 33554432 8388608 60");
+    assert_int_equal(cfg_get_for_file(&c, "hz", v, sizeof(v)), 0);
+    assert_string_equal(v, "10");
+    assert_int_equal(cfg_get_for_file(&c, "no-such-setting", v, sizeof(v)), -1);
 }
 
 /* The documented file: with the defaults it comes back byte for byte;
@@ -845,16 +883,15 @@ static void test_rewrite_documented_file(void **s)
         {"\nbind 127.0.0.1\n", "\nbind 0.0.0.0\n"},
         {"\nport 6379\n", "\nport 7002\n"},
         {"\nshards 1024\n", "\nshards 16\n"},
-        {"\nmaxmemory 0\n", "\nmaxmemory 1073741824\n"},
+        {"\nmaxmemory 0\n", "\nmaxmemory 1gb\n"},
         {"\nmaxmemory-policy allkeys-lru\n", "\nmaxmemory-policy allkeys-random\n"},
         {"\nmaxclients 10000\n", "\nmaxclients 99\n"},
         {"\ntimeout 0\n", "\ntimeout 60\n"},
         {"\nloglevel notice\n", "\nloglevel warning\n"},
-        {"\nclient-query-buffer-limit 1gb\n", "\nclient-query-buffer-limit 1048576\n"},
+        {"\nclient-query-buffer-limit 1gb\n", "\nclient-query-buffer-limit 1mb\n"},
         {"\nclient-output-buffer-limit normal 256mb 0 0\n",
-         "\nclient-output-buffer-limit normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 "
-         "8388608 60\n"},
-        {"\nproto-max-bulk-len 512mb\n", "\nproto-max-bulk-len 1073741824\n"},
+         "\nclient-output-buffer-limit normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60\n"},
+        {"\nproto-max-bulk-len 512mb\n", "\nproto-max-bulk-len 1gb\n"},
         {"\nhz 10\n", "\nhz 100\n"},
         /* a setting of several words is written as words, unquoted */
         {"\nloader none\n", "\nloader redis 127.0.0.1:6380\n"},
@@ -866,7 +903,7 @@ static void test_rewrite_documented_file(void **s)
         {"\nloader-synthetic-latency-ms 0\n", "\nloader-synthetic-latency-ms 200\n"},
         {"\nloader-synthetic-value-size 0\n", "\nloader-synthetic-value-size 64\n"},
         {"\nloader-synthetic-error-rate 0\n", "\nloader-synthetic-error-rate 0.25\n"},
-        {"\nloader-max-value-size 16mb\n", "\nloader-max-value-size 1048576\n"},
+        {"\nloader-max-value-size 16mb\n", "\nloader-max-value-size 1mb\n"},
         {"\ninject-bug none\n", "\ninject-bug 16\n"},
         {"\nbug-amplify yes\n", "\nbug-amplify no\n"},
         {"\nbug-misalign yes\n", "\nbug-misalign no\n"},
@@ -1059,6 +1096,7 @@ int main(void)
         T(test_rewrite_duplicates),
         T(test_rewrite_keeps_foreign_lines),
         T(test_rewrite_missing_file_created),
+        T(test_rewrite_sizes),
         T(test_rewrite_documented_file),
         T(test_rewrite_quotes_round_trip),
         T(test_rewrite_errors),

@@ -363,6 +363,42 @@ static int line_matches(const struct cfg *c, const char *name, char **argv, int 
     return strcmp(want, got) == 0;
 }
 
+/* client-output-buffer-limit is the one setting that several lines build
+ * together: each line sets the classes it names (`normal ...` on one,
+ * `pubsub ...` on the next), as in Redis. So its lines are kept, every one
+ * of them, if together they still say what c holds (applied in order onto
+ * the defaults, as the file is read); otherwise the first becomes one line
+ * with every class and the others go. Dropping the later lines as repeats
+ * lost a pubsub line's limit at the next restart. */
+#define CUMULATIVE "client-output-buffer-limit"
+
+static bool cumulative_lines_hold(const struct cfg *c, const char *old, size_t oldlen)
+{
+    char *buf = old ? malloc(oldlen + 1) : NULL, *line, *argv[FILE_MAX_ARGS];
+    char e[CFG_ERRLEN], value[CFG_VALUE_MAX], want[CFG_VALUE_MAX], got[CFG_VALUE_MAX];
+    size_t pos = 0;
+    bool ok = buf != NULL;
+    struct cfg tmp;
+
+    if (!ok)
+        return false;   /* the safe answer: one full line */
+    memcpy(buf, old, oldlen);
+    buf[oldlen] = 0;
+    cfg_defaults(&tmp);
+    while (ok && (line = next_line(buf, oldlen, &pos)) != NULL) {
+        int argc = parse_line(line, argv, FILE_MAX_ARGS);
+        const char *name = argc > 0 ? cfg_canonical_name(argv[0]) : NULL;
+        if (!name || strcmp(name, CUMULATIVE) != 0)
+            continue;
+        join_words(argv, argc, value, sizeof(value));
+        ok = cfg_set(&tmp, name, value, e, sizeof(e)) == 0;
+    }
+    free(buf);
+    cfg_get(c, CUMULATIVE, want, sizeof(want));
+    cfg_get(&tmp, CUMULATIVE, got, sizeof(got));
+    return ok && strcmp(want, got) == 0;
+}
+
 /* May this rewrite change the lines of `name`? */
 static bool may_write(const char *name, unsigned allowed)
 {
@@ -392,6 +428,7 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
         return -1;
     char *line, *argv[FILE_MAX_ARGS], value[CFG_VALUE_MAX];
     int header = 0;
+    bool cumulative_hold = cumulative_lines_hold(c, old, oldlen);
     while (old && (line = next_line(old, oldlen, &pos)) != NULL) {
         if (users != NULL && is_user_line(line)) {
             if (!users_done)
@@ -419,10 +456,16 @@ static int rewrite_text(const struct cfg *c, char *old, size_t oldlen, unsigned 
             out_add(o, "\n", 1);
             continue;
         }
-        if (done[i])
-            continue;   /* a later line for the same setting: drop it */
+        bool cumulative = strcmp(name, CUMULATIVE) == 0;
+        if (done[i]) {   /* a later line for the same setting: drop it */
+            if (cumulative && cumulative_hold) {   /* unless it adds to the first */
+                out_add(o, line, strlen(line));
+                out_add(o, "\n", 1);
+            }
+            continue;
+        }
         done[i] = 1;
-        if (line_matches(c, name, argv, argc)) {
+        if (cumulative ? cumulative_hold : line_matches(c, name, argv, argc)) {
             out_add(o, line, strlen(line));
             out_add(o, "\n", 1);
         } else {

@@ -206,12 +206,13 @@ void bulk(struct conn *c, const char *p, size_t n)
     out(c, "\r\n", 2);
 }
 
-/* A fault's turn: past --after, and every --every-th chance. */
+/* The chosen fault, past --after. */
 bool armed(enum fault f)
 {
     return S.fault == f && S.commands >= S.after;
 }
 
+/* A fault's turn: armed, and every --every-th chance. */
 bool turn(enum fault f)
 {
     return armed(f) && ++S.chances % S.every == 0;
